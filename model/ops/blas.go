@@ -1,0 +1,99 @@
+package ops
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+)
+
+// float is the element type of every kernel: float32 in production, float64 for gradient checks.
+type float interface{ float32 | float64 }
+
+// is32 reports whether T is float32.
+func is32[T float]() bool {
+	var z T
+	_, ok := any(z).(float32)
+	return ok
+}
+
+func as32[T float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+func as64[T float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// gemm computes C = alpha·op(A)·op(B) + beta·C (row major) with gorgonia's BLAS.
+func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	impl := G.WhichBLAS()
+	if is32[T]() {
+		impl.Sgemm(trans(tA), trans(tB), m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+		return
+	}
+	impl.Dgemm(trans(tA), trans(tB), m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
+}
+
+// minParallel is the number of element operations below which a kernel stays on one goroutine.
+const minParallel = 1 << 15
+
+// parallelFor splits [0,n) into one contiguous range per P (GOMAXPROCS) and runs fn on each,
+// unless work (the total number of element operations) is too small to pay for goroutines.
+func parallelFor(n, work int, fn func(lo, hi int)) {
+	p := runtime.GOMAXPROCS(0)
+	if p > n {
+		p = n
+	}
+	if p <= 1 || work < minParallel {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(p - 1)
+	for i := 1; i < p; i++ {
+		lo, hi := i*n/p, (i+1)*n/p
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	fn(0, n/p)
+	wg.Wait()
+}
+
+// Scratch buffers (im2col columns, Winograd tiles) come from pools so that re-running a graph
+// does not allocate them again.
+var pool32, pool64 sync.Pool
+
+// getBuf returns a scratch slice of length n with unspecified contents.
+func getBuf[T float](n int) *[]T {
+	var p *sync.Pool = &pool64
+	if is32[T]() {
+		p = &pool32
+	}
+	if v, ok := p.Get().(*[]T); ok {
+		if cap(*v) >= n {
+			*v = (*v)[:n]
+			return v
+		}
+	}
+	s := make([]T, n)
+	return &s
+}
+
+func putBuf[T float](b *[]T) {
+	if is32[T]() {
+		pool32.Put(b)
+	} else {
+		pool64.Put(b)
+	}
+}

@@ -1,0 +1,258 @@
+package ops
+
+import "fmt"
+
+// geom describes a 2-D cross-correlation of one [C,H,W] image with a k×k window at stride s and
+// zero padding p; Ho×Wo is the output size. The im2col matrix has C·k·k rows (index (c·k+u)·k+v)
+// and Ho·Wo columns.
+type geom struct {
+	C, H, W, K, S, P, Ho, Wo int
+}
+
+func newGeom(c, h, w, k, s, p int) geom {
+	return geom{C: c, H: h, W: w, K: k, S: s, P: p, Ho: (h+2*p-k)/s + 1, Wo: (w+2*p-k)/s + 1}
+}
+
+func (g geom) rows() int { return g.C * g.K * g.K }
+
+// identity reports whether im2col is the identity (1×1 window, stride 1, no padding).
+func (g geom) identity() bool { return g.K == 1 && g.S == 1 && g.P == 0 }
+
+// colRange returns the output columns j whose input column j·S+v-P lies inside [0,W).
+func (g geom) colRange(v int) (lo, hi int) {
+	if d := g.P - v; d > 0 {
+		lo = (d + g.S - 1) / g.S
+	}
+	e := g.W - 1 + g.P - v
+	if e < 0 {
+		return 0, 0
+	}
+	hi = e/g.S + 1
+	if hi > g.Wo {
+		hi = g.Wo
+	}
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// colBudget bounds the size (in elements) of one im2col chunk. Chunks of output rows keep the
+// scratch at a few MB while the GEMMs stay large enough to run at full speed.
+var colBudget = 1 << 20
+
+// chunkRows returns how many output rows of g go into one chunk.
+func (g geom) chunkRows() int {
+	rb := colBudget / (g.rows() * g.Wo)
+	if rb < 1 {
+		rb = 1
+	}
+	if rb > g.Ho {
+		rb = g.Ho
+	}
+	return rb
+}
+
+// im2col writes rows [c0·k·k, c1·k·k) of the im2col matrix of x (one image), restricted to the
+// output rows [r0,r1), into col (row stride ld = (r1-r0)·Wo).
+func im2col[T float](g geom, x, col []T, r0, r1, c0, c1 int) {
+	ld := (r1 - r0) * g.Wo
+	for c := c0; c < c1; c++ {
+		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for u := 0; u < g.K; u++ {
+			for v := 0; v < g.K; v++ {
+				row := col[((c*g.K+u)*g.K+v)*ld:][:ld]
+				lo, hi := g.colRange(v)
+				for i := r0; i < r1; i++ {
+					dst := row[(i-r0)*g.Wo:][:g.Wo]
+					ii := i*g.S + u - g.P
+					if ii < 0 || ii >= g.H || lo >= hi {
+						clear(dst)
+						continue
+					}
+					src := xc[ii*g.W : (ii+1)*g.W]
+					clear(dst[:lo])
+					if g.S == 1 {
+						copy(dst[lo:hi], src[lo+v-g.P:hi+v-g.P])
+					} else {
+						for j := lo; j < hi; j++ {
+							dst[j] = src[j*g.S+v-g.P]
+						}
+					}
+					clear(dst[hi:])
+				}
+			}
+		}
+	}
+}
+
+// col2im adds rows [c0·k·k, c1·k·k) of an im2col-shaped matrix (output rows [r0,r1)) back into
+// the image x: the adjoint of im2col. Channels are independent, so disjoint channel ranges may
+// run concurrently.
+func col2im[T float](g geom, col, x []T, r0, r1, c0, c1 int) {
+	ld := (r1 - r0) * g.Wo
+	for c := c0; c < c1; c++ {
+		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for u := 0; u < g.K; u++ {
+			for v := 0; v < g.K; v++ {
+				row := col[((c*g.K+u)*g.K+v)*ld:][:ld]
+				lo, hi := g.colRange(v)
+				if lo >= hi {
+					continue
+				}
+				for i := r0; i < r1; i++ {
+					ii := i*g.S + u - g.P
+					if ii < 0 || ii >= g.H {
+						continue
+					}
+					src := row[(i-r0)*g.Wo:][lo:hi]
+					dst := xc[ii*g.W : (ii+1)*g.W]
+					if g.S == 1 {
+						dst = dst[lo+v-g.P : hi+v-g.P]
+						for j, s := range src {
+							dst[j] += s
+						}
+					} else {
+						off := lo*g.S + v - g.P
+						for j, s := range src {
+							dst[off+j*g.S] += s
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colPar fills a chunk of the im2col matrix, splitting the channels over the cores.
+func im2colPar[T float](g geom, x, col []T, r0, r1 int) {
+	parallelFor(g.C, g.rows()*(r1-r0)*g.Wo, func(c0, c1 int) { im2col(g, x, col, r0, r1, c0, c1) })
+}
+
+func col2imPar[T float](g geom, col, x []T, r0, r1 int) {
+	parallelFor(g.C, g.rows()*(r1-r0)*g.Wo, func(c0, c1 int) { col2im(g, col, x, r0, r1, c0, c1) })
+}
+
+// convForward computes y[b] = w × im2col(x[b]) for each of the B images:
+// x [B,C,H,W], w [Cout, C·k·k], y [B,Cout,Ho,Wo].
+func convForward[T float](g geom, cout, batch int, x, w, y []T) {
+	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
+	hw := g.Ho * g.Wo
+	if g.identity() {
+		for b := 0; b < batch; b++ {
+			gemm(false, false, cout, hw, kk, 1, w, kk, x[b*in:(b+1)*in], hw, 0, y[b*out:(b+1)*out], hw)
+		}
+		return
+	}
+	rb := g.chunkRows()
+	colp := getBuf[T](kk * rb * g.Wo)
+	defer putBuf(colp)
+	for b := 0; b < batch; b++ {
+		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
+		for r0 := 0; r0 < g.Ho; r0 += rb {
+			r1 := min(r0+rb, g.Ho)
+			n := (r1 - r0) * g.Wo
+			col := (*colp)[:kk*n]
+			im2colPar(g, xb, col, r0, r1)
+			gemm(false, false, cout, n, kk, 1, w, kk, col, n, 0, yb[r0*g.Wo:], hw)
+		}
+	}
+}
+
+// convBackData computes the adjoint of convForward in x: dx[b] = col2im(wᵀ × dy[b]).
+func convBackData[T float](g geom, cout, batch int, dy, w, dx []T) {
+	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
+	hw := g.Ho * g.Wo
+	if g.identity() {
+		for b := 0; b < batch; b++ {
+			gemm(true, false, kk, hw, cout, 1, w, kk, dy[b*out:(b+1)*out], hw, 0, dx[b*in:(b+1)*in], hw)
+		}
+		return
+	}
+	clear(dx[:batch*in])
+	rb := g.chunkRows()
+	colp := getBuf[T](kk * rb * g.Wo)
+	defer putBuf(colp)
+	for b := 0; b < batch; b++ {
+		dyb, dxb := dy[b*out:(b+1)*out], dx[b*in:(b+1)*in]
+		for r0 := 0; r0 < g.Ho; r0 += rb {
+			r1 := min(r0+rb, g.Ho)
+			n := (r1 - r0) * g.Wo
+			col := (*colp)[:kk*n]
+			gemm(true, false, kk, n, cout, 1, w, kk, dyb[r0*g.Wo:], hw, 0, col, n)
+			col2imPar(g, col, dxb, r0, r1)
+		}
+	}
+}
+
+// convBackFilter computes the gradient of convForward in w: dw = Σ_b dy[b] × im2col(x[b])ᵀ.
+func convBackFilter[T float](g geom, cout, batch int, x, dy, dw []T) {
+	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
+	hw := g.Ho * g.Wo
+	var beta T
+	if g.identity() {
+		for b := 0; b < batch; b++ {
+			gemm(false, true, cout, kk, hw, 1, dy[b*out:(b+1)*out], hw, x[b*in:(b+1)*in], hw, beta, dw, kk)
+			beta = 1
+		}
+		return
+	}
+	rb := g.chunkRows()
+	colp := getBuf[T](kk * rb * g.Wo)
+	defer putBuf(colp)
+	for b := 0; b < batch; b++ {
+		xb, dyb := x[b*in:(b+1)*in], dy[b*out:(b+1)*out]
+		for r0 := 0; r0 < g.Ho; r0 += rb {
+			r1 := min(r0+rb, g.Ho)
+			n := (r1 - r0) * g.Wo
+			col := (*colp)[:kk*n]
+			im2colPar(g, xb, col, r0, r1)
+			gemm(false, true, cout, kk, n, 1, dyb[r0*g.Wo:], hw, col, n, beta, dw, kk)
+			beta = 1
+		}
+	}
+}
+
+// Conv geometry of the two public convolutions.
+
+// conv2dGeom is Conv2d: k×k, stride 1, padding pad.
+func conv2dGeom(cin, h, w, k, pad int) geom { return newGeom(cin, h, w, k, 1, pad) }
+
+// convT2xGeom is the stride-2 4×4 pad-1 convolution whose adjoint is ConvTranspose2x: it maps
+// the transposed convolution's output [Cout,2H,2W] to its input [Cin,H,W].
+func convT2xGeom(cout, h, w int) geom { return newGeom(cout, 2*h, 2*w, 4, 2, 1) }
+
+// conv2d runs the forward convolution, choosing Winograd where it is faster.
+func conv2d[T float](dst, x, w []T, batch, cin, h, wd, cout, k, pad int) {
+	if useWinograd(cin, h, wd, cout, k, pad) {
+		winogradConv2d(dst, x, w, nil, batch, cin, h, wd, cout)
+		return
+	}
+	convForward(conv2dGeom(cin, h, wd, k, pad), cout, batch, x, w, dst)
+}
+
+func checkLen(name string, n, want int) {
+	if n < want {
+		panic(fmt.Sprintf("ops: %s has %d elements, want %d", name, n, want))
+	}
+}
+
+// Conv2dF32 computes the cross-correlation dst = x ⋆ w (PyTorch conv2d, stride 1, zero padding
+// pad) of x [B,Cin,H,W] with w [Cout,Cin,k,k] into dst [B,Cout,H+2pad-k+1,W+2pad-k+1].
+// dst must not overlap x or w. It panics if a slice is too short.
+func Conv2dF32(dst, x, w []float32, B, Cin, H, W, Cout, k, pad int) {
+	g := conv2dGeom(Cin, H, W, k, pad)
+	checkLen("x", len(x), B*Cin*H*W)
+	checkLen("w", len(w), Cout*Cin*k*k)
+	checkLen("dst", len(dst), B*Cout*g.Ho*g.Wo)
+	conv2d(dst, x, w, B, Cin, H, W, Cout, k, pad)
+}
+
+// ConvTranspose2xF32 computes PyTorch's conv_transpose2d(x, w, stride=2, padding=1) of
+// x [B,Cin,H,W] with w [Cin,Cout,4,4] into dst [B,Cout,2H,2W]. dst must not overlap x or w.
+func ConvTranspose2xF32(dst, x, w []float32, B, Cin, H, W, Cout int) {
+	checkLen("x", len(x), B*Cin*H*W)
+	checkLen("w", len(w), Cin*Cout*16)
+	checkLen("dst", len(dst), B*Cout*4*H*W)
+	convBackData(convT2xGeom(Cout, H, W), Cin, B, x, w, dst)
+}

@@ -1,0 +1,177 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// kernelOp is implemented by every op of this package: exec computes the op into out, a tensor
+// of the inferred shape and the inputs' dtype, writing every element.
+type kernelOp interface {
+	G.Op
+	exec(out *tensor.Dense, in []*tensor.Dense) error
+}
+
+// base holds the methods shared by all ops: pure functions of their inputs, new output values.
+type base struct{}
+
+func (base) ReturnsPtr() bool     { return false }
+func (base) CallsExtern() bool    { return false }
+func (base) OverwritesInput() int { return -1 }
+
+func hashOf(op fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	fmt.Fprint(h, op.String())
+	return h.Sum32()
+}
+
+func writeHash(h hash.Hash, op fmt.Stringer) { fmt.Fprint(h, op.String()) }
+
+// fnType builds the type a → b → ... → out for tensors of the given ranks over one dtype.
+func fnType(dims ...int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, len(dims))
+	for i, d := range dims {
+		ts[i] = G.TensorType{Dims: d, Of: a}
+	}
+	return hm.NewFnType(ts...)
+}
+
+func shapesOf(in ...G.DimSizer) ([]tensor.Shape, error) {
+	out := make([]tensor.Shape, len(in))
+	for i, d := range in {
+		s, ok := d.(tensor.Shape)
+		if !ok {
+			return nil, errors.Errorf("input %d: want a tensor.Shape, got %T", i, d)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// denseInputs checks arity and dtypes and returns the inputs as contiguous dense tensors.
+func denseInputs(op G.Op, inputs []G.Value) ([]*tensor.Dense, error) {
+	if len(inputs) != op.Arity() {
+		return nil, errors.Errorf("ops: %v: %d inputs, want %d", op, len(inputs), op.Arity())
+	}
+	ts := make([]*tensor.Dense, len(inputs))
+	for i, v := range inputs {
+		d, ok := v.(*tensor.Dense)
+		if !ok {
+			return nil, errors.Errorf("ops: %v: input %d is a %T, want *tensor.Dense", op, i, v)
+		}
+		if d.RequiresIterator() {
+			m, ok := d.Materialize().(*tensor.Dense)
+			if !ok {
+				return nil, errors.Errorf("ops: %v: input %d cannot be materialized", op, i)
+			}
+			d = m
+		}
+		if dt := d.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+			return nil, errors.Errorf("ops: %v: input %d has dtype %v, want Float32 or Float64", op, i, dt)
+		}
+		if i > 0 && d.Dtype() != ts[0].Dtype() {
+			return nil, errors.Errorf("ops: %v: input %d has dtype %v, input 0 has %v", op, i, d.Dtype(), ts[0].Dtype())
+		}
+		ts[i] = d
+	}
+	return ts, nil
+}
+
+func inferFrom(op G.Op, in []*tensor.Dense) (tensor.Shape, error) {
+	ds := make([]G.DimSizer, len(in))
+	for i, t := range in {
+		ds[i] = t.Shape()
+	}
+	return op.InferShape(ds...)
+}
+
+// doOp implements Do: a new output tensor.
+func doOp(op kernelOp, inputs []G.Value) (G.Value, error) {
+	in, err := denseInputs(op, inputs)
+	if err != nil {
+		return nil, err
+	}
+	s, err := inferFrom(op, in)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.Of(in[0].Dtype()), tensor.WithShape(s...))
+	if err := op.exec(out, in); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// preallocOp implements UsePreallocDo: writes into prealloc when it has the right shape and
+// dtype and is not one of the inputs.
+func preallocOp(op kernelOp, prealloc G.Value, inputs []G.Value) (G.Value, error) {
+	in, err := denseInputs(op, inputs)
+	if err != nil {
+		return nil, err
+	}
+	s, err := inferFrom(op, in)
+	if err != nil {
+		return nil, err
+	}
+	out, ok := prealloc.(*tensor.Dense)
+	if !ok || out.Dtype() != in[0].Dtype() || !out.Shape().Eq(s) || out.RequiresIterator() {
+		return nil, errors.Errorf("ops: %v: cannot use preallocated %v, want %v %v", op, prealloc.Shape(), in[0].Dtype(), s)
+	}
+	for _, t := range in {
+		if t.Uintptr() == out.Uintptr() {
+			return nil, errors.Errorf("ops: %v: preallocated output aliases an input", op)
+		}
+	}
+	if err := op.exec(out, in); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// data returns the elements of a contiguous dense tensor.
+func data[T float](t *tensor.Dense) []T {
+	return t.Data().([]T)[:t.Shape().TotalSize()]
+}
+
+// run dispatches a kernel on the dtype of out.
+func run(out *tensor.Dense, f32 func(), f64 func()) error {
+	switch out.Dtype() {
+	case tensor.Float32:
+		f32()
+	case tensor.Float64:
+		f64()
+	default:
+		return errors.Errorf("ops: unsupported dtype %v", out.Dtype())
+	}
+	return nil
+}
+
+// nchw reads the four dimensions of a rank-4 shape.
+func nchw(s tensor.Shape) (b, c, h, w int) { return s[0], s[1], s[2], s[3] }
+
+func wantDims(op fmt.Stringer, what string, s tensor.Shape, dims int) error {
+	if s.Dims() != dims {
+		return errors.Errorf("ops: %v: %s has shape %v, want %d dimensions", op, what, s, dims)
+	}
+	return nil
+}
+
+func apply(op G.Op, name string, children ...*G.Node) (*G.Node, error) {
+	for i, c := range children {
+		if c == nil {
+			return nil, errors.Errorf("ops: %s: input %d is nil", name, i)
+		}
+	}
+	n, err := G.ApplyOp(op, children...)
+	if err != nil {
+		return nil, errors.Wrapf(err, "ops: %s", name)
+	}
+	return n, nil
+}

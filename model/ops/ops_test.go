@@ -1,0 +1,383 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"slices"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// opCase is one row of the shared table: an op applied to inputs of the given shapes, a naive
+// reference for its output, and which inputs to gradient-check.
+type opCase struct {
+	name   string
+	shapes [][]int
+	build  func(in []*G.Node) (*G.Node, error)
+	ref    func(in [][]float64) ([]float64, []int)
+	diff   []bool
+}
+
+func conv2dCase(b, cin, h, w, cout, k, p int) opCase {
+	return opCase{
+		name:   fmt.Sprintf("Conv2d/B%d_%dx%dx%d_to%d_k%d_p%d", b, cin, h, w, cout, k, p),
+		shapes: [][]int{{b, cin, h, w}, {cout, cin, k, k}},
+		build:  func(in []*G.Node) (*G.Node, error) { return Conv2d(in[0], in[1], p) },
+		ref: func(in [][]float64) ([]float64, []int) {
+			return refConv2d(in[0], []int{b, cin, h, w}, in[1], []int{cout, cin, k, k}, p)
+		},
+		diff: []bool{true, true},
+	}
+}
+
+func convT2xCase(b, cin, h, w, cout int) opCase {
+	return opCase{
+		name:   fmt.Sprintf("ConvTranspose2x/B%d_%dx%dx%d_to%d", b, cin, h, w, cout),
+		shapes: [][]int{{b, cin, h, w}, {cin, cout, 4, 4}},
+		build:  func(in []*G.Node) (*G.Node, error) { return ConvTranspose2x(in[0], in[1]) },
+		ref: func(in [][]float64) ([]float64, []int) {
+			return refConvT2x(in[0], []int{b, cin, h, w}, in[1], []int{cin, cout, 4, 4})
+		},
+		diff: []bool{true, true},
+	}
+}
+
+func unaryCase(name string, s []int, build func(*G.Node) (*G.Node, error), ref func([]float64, []int) ([]float64, []int)) opCase {
+	return opCase{
+		name:   fmt.Sprintf("%s/%v", name, s),
+		shapes: [][]int{s},
+		build:  func(in []*G.Node) (*G.Node, error) { return build(in[0]) },
+		ref:    func(in [][]float64) ([]float64, []int) { return ref(in[0], s) },
+		diff:   []bool{true},
+	}
+}
+
+func opCases() []opCase {
+	cs := []opCase{
+		conv2dCase(2, 3, 5, 7, 4, 3, 1),
+		conv2dCase(1, 1, 4, 4, 2, 3, 0),
+		conv2dCase(2, 2, 3, 5, 3, 3, 2),
+		conv2dCase(2, 3, 3, 5, 2, 1, 0),
+		conv2dCase(1, 2, 3, 4, 1, 1, 1),
+		conv2dCase(2, 2, 6, 5, 3, 2, 0),
+		conv2dCase(1, 1, 1, 1, 1, 3, 1),
+		convT2xCase(2, 3, 3, 5, 2),
+		convT2xCase(1, 1, 1, 1, 1),
+		convT2xCase(1, 2, 4, 2, 3),
+	}
+	for _, s := range [][]int{{2, 3, 3, 5}, {1, 1, 1, 1}} {
+		cs = append(cs, unaryCase("Upsample2x", s, Upsample2x, refUpsample))
+	}
+	for _, s := range [][]int{{2, 3, 4, 6}, {1, 1, 2, 2}} {
+		cs = append(cs, unaryCase("Downsample2x", s, Downsample2x, refDownsample))
+	}
+	for _, s := range [][]int{{2, 3, 5, 7}, {1, 1, 1, 1}, {1, 2, 1, 4}, {1, 1, 3, 1}, {1, 1, 2, 2}} {
+		cs = append(cs, unaryCase("Blur", s, Blur, refBlur))
+	}
+	for _, s := range [][]int{{2, 3, 4, 5}, {1, 1, 3, 1}} {
+		cs = append(cs, unaryCase("InstanceNorm", s,
+			func(x *G.Node) (*G.Node, error) { return InstanceNorm(x, 1e-5) },
+			func(x []float64, s []int) ([]float64, []int) { return refInstanceNorm(x, s, 1e-5) }))
+	}
+	for _, s := range [][]int{{2, 3, 3, 5}, {1, 2}, {3, 4, 5}} {
+		cs = append(cs, unaryCase("LeakyReLU", s,
+			func(x *G.Node) (*G.Node, error) { return LeakyReLU(x, 0.2) },
+			func(x []float64, s []int) ([]float64, []int) { return refLeaky(x, s, 0.2) }))
+	}
+	for _, c := range []struct {
+		s     []int
+		group int
+	}{
+		{[]int{4, 3, 2, 3}, 2}, {[]int{4, 2, 3, 3}, 4}, {[]int{2, 1, 2, 2}, 4}, {[]int{6, 2, 1, 2}, 3}, {[]int{3, 2, 2, 2}, 1},
+	} {
+		cs = append(cs, unaryCase(fmt.Sprintf("MinibatchStddev/g%d", c.group), c.s,
+			func(x *G.Node) (*G.Node, error) { return MinibatchStddev(x, c.group) },
+			func(x []float64, s []int) ([]float64, []int) { return refMbstd(x, s, c.group) }))
+	}
+	for _, s := range [][]int{{2, 3, 4, 5}, {1, 1, 3, 3}} {
+		xs := s
+		cs = append(cs, opCase{
+			name:   fmt.Sprintf("Modulate/%v", s),
+			shapes: [][]int{s, {s[0], s[1]}, {s[0], s[1]}},
+			build:  func(in []*G.Node) (*G.Node, error) { return Modulate(in[0], in[1], in[2]) },
+			ref:    func(in [][]float64) ([]float64, []int) { return refModulate(in[0], xs, in[1], in[2]) },
+			diff:   []bool{true, true, true},
+		}, opCase{
+			name:   fmt.Sprintf("ModulateNoShift/%v", s),
+			shapes: [][]int{s, {s[0], s[1]}},
+			build:  func(in []*G.Node) (*G.Node, error) { return Modulate(in[0], in[1], nil) },
+			ref:    func(in [][]float64) ([]float64, []int) { return refModulate(in[0], xs, in[1], nil) },
+			diff:   []bool{true, true},
+		}, opCase{
+			name:   fmt.Sprintf("AddBias/%v", s),
+			shapes: [][]int{s, {s[1]}},
+			build:  func(in []*G.Node) (*G.Node, error) { return AddBias(in[0], in[1]) },
+			ref:    func(in [][]float64) ([]float64, []int) { return refAddBias(in[0], xs, in[1]) },
+			diff:   []bool{true, true},
+		})
+		for _, nb := range []int{1, s[0]} {
+			ns := []int{nb, 1, s[2], s[3]}
+			cs = append(cs, opCase{
+				name:   fmt.Sprintf("AddNoise/%v_noise%v", s, ns),
+				shapes: [][]int{s, ns, {s[1]}},
+				build:  func(in []*G.Node) (*G.Node, error) { return AddNoise(in[0], in[1], in[2]) },
+				ref:    func(in [][]float64) ([]float64, []int) { return refAddNoise(in[0], xs, in[1], ns, in[2]) },
+				diff:   []bool{true, true, true},
+			})
+		}
+	}
+	cs = append(cs, opCase{
+		name:   "AddNoise/[2 3 4 5]_noise[2 1 4 5]_x_only",
+		shapes: [][]int{{2, 3, 4, 5}, {2, 1, 4, 5}, {3}},
+		build:  func(in []*G.Node) (*G.Node, error) { return AddNoise(in[0], in[1], in[2]) },
+		ref: func(in [][]float64) ([]float64, []int) {
+			return refAddNoise(in[0], []int{2, 3, 4, 5}, in[1], []int{2, 1, 4, 5}, in[2])
+		},
+		diff: []bool{true, false, false},
+	})
+	return cs
+}
+
+func size(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// randInputs returns reproducible inputs in [-1,1] for a case, kept away from 0 so that the
+// finite differences of LeakyReLU do not straddle its kink.
+func randInputs(c opCase, seed int64) [][]float64 {
+	r := rand.New(rand.NewSource(seed))
+	in := make([][]float64, len(c.shapes))
+	for i, s := range c.shapes {
+		in[i] = make([]float64, size(s))
+		for j := range in[i] {
+			v := r.Float64()*2 - 1
+			if math.Abs(v) < 0.01 {
+				v = 0.5
+			}
+			in[i][j] = v
+		}
+	}
+	return in
+}
+
+func toDense(dt tensor.Dtype, s []int, v []float64) *tensor.Dense {
+	if dt == tensor.Float32 {
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return tensor.New(tensor.WithShape(s...), tensor.WithBacking(f))
+	}
+	return tensor.New(tensor.WithShape(s...), tensor.WithBacking(slices.Clone(v)))
+}
+
+func toF64(v G.Value) []float64 {
+	switch d := v.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return slices.Clone(d)
+	}
+	panic(fmt.Sprintf("unexpected data %T", v.Data()))
+}
+
+func inputNodes(g *G.ExprGraph, dt tensor.Dtype, c opCase, in [][]float64) []*G.Node {
+	nodes := make([]*G.Node, len(in))
+	for i, s := range c.shapes {
+		nodes[i] = G.NewTensor(g, dt, len(s), G.WithShape(s...), G.WithName(fmt.Sprintf("in%d", i)), G.WithValue(toDense(dt, s, in[i])))
+	}
+	return nodes
+}
+
+// maxRelErr is max|a-b| / max(max|b|, floor).
+func maxRelErr(a, b []float64, floor float64) float64 {
+	var d, m float64
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+		m = math.Max(m, math.Abs(b[i]))
+	}
+	return d / math.Max(m, floor)
+}
+
+func TestForward(t *testing.T) {
+	for _, c := range opCases() {
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			t.Run(c.name+"/"+dt.String(), func(t *testing.T) {
+				in := randInputs(c, 1)
+				want, ws := c.ref(in)
+				g := G.NewGraph()
+				nodes := inputNodes(g, dt, c, in)
+				y, err := c.build(nodes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal([]int(y.Shape()), ws) {
+					t.Fatalf("node shape %v, want %v", y.Shape(), ws)
+				}
+				m := G.NewTapeMachine(g)
+				defer m.Close()
+				if err := m.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal([]int(y.Value().Shape()), ws) {
+					t.Fatalf("value shape %v, want %v", y.Value().Shape(), ws)
+				}
+				got := toF64(y.Value())
+				tol := 1e-12
+				if dt == tensor.Float32 {
+					tol = 2e-6
+				}
+				if e := maxRelErr(got, want, 1); e > tol {
+					t.Errorf("max error %.3g (relative to max(1,|ref|)) > %g\ngot  %.5f\nwant %.5f", e, tol, got, want)
+				}
+				for i, n := range nodes {
+					if e := maxRelErr(toF64(n.Value()), toF64(toDense(dt, c.shapes[i], in[i])), 1); e != 0 {
+						t.Errorf("input %d was modified", i)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestGrad checks the gradient of loss = Σ op(x)⊙R, R fixed and random, with respect to every
+// differentiable input against central differences of the naive reference, in float64.
+func TestGrad(t *testing.T) {
+	for _, c := range opCases() {
+		t.Run(c.name, func(t *testing.T) {
+			in := randInputs(c, 2)
+			y0, ys := c.ref(in)
+			r := rand.New(rand.NewSource(3))
+			R := make([]float64, len(y0))
+			for i := range R {
+				R[i] = r.Float64()*2 - 1
+			}
+			loss := func(in [][]float64) float64 {
+				y, _ := c.ref(in)
+				var s float64
+				for i := range y {
+					s += y[i] * R[i]
+				}
+				return s
+			}
+
+			g := G.NewGraph()
+			nodes := inputNodes(g, tensor.Float64, c, in)
+			y, err := c.build(nodes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := G.NewConstant(tensor.New(tensor.WithShape(ys...), tensor.WithBacking(R)), G.WithName("R"))
+			prod, err := G.HadamardProd(y, rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flat, err := G.Reshape(prod, tensor.Shape{len(y0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cost, err := G.Sum(flat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wrt []*G.Node
+			var idx []int
+			for i, d := range c.diff {
+				if d {
+					wrt = append(wrt, nodes[i])
+					idx = append(idx, i)
+				}
+			}
+			grads, err := G.Grad(cost, wrt...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := G.NewTapeMachine(g)
+			defer m.Close()
+			if err := m.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			const h = 1e-5
+			for gi, i := range idx {
+				got := toF64(grads[gi].Value())
+				if len(got) != len(in[i]) {
+					t.Fatalf("input %d: gradient has %d elements, want %d", i, len(got), len(in[i]))
+				}
+				fd := make([]float64, len(in[i]))
+				for j := range in[i] {
+					v := in[i][j]
+					in[i][j] = v + h
+					lp := loss(in)
+					in[i][j] = v - h
+					lm := loss(in)
+					in[i][j] = v
+					fd[j] = (lp - lm) / (2 * h)
+				}
+				if e := maxRelErr(got, fd, 1e-3); e > 1e-4 {
+					t.Errorf("input %d: gradient relative error %.3g > 1e-4\ngot %.6f\nfd  %.6f", i, e, got, fd)
+				}
+			}
+		})
+	}
+}
+
+// withSettings runs f with the algorithm knobs changed, restoring them afterwards.
+func withSettings(t *testing.T, name string, minC, minHW, colB, winoB int, f func(t *testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		old := [4]int{winogradMinC, winogradMinHW, colBudget, winogradBudget}
+		winogradMinC, winogradMinHW, colBudget, winogradBudget = minC, minHW, colB, winoB
+		defer func() { winogradMinC, winogradMinHW, colBudget, winogradBudget = old[0], old[1], old[2], old[3] }()
+		f(t)
+	})
+}
+
+// TestConvAlgorithms re-runs the forward and gradient checks of the convolutions with Winograd
+// forced on (forward and back-data of 3×3 pad-1) and off, and with the smallest chunks (one
+// output row per im2col chunk, one tile row per Winograd chunk).
+func TestConvAlgorithms(t *testing.T) {
+	withSettings(t, "im2col_row_chunks", 1<<30, 1<<30, 1, 1, func(t *testing.T) {
+		TestForward(t)
+		TestGrad(t)
+	})
+	withSettings(t, "winograd_row_chunks", 1, 0, 1, 1, func(t *testing.T) {
+		TestForward(t)
+		TestGrad(t)
+	})
+	withSettings(t, "winograd", 1, 0, 1<<20, 1<<21, func(t *testing.T) {
+		TestForward(t)
+		TestGrad(t)
+	})
+}
+
+// TestWinogradLarger compares Winograd and im2col with each other and the reference on sizes
+// with several tiles, odd and even, and more channels than the table uses.
+func TestWinogradLarger(t *testing.T) {
+	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 17, 16, 3, 16}} {
+		b, cin, h, w, cout := s[0], s[1], s[2], s[3], s[4]
+		c := conv2dCase(b, cin, h, w, cout, 3, 1)
+		in := randInputs(c, 4)
+		want, _ := c.ref(in)
+		x32, w32 := toDense(tensor.Float32, c.shapes[0], in[0]).Data().([]float32), toDense(tensor.Float32, c.shapes[1], in[1]).Data().([]float32)
+		got := make([]float32, len(want))
+		Conv2dWinogradF32(got, x32, PrepareWinogradF32(w32, cout, cin), b, cin, h, w, cout)
+		if e := maxRelErr(toF64(tensor.New(tensor.WithBacking(got))), want, 1); e > 2e-6 {
+			t.Errorf("%v: Winograd error %.3g", s, e)
+		}
+		im := make([]float32, len(want))
+		convForward(conv2dGeom(cin, h, w, 3, 1), cout, b, x32, w32, im)
+		if e := maxRelErr(toF64(tensor.New(tensor.WithBacking(im))), want, 1); e > 2e-6 {
+			t.Errorf("%v: im2col error %.3g", s, e)
+		}
+	}
+}
