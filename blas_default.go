@@ -1,0 +1,5 @@
+//go:build !openblas
+
+package main
+
+func blasName() string { return "gonum (pure Go)" }

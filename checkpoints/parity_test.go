@@ -1,0 +1,275 @@
+package checkpoints
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"stylegan-tui/checkpoints/safetensors"
+	"stylegan-tui/model"
+)
+
+// fixtures is ../shared/fixtures from the project root.
+const fixtures = "../../shared/fixtures"
+
+var rosinalityTags = []string{"tiny_s3", "tiny_s5", "tiny_fusedlow_s3"}
+
+func readRef(t *testing.T, path string) *safetensors.File {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reference fixture: %v", err)
+	}
+	return f
+}
+
+func tensor(t *testing.T, f *safetensors.File, name string) *safetensors.Tensor {
+	t.Helper()
+	x, ok := f.Tensors[name]
+	if !ok {
+		t.Fatalf("reference has no %q", name)
+	}
+	return x
+}
+
+// maxErr is max |a-b|; a length mismatch is an infinite error.
+func maxErr(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	m := 0.0
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return m
+}
+
+// parityTol is the allowed max |err| for outputs whose largest magnitude
+// is peak: 1e-4, as the fixtures' README asks for outputs in [-3,3]. The
+// fixtures' images actually reach |x| = 12..160, where float32 rounding
+// alone exceeds 1e-4: the fixture itself differs from a float64 forward
+// pass by 1.0e-4 (tiny_s3, peak 52) and 3.8e-4 (tiny_s5, peak 160), see
+// TestFloat64Oracle. There the bound is 4e-6 of the peak (about 30
+// float32 ulps), still far below any real error (a wrong switch costs > 1).
+func parityTol(peak float64) float64 { return max(1e-4, 4e-6*peak) }
+
+func expectClose(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	e := maxErr(got, want)
+	peak := 0.0
+	for _, v := range want {
+		peak = max(peak, math.Abs(float64(v)))
+	}
+	tol := parityTol(peak)
+	t.Logf("%s: max |err| %.3g (peak %.3g, tolerance %.3g)", what, e, peak, tol)
+	if !(e <= tol) {
+		t.Errorf("%s: max |err| %.3g > %.3g (len %d vs %d)", what, e, tol, len(got), len(want))
+	}
+}
+
+// rosinalityParity checks every output of a rosinality reference file.
+func rosinalityParity(t *testing.T, m *Model, ref *safetensors.File) {
+	g, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := g.Cfg
+	z1 := tensor(t, ref, "z1")
+	B := z1.Shape[0]
+	w1, err := g.Mapping(z1.Data, B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectClose(t, "w1", w1, tensor(t, ref, "w1").Data)
+	zm := tensor(t, ref, "zmean")
+	wm, err := g.Mapping(zm.Data, zm.Shape[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := make([]float32, c.WDim)
+	for i, v := range wm {
+		mean[i%c.WDim] += v / float32(zm.Shape[0])
+	}
+	expectClose(t, "mean_style", mean, tensor(t, ref, "mean_style").Data)
+	z2 := tensor(t, ref, "z2")
+	w2, err := g.Mapping(z2.Data, B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var noise [][]float32
+	for j := 0; j < c.NumNoise(); j++ {
+		noise = append(noise, tensor(t, ref, fmt.Sprintf("noise%d", j)).Data)
+	}
+	all := func(w []float32) [][]float32 {
+		ws := make([][]float32, c.NumStyles())
+		for i := range ws {
+			ws[i] = w
+		}
+		return ws
+	}
+	run := func(ws [][]float32, alpha float64) []float32 {
+		out, _, err := g.Synthesis(model.SynthesisInput{B: B, W: ws, Noise: noise}, model.Options{Step: -1, Alpha: alpha, Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	expectClose(t, "out_plain", run(all(w1), -1), tensor(t, ref, "out_plain").Data)
+	alpha, _ := strconv.ParseFloat(ref.Metadata["alpha_blend"], 64)
+	expectClose(t, "out_alpha05", run(all(w1), alpha), tensor(t, ref, "out_alpha05").Data)
+	psi, err := strconv.ParseFloat(ref.Metadata["style_weight"], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trunc := make([]float32, len(w1))
+	for i, v := range w1 {
+		a := mean[i%c.WDim]
+		trunc[i] = a + float32(psi)*(v-a)
+	}
+	expectClose(t, "out_trunc", run(all(trunc), -1), tensor(t, ref, "out_trunc").Data)
+	var lo, hi int
+	if _, err := fmt.Sscanf(ref.Metadata["mixing_range"], "%d,%d", &lo, &hi); err != nil {
+		t.Fatalf("mixing_range %q: %v", ref.Metadata["mixing_range"], err)
+	}
+	mix := all(w1)
+	for s := lo; s <= hi; s++ {
+		mix[s] = w2
+	}
+	expectClose(t, "out_mix", run(mix, -1), tensor(t, ref, "out_mix").Data)
+}
+
+func TestRosinalityParity(t *testing.T) {
+	for _, tag := range rosinalityTags {
+		t.Run(tag, func(t *testing.T) {
+			m, err := Load(filepath.Join(fixtures, "rosinality", tag+".safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Format != "rosinality" {
+				t.Errorf("format %q, want rosinality", m.Format)
+			}
+			rosinalityParity(t, m, readRef(t, filepath.Join(fixtures, "rosinality", tag+"_ref.safetensors")))
+		})
+	}
+}
+
+// nvlabsParity checks out_trunc, out_notrunc and out_mix with the stored noise.
+func nvlabsParity(t *testing.T, m *Model, ref *safetensors.File) {
+	g, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := g.Cfg
+	z := tensor(t, ref, "z")
+	B := z.Shape[0]
+	w, err := g.Mapping(z.Data, B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := g.Mapping(tensor(t, ref, "z2").Data, B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := func(k string) float64 {
+		v, err := strconv.ParseFloat(ref.Metadata[k], 64)
+		if err != nil {
+			t.Fatalf("metadata %s: %v", k, err)
+		}
+		return v
+	}
+	psi, cutoff, mixFrom := meta("truncation_psi"), int(meta("truncation_cutoff")), int(meta("mix_from_layer"))
+	run := func(ws [][]float32) []float32 {
+		out, _, err := g.Synthesis(model.SynthesisInput{B: B, W: ws, Noise: m.W.NoiseConst}, model.Options{Step: -1, Alpha: -1, Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	var plain, trunc, mix [][]float32
+	tw := make([]float32, len(w))
+	for i, v := range w {
+		a := m.W.WAvg[i%c.WDim]
+		tw[i] = a + float32(psi)*(v-a)
+	}
+	for l := 0; l < c.NumStyles(); l++ {
+		plain = append(plain, w)
+		if l < cutoff {
+			trunc = append(trunc, tw)
+		} else {
+			trunc = append(trunc, w)
+		}
+		if l >= mixFrom {
+			mix = append(mix, w2)
+		} else {
+			mix = append(mix, w)
+		}
+	}
+	expectClose(t, "out_notrunc", run(plain), tensor(t, ref, "out_notrunc").Data)
+	expectClose(t, "out_trunc", run(trunc), tensor(t, ref, "out_trunc").Data)
+	expectClose(t, "out_mix", run(mix), tensor(t, ref, "out_mix").Data)
+}
+
+func TestNVlabsParity(t *testing.T) {
+	for _, res := range []int{32, 256} {
+		t.Run(strconv.Itoa(res), func(t *testing.T) {
+			m, err := Load(filepath.Join(fixtures, "nvlabs", fmt.Sprintf("tf_stylegan1_%d.safetensors", res)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Format != "nvlabs" || m.Cfg.Resolution() != res {
+				t.Errorf("format %q res %d, want nvlabs %d", m.Format, m.Cfg.Resolution(), res)
+			}
+			nvlabsParity(t, m, readRef(t, filepath.Join(fixtures, "nvlabs", fmt.Sprintf("tf_stylegan1_%d_ref.safetensors", res))))
+		})
+	}
+}
+
+// TestNativeRoundTrip saves each fixture model natively and checks that the
+// reloaded model gives bit-identical images.
+func TestNativeRoundTrip(t *testing.T) {
+	paths := []string{
+		filepath.Join(fixtures, "rosinality", "tiny_fusedlow_s3.safetensors"),
+		filepath.Join(fixtures, "nvlabs", "tf_stylegan1_32.safetensors"),
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			m, err := Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "m.safetensors")
+			if err := Save(out, m); err != nil {
+				t.Fatal(err)
+			}
+			n, err := Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Format != "native" || !strings.Contains(n.Provenance, filepath.Base(p)) {
+				t.Errorf("reloaded format %q provenance %q", n.Format, n.Provenance)
+			}
+			g1, _ := m.Generator()
+			g2, err := n.Generator()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := g1.NewState()
+			st.B.Seed = 7
+			st = st.WithStyles(2, 3, 1)
+			a, _, err := g1.Render(st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := g2.Render(st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(a.Pix) != string(b.Pix) {
+				t.Error("native round trip changed the image")
+			}
+		})
+	}
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+)
+
+func runInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("info", "FILE", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"info takes one checkpoint file (or \"default\")"}
+	}
+	m, err := loadModel(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	c := m.Cfg
+	fmt.Fprintf(stdout, "file:        %s\n", fs.Arg(0))
+	fmt.Fprintf(stdout, "format:      %s\n", m.Format)
+	fmt.Fprintf(stdout, "provenance:  %s\n", m.Provenance)
+	fmt.Fprintf(stdout, "convention:  %s\n", m.Convention())
+	fmt.Fprintf(stdout, "resolution:  %dx%d\n", c.Resolution(), c.Resolution())
+	fmt.Fprintf(stdout, "Z, W:        %d, %d (mapping: %d fully connected layers)\n", c.ZDim, c.WDim, c.MappingLayers)
+	fmt.Fprintf(stdout, "parameters:  %d\n", m.W.NumParams())
+	fmt.Fprintf(stdout, "truncation:  psi %g on style slots < %d\n", c.TruncPsi, c.TruncCutoff)
+	noise := "none stored (const noise = the map of seed 0)"
+	if m.W.NoiseConst != nil {
+		noise = fmt.Sprintf("%d stored maps", len(m.W.NoiseConst))
+	}
+	fmt.Fprintf(stdout, "noise:       %d inputs, %s\n", c.NumNoise(), noise)
+	fmt.Fprintf(stdout, "style slots: %d\n", c.NumStyles())
+	for s := 0; s < c.NumStyles(); s++ {
+		res := c.SlotRes(s)
+		fmt.Fprintf(stdout, "  slot %2d  %4dx%-4d  %-6s  %d channels\n", s, res, res, model.Group(res), c.Channels[log2(res)-2])
+	}
+	return nil
+}
+
+func log2(n int) int { return int(math.Round(math.Log2(float64(n)))) }
+
+// benchConfigs are random-weight generators of the published sizes.
+var benchConfigs = map[string]*model.Config{
+	"rosinality-256": {Name: "rosinality-256", ZDim: 512, WDim: 512, MappingLayers: 8,
+		Channels: []int{512, 512, 512, 512, 256, 128, 64}, StylePerBlock: true, NoisePerBlock: true,
+		BiasBeforeBlur: true, NormEps: 1e-5, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 7},
+	"rosinality-1024": {Name: "rosinality-1024", ZDim: 512, WDim: 512, MappingLayers: 8,
+		Channels: []int{512, 512, 512, 512, 256, 128, 64, 32, 16}, StylePerBlock: true, NoisePerBlock: true,
+		BiasBeforeBlur: true, NormEps: 1e-5, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 9},
+	"nvlabs-1024": {Name: "nvlabs-1024", ZDim: 512, WDim: 512, MappingLayers: 8,
+		Channels: model.NVlabsChannels(1024, 8192, 512), NormEps: 1e-8, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 8},
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", "--config rosinality-256|rosinality-1024|nvlabs-1024 [--runs N]", stderr)
+	name := fs.String("config", "rosinality-256", "generator size: rosinality-256, rosinality-1024 or nvlabs-1024")
+	runs := fs.Int("runs", 5, "timed runs of each measurement (after one warm-up)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, ok := benchConfigs[*name]
+	if !ok {
+		return usageError{fmt.Sprintf("--config %q: want rosinality-256, rosinality-1024 or nvlabs-1024", *name)}
+	}
+	if *runs < 1 {
+		return usageError{"--runs must be at least 1"}
+	}
+	g, err := model.New(cfg, model.RandomWeights(cfg, 1))
+	if err != nil {
+		return err
+	}
+	res := cfg.Resolution()
+	fmt.Fprintf(stdout, "%s: %d parameters, BLAS %s\n", cfg.Name, g.W.NumParams(), blasName())
+	st := g.NewState()
+	// time measures a render of each state, after one warm-up of the first.
+	time1 := func(full bool, states func(i int) latent.State) (time.Duration, error) {
+		if _, _, err := g.Render(states(-1), nil); err != nil {
+			return 0, err
+		}
+		var ds []time.Duration
+		for i := 0; i < *runs; i++ {
+			s := states(i)
+			t0 := time.Now()
+			if full {
+				in, err := g.Inputs(s)
+				if err != nil {
+					return 0, err
+				}
+				if _, _, err := g.Synthesis(in, model.Options{Step: -1, Alpha: -1, Full: true}); err != nil {
+					return 0, err
+				}
+			} else if _, _, err := g.Render(s, nil); err != nil {
+				return 0, err
+			}
+			ds = append(ds, time.Since(t0))
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2], nil
+	}
+	full, err := time1(true, func(int) latent.State { return st })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "forward %dpx: median %.1f ms\n", res, ms(full))
+	fine, _, _ := cfg.GroupSlots("fine")
+	// alternately take the fine styles from B and back: layers 8+ change.
+	edit := func(i int) latent.State {
+		if i%2 == 0 {
+			return st.WithStyles(fine, cfg.NumStyles()-1, latent.FromB)
+		}
+		return st
+	}
+	inc, err := time1(false, edit)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "incremental fine-layer edit (slots %d-%d): median %.1f ms (%.2fx of full)\n", fine, cfg.NumStyles()-1, ms(inc), float64(inc)/float64(full))
+	last := cfg.NumStyles() - 1
+	lastEdit := func(i int) latent.State {
+		s := st.Clone()
+		s.Noise[len(s.Noise)-1].Seed = int64(i + 100)
+		if i%2 == 0 {
+			return s.WithStyles(last, last, latent.FromB)
+		}
+		return s
+	}
+	lastT, err := time1(false, lastEdit)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "incremental last-layer style/noise edit: median %.1f ms (%.2fx of full)\n", ms(lastT), float64(lastT)/float64(full))
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

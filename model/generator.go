@@ -1,0 +1,424 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Generator runs a StyleGAN v1 generator for inference. It builds small
+// gorgonia graphs per layer (once per batch size) and keeps, per layer, the
+// last activation it computed and the inputs that produced it, so a change
+// to layer k's style or noise recomputes layers k.. only; a style or noise
+// change of layer k reuses k's conv output (the pre-epilogue activation).
+//
+// A Generator is safe for concurrent use; calls are serialised.
+type Generator struct {
+	Cfg *Config
+	W   *Weights
+
+	mu     sync.Mutex
+	params *paramTensors
+	nets   map[int]*net
+
+	wmu    sync.Mutex
+	wcache []wEntry // recent z -> w mappings, newest first
+}
+
+// New checks the weights against the config and returns a generator.
+func New(cfg *Config, w *Weights) (*Generator, error) {
+	if err := w.Check(cfg); err != nil {
+		return nil, err
+	}
+	return &Generator{Cfg: cfg, W: w, nets: map[int]*net{}}, nil
+}
+
+// paramTensors wrap the weights once; every graph shares their backing.
+type paramTensors struct {
+	mapping []struct{ w, b *tensor.Dense }
+	layers  []struct{ conv, bias, noise, sw, sb *tensor.Dense }
+	rgb     []struct{ w, b *tensor.Dense }
+}
+
+func wrap(data []float32, shape ...int) *tensor.Dense {
+	if data == nil {
+		return nil
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+}
+
+func (g *Generator) paramTensors() *paramTensors {
+	if g.params != nil {
+		return g.params
+	}
+	c, w := g.Cfg, g.W
+	p := &paramTensors{}
+	for i, d := range w.Mapping {
+		in := c.WDim
+		if i == 0 {
+			in = c.ZDim
+		}
+		p.mapping = append(p.mapping, struct{ w, b *tensor.Dense }{wrap(d.W, in, c.WDim), wrap(d.B, 1, c.WDim)})
+	}
+	for i, l := range w.Layers {
+		ch, in := c.Channels[i/2], c.layerIn(i)
+		var conv *tensor.Dense
+		switch {
+		case i == 0:
+		case c.Fused(i/2) && upLayer(i):
+			conv = wrap(l.Conv, in, ch, 4, 4)
+		default:
+			conv = wrap(l.Conv, ch, in, 3, 3)
+		}
+		p.layers = append(p.layers, struct{ conv, bias, noise, sw, sb *tensor.Dense }{
+			conv, wrap(l.Bias, ch), wrap(l.Noise, ch), wrap(l.Style.W, c.WDim, 2*ch), wrap(l.Style.B, 1, 2*ch)})
+	}
+	for b, t := range w.ToRGB {
+		p.rgb = append(p.rgb, struct{ w, b *tensor.Dense }{wrap(t.W, 3, c.Channels[b], 1, 1), wrap(t.B, 3)})
+	}
+	g.params = p
+	return p
+}
+
+// stage is one small graph with its machine, input tensors and output.
+type stage struct {
+	m   G.VM
+	in  []*tensor.Dense
+	out *G.Node
+}
+
+func (s *stage) run() ([]float32, error) {
+	defer s.m.Reset()
+	if err := s.m.RunAll(); err != nil {
+		return nil, err
+	}
+	return s.out.Value().Data().([]float32), nil
+}
+
+// node makes a graph node bound to t (a parameter or an input).
+func node(g *G.ExprGraph, t *tensor.Dense, name string) *G.Node {
+	if t == nil {
+		return nil
+	}
+	return G.NewTensor(g, tensor.Float32, t.Dims(), G.WithShape(t.Shape()...), G.WithName(name), G.WithValue(t))
+}
+
+func input(g *G.ExprGraph, name string, shape ...int) (*G.Node, *tensor.Dense) {
+	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	return node(g, t, name), t
+}
+
+// net holds the graphs and the activation cache for one batch size.
+type net struct {
+	B        int
+	mapping  *stage
+	conv     []*stage // per layer; nil for the const layer
+	epi      []*stage
+	rgb      []*stage // per block; nil where there is no ToRGB
+	pre, act [][]float32
+	// the inputs that produced act[i]: w for its style slot, its noise map
+	w, noise [][]float32
+	valid    int // layers 0..valid-1 hold cached results
+}
+
+func (g *Generator) layerNodes(gr *G.ExprGraph, i int) LayerNodes {
+	p := g.paramTensors().layers[i]
+	return LayerNodes{
+		Conv:  node(gr, p.conv, fmt.Sprintf("layer%d.conv", i)),
+		Bias:  node(gr, p.bias, fmt.Sprintf("layer%d.bias", i)),
+		Noise: node(gr, p.noise, fmt.Sprintf("layer%d.noise_strength", i)),
+		Style: DenseNodes{W: node(gr, p.sw, fmt.Sprintf("layer%d.style_w", i)), B: node(gr, p.sb, fmt.Sprintf("layer%d.style_b", i))},
+	}
+}
+
+func (g *Generator) net(B int) (*net, error) {
+	if n := g.nets[B]; n != nil {
+		return n, nil
+	}
+	c, p := g.Cfg, g.paramTensors()
+	n := &net{B: B}
+	{ // mapping
+		gr := G.NewGraph()
+		z, zt := input(gr, "z", B, c.ZDim)
+		var ds []DenseNodes
+		for i, d := range p.mapping {
+			// gorgonia hash-conses nodes: equal names and shapes would merge.
+			ds = append(ds, DenseNodes{W: node(gr, d.w, fmt.Sprintf("mapping%d.w", i)), B: node(gr, d.b, fmt.Sprintf("mapping%d.b", i))})
+		}
+		out, err := Mapping(z, ds)
+		if err != nil {
+			return nil, err
+		}
+		n.mapping = &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{zt}, out: out}
+	}
+	for i := 0; i < c.NumLayers(); i++ {
+		ch, res := c.Channels[i/2], c.LayerRes(i)
+		if i > 0 {
+			gr := G.NewGraph()
+			inRes := res
+			if upLayer(i) {
+				inRes /= 2
+			}
+			x, xt := input(gr, "x", B, c.layerIn(i), inRes, inRes)
+			out, err := ConvPart(c, i, x, g.layerNodes(gr, i))
+			if err != nil {
+				return nil, err
+			}
+			n.conv = append(n.conv, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, out: out})
+		} else {
+			n.conv = append(n.conv, nil)
+		}
+		gr := G.NewGraph()
+		x, xt := input(gr, "pre", B, ch, res, res)
+		nz, nt := input(gr, "noise", B, 1, res, res)
+		w, wt := input(gr, "w", B, c.WDim)
+		out, err := Epilogue(c, i, x, nz, w, g.layerNodes(gr, i))
+		if err != nil {
+			return nil, err
+		}
+		n.epi = append(n.epi, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt, nt, wt}, out: out})
+	}
+	for b := range c.Channels {
+		pt := p.rgb[b]
+		if pt.w == nil {
+			n.rgb = append(n.rgb, nil)
+			continue
+		}
+		gr := G.NewGraph()
+		res := BlockRes(b)
+		x, xt := input(gr, "x", B, c.Channels[b], res, res)
+		out, err := RGB(x, RGBNodes{W: node(gr, pt.w, fmt.Sprintf("torgb%d.w", b)), B: node(gr, pt.b, fmt.Sprintf("torgb%d.b", b))})
+		if err != nil {
+			return nil, err
+		}
+		n.rgb = append(n.rgb, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, out: out})
+	}
+	L := c.NumLayers()
+	n.pre, n.act, n.w, n.noise = make([][]float32, L), make([][]float32, L), make([][]float32, L), make([][]float32, L)
+	g.nets[B] = n
+	return n, nil
+}
+
+// Mapping runs the mapping network on a batch of z (B·ZDim values) and
+// returns the batch of w (B·WDim values).
+func (g *Generator) Mapping(z []float32, B int) ([]float32, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(z) != B*g.Cfg.ZDim {
+		return nil, fmt.Errorf("model: mapping: got %d values for %d z of size %d", len(z), B, g.Cfg.ZDim)
+	}
+	n, err := g.net(B)
+	if err != nil {
+		return nil, err
+	}
+	copy(n.mapping.in[0].Data().([]float32), z)
+	out, err := n.mapping.run()
+	if err != nil {
+		return nil, fmt.Errorf("model: mapping: %w", err)
+	}
+	return slices.Clone(out), nil
+}
+
+// SynthesisInput is everything one synthesis pass reads.
+type SynthesisInput struct {
+	B int
+	// W holds one batch of w (B·WDim values) per style slot: already mixed
+	// and truncated.
+	W [][]float32
+	// Noise holds one map per noise slot: B·H·W values, or H·W to use the
+	// same map for the whole batch.
+	Noise [][]float32
+}
+
+// Options control a synthesis pass.
+type Options struct {
+	// Step is the last block to run (progressive growing: the output is
+	// at 4·2^Step px); -1 means the whole network.
+	Step int
+	// Alpha in [0,1) blends the output with the nearest-x2 upsampled ToRGB
+	// of block Step−1 (the fade-in): (1−α)·up(rgb_{S−1}) + α·rgb_S.
+	// A negative Alpha (or 1) means no blend.
+	Alpha float64
+	// Preview, when set, is called with the ToRGB output of each block that
+	// has one, as soon as it is ready (low-resolution previews).
+	Preview func(res int, rgb []float32)
+	// Full disables the activation cache for this pass.
+	Full bool
+}
+
+// Stats describe a synthesis pass.
+type Stats struct {
+	FromLayer int // first recomputed layer; NumLayers when nothing changed
+	Duration  time.Duration
+}
+
+// Synthesis runs the synthesis network and returns the image batch
+// [B,3,H,W] in roughly [-1,1].
+func (g *Generator) Synthesis(in SynthesisInput, opt Options) ([]float32, Stats, error) {
+	start := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c := g.Cfg
+	step := opt.Step
+	if step < 0 || step >= c.NumBlocks() {
+		step = c.NumBlocks() - 1
+	}
+	if err := g.checkInput(in); err != nil {
+		return nil, Stats{}, err
+	}
+	n, err := g.net(in.B)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	last := 2*step + 1
+	if opt.Full {
+		n.valid = 0
+	}
+	// The first layer whose inputs differ from the cached ones.
+	from := 0
+	for from < n.valid && from <= last && slices.Equal(n.w[from], in.W[c.StyleSlot(from)]) &&
+		slices.Equal(n.noise[from], in.Noise[c.NoiseSlot(from)]) {
+		from++
+	}
+	if from > last {
+		from = last + 1
+	}
+	st := Stats{FromLayer: from}
+	// Layer `from` reuses its conv output when its input activation is the
+	// cached one (only its style or noise changed).
+	convValid := from < n.valid
+	n.valid = min(n.valid, from)
+	for i := from; i <= last; i++ {
+		if err := g.runLayer(n, i, in, convValid && i == from); err != nil {
+			return nil, st, err
+		}
+		n.valid = i + 1
+		if opt.Preview != nil && i%2 == 1 && i < last && n.rgb[i/2] != nil {
+			rgb, err := g.rgb(n, i/2)
+			if err != nil {
+				return nil, st, err
+			}
+			opt.Preview(c.LayerRes(i), rgb)
+		}
+	}
+	out, err := g.rgb(n, step)
+	if err != nil {
+		return nil, st, err
+	}
+	if opt.Alpha >= 0 && opt.Alpha < 1 && step > 0 {
+		if n.rgb[step-1] == nil {
+			return nil, st, fmt.Errorf("model: fade-in needs the ToRGB of %dpx, which the weights lack", BlockRes(step-1))
+		}
+		skip, err := g.rgb(n, step-1)
+		if err != nil {
+			return nil, st, err
+		}
+		blendUp(out, skip, in.B*3, BlockRes(step), float32(opt.Alpha))
+	}
+	st.Duration = time.Since(start)
+	return out, st, nil
+}
+
+// blendUp sets out = (1−α)·up2(skip) + α·out for n planes of res×res.
+func blendUp(out, skip []float32, planes, res int, alpha float32) {
+	h := res / 2
+	for p := 0; p < planes; p++ {
+		o, s := out[p*res*res:(p+1)*res*res], skip[p*h*h:(p+1)*h*h]
+		for y := 0; y < res; y++ {
+			for x := 0; x < res; x++ {
+				o[y*res+x] = (1-alpha)*s[(y/2)*h+x/2] + alpha*o[y*res+x]
+			}
+		}
+	}
+}
+
+func (g *Generator) checkInput(in SynthesisInput) error {
+	c := g.Cfg
+	if in.B < 1 {
+		return fmt.Errorf("model: synthesis: batch size %d", in.B)
+	}
+	if len(in.W) != c.NumStyles() {
+		return fmt.Errorf("model: synthesis: %d style vectors, model has %d style slots", len(in.W), c.NumStyles())
+	}
+	for s, w := range in.W {
+		if len(w) != in.B*c.WDim {
+			return fmt.Errorf("model: synthesis: style slot %d has %d values, want %d", s, len(w), in.B*c.WDim)
+		}
+	}
+	if len(in.Noise) != c.NumNoise() {
+		return fmt.Errorf("model: synthesis: %d noise maps, model has %d noise inputs", len(in.Noise), c.NumNoise())
+	}
+	for j, m := range in.Noise {
+		r := c.NoiseRes(j)
+		if len(m) != r*r && len(m) != in.B*r*r {
+			return fmt.Errorf("model: synthesis: noise map %d has %d values, want %d or %d (%dx%d)", j, len(m), r*r, in.B*r*r, r, r)
+		}
+	}
+	return nil
+}
+
+func (g *Generator) runLayer(n *net, i int, in SynthesisInput, reuseConv bool) error {
+	c := g.Cfg
+	ch, res := c.Channels[i/2], c.LayerRes(i)
+	var err error
+	if !reuseConv {
+		if i == 0 {
+			n.pre[0] = fill(n.pre[0], in.B, g.W.Const)
+		} else {
+			s := n.conv[i]
+			copy(s.in[0].Data().([]float32), n.act[i-1])
+			var out []float32
+			if out, err = s.run(); err != nil {
+				return fmt.Errorf("model: layer %d: %w", i, err)
+			}
+			n.pre[i] = append(n.pre[i][:0], out...)
+		}
+	}
+	s := n.epi[i]
+	copy(s.in[0].Data().([]float32), n.pre[i])
+	nz := in.Noise[c.NoiseSlot(i)]
+	if len(nz) == res*res {
+		fill(s.in[1].Data().([]float32)[:0], in.B, nz) // one map for the whole batch
+	} else {
+		copy(s.in[1].Data().([]float32), nz)
+	}
+	w := in.W[c.StyleSlot(i)]
+	copy(s.in[2].Data().([]float32), w)
+	out, err := s.run()
+	if err != nil {
+		return fmt.Errorf("model: layer %d: %w", i, err)
+	}
+	if len(out) != in.B*ch*res*res {
+		return fmt.Errorf("model: layer %d: output has %d values, want %d", i, len(out), in.B*ch*res*res)
+	}
+	n.act[i] = append(n.act[i][:0], out...)
+	n.w[i] = append(n.w[i][:0], w...)
+	n.noise[i] = append(n.noise[i][:0], nz...)
+	return nil
+}
+
+// fill writes B copies of src into dst (reusing its storage).
+func fill(dst []float32, B int, src []float32) []float32 {
+	dst = dst[:0]
+	for b := 0; b < B; b++ {
+		dst = append(dst, src...)
+	}
+	return dst
+}
+
+func (g *Generator) rgb(n *net, b int) ([]float32, error) {
+	s := n.rgb[b]
+	if s == nil {
+		return nil, fmt.Errorf("model: the weights have no ToRGB for %dpx", BlockRes(b))
+	}
+	copy(s.in[0].Data().([]float32), n.act[2*b+1])
+	out, err := s.run()
+	if err != nil {
+		return nil, fmt.Errorf("model: torgb %dpx: %w", BlockRes(b), err)
+	}
+	return slices.Clone(out), nil
+}

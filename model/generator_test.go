@@ -1,0 +1,203 @@
+package model
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"stylegan-tui/latent"
+)
+
+// smallConfig is a fast generator with both conventions' features: fused
+// up-conv from 32 px, per-layer styles.
+func smallConfig(perBlock bool) *Config {
+	return &Config{Name: "small", ZDim: 8, WDim: 8, MappingLayers: 2, Channels: []int{8, 8, 6, 4},
+		StylePerBlock: perBlock, NoisePerBlock: perBlock, BiasBeforeBlur: perBlock, NormEps: 1e-8,
+		FusedFrom: 32, TruncPsi: 0.7, TruncCutoff: 3}
+}
+
+func newSmall(t *testing.T, perBlock bool) *Generator {
+	t.Helper()
+	c := smallConfig(perBlock)
+	g, err := New(c, RandomWeights(c, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestIncrementalEqualsFull applies random edit sequences and checks that
+// the cached (incremental) result equals a full recompute bit for bit.
+func TestIncrementalEqualsFull(t *testing.T) {
+	for _, perBlock := range []bool{false, true} {
+		g := newSmall(t, perBlock)
+		full := newSmall(t, perBlock) // a second engine that always recomputes
+		c := g.Cfg
+		r := rand.New(rand.NewPCG(1, 2))
+		st := g.NewState()
+		sawPartial := false
+		for step := 0; step < 60; step++ {
+			switch r.IntN(6) {
+			case 0:
+				st = st.ToggleStyle(r.IntN(c.NumStyles()))
+			case 1:
+				st.B.Seed = r.Int64N(100)
+			case 2:
+				j := r.IntN(c.NumNoise())
+				st.Noise[j].Seed = r.Int64N(1000)
+			case 3:
+				st.Noise[r.IntN(c.NumNoise())].Mode = latent.NoiseMode(r.IntN(3))
+			case 4:
+				st.Psi = float64(r.IntN(20)-5) / 10
+				st.Cutoff = r.IntN(c.NumStyles() + 1)
+			case 5:
+				st.A.Seed = r.Int64N(100)
+			}
+			st = st.Clone()
+			got, stats, err := g.Render(st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := full.Inputs(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _, err := full.Synthesis(in, Options{Step: -1, Alpha: -1, Full: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ToImage(raw, c.Resolution(), 0)
+			if !slices.Equal(got.Pix, want.Pix) {
+				t.Fatalf("perBlock=%v step %d: incremental (from layer %d) differs from full", perBlock, step, stats.FromLayer)
+			}
+			if stats.FromLayer > 0 {
+				sawPartial = true
+			}
+		}
+		if !sawPartial {
+			t.Errorf("perBlock=%v: no edit was incremental", perBlock)
+		}
+	}
+}
+
+// TestIncrementalFromLayer checks which layer a fine edit restarts at.
+func TestIncrementalFromLayer(t *testing.T) {
+	g := newSmall(t, false)
+	st := g.NewState()
+	if _, _, err := g.Render(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	last := g.Cfg.NumStyles() - 1
+	_, stats, err := g.Render(st.WithStyles(last, last, latent.FromB), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.FromLayer != last {
+		t.Errorf("last-slot edit recomputed from layer %d, want %d", stats.FromLayer, last)
+	}
+	_, stats, _ = g.Render(st.WithStyles(last, last, latent.FromB), nil)
+	if stats.FromLayer != g.Cfg.NumLayers() {
+		t.Errorf("an unchanged state recomputed from layer %d", stats.FromLayer)
+	}
+}
+
+// TestBatchMatchesSingles checks that a batch of two gives each image as
+// when rendered alone.
+func TestBatchMatchesSingles(t *testing.T) {
+	g := newSmall(t, false)
+	c := g.Cfg
+	z := append(latent.SeedZ(1, c.ZDim), latent.SeedZ(2, c.ZDim)...)
+	w, err := g.Mapping(z, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := SynthesisInput{B: 2}
+	for s := 0; s < c.NumStyles(); s++ {
+		in.W = append(in.W, w)
+	}
+	for j := 0; j < c.NumNoise(); j++ {
+		r := c.NoiseRes(j)
+		in.Noise = append(in.Noise, append(latent.NoiseMap(1, j, r, r), latent.NoiseMap(2, j, r, r)...))
+	}
+	both, _, err := g.Synthesis(in, Options{Step: -1, Alpha: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 3 * c.Resolution() * c.Resolution()
+	for b := 0; b < 2; b++ {
+		one := SynthesisInput{B: 1}
+		for s := 0; s < c.NumStyles(); s++ {
+			one.W = append(one.W, w[b*c.WDim:(b+1)*c.WDim])
+		}
+		for j := 0; j < c.NumNoise(); j++ {
+			r := c.NoiseRes(j)
+			one.Noise = append(one.Noise, in.Noise[j][b*r*r:(b+1)*r*r])
+		}
+		out, _, err := g.Synthesis(one, Options{Step: -1, Alpha: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range out {
+			if d := out[i] - both[b*n+i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("image %d pixel %d: batch %g vs single %g", b, i, both[b*n+i], out[i])
+			}
+		}
+	}
+}
+
+// TestStepAndFade checks progressive outputs: Step gives the lower
+// resolution, and the fade at alpha 0 is the upsampled lower ToRGB.
+func TestStepAndFade(t *testing.T) {
+	g := newSmall(t, false)
+	in, err := g.Inputs(g.NewState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	low, _, err := g.Synthesis(in, Options{Step: 2, Alpha: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(low) != 3*16*16 {
+		t.Fatalf("step 2 output has %d values, want 3x16x16", len(low))
+	}
+	fade0, _, err := g.Synthesis(in, Options{Step: 3, Alpha: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := 0; p < 3; p++ {
+		for y := 0; y < 32; y++ {
+			for x := 0; x < 32; x++ {
+				if fade0[p*1024+y*32+x] != low[p*256+(y/2)*16+x/2] {
+					t.Fatalf("alpha 0 is not the upsampled 16px output at %d,%d,%d", p, y, x)
+				}
+			}
+		}
+	}
+	fade1, _, _ := g.Synthesis(in, Options{Step: 3, Alpha: 0.999999})
+	top, _, _ := g.Synthesis(in, Options{Step: 3, Alpha: -1})
+	for i := range top {
+		if d := fade1[i] - top[i]; d > 1e-4 || d < -1e-4 {
+			t.Fatalf("alpha ~1 differs from the 32px output at %d", i)
+		}
+	}
+}
+
+func TestInputErrors(t *testing.T) {
+	g := newSmall(t, false)
+	in, _ := g.Inputs(g.NewState())
+	bad := in
+	bad.W = bad.W[:1]
+	if _, _, err := g.Synthesis(bad, Options{Step: -1}); err == nil {
+		t.Error("too few style vectors accepted")
+	}
+	bad = in
+	bad.Noise = append([][]float32{make([]float32, 3)}, in.Noise[1:]...)
+	if _, _, err := g.Synthesis(bad, Options{Step: -1}); err == nil {
+		t.Error("a wrong-sized noise map accepted")
+	}
+	st := g.NewState()
+	st.Styles = st.Styles[:2]
+	if _, _, err := g.Render(st, nil); err == nil {
+		t.Error("a state with the wrong slot count accepted")
+	}
+}

@@ -1,0 +1,176 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"stylegan-tui/model/ops"
+)
+
+// The functions in this file build the network's pieces into a gorgonia
+// graph. Inference (per-layer graphs, for the incremental cache) and
+// training (one graph with gradients) both call them, so there is one copy
+// of the architecture. Parameters come in as nodes holding the effective
+// weights: inference binds them to Weights directly, the trainer to its
+// equalized-lr parameters times their runtime gains.
+
+// DenseNodes are a fully connected layer's parameters: W [in,out], B [1,out].
+type DenseNodes struct{ W, B *G.Node }
+
+// LayerNodes are one synthesis layer's parameters.
+type LayerNodes struct {
+	Conv  *G.Node // [Cout,Cin,3,3], fused [Cin,Cout,4,4]; nil for the const layer
+	Bias  *G.Node // [C]
+	Noise *G.Node // [C]
+	Style DenseNodes
+}
+
+// RGBNodes are a ToRGB layer's parameters: W [3,C,1,1], B [3].
+type RGBNodes struct{ W, B *G.Node }
+
+// dense is x·W + B.
+func dense(x *G.Node, d DenseNodes) (*G.Node, error) {
+	y, err := G.Mul(x, d.W)
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(y, d.B, nil, []byte{0})
+}
+
+// PixelNorm normalises each z to unit average square: z / sqrt(mean(z²)+1e-8).
+func PixelNorm(z *G.Node) (*G.Node, error) {
+	sq, err := G.Square(z)
+	if err != nil {
+		return nil, err
+	}
+	m, err := G.Mean(sq, 1)
+	if err != nil {
+		return nil, err
+	}
+	eps := G.NewConstant(castLike(z, 1e-8))
+	m, err = G.Add(m, eps)
+	if err != nil {
+		return nil, err
+	}
+	r, err := G.Sqrt(m)
+	if err != nil {
+		return nil, err
+	}
+	r, err = G.Reshape(r, tensor.Shape{z.Shape()[0], 1})
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastHadamardDiv(z, r, nil, []byte{1})
+}
+
+// Mapping is the mapping network f: Z -> W, PixelNorm then fully connected
+// layers with LeakyReLU 0.2.
+func Mapping(z *G.Node, layers []DenseNodes) (*G.Node, error) {
+	x, err := PixelNorm(z)
+	if err != nil {
+		return nil, fmt.Errorf("mapping: %w", err)
+	}
+	for i, d := range layers {
+		if x, err = dense(x, d); err != nil {
+			return nil, fmt.Errorf("mapping %d: %w", i, err)
+		}
+		if x, err = ops.LeakyReLU(x, 0.2); err != nil {
+			return nil, fmt.Errorf("mapping %d: %w", i, err)
+		}
+	}
+	return x, nil
+}
+
+// upLayer reports whether layer i doubles the resolution.
+func upLayer(i int) bool { return i > 0 && i%2 == 0 }
+
+// biasInConv reports whether layer i's bias is added inside ConvPart (before
+// the blur) rather than in the epilogue.
+func (c *Config) biasInConv(i int) bool { return upLayer(i) && c.BiasBeforeBlur }
+
+// ConvPart is the part of layer i before its epilogue: for an up-layer
+// nearest-x2 + 3x3 conv (or the fused transposed conv) followed by the
+// [1,2,1] blur; otherwise a 3x3 conv. Layer 0 (the constant) has none.
+func ConvPart(c *Config, i int, x *G.Node, l LayerNodes) (*G.Node, error) {
+	var err error
+	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) conv: %w", i, c.LayerRes(i), e) }
+	if !upLayer(i) {
+		if x, err = ops.Conv2d(x, l.Conv, 1); err != nil {
+			return nil, wrap(err)
+		}
+		return x, nil
+	}
+	if c.Fused(i / 2) {
+		x, err = ops.ConvTranspose2x(x, l.Conv)
+	} else {
+		if x, err = ops.Upsample2x(x); err == nil {
+			x, err = ops.Conv2d(x, l.Conv, 1)
+		}
+	}
+	if err == nil && c.biasInConv(i) {
+		x, err = ops.AddBias(x, l.Bias)
+	}
+	if err == nil {
+		x, err = ops.Blur(x)
+	}
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return x, nil
+}
+
+// Epilogue is what every layer does after its conv: noise injection
+// (per-channel strength × a one-channel map), bias, LeakyReLU 0.2, and
+// AdaIN: instance norm, then scale and shift from the affine A(w).
+func Epilogue(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, error) {
+	ch := c.Channels[i/2]
+	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) epilogue: %w", i, c.LayerRes(i), e) }
+	x, err := ops.AddNoise(x, noise, l.Noise)
+	if err == nil && !c.biasInConv(i) {
+		x, err = ops.AddBias(x, l.Bias)
+	}
+	if err == nil {
+		x, err = ops.LeakyReLU(x, 0.2)
+	}
+	if err == nil {
+		x, err = ops.InstanceNorm(x, c.NormEps)
+	}
+	if err != nil {
+		return nil, wrap(err)
+	}
+	style, err := dense(w, l.Style)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	scale, err := G.Slice(style, nil, G.S(0, ch))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	shift, err := G.Slice(style, nil, G.S(ch, 2*ch))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	if x, err = ops.Modulate(x, scale, shift); err != nil {
+		return nil, wrap(err)
+	}
+	return x, nil
+}
+
+// RGB is a ToRGB layer: 1x1 conv to three channels plus bias.
+func RGB(x *G.Node, t RGBNodes) (*G.Node, error) {
+	y, err := ops.Conv2d(x, t.W, 0)
+	if err != nil {
+		return nil, fmt.Errorf("torgb: %w", err)
+	}
+	return ops.AddBias(y, t.B)
+}
+
+// castLike returns v in the dtype of n's graph values.
+func castLike(n *G.Node, v float64) interface{} {
+	if n.Dtype() == tensor.Float64 {
+		return v
+	}
+	return float32(v)
+}

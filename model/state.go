@@ -1,0 +1,183 @@
+package model
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"slices"
+
+	"stylegan-tui/latent"
+)
+
+// EstimateWAvg averages the mapping of n random z drawn from seed (what
+// rosinality's generate.py does for models that keep no w average).
+func (g *Generator) EstimateWAvg(n int, seed int64) ([]float32, error) {
+	const batch = 256
+	c := g.Cfg
+	sum := make([]float64, c.WDim)
+	rs := latent.NewRandomState(uint32(seed))
+	for done := 0; done < n; done += batch {
+		b := min(batch, n-done)
+		z := make([]float32, 0, b*c.ZDim)
+		for _, v := range rs.Randn(b * c.ZDim) {
+			z = append(z, float32(v))
+		}
+		w, err := g.Mapping(z, b)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range w {
+			sum[i%c.WDim] += float64(v)
+		}
+	}
+	avg := make([]float32, c.WDim)
+	for i := range avg {
+		avg[i] = float32(sum[i] / float64(n))
+	}
+	return avg, nil
+}
+
+// sourceW returns w for a latent source, caching the last few mappings
+// (the explorer asks for the same two sources over and over).
+func (g *Generator) sourceW(s latent.Source) ([]float32, error) {
+	if s.W != nil {
+		if len(s.W) != g.Cfg.WDim {
+			return nil, fmt.Errorf("model: explicit w has %d values, model's W has %d", len(s.W), g.Cfg.WDim)
+		}
+		return s.W, nil
+	}
+	return g.zW(s.ZVec(g.Cfg.ZDim))
+}
+
+func (g *Generator) zW(z []float32) ([]float32, error) {
+	if len(z) != g.Cfg.ZDim {
+		return nil, fmt.Errorf("model: z has %d values, model's Z has %d", len(z), g.Cfg.ZDim)
+	}
+	g.wmu.Lock()
+	for _, e := range g.wcache {
+		if slices.Equal(e.z, z) {
+			g.wmu.Unlock()
+			return e.w, nil
+		}
+	}
+	g.wmu.Unlock()
+	w, err := g.Mapping(z, 1)
+	if err != nil {
+		return nil, err
+	}
+	g.wmu.Lock()
+	g.wcache = append([]wEntry{{slices.Clone(z), w}}, g.wcache[:min(len(g.wcache), 7)]...)
+	g.wmu.Unlock()
+	return w, nil
+}
+
+type wEntry struct{ z, w []float32 }
+
+// Inputs resolves a latent state into the synthesis inputs (batch 1):
+// per style slot the w of the source it takes (or the interpolation
+// between A and B), truncated toward w_avg on slots below the cutoff, and
+// per noise slot its map (random from its seed, the stored constant, or
+// zeros).
+func (g *Generator) Inputs(st latent.State) (SynthesisInput, error) {
+	c := g.Cfg
+	if err := st.Validate(c.NumStyles(), c.NumNoise()); err != nil {
+		return SynthesisInput{}, err
+	}
+	wa, err := g.sourceW(st.A)
+	if err != nil {
+		return SynthesisInput{}, fmt.Errorf("source A: %w", err)
+	}
+	wb, err := g.sourceW(st.B)
+	if err != nil {
+		return SynthesisInput{}, fmt.Errorf("source B: %w", err)
+	}
+	var wi []float32
+	if st.Interp.On {
+		if st.Interp.Space == latent.SpaceZ && st.A.W == nil && st.B.W == nil {
+			z := latent.SlerpZ(st.A.ZVec(c.ZDim), st.B.ZVec(c.ZDim), st.Interp.T)
+			if wi, err = g.zW(z); err != nil {
+				return SynthesisInput{}, err
+			}
+		} else {
+			wi = latent.Lerp(wa, wb, st.Interp.T)
+		}
+	}
+	in := SynthesisInput{B: 1}
+	for s := 0; s < c.NumStyles(); s++ {
+		w := wa
+		switch {
+		case wi != nil:
+			w = wi
+		case st.Styles[s] == 1:
+			w = wb
+		}
+		if s < st.Cutoff && st.Psi != 1 {
+			w = latent.Truncate(w, g.W.WAvg, st.Psi)
+		}
+		in.W = append(in.W, w)
+	}
+	for j := 0; j < c.NumNoise(); j++ {
+		in.Noise = append(in.Noise, g.noiseMap(st.Noise[j], j))
+	}
+	return in, nil
+}
+
+// noiseMap returns noise slot j's map for a mode: random maps come from
+// the seed; const is the model's stored map (NVlabs pickles keep one per
+// layer) or, for models without one, the map of seed 0; off is zeros.
+func (g *Generator) noiseMap(n latent.Noise, j int) []float32 {
+	r := g.Cfg.NoiseRes(j)
+	switch n.Mode {
+	case latent.NoiseOff:
+		return make([]float32, r*r)
+	case latent.NoiseConst:
+		if g.W.NoiseConst != nil && g.W.NoiseConst[j] != nil {
+			return g.W.NoiseConst[j]
+		}
+		return latent.NoiseMap(0, j, r, r)
+	}
+	return latent.NoiseMap(n.Seed, j, r, r)
+}
+
+// NewState returns the model's default state: A = seed 0, B = seed 1, all
+// styles from A, the model's truncation defaults, random noise.
+func (g *Generator) NewState() latent.State {
+	c := g.Cfg
+	return latent.New(c.NumStyles(), c.NumNoise(), c.TruncPsi, c.TruncCutoff)
+}
+
+// Render synthesises the image of a state. Unchanged layers come from the
+// cache; preview, when set, receives low-resolution ToRGB images first.
+func (g *Generator) Render(st latent.State, preview func(*image.RGBA)) (*image.RGBA, Stats, error) {
+	in, err := g.Inputs(st)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	opt := Options{Step: -1, Alpha: -1}
+	if preview != nil {
+		opt.Preview = func(res int, rgb []float32) { preview(ToImage(rgb, res, 0)) }
+	}
+	out, stats, err := g.Synthesis(in, opt)
+	if err != nil {
+		return nil, stats, err
+	}
+	return ToImage(out, g.Cfg.Resolution(), 0), stats, nil
+}
+
+// ToImage converts image b of an NCHW batch in [-1,1] to 8-bit RGB, as
+// the official scripts do: round((x+1)·127.5) clamped to 0..255.
+func ToImage(x []float32, res, b int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, res, res))
+	plane := res * res
+	base := b * 3 * plane
+	for p := 0; p < plane; p++ {
+		var px [3]uint8
+		for ch := 0; ch < 3; ch++ {
+			v := math.Round((float64(x[base+ch*plane+p]) + 1) * 127.5)
+			px[ch] = uint8(max(0, min(255, v)))
+		}
+		img.SetRGBA(p%res, p/res, color.RGBA{px[0], px[1], px[2], 255})
+	}
+	return img
+}
