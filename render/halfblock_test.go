@@ -86,3 +86,12 @@ func TestDecodeHalfBlockCells(t *testing.T) {
 		}
 	}
 }
+
+// The decoder must never panic on arbitrary input.
+func FuzzDecodeHalfBlock(f *testing.F) {
+	f.Add(strings.Join(HalfBlock(synth(16, 16, 1, 0), 8, 4), "\n"))
+	f.Add("\x1b[38;2;1;2;3;48;2;4;5;6m▀▄█ \x1b[0m\n\x1b[38:2:1:2:3m")
+	f.Fuzz(func(t *testing.T, s string) {
+		DecodeHalfBlock(strings.Split(s, "\n"))
+	})
+}

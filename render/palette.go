@@ -92,9 +92,9 @@ func (p *Palette) Quantize(img image.Image) *image.Paletted {
 }
 
 // Dither maps img onto the palette with Floyd–Steinberg error diffusion
-// (serpentine scan; 7/8 of the error diffused for palettes of over 64
-// colours, all of it for smaller ones). The result has img's bounds; alpha is ignored
-// (translucent pixels count as composited over black).
+// (serpentine scan; 7/8 of the error is diffused for palettes of over 64
+// colours, all of it for smaller ones). The result has img's bounds; alpha
+// is ignored (translucent pixels count as composited over black).
 func (p *Palette) Dither(img image.Image) *image.Paletted {
 	dst := image.NewPaletted(img.Bounds(), p.colors)
 	src, stride, w, h := rgbaView(img)

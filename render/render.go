@@ -35,25 +35,3 @@ func rgbaView(img image.Image) (pix []uint8, stride, w, h int) {
 	draw.Draw(m, m.Rect, img, b.Min, draw.Src)
 	return m.Pix, m.Stride, w, h
 }
-
-// toRGBA returns img as an *image.RGBA whose bounds start at (0, 0), copying
-// only when it has to.
-func toRGBA(img image.Image) *image.RGBA {
-	if m, ok := img.(*image.RGBA); ok && m.Rect.Min == (image.Point{}) {
-		return m
-	}
-	pix, stride, w, h := rgbaView(img)
-	if w == 0 {
-		return image.NewRGBA(image.Rectangle{})
-	}
-	m := &image.RGBA{Pix: pix, Stride: stride, Rect: image.Rect(0, 0, w, h)}
-	if _, ok := img.(*image.RGBA); ok {
-		// A sub-image view: copy so callers may not alias the original by surprise.
-		c := image.NewRGBA(m.Rect)
-		for y := 0; y < h; y++ {
-			copy(c.Pix[y*c.Stride:y*c.Stride+4*w], pix[y*stride:])
-		}
-		return c
-	}
-	return m
-}

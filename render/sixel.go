@@ -10,11 +10,15 @@ import (
 
 // Sixel writes img as one DEC sixel image: DCS "ESC P 0;1;0 q" (pixel aspect
 // from the raster attributes, undrawn pixels left transparent), raster
-// attributes "1;1;W;H, colour registers "#i;2;r;g;b" (percent) for the
-// palette entries the image uses, then six-row bands with run-length
-// encoding, ended by ST "ESC \". Register i holds img.Palette[i]; alpha is
-// ignored. Build img once per frame with a reused Palette (Palette.Dither):
-// the encoder itself does no colour work.
+// attributes "1;1;W;H, colour registers "#i;2;r;g;b" (percent, rounded) for
+// the palette entries the image uses, then six-row bands with run-length
+// encoding, ended by ST "ESC \". Register i holds img.Palette[i], so the
+// terminal must offer as many registers as the palette has colours (size the
+// Palette from the XTSMGRAPHICS reply). Pixels whose palette colour has zero
+// alpha are not drawn (they stay transparent); other alpha is ignored.
+//
+// The encoder does no colour work: make img with a Palette reused across the
+// frames of an image family (Palette.Dither, PaletteCache).
 func Sixel(w io.Writer, img *image.Paletted) error {
 	buf := sixelBufs.Get().(*[]byte)
 	*buf = AppendSixel((*buf)[:0], img)
@@ -49,7 +53,11 @@ func AppendSixel(dst []byte, img *image.Paletted) []byte {
 		return append(dst, "\x1b\\"...)
 	}
 
-	var used [256]bool
+	var used, skip [256]bool
+	for i, c := range img.Palette[:min(len(img.Palette), 256)] {
+		_, _, _, a := c.RGBA()
+		skip[i] = a == 0
+	}
 	for y := 0; y < h; y++ {
 		off := img.PixOffset(b.Min.X, b.Min.Y+y)
 		for _, i := range img.Pix[off : off+w] {
@@ -57,7 +65,7 @@ func AppendSixel(dst []byte, img *image.Paletted) []byte {
 		}
 	}
 	for i, ok := range used {
-		if !ok {
+		if !ok || skip[i] {
 			continue
 		}
 		var r, g, bl uint32
@@ -88,6 +96,9 @@ func AppendSixel(dst []byte, img *image.Paletted) []byte {
 			off := img.PixOffset(b.Min.X, b.Min.Y+band*6+k)
 			mask := uint8(1) << k
 			for x, i := range img.Pix[off : off+w] {
+				if skip[i] {
+					continue
+				}
 				if !sc.seen[i] {
 					sc.seen[i] = true
 					sc.minX[i], sc.maxX[i] = x, x

@@ -222,3 +222,40 @@ func TestSixelCellTmux(t *testing.T) {
 		t.Errorf("tmux-wrapped image decodes at %.1f dB", q)
 	}
 }
+
+func TestSixelTransparentEntries(t *testing.T) {
+	pal := color.Palette{color.RGBA{}, color.RGBA{0, 255, 0, 255}}
+	pm := image.NewPaletted(image.Rect(0, 0, 8, 8), pal)
+	for i := range pm.Pix {
+		pm.Pix[i] = uint8(i % 3 % 2) // a pattern of transparent and green
+	}
+	got, err := DecodeSixel(AppendSixel(nil, pm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bounds() != pm.Bounds() {
+		t.Fatalf("bounds %v", got.Bounds())
+	}
+	for y := 0; y < 8; y++ {
+		for x := 0; x < 8; x++ {
+			_, g, _, a := got.At(x, y).RGBA()
+			if want := pm.ColorIndexAt(x, y) == 1; (a != 0 && g == 0xffff) != want || (a == 0) == want {
+				t.Fatalf("pixel (%d,%d): alpha %d green %d, want drawn=%v", x, y, a, g, want)
+			}
+		}
+	}
+}
+
+// The decoder must never panic or run away on arbitrary input.
+func FuzzDecodeSixel(f *testing.F) {
+	img := synth(20, 14, 1, 0)
+	f.Add(AppendSixel(nil, NewPalette(8, img).Dither(img)))
+	f.Add([]byte(strings.Join(SixelCell(NewPalette(4, img).Dither(img), 3, 2, &CellOptions{Tmux: true}), "\n")))
+	f.Add([]byte("\x1bPq\"1;1;4000;4000#1;1;120;50;100!4000~-!4000~\x1b\\"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := DecodeSixel(b)
+		if err == nil && (img.Bounds().Dx() > maxDecode || img.Bounds().Dy() > maxDecode+6) {
+			t.Errorf("decoded %v", img.Bounds())
+		}
+	})
+}

@@ -125,6 +125,9 @@ func hlsRGB(h, l, s uint32) color.RGBA {
 	return color.RGBA{ch(hue + 120), ch(hue), ch(hue - 120), 0xff}
 }
 
+// maxDecode bounds each dimension DecodeSixel accepts (64 MiB of pixels).
+const maxDecode = 4096
+
 type sixelDecoder struct {
 	data []byte
 	pos  int
@@ -193,7 +196,10 @@ func (d *sixelDecoder) params() []int {
 	return ps
 }
 
-func (d *sixelDecoder) put(c byte, count int) {
+func (d *sixelDecoder) put(c byte, count int) error {
+	if d.x+count > maxDecode || d.y+6 > maxDecode+6 {
+		return fmt.Errorf("image beyond %d pixels", maxDecode)
+	}
 	bits := c - '?'
 	if bits != 0 {
 		d.ensure(d.x+count, d.y+6)
@@ -211,6 +217,7 @@ func (d *sixelDecoder) put(c byte, count int) {
 		d.extentW = max(d.extentW, d.x+count)
 	}
 	d.x += count
+	return nil
 }
 
 func (d *sixelDecoder) run() error {
@@ -218,7 +225,9 @@ func (d *sixelDecoder) run() error {
 		c := d.data[d.pos]
 		switch {
 		case c >= '?' && c <= '~':
-			d.put(c, 1)
+			if err := d.put(c, 1); err != nil {
+				return err
+			}
 			d.pos++
 		case c == '!':
 			d.pos++
@@ -226,10 +235,9 @@ func (d *sixelDecoder) run() error {
 			if len(ps) != 1 || d.pos >= len(d.data) || d.data[d.pos] < '?' || d.data[d.pos] > '~' {
 				return errors.New("bad repeat introducer")
 			}
-			if ps[0] > 1<<16 {
-				return fmt.Errorf("repeat count %d too large", ps[0])
+			if err := d.put(d.data[d.pos], max(ps[0], 1)); err != nil {
+				return err
 			}
-			d.put(d.data[d.pos], max(ps[0], 1))
 			d.pos++
 		case c == '#':
 			d.pos++
@@ -255,7 +263,7 @@ func (d *sixelDecoder) run() error {
 			d.pos++
 			ps := d.params()
 			if len(ps) >= 4 {
-				if ps[2] > 1<<14 || ps[3] > 1<<14 {
+				if ps[2] > maxDecode || ps[3] > maxDecode {
 					return fmt.Errorf("raster %dx%d too large", ps[2], ps[3])
 				}
 				d.rasterW, d.rasterH = ps[2], ps[3]
@@ -273,9 +281,6 @@ func (d *sixelDecoder) run() error {
 			d.pos++
 		default:
 			return fmt.Errorf("unexpected byte %q", c)
-		}
-		if d.x > 1<<14 || d.y > 1<<14 {
-			return errors.New("image too large")
 		}
 	}
 	return errors.New("missing string terminator")
