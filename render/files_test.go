@@ -167,6 +167,20 @@ func TestWritePNGAtomic(t *testing.T) {
 		}
 	}
 
+	// An I/O failure that root cannot bypass: a name so long that the
+	// temporary file's name ("." + name + ".tmp" + digits) exceeds the
+	// file system's 255-byte limit, though the file itself exists.
+	long := filepath.Join(dir, strings.Repeat("n", 250)+".png")
+	if err := os.WriteFile(long, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePNG(long, img); err == nil {
+		t.Error("write whose temporary file cannot be created succeeded")
+	}
+	if now, _ := os.ReadFile(long); !bytes.Equal(now, old) {
+		t.Error("failed write changed the existing long-named file")
+	}
+
 	// A missing directory is an error, not a panic.
 	if err := WritePNG(filepath.Join(dir, "missing", "x.png"), img); err == nil {
 		t.Error("write into a missing directory succeeded")
