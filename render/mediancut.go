@@ -3,6 +3,7 @@ package render
 import (
 	"image"
 	"image/color"
+	"sync"
 )
 
 // maxPaletteSamples bounds the pixels NewPalette looks at; palette quality
@@ -75,6 +76,12 @@ func medianCut(n int, imgs []image.Image) color.Palette {
 	return pal
 }
 
+// histograms recycles the 4 MiB count-and-sums histogram, kept all zero.
+var histograms = sync.Pool{New: func() any {
+	h := make([]uint32, 4*lutSide*lutSide*lutSide)
+	return &h
+}}
+
 // histogram counts the sampled pixels of imgs into occupied bins.
 func histogram(imgs []image.Image) []mcBin {
 	total := 0
@@ -89,7 +96,9 @@ func histogram(imgs []image.Image) []mcBin {
 	step := (total + maxPaletteSamples - 1) / maxPaletteSamples
 	// Four uint32 per cell: count and three sums (at most 2^20 samples of at
 	// most 255, so sums fit).
-	hist := make([]uint32, 4*lutSide*lutSide*lutSide)
+	hp := histograms.Get().(*[]uint32)
+	defer histograms.Put(hp)
+	hist := *hp
 	phase := 0 // carries the sampling stride across image boundaries
 	for _, img := range imgs {
 		if img == nil {
@@ -121,6 +130,7 @@ func histogram(imgs []image.Image) []mcBin {
 			n: hist[i],
 			s: [3]uint32{hist[i+1], hist[i+2], hist[i+3]},
 		})
+		clear(hist[i : i+4]) // hand the histogram back to the pool all zero
 	}
 	return bins
 }
