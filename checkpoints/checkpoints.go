@@ -200,3 +200,31 @@ func fuseKernel(w []float32, cin, cout int, div float64) []float32 {
 	}
 	return out
 }
+
+// AtResolution returns the model cut to its first blocks up to res pixels
+// (published rosinality checkpoints hold all nine blocks even when trained
+// only to 256 px).
+func (m *Model) AtResolution(res int) (*Model, error) {
+	n := 0
+	for model.BlockRes(n) < res {
+		n++
+	}
+	if model.BlockRes(n) != res || n >= m.Cfg.NumBlocks() {
+		return nil, fmt.Errorf("checkpoints: resolution %d: want a power of two from 4 to %d", res, m.Cfg.Resolution())
+	}
+	n++
+	if m.W.ToRGB[n-1].W == nil {
+		return nil, fmt.Errorf("checkpoints: the weights have no ToRGB at %dpx", res)
+	}
+	cfg := *m.Cfg
+	cfg.Channels = cfg.Channels[:n]
+	cfg.TruncCutoff = min(cfg.TruncCutoff, cfg.NumStyles())
+	w := *m.W
+	w.Layers, w.ToRGB = w.Layers[:2*n], w.ToRGB[:n]
+	if w.NoiseConst != nil {
+		w.NoiseConst = w.NoiseConst[:cfg.NumNoise()]
+	}
+	out := *m
+	out.Cfg, out.W = &cfg, &w
+	return &out, nil
+}

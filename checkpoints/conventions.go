@@ -49,6 +49,9 @@ func fromRosinality(t *table) (*Model, error) {
 		StylePerBlock: true, NoisePerBlock: true, BiasBeforeBlur: true, NormEps: 1e-5,
 		TruncPsi: 0.7,
 	}
+	if blocks > 9 {
+		return nil, fmt.Errorf("checkpoints: %s: %d progression blocks, at most 9 (1024 px)", t.src, blocks)
+	}
 	for b := 0; b < blocks; b++ {
 		s := t.shape(fmt.Sprintf("generator.progression.%d.conv2.conv.weight_orig", b))
 		if len(s) != 4 {
@@ -158,7 +161,11 @@ func fromNVlabs(t *table) (*Model, error) {
 	for t.has(fmt.Sprintf("G_mapping/Dense%d/weight", nMap)) {
 		nMap++
 	}
-	wdim := t.shape(fmt.Sprintf("G_mapping/Dense%d/weight", nMap-1))[1]
+	last := t.shape(fmt.Sprintf("G_mapping/Dense%d/weight", nMap-1))
+	if len(last) != 2 {
+		return nil, fmt.Errorf("checkpoints: %s: G_mapping/Dense%d/weight has shape %v, want [in out]", t.src, nMap-1, last)
+	}
+	wdim := last[1]
 	if mf != wdim && nMap > 1 {
 		return nil, fmt.Errorf("checkpoints: %s: mapping width %d differs from dlatent size %d, which this engine does not support", t.src, mf, wdim)
 	}
@@ -193,7 +200,7 @@ func fromNVlabs(t *table) (*Model, error) {
 			name = "G_synthesis/4x4/Conv/bias"
 		}
 		s := t.shape(name)
-		if s == nil {
+		if len(s) != 1 || len(cfg.Channels) == 9 {
 			break
 		}
 		cfg.Channels = append(cfg.Channels, s[0])

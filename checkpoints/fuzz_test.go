@@ -1,0 +1,70 @@
+package checkpoints
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"stylegan-tui/checkpoints/safetensors"
+)
+
+// FuzzParseModel feeds arbitrary bytes through the whole native/convention
+// loading path (safetensors parsing, key recognition, shape checks, config
+// validation). It must never panic; errors are fine.
+func FuzzParseModel(f *testing.F) {
+	for _, p := range []string{
+		filepath.Join(fixtures, "rosinality", "tiny_fusedlow_s3.safetensors"),
+		filepath.Join(fixtures, "nvlabs", "tf_stylegan1_32.safetensors"),
+	} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{})
+	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}        "))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Parse(b, "fuzz")
+		if err != nil {
+			return
+		}
+		if err := m.W.Check(m.Cfg); err != nil {
+			t.Fatalf("Parse returned an inconsistent model: %v", err)
+		}
+	})
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good, err := os.ReadFile(filepath.Join(fixtures, "nvlabs", "tf_stylegan1_32.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := (&safetensors.File{Tensors: map[string]*safetensors.Tensor{
+		"encoder.weight": {Shape: []int{2}, Data: []float32{1, 2}}}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"empty":     write("empty.safetensors", nil),
+		"truncated": write("trunc.safetensors", good[:len(good)/2]),
+		"garbage":   write("garbage.safetensors", []byte("this is not a checkpoint at all")),
+		"missing":   filepath.Join(dir, "nope.safetensors"),
+		"foreign":   write("foreign.safetensors", foreign),
+	}
+	for name, p := range cases {
+		if _, err := Load(p); err == nil {
+			t.Errorf("%s: loaded without error", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}

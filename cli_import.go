@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"stylegan-tui/checkpoints"
+)
+
+func init() {
+	commands["import"] = command{"convert a checkpoint (.pt, .pkl, safetensors) to the native format", runImport}
+}
+
+func runImport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import", "IN OUT.safetensors [--resolution R]", stderr)
+	res := fs.Int("resolution", 0, "keep the blocks up to R px (rosinality checkpoints hold all 9 blocks whatever they were trained to)")
+	// Flags may come after the two paths.
+	var paths []string
+	for len(args) > 0 {
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		paths = append(paths, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(paths) != 2 {
+		return usageError{"import takes an input checkpoint and an output .safetensors path"}
+	}
+	if !strings.HasSuffix(paths[1], ".safetensors") {
+		return usageError{fmt.Sprintf("output %q: want a .safetensors path", paths[1])}
+	}
+	m, err := loadModel(paths[0])
+	if err != nil {
+		return err
+	}
+	if *res > 0 {
+		if m, err = m.AtResolution(*res); err != nil {
+			return err
+		}
+	}
+	if err := checkpoints.Save(paths[1], m); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s model, %dx%d, %d parameters (%s)\n", paths[1], m.Format, m.Cfg.Resolution(), m.Cfg.Resolution(), m.W.NumParams(), m.Convention())
+	return nil
+}
