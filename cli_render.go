@@ -2,10 +2,7 @@ package main
 
 import (
 	"fmt"
-	"image"
-	"image/png"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +11,7 @@ import (
 	"stylegan-tui/checkpoints/safetensors"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
+	"stylegan-tui/render"
 )
 
 // loadModel opens --checkpoint (a path, or "default" for the embedded model).
@@ -151,7 +149,7 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		}
 		return writeImageTensor(*out, raw, 1, g.Cfg.Resolution())
 	}
-	if err := writePNG(*out, img); err != nil {
+	if err := render.WritePNG(*out, img); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%dx%d) state %s\n", *out, img.Bounds().Dx(), img.Bounds().Dy(), st.Encode())
@@ -260,7 +258,7 @@ func renderLatents(g *model.Generator, path string, psi float64, cutoff int, mix
 			ext := filepath.Ext(out)
 			name = fmt.Sprintf("%s_%d%s", strings.TrimSuffix(out, ext), b, ext)
 		}
-		if err := writePNG(name, model.ToImage(raw, res, b)); err != nil {
+		if err := render.WritePNG(name, model.ToImage(raw, res, b)); err != nil {
 			return err
 		}
 	}
@@ -271,22 +269,4 @@ func writeImageTensor(path string, raw []float32, B, res int) error {
 	return safetensors.WriteFile(path, &safetensors.File{Tensors: map[string]*safetensors.Tensor{
 		"image": {Shape: []int{B, 3, res, res}, Data: raw},
 	}, Metadata: map[string]string{"range": "[-1,1], before clamping"}})
-}
-
-// writePNG writes atomically: a temp file renamed over the target.
-func writePNG(path string, img image.Image) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".stylegan-tui-*.png")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
 }
