@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"stylegan-tui/checkpoints/safetensors"
+)
+
+const fixtures = "../shared/fixtures"
+
+// runCLI runs a command line in-process and returns its exit code and output.
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestRenderPNG(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.png")
+	code, stdout, stderr := runCLI("render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s5.safetensors"), "--seed", "1", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 128 || b.Dy() != 128 {
+		t.Errorf("image is %v, want 128x128", b)
+	}
+	// The printed state string reproduces the picture.
+	i := strings.Index(stdout, "state ")
+	if i < 0 {
+		t.Fatalf("no state in %q", stdout)
+	}
+	state := strings.TrimSpace(stdout[i+len("state "):])
+	out2 := filepath.Join(t.TempDir(), "y.png")
+	if code, _, stderr := runCLI("render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s5.safetensors"), "--state", state, "-o", out2); code != 0 {
+		t.Fatalf("render --state: exit %d: %s", code, stderr)
+	}
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(out2)
+	if !bytes.Equal(a, b) {
+		t.Error("--state of the printed string gave a different PNG")
+	}
+}
+
+// TestRenderLatents renders explicit latents to a raw tensor, with mixing.
+func TestRenderLatents(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(fixtures, "nvlabs/tf_stylegan1_32.safetensors")
+	lat := filepath.Join(dir, "in.safetensors")
+	z := make([]float32, 2*16)
+	for i := range z {
+		z[i] = float32(i%7) - 3
+	}
+	if err := safetensors.WriteFile(lat, &safetensors.File{Tensors: map[string]*safetensors.Tensor{
+		"z": {Shape: []int{2, 16}, Data: z}, "z2": {Shape: []int{2, 16}, Data: append(z[16:], z[:16]...)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.safetensors")
+	if code, _, stderr := runCLI("render", "--checkpoint", ckpt, "--latents", lat, "--mix-layers", "4-", "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := safetensors.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := f.Get("image", 2, 3, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Image 0 mixes z[0] (coarse) with z2[0] = z[1] (middle); image 1 the
+	// reverse: they must differ from each other.
+	if slices.Equal(img.Data[:3072], img.Data[3072:]) {
+		t.Error("the two mixed images are identical")
+	}
+}
+
+func TestImportBitIdentical(t *testing.T) {
+	dir := t.TempDir()
+	for _, in := range []string{"rosinality/tiny_s3_legacy.pt", "nvlabs/tf_stylegan1_32_p2.pkl"} {
+		native := filepath.Join(dir, filepath.Base(in)+".safetensors")
+		if code, _, stderr := runCLI("import", filepath.Join(fixtures, in), native); code != 0 {
+			t.Fatalf("import %s: exit %d: %s", in, code, stderr)
+		}
+		a, b := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
+		for _, c := range [][2]string{{filepath.Join(fixtures, in), a}, {native, b}} {
+			if code, _, stderr := runCLI("render", "--checkpoint", c[0], "--seed", "5", "--mix-seed", "6", "--mix-layers", "1-2", "-o", c[1]); code != 0 {
+				t.Fatalf("render %s: exit %d: %s", c[0], code, stderr)
+			}
+		}
+		ba, _ := os.ReadFile(a)
+		bb, _ := os.ReadFile(b)
+		if !bytes.Equal(ba, bb) {
+			t.Errorf("%s: the imported native file renders differently", in)
+		}
+	}
+}
+
+func TestInfoFormats(t *testing.T) {
+	for in, want := range map[string]string{
+		"rosinality/tiny_s5_zip.pt":               "rosinality",
+		"nvlabs/tf_stylegan1_256_p4.pkl":          "nvlabs",
+		"nvlabs/tf_stylegan1_32.safetensors":      "nvlabs",
+		"rosinality/tiny_fusedlow_s3.safetensors": "rosinality",
+	} {
+		code, out, stderr := runCLI("info", filepath.Join(fixtures, in))
+		if code != 0 {
+			t.Fatalf("info %s: exit %d: %s", in, code, stderr)
+		}
+		if !strings.Contains(out, "format:      "+want) || !strings.Contains(out, "convention:") || !strings.Contains(out, "slot  0") {
+			t.Errorf("info %s:\n%s", in, out)
+		}
+	}
+}
+
+// TestBadInput: bad paths, flags and files give one line on stderr and exit 2.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	zip, _ := os.ReadFile(filepath.Join(fixtures, "rosinality/tiny_s3_zip.pt"))
+	pkl, _ := os.ReadFile(filepath.Join(fixtures, "nvlabs/tf_stylegan1_32_p4.pkl"))
+	cases := [][]string{
+		{"render", "--checkpoint", filepath.Join(dir, "missing.pt"), "--seed", "1", "-o", filepath.Join(dir, "x.png")},
+		{"render", "--bogus"},
+		{"render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors"), "-o", filepath.Join(dir, "x.png")},
+		{"render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors"), "--seed", "1", "--mix-seed", "2", "--mix-layers", "7-9", "-o", filepath.Join(dir, "x.png")},
+		{"render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors"), "--state", "sg1:garbage", "-o", filepath.Join(dir, "x.png")},
+		{"info", write("empty.pkl", nil)},
+		{"info", write("trunc.pt", zip[:len(zip)/2])},
+		{"info", write("trunc.pkl", pkl[:len(pkl)/3])},
+		{"info", write("evil.pkl", []byte("\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03."))},
+		{"info", write("junk.safetensors", []byte("not a checkpoint"))},
+		{"nosuchcommand"},
+		{"import", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors")},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(c...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", c, code, stderr)
+		}
+		if lines := strings.Count(strings.TrimSpace(stderr), "\n"); lines != 0 || stderr == "" {
+			t.Errorf("%v: want one line on stderr, got %q", c, stderr)
+		}
+		if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+			t.Errorf("%v: stack trace: %q", c, stderr)
+		}
+	}
+}
