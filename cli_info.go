@@ -25,7 +25,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	}
 	c := m.Cfg
 	fmt.Fprintf(stdout, "file:        %s\n", fs.Arg(0))
-	fmt.Fprintf(stdout, "format:      %s\n", m.Format)
+	fmt.Fprintf(stdout, "format:      %s (%s)\n", m.Format, m.Container)
 	fmt.Fprintf(stdout, "provenance:  %s\n", m.Provenance)
 	fmt.Fprintf(stdout, "convention:  %s\n", m.Convention())
 	fmt.Fprintf(stdout, "resolution:  %dx%d\n", c.Resolution(), c.Resolution())

@@ -20,6 +20,7 @@ type Model struct {
 	Cfg        *model.Config
 	W          *model.Weights
 	Format     string // "native", "rosinality", "nvlabs"
+	Container  string // the file: "safetensors", "torch zip (g_running)", "pickle protocol 4" ...
 	Provenance string // free text: source file, training run ...
 }
 

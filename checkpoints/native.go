@@ -143,7 +143,11 @@ func Parse(b []byte, source string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %s: %w", source, err)
 	}
-	return FromTensors(f, source)
+	m, err := FromTensors(f, source)
+	if err == nil {
+		m.Container = "safetensors"
+	}
+	return m, err
 }
 
 // Load opens a generator checkpoint of any supported format: safetensors
@@ -166,11 +170,25 @@ func Load(path string) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		return FromTensors(&safetensors.File{Tensors: tensors, Metadata: meta}, path)
+		m, err := FromTensors(&safetensors.File{Tensors: tensors, Metadata: meta}, path)
+		if err != nil {
+			return nil, err
+		}
+		m.Container = "NVlabs pickle"
+		if s := meta["serialization"]; s != "" {
+			m.Container = fmt.Sprintf("torch %s serialization, entry %s", s, meta["entry"])
+		} else if len(head) > 1 {
+			m.Container += fmt.Sprintf(" (protocol %d)", head[1])
+		}
+		return m, nil
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
-	return FromTensors(f, path)
+	m, err := FromTensors(f, path)
+	if err == nil {
+		m.Container = "safetensors"
+	}
+	return m, err
 }
