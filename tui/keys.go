@@ -1,0 +1,102 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap is every key the explorer reacts to. The same bindings drive
+// Update and the help overlay (help.KeyMap), so the two cannot disagree.
+type KeyMap struct {
+	NewSeedA, NewSeedB   key.Binding
+	TypeSeedA, TypeSeedB key.Binding
+	PrevSeedA, NextSeedA key.Binding
+	PrevSeedB, NextSeedB key.Binding
+
+	Left, Right key.Binding
+	Toggle      key.Binding
+	Coarse      key.Binding
+	Middle      key.Binding
+	Fine        key.Binding
+	ResetA      key.Binding
+	Swap        key.Binding
+
+	PsiUp, PsiDown       key.Binding
+	CutoffUp, CutoffDown key.Binding
+
+	NoiseResample, NoiseResampleAll key.Binding
+	NoiseMode, NoiseModeAll         key.Binding
+
+	Interp        key.Binding
+	InterpSpace   key.Binding
+	TBack, TFwd   key.Binding
+	Play          key.Binding
+	Nudge         key.Binding
+	Undo, Redo    key.Binding
+	Copy, Paste   key.Binding
+	Save          key.Binding
+	Help          key.Binding
+	Quit          key.Binding
+}
+
+// DefaultKeyMap returns the explorer's keys (listed in README.md).
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return KeyMap{
+		NewSeedA:  b([]string{"a"}, "a", "new random seed for A"),
+		NewSeedB:  b([]string{"b"}, "b", "new random seed for B"),
+		TypeSeedA: b([]string{"s"}, "s", "type a seed for A"),
+		TypeSeedB: b([]string{"S"}, "S", "type a seed for B"),
+		PrevSeedA: b([]string{"["}, "[", "previous seed of A"),
+		NextSeedA: b([]string{"]"}, "]", "next seed of A"),
+		PrevSeedB: b([]string{"{"}, "{", "previous seed of B"),
+		NextSeedB: b([]string{"}"}, "}", "next seed of B"),
+
+		Left:   b([]string{"left", "h"}, "←/h", "cursor left on the layer strip"),
+		Right:  b([]string{"right", "l"}, "→/l", "cursor right on the layer strip"),
+		Toggle: b([]string{" ", "enter"}, "space", "toggle the layer's source A/B"),
+		Coarse: b([]string{"1"}, "1", "coarse styles (4²-8²) from B"),
+		Middle: b([]string{"2"}, "2", "middle styles (16²-32²) from B"),
+		Fine:   b([]string{"3"}, "3", "fine styles (64²+) from B"),
+		ResetA: b([]string{"0"}, "0", "reset: every layer from A"),
+		Swap:   b([]string{"x"}, "x", "swap A and B"),
+
+		PsiUp:      b([]string{"+", "="}, "+", "truncation psi +0.1"),
+		PsiDown:    b([]string{"-", "_"}, "-", "truncation psi -0.1"),
+		CutoffUp:   b([]string{">"}, ">", "truncation cutoff +1 layer"),
+		CutoffDown: b([]string{"<"}, "<", "truncation cutoff -1 layer"),
+
+		NoiseResample:    b([]string{"r"}, "r", "resample noise of the layer"),
+		NoiseResampleAll: b([]string{"R"}, "R", "resample noise of all layers"),
+		NoiseMode:        b([]string{"m"}, "m", "noise mode of the layer (random/const/off)"),
+		NoiseModeAll:     b([]string{"M"}, "M", "noise mode of all layers"),
+
+		Interp:      b([]string{"i"}, "i", "interpolation A→B on/off"),
+		InterpSpace: b([]string{"z"}, "z", "interpolate by lerp in W / slerp in Z"),
+		TBack:       b([]string{","}, ",", "interpolation t -0.05"),
+		TFwd:        b([]string{"."}, ".", "interpolation t +0.05"),
+		Play:        b([]string{"p"}, "p", "play/pause the interpolation"),
+		Nudge:       b([]string{"n"}, "n", "nudge z of A in a random direction"),
+		Undo:        b([]string{"u"}, "u", "undo"),
+		Redo:        b([]string{"U", "ctrl+r"}, "U", "redo"),
+		Copy:        b([]string{"c"}, "c", "copy the state string (OSC 52)"),
+		Paste:       b([]string{"v"}, "v", "paste/load a state string"),
+		Save:        b([]string{"w"}, "w", "save the result as PNG"),
+		Help:        b([]string{"?"}, "?", "help"),
+		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+	}
+}
+
+// ShortHelp is the one-line help under the status line.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Help, k.NewSeedA, k.NewSeedB, k.Toggle, k.Middle, k.PsiUp, k.Interp, k.Undo, k.Quit}
+}
+
+// FullHelp is the ? overlay, in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.NewSeedA, k.NewSeedB, k.TypeSeedA, k.TypeSeedB, k.PrevSeedA, k.NextSeedA, k.PrevSeedB, k.NextSeedB, k.Swap, k.Nudge},
+		{k.Left, k.Right, k.Toggle, k.Coarse, k.Middle, k.Fine, k.ResetA, k.PsiUp, k.PsiDown, k.CutoffUp, k.CutoffDown},
+		{k.NoiseResample, k.NoiseResampleAll, k.NoiseMode, k.NoiseModeAll, k.Interp, k.InterpSpace, k.TBack, k.TFwd, k.Play},
+		{k.Undo, k.Redo, k.Copy, k.Paste, k.Save, k.Help, k.Quit},
+	}
+}

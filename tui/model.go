@@ -1,0 +1,671 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"stylegan-tui/checkpoints"
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+	"stylegan-tui/render"
+)
+
+// Options configure the explorer.
+type Options struct {
+	Model *checkpoints.Model // the generator to explore (required)
+	// Graphics is "auto" (detect sixel in-band, else half-blocks), "sixel"
+	// or "halfblock". Empty means auto.
+	Graphics string
+	// TmuxPassthrough wraps sixel in tmux's passthrough escape when running
+	// inside tmux ($TMUX set); without it tmux gets half-blocks.
+	TmuxPassthrough bool
+	State           *latent.State // start state; nil = the model's default
+	// Env looks up environment variables (TMUX); nil means none are set.
+	Env func(string) string
+	// Width and Height are the window size until the terminal reports one
+	// (0 = 80x24). Output that is not a terminal never reports one.
+	Width, Height int
+	// RandSeed seeds the random seeds the a/b/n/r keys draw (0 = the clock).
+	RandSeed uint64
+	// SaveDir is where w writes PNGs ("" = the working directory).
+	SaveDir string
+	// Raw receives escape sequences sent outside the view: terminal queries
+	// and OSC 52. Nil sends none (tests of Update).
+	Raw io.Writer
+}
+
+// Model is the explorer's bubbletea model.
+type Model struct {
+	opts Options
+	keys KeyMap
+	help help.Model
+	cfg  *model.Config
+	name string
+
+	workers [numImages]*worker
+	out     chan tea.Msg
+	raw     *rawWriter
+	rng     *rand.Rand
+
+	st      latent.State
+	hist    []histEntry
+	histPos int
+	cursor  int
+
+	explain string
+	info    string // state string, saved path, errors
+	prompt  promptKind
+	input   []rune
+
+	width, height int
+
+	mode         gfxMode
+	want         string // requested graphics
+	tmux         bool   // wrap sixel for tmux passthrough
+	cellW, cellH int
+	detecting    bool
+
+	gen       uint64 // generation of the newest result request
+	submitted [numImages]latent.State
+	hasSub    [numImages]bool
+	imgs      [numImages]imageSlot
+
+	lay      layout
+	layoutID int
+
+	playing bool
+	animID  int
+	animDir float64
+
+	showHelp bool
+	status   renderStatus
+	palettes *render.PaletteCache
+	quitting bool
+}
+
+type histEntry struct {
+	st      latent.State
+	explain string
+}
+
+type promptKind int
+
+const (
+	promptNone promptKind = iota
+	promptSeedA
+	promptSeedB
+	promptState
+)
+
+// imageSlot is what is known of one image: the newest raw image and the
+// newest encoding shown.
+type imageSlot struct {
+	raw      *image.RGBA
+	rawKey   uint64 // 2·gen + final
+	family   string
+	at       time.Time
+	enc      encoded
+	encKey   uint64
+	encLay   int
+	hasEnc   bool
+	rendered bool // a final image has arrived
+	err      error
+}
+
+type renderStatus struct {
+	render    time.Duration
+	fromLayer int
+	frame     time.Duration
+	encode    time.Duration
+}
+
+// animTickMsg advances the interpolation animation.
+type animTickMsg struct{ id int }
+
+// savedMsg reports a PNG written by the save key.
+type savedMsg struct {
+	path string
+	err  error
+}
+
+const (
+	psiMin, psiMax = -1.0, 2.0
+	tStep          = 0.05
+	animStep       = 0.02
+	animEvery      = 50 * time.Millisecond
+	nudgeStep      = 0.25
+	maxHistory     = 500
+	seedRange      = 100000
+)
+
+// New builds the explorer for opts. It does no I/O and starts nothing: that
+// happens in Init's commands.
+func New(opts Options) (*Model, error) {
+	if opts.Model == nil {
+		return nil, errors.New("tui: no model")
+	}
+	if opts.Env == nil {
+		opts.Env = func(string) string { return "" }
+	}
+	m := &Model{
+		opts:     opts,
+		keys:     DefaultKeyMap(),
+		help:     help.New(),
+		cfg:      opts.Model.Cfg,
+		out:      make(chan tea.Msg, 32),
+		cellW:    defaultCellW,
+		cellH:    defaultCellH,
+		palettes: render.NewPaletteCache(32),
+		animDir:  1,
+	}
+	m.name = m.cfg.Name
+	if m.name == "" {
+		m.name = "model"
+	}
+	if opts.Raw != nil {
+		m.raw = &rawWriter{w: opts.Raw}
+	}
+	seed := opts.RandSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	m.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	for i := range m.workers {
+		g, err := opts.Model.Generator()
+		if err != nil {
+			return nil, err
+		}
+		m.workers[i] = &worker{g: g, out: m.out}
+	}
+	if opts.State != nil {
+		if err := opts.State.Validate(m.cfg.NumStyles(), m.cfg.NumNoise()); err != nil {
+			return nil, fmt.Errorf("tui: --state: %w", err)
+		}
+		m.st = opts.State.Clone()
+	} else {
+		m.st = latent.New(m.cfg.NumStyles(), m.cfg.NumNoise(), m.cfg.TruncPsi, m.cfg.TruncCutoff)
+	}
+	m.hist = []histEntry{{st: m.st.Clone(), explain: "start"}}
+	m.width, m.height = opts.Width, opts.Height
+	if m.width <= 0 || m.height <= 0 {
+		m.width, m.height = 80, 24
+	}
+	m.tmux = opts.TmuxPassthrough && opts.Env("TMUX") != ""
+	m.want = opts.Graphics
+	switch opts.Graphics {
+	case "", "auto":
+		m.want = "auto"
+		m.mode = gfxUnknown
+		m.detecting = true
+	case "sixel":
+		// Known mode, but wait briefly for the cell size.
+		m.mode = gfxUnknown
+		m.detecting = true
+	case "halfblock":
+		m.mode = gfxHalfBlock
+	default:
+		return nil, fmt.Errorf("tui: --graphics %q: want sixel, halfblock or auto", opts.Graphics)
+	}
+	if m.raw == nil && m.detecting {
+		// Nobody to ask: decide now.
+		m.decide(false)
+	}
+	m.explain = m.describeStart()
+	m.relayout()
+	return m, nil
+}
+
+// State returns the current latent state.
+func (m *Model) State() latent.State { return m.st.Clone() }
+
+// Explain returns the explain line.
+func (m *Model) Explain() string { return m.explain }
+
+// Init sends the terminal queries, starts listening for rendered images and
+// asks for the first render.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{listen(m.out), m.requestRender()}
+	if m.detecting {
+		q := queryCellSize + queryAreaSize
+		if m.tmux {
+			q = render.TmuxPassthrough(q)
+		}
+		cmds = append(cmds, m.raw.cmd(q+queryDA1),
+			tea.Tick(detectTimeout, func(time.Time) tea.Msg { return detectTimeoutMsg{} }))
+	}
+	return tea.Batch(cmds...)
+}
+
+// decide fixes the graphics mode once the terminal has answered (or not).
+func (m *Model) decide(sixelOK bool) {
+	m.detecting = false
+	switch {
+	case m.want == "sixel":
+		m.mode = gfxSixel
+	case m.want == "halfblock":
+		m.mode = gfxHalfBlock
+	case sixelOK || m.tmux:
+		m.mode = gfxSixel
+	default:
+		m.mode = gfxHalfBlock
+	}
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, m.relayoutCmd()
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	case renderedMsg:
+		return m, tea.Batch(listen(m.out), m.rendered(msg))
+	case encodedMsg:
+		m.encodedImage(msg)
+		return m, nil
+	case detectTimeoutMsg:
+		if m.detecting {
+			m.decide(false)
+			return m, m.relayoutCmd()
+		}
+		return m, nil
+	case animTickMsg:
+		return m, m.animTick(msg)
+	case savedMsg:
+		if msg.err != nil {
+			m.info = "save: " + msg.err.Error()
+		} else {
+			m.info = "saved " + msg.path
+		}
+		return m, nil
+	}
+	if r, ok := parseReply(msg); ok {
+		return m, m.reply(r)
+	}
+	return m, nil
+}
+
+// reply takes in a terminal's answer to the start-up queries.
+func (m *Model) reply(r termReply) tea.Cmd {
+	switch r.kind {
+	case 't':
+		if r.cellW >= 2 && r.cellH >= 2 && r.cellW <= 200 && r.cellH <= 400 {
+			m.cellW, m.cellH = r.cellW, r.cellH
+		}
+	case 'T':
+		if m.cellW == defaultCellW && m.cellH == defaultCellH && m.width > 0 && m.height > 0 {
+			if cw, ch := r.areaW/m.width, r.areaH/m.height; cw >= 2 && ch >= 2 {
+				m.cellW, m.cellH = cw, ch
+			}
+		}
+	case 'c':
+		if m.detecting {
+			m.decide(r.sixel)
+		}
+	}
+	return m.relayoutCmd()
+}
+
+// key handles a key press.
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.prompt != promptNone {
+		return m.promptKey(msg)
+	}
+	k := m.keys
+	if m.showHelp {
+		if key.Matches(msg, k.Quit) {
+			return m.quit()
+		}
+		m.showHelp = false
+		return m.relayoutCmd()
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+		return m.relayoutCmd()
+	case key.Matches(msg, k.Undo):
+		return m.undo()
+	case key.Matches(msg, k.Redo):
+		return m.redo()
+	case key.Matches(msg, k.Left):
+		m.cursor = max(0, m.cursor-1)
+		m.explain = m.describeSlot(m.cursor)
+		return nil
+	case key.Matches(msg, k.Right):
+		m.cursor = min(len(m.st.Styles)-1, m.cursor+1)
+		m.explain = m.describeSlot(m.cursor)
+		return nil
+	case key.Matches(msg, k.TypeSeedA):
+		m.prompt, m.input = promptSeedA, nil
+		return nil
+	case key.Matches(msg, k.TypeSeedB):
+		m.prompt, m.input = promptSeedB, nil
+		return nil
+	case key.Matches(msg, k.Paste):
+		m.prompt, m.input = promptState, nil
+		return nil
+	case key.Matches(msg, k.Copy):
+		s := m.st.Encode()
+		m.info = "copied (OSC 52): " + s
+		m.explain = "state string: the whole picture (sources, styles, psi, noise, walk) — paste it with v or pass it to render --state"
+		return m.raw.cmd(osc52(s, m.tmux))
+	case key.Matches(msg, k.Save):
+		return m.save()
+	case key.Matches(msg, k.Play):
+		return m.togglePlay()
+	}
+	if m.playing {
+		// Any edit pauses the animation first, so undo history stays whole.
+		m.pause()
+	}
+	st, explain, ok := m.action(msg)
+	if !ok {
+		return nil
+	}
+	return m.apply(st, explain)
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	m.playing = false
+	return tea.Quit
+}
+
+// apply makes st the current state (recorded for undo) and renders it.
+func (m *Model) apply(st latent.State, explain string) tea.Cmd {
+	m.explain = explain
+	if st.Equal(m.st) {
+		return nil
+	}
+	m.st = st
+	m.hist = append(m.hist[:m.histPos+1], histEntry{st: st.Clone(), explain: explain})
+	if len(m.hist) > maxHistory {
+		m.hist = m.hist[len(m.hist)-maxHistory:]
+	}
+	m.histPos = len(m.hist) - 1
+	return m.requestRender()
+}
+
+func (m *Model) undo() tea.Cmd {
+	m.pause()
+	if m.histPos == 0 {
+		m.explain = "undo: nothing to undo"
+		return nil
+	}
+	undone := m.hist[m.histPos].explain
+	m.histPos--
+	m.st = m.hist[m.histPos].st.Clone()
+	m.explain = "undo " + undone
+	return m.requestRender()
+}
+
+func (m *Model) redo() tea.Cmd {
+	m.pause()
+	if m.histPos+1 >= len(m.hist) {
+		m.explain = "redo: nothing to redo"
+		return nil
+	}
+	m.histPos++
+	m.st = m.hist[m.histPos].st.Clone()
+	m.explain = "redo " + m.hist[m.histPos].explain
+	return m.requestRender()
+}
+
+// requestRender asks for the result image of the current state; the source
+// images follow once it is shown.
+func (m *Model) requestRender() tea.Cmd {
+	m.gen++
+	return m.submit(imgR, m.st)
+}
+
+func (m *Model) submit(which int, st latent.State) tea.Cmd {
+	if m.hasSub[which] && m.submitted[which].Equal(st) {
+		return nil
+	}
+	m.submitted[which], m.hasSub[which] = st.Clone(), true
+	return submitCmd(m.workers[which], renderReq{which: which, gen: m.gen, st: st.Clone(), at: time.Now()})
+}
+
+// sourceState is the state whose picture is source A (or B) alone.
+func sourceState(st latent.State, which int) latent.State {
+	c := st.Clone()
+	c.Interp.On = false
+	src := latent.FromA
+	if which == imgB {
+		src = latent.FromB
+	}
+	for i := range c.Styles {
+		c.Styles[i] = src
+	}
+	return c
+}
+
+// rendered takes a worker's result.
+func (m *Model) rendered(msg renderedMsg) tea.Cmd {
+	s := &m.imgs[msg.which]
+	k := 2 * msg.gen
+	if !msg.preview {
+		k++
+	}
+	if k <= s.rawKey && s.raw != nil {
+		return nil // older than what we have
+	}
+	var cmds []tea.Cmd
+	if msg.which == imgR && !msg.preview {
+		// The result is in: now the sources (they share the CPU).
+		cmds = append(cmds, m.submit(imgA, sourceState(m.st, imgA)), m.submit(imgB, sourceState(m.st, imgB)))
+	}
+	if msg.err != nil {
+		s.err = msg.err
+		m.info = "render: " + msg.err.Error()
+		return tea.Batch(cmds...)
+	}
+	s.err = nil
+	s.raw, s.rawKey, s.at = msg.img, k, msg.at
+	s.family = family(msg.which, m.submitted[msg.which])
+	if !msg.preview {
+		s.rendered = true
+		if msg.which == imgR {
+			m.status.render = msg.stats.Duration
+			m.status.fromLayer = msg.stats.FromLayer
+		}
+	}
+	cmds = append(cmds, m.encode(msg.which))
+	return tea.Batch(cmds...)
+}
+
+// encode starts encoding image which for the current layout.
+func (m *Model) encode(which int) tea.Cmd {
+	s := &m.imgs[which]
+	box := m.lay.boxes[which]
+	if s.raw == nil || m.mode == gfxUnknown || box.cols <= 0 || box.rows <= 0 {
+		return nil
+	}
+	gen, preview := s.rawKey/2, s.rawKey%2 == 0
+	return encodeCmd(encodeReq{which: which, gen: gen, preview: preview, layout: m.layoutID,
+		img: s.raw, cols: box.cols, rows: box.rows, mode: m.mode, cellW: m.cellW, cellH: m.cellH,
+		family: s.family, palettes: m.palettes, at: s.at})
+}
+
+func (m *Model) encodedImage(msg encodedMsg) {
+	s := &m.imgs[msg.which]
+	k := 2 * msg.gen
+	if !msg.preview {
+		k++
+	}
+	if msg.layout != m.layoutID || (s.hasEnc && s.encLay == msg.layout && k <= s.encKey) {
+		return // for an old layout, or older than what is shown
+	}
+	s.enc, s.encKey, s.encLay, s.hasEnc = msg.enc, k, msg.layout, true
+	if msg.which == imgR && !msg.preview {
+		m.status.frame = time.Since(msg.at)
+		m.status.encode = msg.took
+	}
+}
+
+// relayoutCmd recomputes the layout; when it changed, images are re-encoded
+// for it and the screen is cleared so no old pixels stay behind.
+func (m *Model) relayoutCmd() tea.Cmd {
+	if !m.relayout() {
+		return nil
+	}
+	cmds := []tea.Cmd{tea.ClearScreen}
+	for i := range m.imgs {
+		cmds = append(cmds, m.encode(i))
+	}
+	return tea.Batch(cmds...)
+}
+
+// relayout reports whether the layout changed.
+func (m *Model) relayout() bool {
+	l := m.computeLayout()
+	if l.equal(m.lay) && m.layoutID > 0 {
+		return false
+	}
+	m.lay = l
+	m.layoutID++
+	return true
+}
+
+// promptKey edits the seed or state-string prompt.
+func (m *Model) promptKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		m.prompt, m.input = promptNone, nil
+		return nil
+	case tea.KeyBackspace:
+		if len(m.input) > 0 {
+			m.input = m.input[:len(m.input)-1]
+		}
+		return nil
+	case tea.KeyEnter:
+		text := strings.TrimSpace(string(m.input))
+		kind := m.prompt
+		m.prompt, m.input = promptNone, nil
+		return m.submitPrompt(kind, text)
+	case tea.KeyRunes, tea.KeySpace:
+		m.input = append(m.input, msg.Runes...)
+		if len(m.input) > 1<<16 {
+			m.input = m.input[:1<<16]
+		}
+	}
+	return nil
+}
+
+func (m *Model) submitPrompt(kind promptKind, text string) tea.Cmd {
+	m.pause()
+	switch kind {
+	case promptSeedA, promptSeedB:
+		seed, err := strconv.ParseUint(text, 10, 32)
+		if err != nil {
+			m.info = fmt.Sprintf("seed %q: want a number 0..%d (numpy RandomState seeds are 32-bit)", text, uint32(1<<32-1))
+			return nil
+		}
+		if kind == promptSeedA {
+			return m.apply(m.withSeed(imgA, int64(seed)))
+		}
+		return m.apply(m.withSeed(imgB, int64(seed)))
+	case promptState:
+		st, err := latent.Decode(text)
+		if err == nil {
+			err = st.Validate(m.cfg.NumStyles(), m.cfg.NumNoise())
+		}
+		if err != nil {
+			m.info = "state string: " + err.Error()
+			return nil
+		}
+		m.info = "loaded " + st.Encode()
+		return m.apply(st, "loaded a state string: "+m.describeState(st))
+	}
+	return nil
+}
+
+// save writes the full-resolution result as PNG in a tea.Cmd.
+func (m *Model) save() tea.Cmd {
+	img := m.imgs[imgR].raw
+	if img == nil || !m.imgs[imgR].rendered {
+		m.info = "save: no image yet"
+		return nil
+	}
+	name := fmt.Sprintf("stylegan-%s-A%d-B%d-%s.png", sanitize(m.name), m.st.A.Seed, m.st.B.Seed, time.Now().Format("150405"))
+	path := filepath.Join(m.opts.SaveDir, name)
+	return func() tea.Msg { return savedMsg{path: path, err: render.WritePNG(path, img)} }
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// togglePlay starts or pauses the interpolation animation.
+func (m *Model) togglePlay() tea.Cmd {
+	if m.playing {
+		m.pause()
+		m.explain = fmt.Sprintf("paused at t=%.2f", m.st.Interp.T)
+		return nil
+	}
+	var cmd tea.Cmd
+	if !m.st.Interp.On {
+		st := m.st.Clone()
+		st.Interp.On = true
+		cmd = m.apply(st, m.describeInterp(st))
+	}
+	m.playing = true
+	m.animID++
+	id := m.animID
+	m.explain = "playing: " + m.describeInterp(m.st)
+	return tea.Batch(cmd, tea.Tick(animEvery, func(time.Time) tea.Msg { return animTickMsg{id} }))
+}
+
+// pause stops the animation; the t it reached becomes an undo step.
+func (m *Model) pause() {
+	if !m.playing {
+		return
+	}
+	m.playing = false
+	m.animID++
+	if !m.hist[m.histPos].st.Equal(m.st) {
+		m.hist = append(m.hist[:m.histPos+1], histEntry{st: m.st.Clone(), explain: fmt.Sprintf("walk to t=%.2f", m.st.Interp.T)})
+		m.histPos = len(m.hist) - 1
+	}
+}
+
+func (m *Model) animTick(msg animTickMsg) tea.Cmd {
+	if !m.playing || msg.id != m.animID {
+		return nil
+	}
+	st := m.st.Clone()
+	t := st.Interp.T + m.animDir*animStep
+	if t >= 1 {
+		t, m.animDir = 1, -1
+	} else if t <= 0 {
+		t, m.animDir = 0, 1
+	}
+	st.Interp.T = round2(t)
+	m.st = st
+	m.explain = "playing: " + m.describeInterp(st)
+	return tea.Batch(m.requestRender(), tea.Tick(animEvery, func(time.Time) tea.Msg { return animTickMsg{msg.id} }))
+}
+
+func (m *Model) randSeed() int64 { return m.rng.Int64N(seedRange) }

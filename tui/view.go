@@ -1,0 +1,502 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+)
+
+// Rows of text outside the image block: the layer strip (groups,
+// resolutions, sources, truncation, noise, cursor), the explain line, the
+// status line, the info/prompt line and the key help line.
+const (
+	stripRows = 6
+	textRows  = stripRows + 4
+	gap       = 2 // columns between images
+	minWidth  = 30
+	minHeight = textRows + 4
+)
+
+// box is where an image goes: rows relative to the image block, columns
+// absolute.
+type box struct {
+	col, row, cols, rows int
+}
+
+// layout places the images and labels in the window.
+type layout struct {
+	width, height int
+	small         bool // window too small for anything but a note
+	help          bool
+	side          bool // A, B and result side by side (else result + thumbnails)
+	blockRows     int  // rows of the image block, labels included
+	boxes         [numImages]box
+	labels        [numImages]box // one row each
+	mode          gfxMode
+	cellW, cellH  int
+}
+
+func (l layout) equal(o layout) bool { return l == o }
+
+// computeLayout fits everything into the window: three images side by side
+// when each still gets at least 60% of the size the result alone would,
+// else the result large with A and B as thumbnails stacked beside it.
+func (m *Model) computeLayout() layout {
+	l := layout{width: m.width, height: m.height, help: m.showHelp, mode: m.mode, cellW: m.cellW, cellH: m.cellH}
+	if m.width < minWidth || m.height < minHeight {
+		l.small = true
+		return l
+	}
+	l.blockRows = m.height - textRows
+	if l.help {
+		return l
+	}
+	cw, ch := 1, 2
+	if m.mode != gfxHalfBlock {
+		cw, ch = m.cellW, m.cellH
+	}
+	res := m.cfg.Resolution()
+	W := m.width - 1 // never print into the last column: no auto-wrap surprises
+	imgRows := l.blockRows - 1
+	each := (W - 2*gap) / 3
+	s3, _, _, _ := fitPx(res, each, imgRows, cw, ch)
+	s1, _, _, _ := fitPx(res, W, imgRows, cw, ch)
+	if s3*10 >= s1*6 && each >= 8 {
+		l.side = true
+		for i, j := range []int{imgA, imgB, imgR} {
+			l.boxes[j] = box{col: i * (each + gap), row: 1, cols: each, rows: imgRows}
+			l.labels[j] = box{col: i * (each + gap), row: 0, cols: each, rows: 1}
+		}
+		return l
+	}
+	// Result as large as the rows allow (at most 3/4 of the width), thumbnails
+	// in the rest.
+	_, _, rc, _ := fitPx(res, W*3/4, imgRows, cw, ch)
+	tw := W - rc - gap
+	l.boxes[imgR] = box{col: 0, row: 1, cols: rc, rows: imgRows}
+	l.labels[imgR] = box{col: 0, row: 0, cols: rc, rows: 1}
+	aRows := (l.blockRows - 2) / 2
+	l.labels[imgA] = box{col: rc + gap, row: 0, cols: tw, rows: 1}
+	l.boxes[imgA] = box{col: rc + gap, row: 1, cols: tw, rows: aRows}
+	l.labels[imgB] = box{col: rc + gap, row: 1 + aRows, cols: tw, rows: 1}
+	l.boxes[imgB] = box{col: rc + gap, row: 2 + aRows, cols: tw, rows: l.blockRows - 2 - aRows}
+	return l
+}
+
+func fitPx(res, cols, rows, cw, ch int) (pxW, pxH, usedCols, usedRows int) {
+	if cols <= 0 || rows <= 0 {
+		return 0, 0, 0, 0
+	}
+	maxW, maxH := cols*cw, rows*ch
+	s := min(maxW, maxH, 4*res) // never blow a tiny model up past 4x
+	return s, s, (s + cw - 1) / cw, (s + ch - 1) / ch
+}
+
+var (
+	styleA    = lipgloss.NewStyle().Background(lipgloss.Color("#2f5fb3")).Foreground(lipgloss.Color("#ffffff"))
+	styleB    = lipgloss.NewStyle().Background(lipgloss.Color("#d9822b")).Foreground(lipgloss.Color("#000000"))
+	styleCur  = lipgloss.NewStyle().Bold(true).Underline(true)
+	styleDim  = lipgloss.NewStyle().Faint(true)
+	styleExpl = lipgloss.NewStyle().Foreground(lipgloss.Color("#7fd1b9"))
+)
+
+// View draws the screen. It never returns more lines than the window has,
+// nor a line wider than it.
+func (m *Model) View() string {
+	if m.quitting {
+		return ""
+	}
+	l := m.lay
+	if l.small {
+		return fit(fmt.Sprintf("window too small (%dx%d): the explorer needs %dx%d", m.width, m.height, minWidth, minHeight), m.width)
+	}
+	lines := make([]string, 0, m.height)
+	if l.help {
+		h := m.help
+		h.Width = m.width - 1
+		help := strings.Split(h.FullHelpView(m.keys.FullHelp()), "\n")
+		help = append([]string{"keys (any key closes this help)", ""}, help...)
+		for i := 0; i < l.blockRows; i++ {
+			s := ""
+			if i < len(help) {
+				s = help[i]
+			}
+			lines = append(lines, fit(s, m.width))
+		}
+	} else {
+		lines = append(lines, m.imageBlock()...)
+	}
+	lines = append(lines, m.strip()...)
+	lines = append(lines, fit(styleExpl.Render("» "+m.explain), m.width))
+	lines = append(lines, fit(m.statusLine(), m.width))
+	lines = append(lines, fit(m.infoLine(), m.width))
+	lines = append(lines, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.width))
+	return strings.Join(lines, "\n")
+}
+
+// fit cuts a line to the window width (one column spare).
+func fit(s string, width int) string {
+	return ansi.Truncate(s, max(width-1, 0), "…")
+}
+
+// segment is one piece of an image-block line at a column.
+type segment struct {
+	col   int
+	width int    // columns it takes on screen
+	text  string // bytes to write
+}
+
+// imageBlock draws the labels and images. Sixel images are written on one
+// line each (their emit row), moved up onto their first row when needed.
+func (m *Model) imageBlock() []string {
+	l := m.lay
+	rowsSegs := make([][]segment, l.blockRows)
+	for j := 0; j < numImages; j++ {
+		lb := l.labels[j]
+		if lb.cols > 0 && lb.row < l.blockRows {
+			rowsSegs[lb.row] = append(rowsSegs[lb.row], segment{lb.col, lb.cols, padText(m.label(j), lb.cols)})
+		}
+	}
+	emit := m.emitRows()
+	for j := 0; j < numImages; j++ {
+		b := l.boxes[j]
+		s := &m.imgs[j]
+		enc := s.enc
+		ok := s.hasEnc && s.encLay == m.layoutID && enc.rows > 0 && (enc.lines != nil || enc.sixel != "")
+		for r := 0; r < b.rows && b.row+r < l.blockRows; r++ {
+			var text string
+			switch {
+			case !ok && r == 0:
+				text = padText(m.placeholder(j), b.cols)
+			case !ok || r >= enc.rows:
+				text = strings.Repeat(" ", b.cols)
+			case enc.lines != nil:
+				text = enc.lines[r] + strings.Repeat(" ", max(0, b.cols-enc.cols))
+			default:
+				var sb strings.Builder
+				if r == emit[j] {
+					seq := "\x1b7"
+					if r > 0 {
+						seq += "\x1b[" + strconv.Itoa(r) + "A"
+					}
+					seq += enc.sixel + "\x1b8"
+					if m.tmux {
+						seq = tmuxWrap(seq)
+					}
+					sb.WriteString(seq)
+				}
+				sb.WriteString("\x1b[" + strconv.Itoa(enc.cols) + "C")
+				sb.WriteString(strings.Repeat(" ", max(0, b.cols-enc.cols)))
+				text = sb.String()
+			}
+			rowsSegs[b.row+r] = append(rowsSegs[b.row+r], segment{b.col, b.cols, text})
+		}
+	}
+	out := make([]string, l.blockRows)
+	for r, segs := range rowsSegs {
+		sortSegs(segs)
+		var sb strings.Builder
+		col := 0
+		for _, s := range segs {
+			if s.col > col {
+				sb.WriteString(strings.Repeat(" ", s.col-col))
+				col = s.col
+			}
+			sb.WriteString(s.text)
+			col += s.width
+		}
+		out[r] = sb.String()
+	}
+	return out
+}
+
+func sortSegs(s []segment) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].col < s[j-1].col; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// emitRows picks, per image, the image row on which its sixel is written: the
+// result on its first row, the others on the first row no other image writes
+// on, so a new result never re-sends A or B (the renderer re-writes whole
+// lines).
+func (m *Model) emitRows() [numImages]int {
+	var e [numImages]int
+	used := map[int]bool{}
+	for _, j := range []int{imgR, imgA, imgB} {
+		b := m.lay.boxes[j]
+		rows := m.imgs[j].enc.rows
+		e[j] = 0
+		for r := 0; r < rows; r++ {
+			if !used[b.row+r] {
+				e[j] = r
+				break
+			}
+		}
+		used[b.row+e[j]] = true
+	}
+	return e
+}
+
+func tmuxWrap(s string) string {
+	var b strings.Builder
+	b.WriteString("\x1bPtmux;")
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b {
+			b.WriteByte(0x1b)
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteString("\x1b\\")
+	return b.String()
+}
+
+// padText fits plain text to exactly n columns.
+func padText(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, n, "…")
+	if w := ansi.StringWidth(s); w < n {
+		s += strings.Repeat(" ", n-w)
+	}
+	return s
+}
+
+func (m *Model) label(j int) string {
+	switch j {
+	case imgA:
+		return "A · " + srcLabel(m.st.A)
+	case imgB:
+		return "B · " + srcLabel(m.st.B)
+	}
+	return "result · " + m.mixLabel()
+}
+
+func (m *Model) mixLabel() string {
+	st := m.st
+	if st.Interp.On {
+		return fmt.Sprintf("walk t=%.2f (%s)", st.Interp.T, map[latent.Space]string{latent.SpaceW: "lerp W", latent.SpaceZ: "slerp Z"}[st.Interp.Space])
+	}
+	nb := 0
+	for _, s := range st.Styles {
+		if s == latent.FromB {
+			nb++
+		}
+	}
+	if nb == 0 {
+		return "A"
+	}
+	if nb == len(st.Styles) {
+		return "B's styles"
+	}
+	for _, g := range []string{"coarse", "middle", "fine"} {
+		lo, hi, ok := m.cfg.GroupSlots(g)
+		if !ok || hi-lo+1 != nb {
+			continue
+		}
+		all := true
+		for i := lo; i <= hi; i++ {
+			all = all && st.Styles[i] == latent.FromB
+		}
+		if all {
+			return "A + " + g + " from B"
+		}
+	}
+	return fmt.Sprintf("A + %d layers from B", nb)
+}
+
+func (m *Model) placeholder(j int) string {
+	s := &m.imgs[j]
+	switch {
+	case s.err != nil:
+		return "error: " + s.err.Error()
+	case m.mode == gfxUnknown:
+		return "asking the terminal…"
+	}
+	return "rendering…"
+}
+
+// strip draws the layer strip: one cell per style slot.
+func (m *Model) strip() []string {
+	c := m.cfg
+	n := c.NumStyles()
+	const prefix = 7
+	cw := max(2, min(6, (m.width-1-prefix-16)/n))
+	rows := make([]strings.Builder, stripRows)
+	for i, name := range []string{"group", "res", "style", "psi", "noise", ""} {
+		rows[i].WriteString(fmt.Sprintf("%-*s", prefix, name))
+	}
+	// Groups, bracketed.
+	for s := 0; s < n; {
+		g := model.Group(c.SlotRes(s))
+		e := s
+		for e+1 < n && model.Group(c.SlotRes(e+1)) == g {
+			e++
+		}
+		w := (e - s + 1) * cw
+		rows[0].WriteString(bracket(g, w))
+		s = e + 1
+	}
+	for s := 0; s < n; s++ {
+		res := strconv.Itoa(c.SlotRes(s))
+		if len(res) > cw-1 && cw > 1 {
+			res = res[:cw-1]
+		}
+		rows[1].WriteString(fmt.Sprintf("%*s ", cw-1, res))
+		letter := "A"
+		st := styleA
+		if m.st.Styles[s] == latent.FromB {
+			letter, st = "B", styleB
+		}
+		if m.st.Interp.On {
+			letter = "t"
+		}
+		cell := center(letter, cw-1)
+		if s == m.cursor {
+			cell = styleCur.Render(center("["+letter+"]", cw-1))
+		}
+		rows[2].WriteString(st.Render(cell) + " ")
+		mark := " "
+		if s < m.st.Cutoff && m.st.Psi != 1 {
+			mark = "ψ"
+		}
+		trunc := center(mark, cw)
+		if s == m.st.Cutoff && s > 0 {
+			trunc = "┃" + trunc[1:]
+		}
+		rows[3].WriteString(trunc)
+		nm := "-"
+		if ns := m.noiseSlots(s); len(ns) > 0 {
+			nm = modeLetter(m.st.Noise[ns[0]].Mode)
+		}
+		rows[4].WriteString(center(nm, cw-1) + " ")
+		cur := " "
+		if s == m.cursor {
+			cur = "^"
+		}
+		rows[5].WriteString(center(cur, cw-1) + " ")
+	}
+	if m.st.Cutoff == n && n > 0 && m.st.Psi != 1 {
+		rows[3].WriteString("┃")
+	}
+	rows[0].WriteString(styleDim.Render("  brackets: the paper's groups"))
+	rows[2].WriteString(" " + styleA.Render("A") + "/" + styleB.Render("B") + " = source of w")
+	rows[3].WriteString(fmt.Sprintf(" psi %g, cutoff %d", m.st.Psi, m.st.Cutoff))
+	rows[4].WriteString(" r random  c const  · off")
+	rows[5].WriteString(fmt.Sprintf("cursor: layer %d (%s²)", m.cursor, strconv.Itoa(c.SlotRes(m.cursor))))
+	out := make([]string, stripRows)
+	for i := range rows {
+		out[i] = fit(rows[i].String(), m.width)
+	}
+	return out
+}
+
+func modeLetter(mode latent.NoiseMode) string {
+	switch mode {
+	case latent.NoiseConst:
+		return "c"
+	case latent.NoiseOff:
+		return "·"
+	}
+	return "r"
+}
+
+// bracket draws ├─name─┤ in w columns.
+func bracket(name string, w int) string {
+	switch {
+	case w <= 0:
+		return ""
+	case w == 1:
+		return "│"
+	case w == 2:
+		return "├┤"
+	}
+	inner := w - 2
+	if len(name) > inner {
+		name = name[:inner]
+	}
+	left := (inner - len(name)) / 2
+	return "├" + strings.Repeat("─", left) + name + strings.Repeat("─", inner-len(name)-left) + "┤"
+}
+
+func center(s string, w int) string {
+	n := ansi.StringWidth(s)
+	if n >= w {
+		return s
+	}
+	l := (w - n) / 2
+	return strings.Repeat(" ", l) + s + strings.Repeat(" ", w-n-l)
+}
+
+func (m *Model) statusLine() string {
+	c := m.cfg
+	parts := []string{fmt.Sprintf("%s %dpx", m.name, c.Resolution())}
+	parts = append(parts, fmt.Sprintf("psi %g (layers <%d)", m.st.Psi, m.st.Cutoff))
+	parts = append(parts, "noise "+m.noiseSummary())
+	if m.imgs[imgR].rendered {
+		inc := "full"
+		switch fl := m.status.fromLayer; {
+		case fl >= c.NumLayers():
+			inc = "cached"
+		case fl > 0:
+			inc = fmt.Sprintf("incremental from layer %d", fl)
+		}
+		parts = append(parts, fmt.Sprintf("render %s (%s)", ms(m.status.render), inc))
+		if m.status.frame > 0 {
+			parts = append(parts, "frame "+ms(m.status.frame))
+		}
+	} else {
+		parts = append(parts, "rendering…")
+	}
+	g := m.mode.String()
+	if m.mode == gfxSixel {
+		g = fmt.Sprintf("sixel %dx%d px cells", m.cellW, m.cellH)
+		if m.tmux {
+			g += " via tmux passthrough"
+		}
+	}
+	parts = append(parts, g)
+	if m.playing {
+		parts = append(parts, "▶ playing")
+	}
+	return strings.Join(parts, " · ")
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%d ms", d.Round(time.Millisecond).Milliseconds())
+}
+
+func (m *Model) noiseSummary() string {
+	if len(m.st.Noise) == 0 {
+		return "none"
+	}
+	first := m.st.Noise[0].Mode
+	for _, n := range m.st.Noise {
+		if n.Mode != first {
+			return "mixed"
+		}
+	}
+	return first.String()
+}
+
+func (m *Model) infoLine() string {
+	switch m.prompt {
+	case promptSeedA:
+		return "seed for A (enter to set, esc to cancel): " + string(m.input) + "█"
+	case promptSeedB:
+		return "seed for B (enter to set, esc to cancel): " + string(m.input) + "█"
+	case promptState:
+		return "paste a state string (enter to load, esc to cancel): " + string(m.input) + "█"
+	}
+	return m.info
+}

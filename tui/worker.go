@@ -1,0 +1,259 @@
+package tui
+
+import (
+	"fmt"
+	"image"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+	"stylegan-tui/render"
+)
+
+// The three images on screen.
+const (
+	imgA = iota // source A alone
+	imgB        // source B alone
+	imgR        // the result: the mix, truncation, noise or walk
+	numImages
+)
+
+// previewAfter is how long a render may run before its low-resolution ToRGB
+// previews are shown: fast models go straight to the full image.
+const previewAfter = 80 * time.Millisecond
+
+// renderReq asks for one image of one state.
+type renderReq struct {
+	which int
+	gen   uint64 // generation: larger is newer
+	st    latent.State
+	at    time.Time // when the state changed (for the frame time)
+}
+
+// renderedMsg is a rendered image (or a preview, or an error) of a request.
+type renderedMsg struct {
+	which   int
+	gen     uint64
+	img     *image.RGBA
+	preview bool
+	stats   model.Stats
+	err     error
+	at      time.Time
+}
+
+// worker renders requests for one image with its own Generator (so each
+// image keeps its own incremental cache). Only the newest pending request is
+// rendered: a request superseded while another renders is never started.
+type worker struct {
+	g   *model.Generator
+	out chan<- tea.Msg
+
+	mu      sync.Mutex
+	pending *renderReq
+	busy    bool
+}
+
+// submit queues req, replacing any request not yet started.
+func (w *worker) submit(req renderReq) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = &req
+	if !w.busy {
+		w.busy = true
+		go w.loop()
+	}
+}
+
+func (w *worker) superseded() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pending != nil
+}
+
+func (w *worker) loop() {
+	for {
+		w.mu.Lock()
+		req := w.pending
+		w.pending = nil
+		if req == nil {
+			w.busy = false
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+		w.out <- w.render(*req)
+	}
+}
+
+// render runs one request; a panic in the generator becomes an error.
+func (w *worker) render(req renderReq) (msg renderedMsg) {
+	msg = renderedMsg{which: req.which, gen: req.gen, at: req.at}
+	defer func() {
+		if r := recover(); r != nil {
+			msg.err = fmt.Errorf("render panicked: %v", r)
+		}
+	}()
+	start := time.Now()
+	preview := func(img *image.RGBA) {
+		if time.Since(start) < previewAfter || w.superseded() {
+			return
+		}
+		select {
+		case w.out <- renderedMsg{which: req.which, gen: req.gen, img: img, preview: true, at: req.at}:
+		default: // the UI is behind: skip this preview
+		}
+	}
+	msg.img, msg.stats, msg.err = w.g.Render(req.st, preview)
+	return msg
+}
+
+// listen waits for the next message from the workers.
+func listen(ch <-chan tea.Msg) tea.Cmd {
+	return func() tea.Msg { return <-ch }
+}
+
+// submitCmd hands a request to a worker (returns no message: the result
+// arrives through listen).
+func submitCmd(w *worker, req renderReq) tea.Cmd {
+	return func() tea.Msg {
+		w.submit(req)
+		return nil
+	}
+}
+
+// Graphics modes.
+type gfxMode int
+
+const (
+	gfxUnknown gfxMode = iota // waiting for the terminal's answer
+	gfxSixel
+	gfxHalfBlock
+)
+
+func (g gfxMode) String() string {
+	switch g {
+	case gfxSixel:
+		return "sixel"
+	case gfxHalfBlock:
+		return "half-blocks"
+	}
+	return "detecting"
+}
+
+// encodeReq turns one image into terminal bytes for a box of cells.
+type encodeReq struct {
+	which    int
+	gen      uint64
+	preview  bool
+	layout   int // layout id the box belongs to
+	img      *image.RGBA
+	cols     int // box size in cells
+	rows     int
+	mode     gfxMode
+	cellW    int // cell size in pixels (sixel)
+	cellH    int
+	family   string // palette family (sixel)
+	palettes *render.PaletteCache
+	at       time.Time
+}
+
+// encoded is an image as terminal bytes.
+type encoded struct {
+	cols, rows int    // cells the image takes
+	pxW, pxH   int    // pixels drawn (sixel: on screen; half-block: cols x 2·rows)
+	sixel      string // the DCS sequence (sixel mode)
+	lines      []string
+}
+
+type encodedMsg struct {
+	which   int
+	gen     uint64
+	preview bool
+	layout  int
+	enc     encoded
+	took    time.Duration
+	at      time.Time
+}
+
+func encodeCmd(r encodeReq) tea.Cmd {
+	return func() tea.Msg {
+		start := time.Now()
+		return encodedMsg{which: r.which, gen: r.gen, preview: r.preview, layout: r.layout,
+			enc: encodeImage(r), took: time.Since(start), at: r.at}
+	}
+}
+
+func encodeImage(r encodeReq) encoded {
+	b := r.img.Bounds()
+	switch r.mode {
+	case gfxHalfBlock:
+		pw, ph, cols, rows := render.Fit(b.Dx(), b.Dy(), r.cols, r.rows, 1, 2)
+		return encoded{cols: cols, rows: rows, pxW: pw, pxH: ph, lines: render.HalfBlock(r.img, cols, rows)}
+	case gfxSixel:
+		pw, ph, cols, rows := render.Fit(b.Dx(), b.Dy(), r.cols, r.rows, r.cellW, r.cellH)
+		if pw <= 0 {
+			return encoded{}
+		}
+		small := render.Resize(r.img, pw, ph)
+		var pal *render.Palette
+		if r.preview {
+			// A preview is upscaled from a few pixels: its own small palette,
+			// never the family's.
+			pal = render.NewPalette(64, r.img)
+		} else {
+			pal = r.palettes.Get(r.family, 256, small)
+		}
+		s := render.AppendSixel(make([]byte, 0, pw*ph/2+1024), pal.Dither(small))
+		return encoded{cols: cols, rows: rows, pxW: pw, pxH: ph, sixel: string(s)}
+	}
+	return encoded{}
+}
+
+// family names the palette family of an image: same sources and mix share a
+// palette (psi, noise and the walk's t only shift colours a little, which
+// dithering absorbs).
+func family(which int, st latent.State) string {
+	switch which {
+	case imgA:
+		return "A " + sourceKey(st.A)
+	case imgB:
+		return "B " + sourceKey(st.B)
+	}
+	if st.Interp.On {
+		return "walk " + sourceKey(st.A) + " " + sourceKey(st.B)
+	}
+	var b strings.Builder
+	for _, s := range st.Styles {
+		b.WriteByte('A' + s)
+	}
+	return "mix " + sourceKey(st.A) + " " + sourceKey(st.B) + " " + b.String()
+}
+
+func sourceKey(s latent.Source) string {
+	var b strings.Builder
+	b.WriteString(strconv.FormatInt(s.Seed, 10))
+	for _, n := range s.Nudges {
+		fmt.Fprintf(&b, ",%d@%g", n.Seed, n.Step)
+	}
+	if s.Z != nil {
+		fmt.Fprintf(&b, "z%x", hashF(s.Z))
+	}
+	if s.W != nil {
+		fmt.Fprintf(&b, "w%x", hashF(s.W))
+	}
+	return b.String()
+}
+
+func hashF(v []float32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, x := range v {
+		h ^= uint64(int64(x * 1e6))
+		h *= 1099511628211
+	}
+	return h
+}
