@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -71,29 +72,32 @@ func parallelFor(n, work int, fn func(lo, hi int)) {
 }
 
 // Scratch buffers (im2col columns, Winograd tiles) come from pools so that re-running a graph
-// does not allocate them again.
-var pool32, pool64 sync.Pool
+// does not allocate them again. Pools are per dtype and per power-of-two capacity.
+var pool32, pool64 [48]sync.Pool
 
 // getBuf returns a scratch slice of length n with unspecified contents.
 func getBuf[T float](n int) *[]T {
-	var p *sync.Pool = &pool64
+	c := bits.Len(uint(max(n, 1) - 1)) // capacity class: 1<<c >= n
+	p := &pool64[c]
 	if is32[T]() {
-		p = &pool32
+		p = &pool32[c]
 	}
 	if v, ok := p.Get().(*[]T); ok {
-		if cap(*v) >= n {
-			*v = (*v)[:n]
-			return v
-		}
+		*v = (*v)[:n]
+		return v
 	}
-	s := make([]T, n)
+	s := make([]T, n, 1<<c)
 	return &s
 }
 
 func putBuf[T float](b *[]T) {
+	c := bits.Len(uint(cap(*b) - 1))
+	if 1<<c != cap(*b) {
+		return
+	}
 	if is32[T]() {
-		pool32.Put(b)
+		pool32[c].Put(b)
 	} else {
-		pool64.Put(b)
+		pool64[c].Put(b)
 	}
 }

@@ -104,17 +104,55 @@ func blur[T float](dst, x []T, planes, h, w int) {
 // planeStats returns the mean and 1/sqrt(biased variance + eps) of a plane (two passes, float64
 // accumulation).
 func planeStats[T float](x []T, eps float64) (mean, inv float64) {
-	var s float64
-	for _, v := range x {
-		s += float64(v)
+	mean = sum4(x) / float64(len(x))
+	var q0, q1, q2, q3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		d0, d1, d2, d3 := float64(x[j])-mean, float64(x[j+1])-mean, float64(x[j+2])-mean, float64(x[j+3])-mean
+		q0 += d0 * d0
+		q1 += d1 * d1
+		q2 += d2 * d2
+		q3 += d3 * d3
 	}
-	mean = s / float64(len(x))
-	var q float64
-	for _, v := range x {
-		d := float64(v) - mean
-		q += d * d
+	for ; j < len(x); j++ {
+		d := float64(x[j]) - mean
+		q0 += d * d
 	}
-	return mean, 1 / math.Sqrt(q/float64(len(x))+eps)
+	return mean, 1 / math.Sqrt((q0+q1+q2+q3)/float64(len(x))+eps)
+}
+
+// sum4 returns Σx in float64 with four independent accumulators (one chain of dependent adds
+// would be latency bound).
+func sum4[T float](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		s0 += float64(x[j])
+		s1 += float64(x[j+1])
+		s2 += float64(x[j+2])
+		s3 += float64(x[j+3])
+	}
+	for ; j < len(x); j++ {
+		s0 += float64(x[j])
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// dot4 returns Σa·b in float64 with four accumulators.
+func dot4[T float](a, b []T) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(a); j += 4 {
+		s0 += float64(a[j]) * float64(b[j])
+		s1 += float64(a[j+1]) * float64(b[j+1])
+		s2 += float64(a[j+2]) * float64(b[j+2])
+		s3 += float64(a[j+3]) * float64(b[j+3])
+	}
+	for ; j < len(a); j++ {
+		s0 += float64(a[j]) * float64(b[j])
+	}
+	return s0 + s1 + s2 + s3
 }
 
 // instanceNorm: dst[p] = (x[p]-mean)/sqrt(var+eps) per plane. dst may equal x.
@@ -137,12 +175,9 @@ func instanceNormGrad[T float](dx, x, g []T, planes, hw int, eps float64) {
 		for p := p0; p < p1; p++ {
 			xp, gp, dp := x[p*hw:(p+1)*hw], g[p*hw:(p+1)*hw], dx[p*hw:(p+1)*hw]
 			mean, inv := planeStats(xp, eps)
-			var sg, sgy float64
-			for j, v := range xp {
-				y := (float64(v) - mean) * inv
-				sg += float64(gp[j])
-				sgy += float64(gp[j]) * y
-			}
+			// Σg·y = inv·(Σg·x - mean·Σg)
+			sg := sum4(gp)
+			sgy := inv * (dot4(gp, xp) - mean*sg)
 			n := float64(hw)
 			mg, mgy := sg/n, sgy/n
 			for j, v := range xp {
@@ -176,18 +211,11 @@ func planeSum[T float](dst, a, b []T, planes, hw int) {
 	parallelFor(planes, planes*hw, func(p0, p1 int) {
 		for p := p0; p < p1; p++ {
 			ap := a[p*hw : (p+1)*hw]
-			var s T
 			if b == nil {
-				for _, v := range ap {
-					s += v
-				}
+				dst[p] = T(sum4(ap))
 			} else {
-				bp := b[p*hw : (p+1)*hw]
-				for j, v := range ap {
-					s += v * bp[j]
-				}
+				dst[p] = T(dot4(ap, b[p*hw:(p+1)*hw]))
 			}
-			dst[p] = s
 		}
 	})
 }
@@ -237,24 +265,20 @@ func noiseGrad[T float](dn, g, strength []T, batch, c, hw int, noiseBatch bool) 
 func channelSum[T float](dst, a, n []T, batch, c, hw int, noiseBatch bool) {
 	parallelFor(c, batch*c*hw, func(c0, c1 int) {
 		for ch := c0; ch < c1; ch++ {
-			var s T
+			var s float64
 			for b := 0; b < batch; b++ {
 				ap := a[(b*c+ch)*hw : (b*c+ch+1)*hw]
 				if n == nil {
-					for _, v := range ap {
-						s += v
-					}
+					s += sum4(ap)
 					continue
 				}
 				np := n[:hw]
 				if noiseBatch {
 					np = n[b*hw : (b+1)*hw]
 				}
-				for j, v := range ap {
-					s += v * np[j]
-				}
+				s += dot4(ap, np)
 			}
-			dst[ch] = s
+			dst[ch] = T(s)
 		}
 	})
 }
@@ -272,31 +296,54 @@ func addBias[T float](dst, x, bias []T, batch, c, hw int) {
 	})
 }
 
-// leakyReLU: dst = x if x > 0 else slope·x. dst may equal x.
+// leakyReLU: dst = x if x ≥ 0 else slope·x. dst may equal x. Branch-free (the factor comes from
+// the sign bit): random signs would defeat the branch predictor.
 func leakyReLU[T float](dst, x []T, slope T) {
+	leakyScale(dst, x, nil, slope)
+}
+
+// leakyReLUGrad: dx = g if x ≥ 0 else slope·g.
+func leakyReLUGrad[T float](dx, x, g []T, slope T) {
+	leakyScale(dx, x, g, slope)
+}
+
+// leakyScale writes dst = f(x)·g (g nil: f(x)·x) with f = 1 for x ≥ 0, slope for x < 0.
+func leakyScale[T float](dst, x, g []T, slope T) {
 	parallelFor(len(x), len(x), func(lo, hi int) {
-		d := dst[lo:hi]
-		for j, v := range x[lo:hi] {
-			if v < 0 {
-				v *= slope
-			}
-			d[j] = v
+		if is32[T]() {
+			leakyScale32(as32(dst[lo:hi]), as32(x[lo:hi]), as32(g), lo, float32(slope))
+		} else {
+			leakyScale64(as64(dst[lo:hi]), as64(x[lo:hi]), as64(g), lo, float64(slope))
 		}
 	})
 }
 
-// leakyReLUGrad: dx = g if x > 0 else slope·g.
-func leakyReLUGrad[T float](dx, x, g []T, slope T) {
-	parallelFor(len(x), len(x), func(lo, hi int) {
-		d, gg := dx[lo:hi], g[lo:hi]
-		for j, v := range x[lo:hi] {
-			if v < 0 {
-				d[j] = slope * gg[j]
-			} else {
-				d[j] = gg[j]
-			}
+func leakyScale32(dst, x, g []float32, off int, slope float32) {
+	k := slope - 1
+	if g == nil {
+		for j, v := range x {
+			dst[j] = v * (1 + k*float32(math.Float32bits(v)>>31))
 		}
-	})
+		return
+	}
+	g = g[off : off+len(x)]
+	for j, v := range x {
+		dst[j] = g[j] * (1 + k*float32(math.Float32bits(v)>>31))
+	}
+}
+
+func leakyScale64(dst, x, g []float64, off int, slope float64) {
+	k := slope - 1
+	if g == nil {
+		for j, v := range x {
+			dst[j] = v * (1 + k*float64(math.Float64bits(v)>>63))
+		}
+		return
+	}
+	g = g[off : off+len(x)]
+	for j, v := range x {
+		dst[j] = g[j] * (1 + k*float64(math.Float64bits(v)>>63))
+	}
 }
 
 // mbstdEps is NVlabs' epsilon inside the square root of minibatch_stddev_layer.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"strings"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -163,6 +164,40 @@ func wantDims(op fmt.Stringer, what string, s tensor.Shape, dims int) error {
 	return nil
 }
 
+// constMask records which inputs are constants (nodes made by gorgonia.NewConstant): ops build
+// no gradient for them, so a graph does not compute, for example, the gradient of a conv with
+// respect to a constant image.
+type constMask uint8
+
+func constants(children ...*G.Node) constMask {
+	var m constMask
+	for i, c := range children {
+		if c != nil && isConstant(c) {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// isConstant reports whether n was made by gorgonia.NewConstant: its op is one of gorgonia's
+// unexported constant ops, which are the ops with a Value method.
+func isConstant(n *G.Node) bool {
+	_, ok := n.Op().(interface{ Value() G.Value })
+	return ok
+}
+
+// wants reports whether input i needs a gradient.
+func (m constMask) wants(i int) bool { return m&(1<<i) == 0 }
+
+// diffWRT returns which of n inputs are differentiable.
+func (m constMask) diffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = m.wants(i)
+	}
+	return d
+}
+
 func apply(op G.Op, name string, children ...*G.Node) (*G.Node, error) {
 	for i, c := range children {
 		if c == nil {
@@ -171,6 +206,9 @@ func apply(op G.Op, name string, children ...*G.Node) (*G.Node, error) {
 	}
 	n, err := G.ApplyOp(op, children...)
 	if err != nil {
+		if c := errors.Cause(err); strings.HasPrefix(c.Error(), "ops: ") {
+			return nil, c // our own shape error, without gorgonia's wrapping
+		}
 		return nil, errors.Wrapf(err, "ops: %s", name)
 	}
 	return n, nil

@@ -202,15 +202,16 @@ func (op *instanceNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes
 // modulateOp: (x, scale[, shift]) -> x·scale[b,c] + shift[b,c].
 type modulateOp struct {
 	base
-	shift bool
+	shift  bool
+	consts constMask
 }
 
 // Modulate returns x [B,C,H,W] · scale[B,C] + shift[B,C] (AdaIN's style step). shift may be nil.
 func Modulate(x, scale, shift *G.Node) (*G.Node, error) {
 	if shift == nil {
-		return apply(&modulateOp{}, "Modulate", x, scale)
+		return apply(&modulateOp{consts: constants(x, scale)}, "Modulate", x, scale)
 	}
-	return apply(&modulateOp{shift: true}, "Modulate", x, scale, shift)
+	return apply(&modulateOp{shift: true, consts: constants(x, scale, shift)}, "Modulate", x, scale, shift)
 }
 
 func (op *modulateOp) String() string {
@@ -271,31 +272,27 @@ func (op *modulateOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 			modulate(data[float64](out), data[float64](in[0]), data[float64](in[1]), shift, b*c, h*w)
 		})
 }
-func (op *modulateOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	return d
-}
+func (op *modulateOp) DiffWRT(n int) []bool { return op.consts.diffWRT(n) }
 func (op *modulateOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, scale := inputs[0], inputs[1]
-	gx, err := Modulate(grad, scale, nil)
-	if err != nil {
-		return nil, err
+	grads := make(G.Nodes, len(inputs))
+	var err error
+	if op.consts.wants(0) {
+		if grads[0], err = Modulate(grad, scale, nil); err != nil {
+			return nil, err
+		}
 	}
-	gs, err := apply(&reduceOp{kind: reducePlaneDot}, "Modulate grad scale", grad, x)
-	if err != nil {
-		return nil, err
+	if op.consts.wants(1) {
+		if grads[1], err = apply(&reduceOp{kind: reducePlaneDot}, "Modulate grad scale", grad, x); err != nil {
+			return nil, err
+		}
 	}
-	if !op.shift {
-		return G.Nodes{gx, gs}, nil
+	if op.shift && op.consts.wants(2) {
+		if grads[2], err = apply(&reduceOp{kind: reducePlaneSum}, "Modulate grad shift", grad); err != nil {
+			return nil, err
+		}
 	}
-	gt, err := apply(&reduceOp{kind: reducePlaneSum}, "Modulate grad shift", grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{gx, gs, gt}, nil
+	return grads, nil
 }
 
 type reduceKind int

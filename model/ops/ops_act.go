@@ -12,12 +12,15 @@ import (
 
 // ---- AddNoise ----
 
-type addNoiseOp struct{ base }
+type addNoiseOp struct {
+	base
+	consts constMask
+}
 
 // AddNoise returns x [B,C,H,W] + noise · strength[C], with noise [B,1,H,W] or [1,1,H,W]
 // (broadcast over the batch): StyleGAN's per-pixel noise input.
 func AddNoise(x, noise, strength *G.Node) (*G.Node, error) {
-	return apply(&addNoiseOp{}, "AddNoise", x, noise, strength)
+	return apply(&addNoiseOp{consts: constants(x, noise, strength)}, "AddNoise", x, noise, strength)
 }
 
 func (op *addNoiseOp) String() string        { return "AddNoise" }
@@ -56,26 +59,38 @@ func (op *addNoiseOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 			addNoise(data[float64](out), data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), b, c, h*w, nb)
 		})
 }
-func (op *addNoiseOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (op *addNoiseOp) DiffWRT(n int) []bool { return op.consts.diffWRT(n) }
 func (op *addNoiseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	noise, strength := inputs[1], inputs[2]
-	gn, err := apply(&reduceOp{kind: reduceNoise, noiseBatch: noise.Shape()[0]}, "AddNoise grad noise", grad, strength)
-	if err != nil {
-		return nil, err
+	grads := make(G.Nodes, 3)
+	var err error
+	if op.consts.wants(0) {
+		grads[0] = grad
 	}
-	gs, err := apply(&reduceOp{kind: reduceChannelDot}, "AddNoise grad strength", grad, noise)
-	if err != nil {
-		return nil, err
+	if op.consts.wants(1) {
+		if grads[1], err = apply(&reduceOp{kind: reduceNoise, noiseBatch: noise.Shape()[0]}, "AddNoise grad noise", grad, strength); err != nil {
+			return nil, err
+		}
 	}
-	return G.Nodes{grad, gn, gs}, nil
+	if op.consts.wants(2) {
+		if grads[2], err = apply(&reduceOp{kind: reduceChannelDot}, "AddNoise grad strength", grad, noise); err != nil {
+			return nil, err
+		}
+	}
+	return grads, nil
 }
 
 // ---- AddBias ----
 
-type addBiasOp struct{ base }
+type addBiasOp struct {
+	base
+	consts constMask
+}
 
 // AddBias returns x [B,C,H,W] + b[C].
-func AddBias(x, b *G.Node) (*G.Node, error) { return apply(&addBiasOp{}, "AddBias", x, b) }
+func AddBias(x, b *G.Node) (*G.Node, error) {
+	return apply(&addBiasOp{consts: constants(x, b)}, "AddBias", x, b)
+}
 
 func (op *addBiasOp) String() string        { return "AddBias" }
 func (op *addBiasOp) WriteHash(h hash.Hash) { writeHash(h, op) }
@@ -105,10 +120,19 @@ func (op *addBiasOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 		func() { addBias(data[float32](out), data[float32](in[0]), data[float32](in[1]), b, c, h*w) },
 		func() { addBias(data[float64](out), data[float64](in[0]), data[float64](in[1]), b, c, h*w) })
 }
-func (op *addBiasOp) DiffWRT(int) []bool { return []bool{true, true} }
+func (op *addBiasOp) DiffWRT(n int) []bool { return op.consts.diffWRT(n) }
 func (op *addBiasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	gb, err := apply(&reduceOp{kind: reduceChannelSum}, "AddBias grad", grad)
-	return G.Nodes{grad, gb}, err
+	grads := make(G.Nodes, 2)
+	if op.consts.wants(0) {
+		grads[0] = grad
+	}
+	if op.consts.wants(1) {
+		var err error
+		if grads[1], err = apply(&reduceOp{kind: reduceChannelSum}, "AddBias grad", grad); err != nil {
+			return nil, err
+		}
+	}
+	return grads, nil
 }
 
 // ---- LeakyReLU ----

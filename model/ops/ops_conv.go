@@ -26,8 +26,9 @@ var convModeNames = [...]string{"Conv2d", "Conv2dBackData", "Conv2dBackFilter", 
 // convOp is the family of convolutions and their gradients. pad is used by the Conv2d modes.
 type convOp struct {
 	base
-	mode convMode
-	pad  int
+	mode   convMode
+	pad    int
+	consts constMask
 }
 
 // Conv2d returns the cross-correlation of x [B,Cin,H,W] with w [Cout,Cin,k,k] (PyTorch conv2d,
@@ -36,13 +37,13 @@ func Conv2d(x, w *G.Node, pad int) (*G.Node, error) {
 	if pad < 0 {
 		return nil, errors.Errorf("ops: Conv2d: negative padding %d", pad)
 	}
-	return apply(&convOp{mode: conv2dFwd, pad: pad}, "Conv2d", x, w)
+	return apply(&convOp{mode: conv2dFwd, pad: pad, consts: constants(x, w)}, "Conv2d", x, w)
 }
 
 // ConvTranspose2x returns PyTorch's conv_transpose2d(x, w, stride=2, padding=1) of
 // x [B,Cin,H,W] with w [Cin,Cout,4,4]: [B,Cout,2H,2W] (StyleGAN's fused upsample-conv).
 func ConvTranspose2x(x, w *G.Node) (*G.Node, error) {
-	return apply(&convOp{mode: convT2xFwd, pad: 1}, "ConvTranspose2x", x, w)
+	return apply(&convOp{mode: convT2xFwd, pad: 1, consts: constants(x, w)}, "ConvTranspose2x", x, w)
 }
 
 func (op *convOp) String() string {
@@ -212,8 +213,10 @@ func flipTranspose[T float](wt, w []T, cout, cin int) {
 }
 
 func (op *convOp) DiffWRT(n int) []bool {
-	fwd := op.mode == conv2dFwd || op.mode == convT2xFwd
-	return []bool{fwd, fwd}
+	if op.mode != conv2dFwd && op.mode != convT2xFwd {
+		return make([]bool, n)
+	}
+	return op.consts.diffWRT(n)
 }
 
 func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -229,13 +232,17 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 		return nil, errors.Errorf("ops: %v is not differentiable", op)
 	}
 	x, w := inputs[0], inputs[1]
-	gx, err := apply(&convOp{mode: data, pad: op.pad}, op.String()+" grad x", grad, w)
-	if err != nil {
-		return nil, err
+	grads := make(G.Nodes, 2)
+	var err error
+	if op.consts.wants(0) {
+		if grads[0], err = apply(&convOp{mode: data, pad: op.pad}, op.String()+" grad x", grad, w); err != nil {
+			return nil, err
+		}
 	}
-	gw, err := apply(&convOp{mode: filter, pad: op.pad}, op.String()+" grad w", x, grad)
-	if err != nil {
-		return nil, err
+	if op.consts.wants(1) {
+		if grads[1], err = apply(&convOp{mode: filter, pad: op.pad}, op.String()+" grad w", x, grad); err != nil {
+			return nil, err
+		}
 	}
-	return G.Nodes{gx, gw}, nil
+	return grads, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -19,6 +20,7 @@ type opCase struct {
 	build  func(in []*G.Node) (*G.Node, error)
 	ref    func(in [][]float64) ([]float64, []int)
 	diff   []bool
+	consts []bool // inputs made with gorgonia.NewConstant (no gradient is built for them)
 }
 
 func conv2dCase(b, cin, h, w, cout, k, p int) opCase {
@@ -138,6 +140,32 @@ func opCases() []opCase {
 		},
 		diff: []bool{true, false, false},
 	})
+	// Constant inputs: only the other inputs get gradients.
+	withConsts := func(c opCase, consts ...bool) opCase {
+		c.name += fmt.Sprintf("/consts%v", consts)
+		c.consts = consts
+		c.diff = make([]bool, len(consts))
+		for i, k := range consts {
+			c.diff[i] = !k
+		}
+		return c
+	}
+	noise := cs[len(cs)-1]
+	cs = append(cs,
+		withConsts(conv2dCase(2, 3, 5, 7, 4, 3, 1), true, false),
+		withConsts(conv2dCase(2, 3, 5, 7, 4, 3, 1), false, true),
+		withConsts(convT2xCase(2, 3, 3, 5, 2), true, false),
+		withConsts(noise, false, true, true),
+		withConsts(noise, true, true, false),
+	)
+	for _, c := range cs {
+		if strings.HasPrefix(c.name, "Modulate/[2") || strings.HasPrefix(c.name, "AddBias/[2") {
+			cs = append(cs, withConsts(c, append([]bool{true}, make([]bool, len(c.shapes)-1)...)...))
+			k := make([]bool, len(c.shapes))
+			k[len(k)-1] = true
+			cs = append(cs, withConsts(c, k...))
+		}
+	}
 	return cs
 }
 
@@ -195,6 +223,10 @@ func toF64(v G.Value) []float64 {
 func inputNodes(g *G.ExprGraph, dt tensor.Dtype, c opCase, in [][]float64) []*G.Node {
 	nodes := make([]*G.Node, len(in))
 	for i, s := range c.shapes {
+		if i < len(c.consts) && c.consts[i] {
+			nodes[i] = G.NewConstant(toDense(dt, s, in[i]), G.WithName(fmt.Sprintf("in%d", i)))
+			continue
+		}
 		nodes[i] = G.NewTensor(g, dt, len(s), G.WithShape(s...), G.WithName(fmt.Sprintf("in%d", i)), G.WithValue(toDense(dt, s, in[i])))
 	}
 	return nodes
@@ -378,6 +410,94 @@ func TestWinogradLarger(t *testing.T) {
 		convForward(conv2dGeom(cin, h, w, 3, 1), cout, b, x32, w32, im)
 		if e := maxRelErr(toF64(tensor.New(tensor.WithBacking(im))), want, 1); e > 2e-6 {
 			t.Errorf("%v: im2col error %.3g", s, e)
+		}
+	}
+}
+
+// TestPrealloc checks that UsePreallocDo overwrites a dirty output completely and gives the
+// same values as Do, and that it refuses an output of the wrong shape.
+func TestPrealloc(t *testing.T) {
+	for _, c := range opCases() {
+		t.Run(c.name, func(t *testing.T) {
+			in := randInputs(c, 5)
+			g := G.NewGraph()
+			nodes := inputNodes(g, tensor.Float32, c, in)
+			y, err := c.build(nodes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals := make([]G.Value, len(nodes))
+			for i, n := range nodes {
+				vals[i] = n.Value()
+			}
+			op := y.Op()
+			want, err := op.Do(vals...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dirty := tensor.New(tensor.WithShape(y.Shape()...), tensor.Of(tensor.Float32))
+			for i := range dirty.Data().([]float32) {
+				dirty.Data().([]float32)[i] = float32(i%7) - 1e6
+			}
+			pd := op.(G.UsePreallocDoer)
+			got, err := pd.UsePreallocDo(dirty, vals...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := maxRelErr(toF64(got), toF64(want), 1); e != 0 {
+				t.Errorf("UsePreallocDo differs from Do by %g", e)
+			}
+			wrong := tensor.New(tensor.WithShape(y.Shape().TotalSize()+1), tensor.Of(tensor.Float32))
+			if _, err := pd.UsePreallocDo(wrong, vals...); err == nil {
+				t.Errorf("UsePreallocDo accepted a %v output", wrong.Shape())
+			}
+		})
+	}
+}
+
+// TestShapeErrors checks that bad shapes are reported when the graph is built.
+func TestShapeErrors(t *testing.T) {
+	g := G.NewGraph()
+	n := func(s ...int) *G.Node { return G.NewTensor(g, tensor.Float32, len(s), G.WithShape(s...)) }
+	x := n(2, 3, 5, 5)
+	for name, f := range map[string]func() (*G.Node, error){
+		"Conv2d channels":      func() (*G.Node, error) { return Conv2d(x, n(4, 2, 3, 3), 1) },
+		"Conv2d too big":       func() (*G.Node, error) { return Conv2d(x, n(4, 3, 7, 7), 0) },
+		"Conv2d negative pad":  func() (*G.Node, error) { return Conv2d(x, n(4, 3, 3, 3), -1) },
+		"ConvTranspose2x k":    func() (*G.Node, error) { return ConvTranspose2x(x, n(3, 2, 3, 3)) },
+		"Downsample2x odd":     func() (*G.Node, error) { return Downsample2x(x) },
+		"Modulate scale shape": func() (*G.Node, error) { return Modulate(x, n(2, 4), n(2, 3)) },
+		"AddNoise noise":       func() (*G.Node, error) { return AddNoise(x, n(2, 3, 5, 5), n(3)) },
+		"AddNoise strength":    func() (*G.Node, error) { return AddNoise(x, n(1, 1, 5, 5), n(2)) },
+		"AddBias":              func() (*G.Node, error) { return AddBias(x, n(2)) },
+		"MinibatchStddev":      func() (*G.Node, error) { return MinibatchStddev(n(3, 2, 2, 2), 2) },
+		"nil input":            func() (*G.Node, error) { return Blur(nil) },
+	} {
+		if _, err := f(); err == nil {
+			t.Errorf("%s: no error", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestNoGradForConstants checks that no gradient op is built for a constant input.
+func TestNoGradForConstants(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewConstant(tensor.New(tensor.WithShape(1, 2, 4, 4), tensor.Of(tensor.Float64)))
+	w := G.NewTensor(g, tensor.Float64, 4, G.WithShape(3, 2, 3, 3), G.WithInit(G.GlorotN(1)))
+	y, err := Conv2d(x, w, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, _ := G.Reshape(y, tensor.Shape{48})
+	cost, _ := G.Sum(flat)
+	if _, err := G.Grad(cost, w); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.AllNodes() {
+		if n.Op() != nil && strings.HasPrefix(n.Op().String(), "Conv2dBackData") {
+			t.Errorf("graph computes %v for a constant input", n.Op())
 		}
 	}
 }

@@ -20,27 +20,37 @@ func useWinograd(cin, h, w, cout, k, pad int) bool {
 }
 
 // Thresholds of useWinograd (variables so that tests can force either algorithm).
-var winogradMinC, winogradMinHW = 16, 64
+var winogradMinC, winogradMinHW = 16, 144
 
-// winogradWeights transforms w [Cout,Cin,3,3] into u [16][Cout][Cin] = G g Gᵀ.
+// winogradWeights transforms w [Cout,Cin,3,3] into u [16][Cout][Cin] = G g Gᵀ, a block of
+// kernels at a time so that the 16 output rows are written contiguously.
 func winogradWeights[T float](u, w []T, cout, cin int) {
 	n := cout * cin
-	for oc := 0; oc < n; oc++ {
-		g := w[oc*9 : oc*9+9]
-		var t [4][3]T
-		for j := 0; j < 3; j++ {
-			g0, g1, g2 := g[j], g[3+j], g[6+j]
-			t[0][j] = g0
-			t[1][j] = (g0 + g1 + g2) / 2
-			t[2][j] = (g0 - g1 + g2) / 2
-			t[3][j] = g2
+	const blk = 128
+	var tmp [16][blk]T
+	for o0 := 0; o0 < n; o0 += blk {
+		o1 := min(o0+blk, n)
+		for oc := o0; oc < o1; oc++ {
+			g := w[oc*9 : oc*9+9]
+			var t [4][3]T
+			for j := 0; j < 3; j++ {
+				g0, g1, g2 := g[j], g[3+j], g[6+j]
+				t[0][j] = g0
+				t[1][j] = (g0 + g1 + g2) / 2
+				t[2][j] = (g0 - g1 + g2) / 2
+				t[3][j] = g2
+			}
+			k := oc - o0
+			for r := 0; r < 4; r++ {
+				t0, t1, t2 := t[r][0], t[r][1], t[r][2]
+				tmp[r*4+0][k] = t0
+				tmp[r*4+1][k] = (t0 + t1 + t2) / 2
+				tmp[r*4+2][k] = (t0 - t1 + t2) / 2
+				tmp[r*4+3][k] = t2
+			}
 		}
-		for r := 0; r < 4; r++ {
-			t0, t1, t2 := t[r][0], t[r][1], t[r][2]
-			u[(r*4+0)*n+oc] = t0
-			u[(r*4+1)*n+oc] = (t0 + t1 + t2) / 2
-			u[(r*4+2)*n+oc] = (t0 - t1 + t2) / 2
-			u[(r*4+3)*n+oc] = t2
+		for xi := range tmp {
+			copy(u[xi*n+o0:xi*n+o1], tmp[xi][:o1-o0])
 		}
 	}
 }
@@ -75,43 +85,49 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 	th, tw := (h+1)/2, (wd+1)/2
 	rb := winogradBudget / (16 * (cin + cout) * tw) // tile rows per chunk
 	rb = max(1, min(rb, th))
-	vp := getBuf[T](16 * cin * rb * tw)
-	mp := getBuf[T](16 * cout * rb * tw)
+	vs, ms := slabStride(cin*rb*tw), slabStride(cout*rb*tw)
+	vp := getBuf[T](16 * vs)
+	mp := getBuf[T](16 * ms)
 	defer putBuf(vp)
 	defer putBuf(mp)
+	v, m := *vp, *mp
 	in, out := cin*h*wd, cout*h*wd
 	for b := 0; b < batch; b++ {
 		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
 		for t0 := 0; t0 < th; t0 += rb {
 			t1 := min(t0+rb, th)
 			n := (t1 - t0) * tw
-			v, m := (*vp)[:16*cin*n], (*mp)[:16*cout*n]
 			parallelFor(cin, 16*cin*n, func(c0, c1 int) {
-				winogradInput(v, xb, h, wd, cin, t0, t1, c0, c1)
+				winogradInput(v, vs, xb, h, wd, t0, t1, c0, c1)
 			})
 			for xi := 0; xi < 16; xi++ {
-				gemm(false, false, cout, n, cin, 1, u[xi*cout*cin:], cin, v[xi*cin*n:], n, 0, m[xi*cout*n:], n)
+				gemm(false, false, cout, n, cin, 1, u[xi*cout*cin:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
 			}
 			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
-				winogradOutput(yb, m, h, wd, cout, t0, t1, o0, o1)
+				winogradOutput(yb, m, ms, h, wd, t0, t1, o0, o1)
 			})
 		}
 	}
 }
 
-// winogradInput writes V[ξ][c][t] = (Bᵀ d B)[ξ] for channels [c0,c1) and tile rows [t0,t1).
-func winogradInput[T float](v, x []T, h, w, cin, t0, t1, c0, c1 int) {
+// slabStride is the distance between the 16 matrices V[ξ] (or M[ξ]) of k elements each: k
+// rounded up to a cache line plus one more, so that the 16 streams the transforms read or write
+// at once do not map to the same cache sets (k is often a multiple of 4 KB).
+func slabStride(k int) int { return (k+15)/16*16 + 16 }
+
+// winogradInput writes V[ξ][c][t] = (Bᵀ d B)[ξ] for channels [c0,c1) and tile rows [t0,t1)
+// into v, whose matrices are stride elements apart.
+func winogradInput[T float](v []T, stride int, x []T, h, w, t0, t1, c0, c1 int) {
 	tw := (w + 1) / 2
 	n := (t1 - t0) * tw
 	pw := 2*tw + 2 // padded row: column -1 .. 2tw
 	buf := make([]T, 4*pw)
-	var rows [4][]T
+	r0, r1, r2, r3 := buf[0:pw], buf[pw:2*pw], buf[2*pw:3*pw], buf[3*pw:4*pw]
+	rows := [4][]T{r0, r1, r2, r3}
 	for c := c0; c < c1; c++ {
 		xc := x[c*h*w : (c+1)*h*w]
 		for ty := t0; ty < t1; ty++ {
-			for r := 0; r < 4; r++ {
-				row := buf[r*pw : (r+1)*pw]
-				rows[r] = row
+			for r, row := range rows {
 				ii := 2*ty - 1 + r
 				if ii < 0 || ii >= h {
 					clear(row)
@@ -121,60 +137,63 @@ func winogradInput[T float](v, x []T, h, w, cin, t0, t1, c0, c1 int) {
 				copy(row[1:], xc[ii*w:(ii+1)*w])
 				clear(row[1+w:])
 			}
-			r0, r1, r2, r3 := rows[0], rows[1], rows[2], rows[3]
 			base := c*n + (ty-t0)*tw
+			// d holds the 16 destination rows, each tw long.
+			var d [16][]T
+			for xi := range d {
+				d[xi] = v[xi*stride+base : xi*stride+base+tw]
+			}
 			for tx := 0; tx < tw; tx++ {
 				j := 2 * tx
-				// t = Bᵀ d (rows), column by column
-				var t [4][4]T
-				for q := 0; q < 4; q++ {
-					d0, d1, d2, d3 := r0[j+q], r1[j+q], r2[j+q], r3[j+q]
-					t[0][q] = d0 - d2
-					t[1][q] = d1 + d2
-					t[2][q] = d2 - d1
-					t[3][q] = d1 - d3
-				}
-				o := base + tx
-				stride := cin * n
-				for p := 0; p < 4; p++ {
-					a0, a1, a2, a3 := t[p][0], t[p][1], t[p][2], t[p][3]
-					v[(p*4+0)*stride+o] = a0 - a2
-					v[(p*4+1)*stride+o] = a1 + a2
-					v[(p*4+2)*stride+o] = a2 - a1
-					v[(p*4+3)*stride+o] = a1 - a3
-				}
+				a, b, e, f := r0[j:j+4], r1[j:j+4], r2[j:j+4], r3[j:j+4]
+				// t = Bᵀ d, column q of the 4×4 tile
+				t00, t01, t02, t03 := a[0]-e[0], a[1]-e[1], a[2]-e[2], a[3]-e[3]
+				t10, t11, t12, t13 := b[0]+e[0], b[1]+e[1], b[2]+e[2], b[3]+e[3]
+				t20, t21, t22, t23 := e[0]-b[0], e[1]-b[1], e[2]-b[2], e[3]-b[3]
+				t30, t31, t32, t33 := b[0]-f[0], b[1]-f[1], b[2]-f[2], b[3]-f[3]
+				// V = t B
+				d[0][tx], d[1][tx], d[2][tx], d[3][tx] = t00-t02, t01+t02, t02-t01, t01-t03
+				d[4][tx], d[5][tx], d[6][tx], d[7][tx] = t10-t12, t11+t12, t12-t11, t11-t13
+				d[8][tx], d[9][tx], d[10][tx], d[11][tx] = t20-t22, t21+t22, t22-t21, t21-t23
+				d[12][tx], d[13][tx], d[14][tx], d[15][tx] = t30-t32, t31+t32, t32-t31, t31-t33
 			}
 		}
 	}
 }
 
-// winogradOutput writes the 2×2 tiles Aᵀ M A of output channels [o0,o1), tile rows [t0,t1).
-func winogradOutput[T float](y, m []T, h, w, cout, t0, t1, o0, o1 int) {
+// winogradOutput writes the 2×2 tiles Aᵀ M A of output channels [o0,o1), tile rows [t0,t1),
+// from m, whose matrices are stride elements apart.
+func winogradOutput[T float](y, m []T, stride, h, w, t0, t1, o0, o1 int) {
 	tw := (w + 1) / 2
 	n := (t1 - t0) * tw
-	stride := cout * n
 	for o := o0; o < o1; o++ {
 		yo := y[o*h*w : (o+1)*h*w]
 		for ty := t0; ty < t1; ty++ {
 			i := 2 * ty
 			base := o*n + (ty-t0)*tw
+			var s [16][]T
+			for xi := range s {
+				s[xi] = m[xi*stride+base : xi*stride+base+tw]
+			}
 			full := i+1 < h
 			for tx := 0; tx < tw; tx++ {
-				k := base + tx
-				var s [2][4]T
-				for q := 0; q < 4; q++ {
-					m0, m1, m2, m3 := m[(0+q)*stride+k], m[(4+q)*stride+k], m[(8+q)*stride+k], m[(12+q)*stride+k]
-					s[0][q] = m0 + m1 + m2
-					s[1][q] = m1 - m2 - m3
-				}
+				// u = Aᵀ M (2×4), then Y = u A
+				u00 := s[0][tx] + s[4][tx] + s[8][tx]
+				u01 := s[1][tx] + s[5][tx] + s[9][tx]
+				u02 := s[2][tx] + s[6][tx] + s[10][tx]
+				u03 := s[3][tx] + s[7][tx] + s[11][tx]
+				u10 := s[4][tx] - s[8][tx] - s[12][tx]
+				u11 := s[5][tx] - s[9][tx] - s[13][tx]
+				u12 := s[6][tx] - s[10][tx] - s[14][tx]
+				u13 := s[7][tx] - s[11][tx] - s[15][tx]
+				y00, y01 := u00+u01+u02, u01-u02-u03
+				y10, y11 := u10+u11+u12, u11-u12-u13
 				j := 2 * tx
-				y00 := s[0][0] + s[0][1] + s[0][2]
-				y01 := s[0][1] - s[0][2] - s[0][3]
-				y10 := s[1][0] + s[1][1] + s[1][2]
-				y11 := s[1][1] - s[1][2] - s[1][3]
 				if full && j+1 < w {
-					yo[i*w+j], yo[i*w+j+1] = y00, y01
-					yo[(i+1)*w+j], yo[(i+1)*w+j+1] = y10, y11
+					r := yo[i*w+j : i*w+j+2]
+					r[0], r[1] = y00, y01
+					r = yo[(i+1)*w+j : (i+1)*w+j+2]
+					r[0], r[1] = y10, y11
 					continue
 				}
 				yo[i*w+j] = y00

@@ -1,0 +1,220 @@
+package ops
+
+import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"testing"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The benchmarks run their variants interleaved (A B C A B C ...) and report the median time of
+// each, in ms, and its speed relative to the first variant ("x_NAME": >1 is faster). The machine
+// is shared and noisy: read the ratios, not the absolute times. Run with a small -benchtime,
+// e.g. go test -run XXX -bench . -benchtime 5x ./model/ops/
+
+type variant struct {
+	name string
+	run  func()
+}
+
+func interleave(b *testing.B, vs []variant) {
+	times := make([][]float64, len(vs))
+	for _, v := range vs { // warm up pools and caches
+		v.run()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, v := range vs {
+			t0 := time.Now()
+			v.run()
+			times[j] = append(times[j], float64(time.Since(t0))/1e6)
+		}
+	}
+	med := make([]float64, len(vs))
+	for j, ts := range times {
+		slices.Sort(ts)
+		med[j] = ts[len(ts)/2]
+		b.ReportMetric(med[j], "ms_"+vs[j].name)
+		if j > 0 {
+			b.ReportMetric(med[0]/med[j], "x_"+vs[j].name)
+		}
+	}
+}
+
+func randF32(n int, seed int64) []float32 {
+	r := rand.New(rand.NewSource(seed))
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+// graphVariant builds a one-op float32 graph with f on random inputs of the given shapes and
+// returns a variant that runs it (RunAll + Reset).
+func graphVariant(b *testing.B, name string, f func(in []*G.Node) (*G.Node, error), shapes ...[]int) variant {
+	g := G.NewGraph()
+	in := make([]*G.Node, len(shapes))
+	for i, s := range shapes {
+		t := tensor.New(tensor.WithShape(s...), tensor.WithBacking(randF32(size(s), int64(i))))
+		in[i] = G.NewTensor(g, tensor.Float32, len(s), G.WithShape(s...), G.WithValue(t))
+	}
+	if _, err := f(in); err != nil {
+		b.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	b.Cleanup(func() { m.Close() })
+	return variant{name, func() {
+		if err := m.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		m.Reset()
+	}}
+}
+
+// Production shapes of a 256 px rosinality generator (B=1, 3×3, pad 1).
+var convShapes = []struct{ cin, cout, hw int }{
+	{512, 512, 32}, {512, 256, 64}, {256, 256, 64}, {128, 64, 256}, {64, 64, 256},
+	{512, 512, 8}, {512, 512, 16}, {32, 32, 256},
+}
+
+// BenchmarkConv2d compares, per shape: the im2col+GEMM kernel (baseline), Winograd with the
+// weight transformed once, Winograd transforming the weight on every call (what the graph op
+// does), the Conv2d op in a graph, and gorgonia's built-in Conv2d in a graph.
+func BenchmarkConv2d(b *testing.B) {
+	for _, s := range convShapes {
+		b.Run(fmt.Sprintf("%dto%d@%d", s.cin, s.cout, s.hw), func(b *testing.B) {
+			x := randF32(s.cin*s.hw*s.hw, 1)
+			w := randF32(s.cout*s.cin*9, 2)
+			y := make([]float32, s.cout*s.hw*s.hw)
+			u := PrepareWinogradF32(w, s.cout, s.cin)
+			xs, ws := []int{1, s.cin, s.hw, s.hw}, []int{s.cout, s.cin, 3, 3}
+			interleave(b, []variant{
+				{"im2col", func() { convForward(conv2dGeom(s.cin, s.hw, s.hw, 3, 1), s.cout, 1, x, w, y) }},
+				{"winograd", func() { Conv2dWinogradF32(y, x, u, 1, s.cin, s.hw, s.hw, s.cout) }},
+				{"winograd_wt", func() { winogradConv2d(y, x, w, nil, 1, s.cin, s.hw, s.hw, s.cout) }},
+				graphVariant(b, "op", func(in []*G.Node) (*G.Node, error) { return Conv2d(in[0], in[1], 1) }, xs, ws),
+				graphVariant(b, "gorgonia", func(in []*G.Node) (*G.Node, error) {
+					return G.Conv2d(in[0], in[1], tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1})
+				}, xs, ws),
+			})
+		})
+	}
+}
+
+// BenchmarkConvTranspose2x: StyleGAN's fused upsample-conv 256->128 from 64² to 128², against
+// the unfused equivalents Upsample + 3×3 Conv2d (gorgonia built-ins, and this package's ops).
+func BenchmarkConvTranspose2x(b *testing.B) {
+	const cin, cout, hw = 256, 128, 64
+	xs := []int{1, cin, hw, hw}
+	interleave(b, []variant{
+		graphVariant(b, "op", func(in []*G.Node) (*G.Node, error) { return ConvTranspose2x(in[0], in[1]) },
+			xs, []int{cin, cout, 4, 4}),
+		graphVariant(b, "gorgonia_up+conv", func(in []*G.Node) (*G.Node, error) {
+			u, err := G.Upsample2D(in[0], 2)
+			if err != nil {
+				return nil, err
+			}
+			return G.Conv2d(u, in[1], tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1})
+		}, xs, []int{cout, cin, 3, 3}),
+		graphVariant(b, "ops_up+conv", func(in []*G.Node) (*G.Node, error) {
+			u, err := Upsample2x(in[0])
+			if err != nil {
+				return nil, err
+			}
+			return Conv2d(u, in[1], 1)
+		}, xs, []int{cout, cin, 3, 3}),
+	})
+}
+
+// BenchmarkSmallOps: the other ops on a 64-channel 256² activation (B=1), each against
+// gorgonia's built-in or the composition of built-ins a graph would otherwise use.
+func BenchmarkSmallOps(b *testing.B) {
+	const c, hw = 64, 256
+	x, half := []int{1, c, hw, hw}, []int{1, c, hw / 2, hw / 2}
+	un := func(f func(*G.Node) (*G.Node, error)) func(in []*G.Node) (*G.Node, error) {
+		return func(in []*G.Node) (*G.Node, error) { return f(in[0]) }
+	}
+	cases := []struct {
+		name string
+		op   variant
+		ref  variant
+	}{
+		{"Blur", graphVariant(b, "op", un(Blur), x), graphVariant(b, "gorgonia_depthwise_conv", func(in []*G.Node) (*G.Node, error) {
+			r, err := G.Reshape(in[0], tensor.Shape{c, 1, hw, hw})
+			if err != nil {
+				return nil, err
+			}
+			y, err := G.Conv2d(r, in[1], tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1})
+			if err != nil {
+				return nil, err
+			}
+			return G.Reshape(y, tensor.Shape{1, c, hw, hw})
+		}, x, []int{1, 1, 3, 3})},
+		{"Upsample2x", graphVariant(b, "op", un(Upsample2x), half),
+			graphVariant(b, "gorgonia", un(func(n *G.Node) (*G.Node, error) { return G.Upsample2D(n, 2) }), half)},
+		{"Downsample2x", graphVariant(b, "op", un(Downsample2x), x),
+			graphVariant(b, "gorgonia_avgpool", un(func(n *G.Node) (*G.Node, error) {
+				return G.AveragePool2D(n, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
+			}), x)},
+		{"InstanceNorm", graphVariant(b, "op", un(func(n *G.Node) (*G.Node, error) { return InstanceNorm(n, 1e-5) }), x),
+			graphVariant(b, "gorgonia_composed", un(func(n *G.Node) (*G.Node, error) { return gorgoniaInstanceNorm(n, 1e-5) }), x)},
+		{"LeakyReLU", graphVariant(b, "op", un(func(n *G.Node) (*G.Node, error) { return LeakyReLU(n, 0.2) }), x),
+			graphVariant(b, "gorgonia", un(func(n *G.Node) (*G.Node, error) { return G.LeakyRelu(n, 0.2) }), x)},
+		{"AddBias", graphVariant(b, "op", func(in []*G.Node) (*G.Node, error) { return AddBias(in[0], in[1]) }, x, []int{c}),
+			graphVariant(b, "gorgonia_broadcast", func(in []*G.Node) (*G.Node, error) {
+				r, err := G.Reshape(in[1], tensor.Shape{1, c, 1, 1})
+				if err != nil {
+					return nil, err
+				}
+				return G.BroadcastAdd(in[0], r, nil, []byte{0, 2, 3})
+			}, x, []int{c})},
+	}
+	for _, cs := range cases {
+		b.Run(cs.name, func(b *testing.B) { interleave(b, []variant{cs.op, cs.ref}) })
+	}
+}
+
+// gorgoniaInstanceNorm is instance norm from gorgonia built-ins, reducing one axis at a time
+// (multi-axis Sum/Mean have wrong gradients in v0.9.18).
+func gorgoniaInstanceNorm(x *G.Node, eps float64) (*G.Node, error) {
+	s := x.Shape()
+	b, c, hw := s[0], s[1], s[2]*s[3]
+	r, err := G.Reshape(x, tensor.Shape{b * c, hw})
+	if err != nil {
+		return nil, err
+	}
+	mean, err := G.Mean(r, 1)
+	if err != nil {
+		return nil, err
+	}
+	d, err := G.BroadcastSub(r, mean, nil, []byte{1})
+	if err != nil {
+		return nil, err
+	}
+	sq, err := G.Square(d)
+	if err != nil {
+		return nil, err
+	}
+	v, err := G.Mean(sq, 1)
+	if err != nil {
+		return nil, err
+	}
+	ve, err := G.Add(v, G.NewConstant(float32(eps)))
+	if err != nil {
+		return nil, err
+	}
+	sd, err := G.Sqrt(ve)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.BroadcastHadamardDiv(d, sd, nil, []byte{1})
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(y, s)
+}
