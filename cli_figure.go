@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"stylegan-tui/checkpoints"
+	"stylegan-tui/figures"
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+)
+
+func init() {
+	commands["figure"] = command{"draw one of the paper's figures as a labelled PNG grid", runFigure}
+	commands["gif"] = command{"render an animation (walk, mix sweep, truncation sweep, noise) as a GIF", runGIF}
+}
+
+var figureKinds = []string{"uncurated", "mixing", "noise", "noise-layers", "truncation", "interpolation"}
+
+// paperSeeds are the seeds of NVIDIA's generate_figures.py for FFHQ at
+// 1024 px, used when the model is an NVlabs 1024 px model.
+var paperSeeds = map[string][]int64{
+	"noise":        {1157, 1012},
+	"noise-layers": {1967, 1555},
+	"truncation":   {91, 388},
+}
+
+// kindArg takes the KIND argument that comes before the flags.
+func kindArg(args []string, kinds []string, cmd string) (string, []string, error) {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return "", args, nil
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", nil, usageError{fmt.Sprintf("%s needs a kind first: one of %s (see --help)", cmd, strings.Join(kinds, ", "))}
+	}
+	for _, k := range kinds {
+		if args[0] == k {
+			return k, args[1:], nil
+		}
+	}
+	return "", nil, usageError{fmt.Sprintf("unknown %s kind %q: want one of %s", cmd, args[0], strings.Join(kinds, ", "))}
+}
+
+// parseSeeds reads "1,2,3" and inclusive ranges "0-7" (numpy seeds:
+// 0..2^32-1).
+func parseSeeds(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int64
+	bad := func(part string) error {
+		return usageError{fmt.Sprintf("--seeds %q: %q is not a seed (0..4294967295) or a range like 0-7", s, part)}
+	}
+	for _, part := range strings.Split(s, ",") {
+		a, b, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		lo, err := strconv.ParseUint(a, 10, 32)
+		if err != nil {
+			return nil, bad(part)
+		}
+		hi := lo
+		if isRange {
+			if hi, err = strconv.ParseUint(b, 10, 32); err != nil || hi < lo || hi-lo >= 1024 {
+				return nil, bad(part)
+			}
+		}
+		for v := lo; v <= hi; v++ {
+			out = append(out, int64(v))
+		}
+	}
+	if len(out) > 1024 {
+		return nil, usageError{fmt.Sprintf("--seeds %q: at most 1024 seeds", s)}
+	}
+	return out, nil
+}
+
+// baseFlags are the flags figure and gif share.
+type baseFlags struct {
+	ckpt, seeds, state *string
+	psi                *float64
+	cutoff, size       *int
+	out                *string
+	verbose            *bool
+}
+
+func addBaseFlags(fs *flag.FlagSet, outHelp string) baseFlags {
+	return baseFlags{
+		ckpt:    fs.String("checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\""),
+		seeds:   fs.String("seeds", "", "seeds, like 1,5,9 or 0-7 (default: per kind; the paper's for NVlabs 1024 px models)"),
+		state:   fs.String("state", "", "base state string from the explorer (noise, psi, sources); --seeds replace its sources"),
+		psi:     fs.Float64("psi", -99, "truncation psi of the base state (default: the state's or the model's)"),
+		cutoff:  fs.Int("cutoff", -1, "truncation cutoff of the base state (default: the state's or the model's)"),
+		size:    fs.Int("size", 0, "side of each picture in px (default: the model's resolution, within 128..256)"),
+		out:     fs.String("o", "", outHelp),
+		verbose: fs.Bool("v", false, "print the state string of every cell or frame"),
+	}
+}
+
+// setup loads the model and builds the base state.
+func (b baseFlags) setup() (*checkpoints.Model, *model.Generator, latent.State, []int64, error) {
+	var st latent.State
+	if *b.out == "" {
+		return nil, nil, st, nil, usageError{"-o is required"}
+	}
+	seeds, err := parseSeeds(*b.seeds)
+	if err != nil {
+		return nil, nil, st, nil, err
+	}
+	if *b.size < 0 || *b.size > 4096 {
+		return nil, nil, st, nil, usageError{fmt.Sprintf("--size %d: want 1..4096 px (0 for the default)", *b.size)}
+	}
+	m, err := loadModel(*b.ckpt)
+	if err != nil {
+		return nil, nil, st, nil, err
+	}
+	g, err := m.Generator()
+	if err != nil {
+		return nil, nil, st, nil, err
+	}
+	st = g.NewState()
+	if *b.state != "" {
+		if st, err = latent.Decode(*b.state); err != nil {
+			return nil, nil, st, nil, err
+		}
+	}
+	if *b.psi != -99 {
+		st.Psi = *b.psi
+	}
+	if *b.cutoff >= 0 {
+		st.Cutoff = *b.cutoff
+	}
+	if err := st.Validate(g.Cfg.NumStyles(), g.Cfg.NumNoise()); err != nil {
+		return nil, nil, st, nil, fmt.Errorf("state does not fit this model: %w", err)
+	}
+	if *b.size == 0 {
+		*b.size = min(max(g.Cfg.Resolution(), 128), 256)
+	}
+	return m, g, st, seeds, nil
+}
+
+// withSeeds sets A (and B) of st from the first seeds.
+func withSeeds(st latent.State, seeds []int64) latent.State {
+	st = st.Clone()
+	if len(seeds) > 0 {
+		st.A = latent.Source{Seed: seeds[0]}
+	}
+	if len(seeds) > 1 {
+		st.B = latent.Source{Seed: seeds[1]}
+	}
+	return st
+}
+
+func runFigure(args []string, stdout, stderr io.Writer) error {
+	kind, args, err := kindArg(args, figureKinds, "figure")
+	if err != nil {
+		return err
+	}
+	fs := newFlags("figure", strings.Join(figureKinds, "|")+" --checkpoint F [--seeds ...] [flags] -o out.png", stderr)
+	b := addBaseFlags(fs, "output PNG (the cells' state strings go in its text chunks)")
+	seedsB := fs.String("seeds-b", "", "mixing: seeds of source B, the top row (--seeds are source A, the left column)")
+	draws := fs.Int("draws", 100, "noise: noise draws for the standard deviation")
+	steps := fs.Int("steps", 8, "interpolation: pictures from A to B")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if kind == "" {
+		return usageError{"figure needs a kind first: one of " + strings.Join(figureKinds, ", ")}
+	}
+	if *draws < 2 || *draws > 10000 {
+		return usageError{fmt.Sprintf("--draws %d: want 2..10000", *draws)}
+	}
+	if *steps < 2 || *steps > 64 {
+		return usageError{fmt.Sprintf("--steps %d: want 2..64", *steps)}
+	}
+	bSeeds, err := parseSeeds(*seedsB)
+	if err != nil {
+		return err
+	}
+	m, g, base, seeds, err := b.setup()
+	if err != nil {
+		return err
+	}
+	paper := m.Format == "nvlabs" && g.Cfg.Resolution() == 1024
+	usePaper := func(def []int64) []int64 {
+		if seeds != nil {
+			return seeds
+		}
+		if p, ok := paperSeeds[kind]; ok && paper {
+			if *b.psi == -99 && *b.state == "" {
+				base.Psi = 1 // the paper's Figures 3-5 are untruncated
+			}
+			return p
+		}
+		return def
+	}
+	var f *figures.Figure
+	cfg := g.Cfg
+	switch kind {
+	case "uncurated":
+		f = figures.Uncurated(cfg, base, usePaper(figures.DefaultSeeds))
+	case "mixing":
+		a, bb := figures.DefaultMixingA, figures.DefaultMixingB
+		if paper {
+			a, bb = figures.PaperMixingA, figures.PaperMixingB
+			if *b.psi == -99 && *b.state == "" {
+				base.Psi = 1
+			}
+		}
+		if seeds != nil {
+			a = seeds
+		}
+		if bSeeds != nil {
+			bb = bSeeds
+		}
+		f = figures.Mixing(cfg, base, a, bb)
+	case "noise":
+		f = figures.Noise(cfg, base, usePaper([]int64{0, 1}), *draws)
+	case "noise-layers":
+		f = figures.NoiseLayers(cfg, base, usePaper([]int64{0, 1}))
+	case "truncation":
+		f = figures.Truncation(cfg, base, usePaper([]int64{0, 1}), figures.PaperTruncationPsis)
+	case "interpolation":
+		f = figures.Interpolation(cfg, withSeeds(base, seeds), *steps)
+	}
+	img, err := f.Render(context.Background(), g, *b.size, stderr)
+	if err != nil {
+		return err
+	}
+	if err := figures.WritePNG(*b.out, img, f.Text()); err != nil {
+		return err
+	}
+	if *b.verbose {
+		for _, s := range f.States() {
+			fmt.Fprintln(stdout, "cell", s)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s (%dx%d, figure %s of %s)\n", *b.out, img.Rect.Dx(), img.Rect.Dy(), kind, modelName(m))
+	return nil
+}
+
+func modelName(m *checkpoints.Model) string {
+	if m.Cfg.Name != "" {
+		return m.Cfg.Name
+	}
+	return m.Format + " model"
+}
+
+func runGIF(args []string, stdout, stderr io.Writer) error {
+	kind, args, err := kindArg(args, figures.Kinds, "gif")
+	if err != nil {
+		return err
+	}
+	fs := newFlags("gif", strings.Join(figures.Kinds, "|")+" --checkpoint F [--seeds ...] [--frames N --fps F --size px --labels] -o out.gif", stderr)
+	b := addBaseFlags(fs, "output GIF")
+	frames := fs.Int("frames", 0, "frames (default: walk 60, mix-sweep 2 per style slot, truncation-sweep 40, noise 20)")
+	fps := fs.Float64("fps", 25, "frames per second (GIF delays are in 1/100 s)")
+	labels := fs.Bool("labels", false, "burn the caption and state string(s) into each frame")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if kind == "" {
+		return usageError{"gif needs a kind first: one of " + strings.Join(figures.Kinds, ", ")}
+	}
+	if *frames < 0 || *frames > 10000 {
+		return usageError{fmt.Sprintf("--frames %d: want 1..10000 (0 for the default)", *frames)}
+	}
+	if !(*fps > 0 && *fps <= 50) {
+		return usageError{fmt.Sprintf("--fps %v: want more than 0 and at most 50", *fps)}
+	}
+	m, g, base, seeds, err := b.setup()
+	if err != nil {
+		return err
+	}
+	var a *figures.Animation
+	if kind == "walk" && len(seeds) > 1 {
+		srcs := make([]latent.Source, len(seeds))
+		for i, s := range seeds {
+			srcs[i] = latent.Source{Seed: s}
+		}
+		n := *frames
+		if n == 0 {
+			n = figures.DefaultFrames(kind, g.Cfg.NumStyles())
+		}
+		a = figures.Walk(base, srcs, n)
+	} else if a, err = figures.Preset(kind, g.Cfg, withSeeds(base, seeds), *frames); err != nil {
+		return err
+	}
+	imgs, _, err := a.Write(context.Background(), *b.out, g, *b.size, *labels, *fps, stderr)
+	if err != nil {
+		return err
+	}
+	if *b.verbose {
+		for _, s := range a.States() {
+			fmt.Fprintln(stdout, "frame", s)
+		}
+	}
+	sz := imgs[0].Bounds().Size()
+	fmt.Fprintf(stdout, "wrote %s (%dx%d, %d frames at %d/100 s, gif %s of %s)\n",
+		*b.out, sz.X, sz.Y, len(imgs), figures.Delay(*fps), kind, modelName(m))
+	return nil
+}
