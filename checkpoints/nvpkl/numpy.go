@@ -288,7 +288,7 @@ func (a *ndarray) tensor(name string, ra io.ReaderAt, budget *int64) (*safetenso
 	}
 	f, ok := a.dt.float()
 	if !ok {
-		return nil, fmt.Errorf("%s: dtype %v is not float16/32/64", name, a.dt)
+		return nil, fmt.Errorf("%s: dtype %q is not float16/32/64", name, a.dt)
 	}
 	numel := a.numel()
 	need := int64(numel) * int64(f.Size())

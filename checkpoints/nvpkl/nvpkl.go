@@ -20,6 +20,8 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/nlpodyssey/gopickle/types"
 
@@ -62,7 +64,7 @@ func Load(path string) (tensors map[string]*safetensors.Tensor, meta map[string]
 	}
 	tensors, meta, err = load(f, fi.Size())
 	if err != nil {
-		return nil, nil, fmt.Errorf("nvpkl: %s: %w", path, err)
+		return nil, nil, pickleguard.OneLine(fmt.Errorf("nvpkl: %s: %w", path, err))
 	}
 	return tensors, meta, nil
 }
@@ -71,6 +73,9 @@ func load(ra io.ReaderAt, size int64) (tensors map[string]*safetensors.Tensor, m
 	defer func() {
 		if p := recover(); p != nil {
 			tensors, meta, err = nil, nil, fmt.Errorf("malformed file (panic: %v)", p)
+		}
+		if err != nil {
+			err = pickleguard.OneLine(err)
 		}
 	}()
 	if size == 0 {
@@ -116,7 +121,7 @@ func findClass(module, name string) (any, error) {
 		return encodeFunc{}, nil
 	}
 	hint := ""
-	if module == "torch" || len(module) > 6 && (module[:6] == "torch." || module[:6] == "torch_") {
+	if module == "torch" || strings.HasPrefix(module, "torch.") || strings.HasPrefix(module, "torch_utils") {
 		hint = " (a PyTorch pickle, e.g. StyleGAN2-ADA/StyleGAN3? this reader takes NVlabs StyleGAN v1 TensorFlow pickles)"
 	}
 	return nil, fmt.Errorf("pickle wants global %q, which is not allowed%s", module+"."+name, hint)
@@ -137,6 +142,8 @@ func pickGs(top any) (*network, error) {
 		gs = n
 	case *network:
 		gs = t
+	case *big.Int:
+		return nil, errors.New("top level is a big int, like the magic number of a torch legacy .pt file; want the tuple (G, D, Gs) of dnnlib Networks")
 	default:
 		return nil, fmt.Errorf("top level is %s, want the tuple (G, D, Gs) of dnnlib Networks", pyType(top))
 	}
@@ -222,10 +229,10 @@ func (c *collector) variables(n *network, prefix string, depth int) error {
 	for _, e := range *n.components {
 		comp, ok := e.Value.(*network)
 		if !ok {
-			return fmt.Errorf("%scomponent %v is %s, want a dnnlib Network", prefix, e.Key, pyType(e.Value))
+			return fmt.Errorf("%scomponent %s is %s, want a dnnlib Network", prefix, keyName(e.Key), pyType(e.Value))
 		}
 		if !comp.ok || comp.name == "" {
-			return fmt.Errorf("%scomponent %v has no state or name", prefix, e.Key)
+			return fmt.Errorf("%scomponent %s has no state or name", prefix, keyName(e.Key))
 		}
 		if err := c.variables(comp, prefix+comp.name+"/", depth+1); err != nil {
 			return err
@@ -386,6 +393,14 @@ func (n *network) PySetState(state any) error {
 	}
 	n.ok = true
 	return nil
+}
+
+// keyName shows a dict key: quoted if a str, else its type.
+func keyName(k any) string {
+	if s, ok := k.(string); ok {
+		return strconv.Quote(s)
+	}
+	return pyType(k)
 }
 
 // pyType names a value's Python type for error messages (never its value:

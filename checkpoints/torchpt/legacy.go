@@ -39,8 +39,11 @@ func (c *container) loadLegacy() (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("legacy header: %w", err)
 	}
-	if proto != 1001 {
-		return nil, fmt.Errorf("legacy torch protocol %v, want 1001", proto)
+	if n, ok := proto.(int); !ok || n != 1001 {
+		if ok {
+			return nil, fmt.Errorf("legacy torch protocol %d, want 1001", n)
+		}
+		return nil, fmt.Errorf("legacy torch protocol is %s, want 1001", pyType(proto))
 	}
 	sysInfo, err := c.unpickle(&pos, nil)
 	if err != nil {

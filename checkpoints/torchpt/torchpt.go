@@ -23,6 +23,7 @@ import (
 
 	"github.com/nlpodyssey/gopickle/types"
 
+	"stylegan-tui/checkpoints/nvpkl/pickleguard"
 	"stylegan-tui/checkpoints/safetensors"
 )
 
@@ -51,7 +52,7 @@ func Load(path string) (tensors map[string]*safetensors.Tensor, meta map[string]
 	}
 	tensors, meta, err = load(f, fi.Size())
 	if err != nil {
-		return nil, nil, fmt.Errorf("torchpt: %s: %w", path, err)
+		return nil, nil, pickleguard.OneLine(fmt.Errorf("torchpt: %s: %w", path, err))
 	}
 	return tensors, meta, nil
 }
@@ -60,6 +61,9 @@ func load(ra io.ReaderAt, size int64) (tensors map[string]*safetensors.Tensor, m
 	defer func() {
 		if p := recover(); p != nil {
 			tensors, meta, err = nil, nil, fmt.Errorf("malformed file (panic: %v)", p)
+		}
+		if err != nil {
+			err = pickleguard.OneLine(err)
 		}
 	}()
 	if size == 0 {
@@ -105,11 +109,11 @@ func load(ra io.ReaderAt, size int64) (tensors map[string]*safetensors.Tensor, m
 		if isBlurBuffer(kv.name, names) {
 			continue
 		}
-		if n := 4 * kv.t.numelBound(); n > budget {
+		n := 4 * kv.t.numelBound()
+		if n > budget {
 			return nil, nil, fmt.Errorf("%s: the tensors would exceed %d bytes, 4 times the file size plus 16 MiB (storages referenced repeatedly?)", kv.name, limit)
-		} else {
-			budget -= n
 		}
+		budget -= n
 		if err := c.locate(kv.t.ref.st); err != nil {
 			return nil, nil, err
 		}

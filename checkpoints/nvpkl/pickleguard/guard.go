@@ -176,7 +176,7 @@ func Load(u *pickle.Unpickler, r *Reader) (v any, err error) {
 			err = fmt.Errorf("malformed pickle near offset %d: %w", r.pos, err)
 		}
 		if err != nil {
-			v, err = nil, oneLine(err)
+			v, err = nil, OneLine(err)
 		}
 	}()
 	return u.Load()
@@ -187,16 +187,18 @@ type refusal struct{ err error }
 
 func (r refusal) Error() string { return r.err.Error() }
 
-// oneLine keeps an error message on one line and of readable length:
-// gopickle formats whole objects into some of its messages with %#v.
-func oneLine(err error) error {
+// OneLine keeps an error message on one line and of readable length:
+// gopickle formats whole objects into some of its messages with %#v, and
+// names taken from a file may hold line breaks.
+func OneLine(err error) error {
+	const max = 400
 	msg := err.Error()
-	if len(msg) <= 300 && !strings.ContainsAny(msg, "\n\r") {
+	if len(msg) <= max && !strings.ContainsAny(msg, "\n\r") {
 		return err
 	}
 	msg = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(msg)
-	if len(msg) > 300 {
-		msg = msg[:300] + "..."
+	if len(msg) > max {
+		msg = strings.ToValidUTF8(msg[:max], "") + "..."
 	}
 	return errors.New(msg)
 }
