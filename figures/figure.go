@@ -142,39 +142,31 @@ func (f *Figure) Rects(size int) [][]image.Rectangle {
 	o := gridOptions
 	o.CellW, o.CellH = size, size
 	img := render.Grid(probe, f.RowLabels, f.ColLabels, &o)
-	for r, row := range f.Cells {
-		for c, cell := range row {
-			if cell != nil {
-				out[r][c] = findColor(img, probeColor(r, c))
+	// One pass: a pixel of probe colour (r, c, 77) belongs to cell r,c.
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			px := img.RGBAAt(x, y)
+			r, c := int(px.R), int(px.G)
+			if px.B == probeBlue && px.A == 255 && r < len(f.Cells) && c < len(f.Cells[r]) && f.Cells[r][c] != nil {
+				out[r][c] = out[r][c].Union(image.Rect(x, y, x+1, y+1))
 			}
 		}
 	}
 	return out
 }
 
-// probeColor is a colour no label or background pixel has (labels are grey
-// on white, so their pixels have r == g == b).
-func probeColor(r, c int) color.RGBA {
-	return color.RGBA{uint8(r), uint8(c), 77, 255}
-}
+// probeBlue is the blue of every probe colour: no label or background
+// pixel has it (labels are grey on white, r == g == b, and a probe's r and g
+// are its row and column, never both 77).
+const probeBlue = 77
+
+func probeColor(r, c int) color.RGBA { return color.RGBA{uint8(r), uint8(c), probeBlue, 255} }
 
 func fill(m *image.RGBA, c color.RGBA) {
 	for i := 0; i < len(m.Pix); i += 4 {
 		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = c.R, c.G, c.B, c.A
 	}
-}
-
-func findColor(img *image.RGBA, c color.RGBA) image.Rectangle {
-	var r image.Rectangle
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if img.RGBAAt(x, y) == c {
-				r = r.Union(image.Rect(x, y, x+1, y+1))
-			}
-		}
-	}
-	return r
 }
 
 // States lists every cell's state string, one line per cell:

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"stylegan-tui/checkpoints"
+	"stylegan-tui/figures"
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+	"stylegan-tui/render"
+)
+
+const figFixture = "../shared/fixtures/rosinality/tiny_s5.safetensors"
+
+func figGenerator(t *testing.T) *model.Generator {
+	t.Helper()
+	m, err := checkpoints.Load(figFixture)
+	if err != nil {
+		t.Skipf("fixture: %v", err)
+	}
+	g, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func runCmd(t *testing.T, fn func([]string, *bytes.Buffer, *bytes.Buffer) error, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if err := fn(args, &out, &errb); err != nil {
+		t.Fatalf("%v: %v (stderr %q)", args, err, errb.String())
+	}
+	return out.String()
+}
+
+func figureCmd(args []string, out, errb *bytes.Buffer) error { return runFigure(args, out, errb) }
+func gifCmd(args []string, out, errb *bytes.Buffer) error    { return runGIF(args, out, errb) }
+
+// stateOf renders a state as a figure cell or GIF panel does.
+func stateOf(t *testing.T, g *model.Generator, s string, size int) *image.RGBA {
+	t.Helper()
+	st, err := latent.Decode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := g.Render(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return render.Resize(img, size, size)
+}
+
+func cropRGBA(img image.Image, r image.Rectangle) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			out.Set(x, y, img.At(r.Min.X+x, r.Min.Y+y))
+		}
+	}
+	return out
+}
+
+func psnrRGB(a, b *image.RGBA) float64 {
+	var se float64
+	for i := 0; i < len(a.Pix); i += 4 {
+		for c := 0; c < 3; c++ {
+			d := float64(a.Pix[i+c]) - float64(b.Pix[i+c])
+			se += d * d
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/(se/float64(3*len(a.Pix)/4)))
+}
+
+// Every figure the command writes: the PNG decodes to exactly the figure
+// the figures package makes, and every cell named in the file's text chunks
+// is the generator's output for that state, resized the same way.
+func TestFigureCommand(t *testing.T) {
+	g := figGenerator(t)
+	cfg, base := g.Cfg, g.NewState()
+	const size = 40
+	dir := t.TempDir()
+	cases := []struct {
+		kind string
+		args []string
+		fig  *figures.Figure
+	}{
+		{"uncurated", []string{"--seeds", "3-5"}, figures.Uncurated(cfg, base, []int64{3, 4, 5})},
+		{"mixing", []string{"--seeds", "5,6,7", "--seeds-b", "8,9"}, figures.Mixing(cfg, base, []int64{5, 6, 7}, []int64{8, 9})},
+		{"noise", []string{"--seeds", "3", "--draws", "3"}, figures.Noise(cfg, base, []int64{3}, 3)},
+		{"noise-layers", []string{"--seeds", "3"}, figures.NoiseLayers(cfg, base, []int64{3})},
+		{"truncation", []string{"--seeds", "3"}, figures.Truncation(cfg, base, []int64{3}, figures.PaperTruncationPsis)},
+		{"interpolation", []string{"--seeds", "3,4", "--steps", "3"}, figures.Interpolation(cfg, withSeeds(base, []int64{3, 4}), 3)},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			path := filepath.Join(dir, c.kind+".png")
+			args := append([]string{c.kind, "--checkpoint", figFixture, "--size", strconv.Itoa(size), "-o", path, "-v"}, c.args...)
+			out := runCmd(t, figureCmd, args...)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := c.fig.Render(context.Background(), g, size, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img.Bounds() != ref.Rect {
+				t.Fatalf("figure is %v, want %v", img.Bounds(), ref.Rect)
+			}
+			if got := cropRGBA(img, img.Bounds()); !bytes.Equal(got.Pix, ref.Pix) {
+				t.Fatal("figure pixels differ from figures' rendering")
+			}
+			text, err := figures.PNGText(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(text) != fmt.Sprint(c.fig.Text()) {
+				t.Fatalf("text chunks %q\nwant %q", text, c.fig.Text())
+			}
+			rects := c.fig.Rects(size)
+			cells := 0
+			for _, kv := range text {
+				var r, col int
+				if _, err := fmt.Sscanf(kv[0], "cell %d,%d", &r, &col); err != nil {
+					continue
+				}
+				st, std, _ := strings.Cut(kv[1], " ")
+				if !strings.Contains(out, fmt.Sprintf("cell %d,%d %s", r, col, st)) {
+					t.Errorf("-v does not list cell %d,%d %s", r, col, st)
+				}
+				if std != "" {
+					continue // the standard deviation over noise draws
+				}
+				got := cropRGBA(img, rects[r][col])
+				if want := stateOf(t, g, st, size); !bytes.Equal(got.Pix, want.Pix) {
+					t.Errorf("cell %d,%d differs from the generator's output for %s (PSNR %.1f dB)", r, col, st, psnrRGB(want, got))
+				}
+				cells++
+			}
+			if cells == 0 {
+				t.Error("no cells checked")
+			}
+			if c.kind == "mixing" {
+				// Row 1 is A seed 5 with coarse styles from B; column 2 is
+				// B seed 9. Its state, built from the slots' resolutions
+				// alone: exactly the 4-8 px slots from B.
+				st := g.NewState()
+				st.A, st.B = latent.Source{Seed: 5}, latent.Source{Seed: 9}
+				for s := range st.Styles {
+					if r := g.Cfg.SlotRes(s); r == 4 || r == 8 {
+						st.Styles[s] = latent.FromB
+					}
+				}
+				got := cropRGBA(img, rects[1][2])
+				if want := stateOf(t, g, st.Encode(), size); !bytes.Equal(got.Pix, want.Pix) {
+					t.Errorf("coarse-from-B cell differs from %s (PSNR %.1f dB)", st.Encode(), psnrRGB(want, got))
+				}
+			}
+		})
+	}
+}
+
+// Every GIF the command writes: frame count, delays, size, and each frame's
+// panels against the generator's output for the states -v printed.
+func TestGIFCommand(t *testing.T) {
+	g := figGenerator(t)
+	const size, frames = 40, 5
+	dir := t.TempDir()
+	for _, kind := range figures.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			path := filepath.Join(dir, kind+".gif")
+			out := runCmd(t, gifCmd, kind, "--checkpoint", figFixture, "--seeds", "3,4", "--frames", strconv.Itoa(frames),
+				"--fps", "20", "--size", strconv.Itoa(size), "--labels", "-v", "-o", path)
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			an, err := gif.DecodeAll(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(an.Image) != frames {
+				t.Fatalf("%d frames, want %d", len(an.Image), frames)
+			}
+			panels := 1
+			if kind == "walk" {
+				panels = 2
+			}
+			w := figures.PanelRect(panels-1, size).Max.X
+			for i, m := range an.Image {
+				if an.Delay[i] != 5 {
+					t.Errorf("frame %d delay %d/100 s, want 5 (20 fps)", i, an.Delay[i])
+				}
+				if m.Bounds().Dx() != w || m.Bounds().Dy() <= size || m.Bounds() != an.Image[0].Bounds() {
+					t.Errorf("frame %d is %v, want %d wide with a caption under %d px", i, m.Bounds(), w, size)
+				}
+			}
+			if an.LoopCount != 0 {
+				t.Errorf("loop count %d, want 0 (forever)", an.LoopCount)
+			}
+			checked := 0
+			sc := bufio.NewScanner(strings.NewReader(out))
+			for sc.Scan() {
+				var i, p int
+				var st string
+				if _, err := fmt.Sscanf(sc.Text(), "frame %d %d %s", &i, &p, &st); err != nil {
+					continue
+				}
+				got := cropRGBA(an.Image[i], figures.PanelRect(p, size))
+				if db := psnrRGB(stateOf(t, g, st, size), got); db < 28 {
+					t.Errorf("frame %d panel %d: PSNR %.1f dB against %s, want >= 28", i, p, db, st)
+				}
+				checked++
+			}
+			if checked != frames*panels {
+				t.Errorf("checked %d panels, want %d (-v output %q)", checked, frames*panels, out)
+			}
+		})
+	}
+}
+
+func TestFigureCommandErrors(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.png")
+	for _, c := range []struct {
+		fn   func([]string, *bytes.Buffer, *bytes.Buffer) error
+		args []string
+	}{
+		{figureCmd, nil},
+		{figureCmd, []string{"--checkpoint", figFixture}},
+		{figureCmd, []string{"faces", "-o", out}},
+		{figureCmd, []string{"mixing", "--checkpoint", figFixture}},
+		{figureCmd, []string{"mixing", "--checkpoint", figFixture, "--seeds", "x", "-o", out}},
+		{figureCmd, []string{"noise", "--checkpoint", figFixture, "--draws", "1", "-o", out}},
+		{gifCmd, []string{"walk", "--checkpoint", figFixture, "--fps", "0", "-o", out}},
+		{gifCmd, []string{"spin", "-o", out}},
+	} {
+		var o, e bytes.Buffer
+		err := c.fn(c.args, &o, &e)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%q: error %v, want a usage error", c.args, err)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed command left %s", out)
+	}
+}
+
+func TestParseSeeds(t *testing.T) {
+	got, err := parseSeeds("1, 5-7,4294967295")
+	if err != nil || fmt.Sprint(got) != "[1 5 6 7 4294967295]" {
+		t.Errorf("parseSeeds = %v, %v", got, err)
+	}
+	for _, bad := range []string{"-1", "7-5", "a", "4294967296", "0-5000"} {
+		if _, err := parseSeeds(bad); err == nil {
+			t.Errorf("parseSeeds(%q) succeeded", bad)
+		}
+	}
+}
+

@@ -1,0 +1,527 @@
+package figures
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"stylegan-tui/checkpoints"
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+	"stylegan-tui/render"
+)
+
+// Fixture models (random weights, real layouts): a rosinality 128 px model
+// with one style per block, and NVlabs models with per-layer styles at 32 px
+// (no fine group) and 256 px.
+const (
+	fixRos128 = "../../shared/fixtures/rosinality/tiny_s5.safetensors"
+	fixNV32   = "../../shared/fixtures/nvlabs/tf_stylegan1_32.safetensors"
+	fixNV256  = "../../shared/fixtures/nvlabs/tf_stylegan1_256.safetensors"
+)
+
+func generator(t testing.TB, path string) *model.Generator {
+	t.Helper()
+	m, err := checkpoints.Load(path)
+	if err != nil {
+		t.Skipf("fixture: %v", err)
+	}
+	g, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// want is the reference picture of a state: the generator's output, resized
+// as the figure resizes it.
+func want(t testing.TB, g *model.Generator, st latent.State, size int) *image.RGBA {
+	t.Helper()
+	img, _, err := g.Render(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return render.Resize(img, size, size)
+}
+
+// crop copies rectangle r of img into an image at (0, 0).
+func crop(img image.Image, r image.Rectangle) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			out.Set(x, y, img.At(r.Min.X+x, r.Min.Y+y))
+		}
+	}
+	return out
+}
+
+// psnr of b against a (same size), over RGB, in dB.
+func psnr(a, b image.Image) float64 {
+	var se float64
+	n := 0
+	r := a.Bounds()
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			c1 := color.RGBAModel.Convert(a.At(r.Min.X+x, r.Min.Y+y)).(color.RGBA)
+			c2 := color.RGBAModel.Convert(b.At(b.Bounds().Min.X+x, b.Bounds().Min.Y+y)).(color.RGBA)
+			for _, d := range []float64{float64(c1.R) - float64(c2.R), float64(c1.G) - float64(c2.G), float64(c1.B) - float64(c2.B)} {
+				se += d * d
+			}
+			n += 3
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/(se/float64(n)))
+}
+
+func sameImage(t *testing.T, what string, got, exp *image.RGBA) {
+	t.Helper()
+	if got.Rect.Size() != exp.Rect.Size() {
+		t.Fatalf("%s: %v, want %v", what, got.Rect.Size(), exp.Rect.Size())
+	}
+	if !bytes.Equal(got.Pix, exp.Pix) {
+		t.Fatalf("%s: pixels differ from the generator's output (PSNR %.1f dB)", what, psnr(exp, got))
+	}
+}
+
+// checkCells renders f and checks every state cell against the generator.
+func checkCells(t *testing.T, g *model.Generator, f *Figure, size int) *image.RGBA {
+	t.Helper()
+	img, err := f.Render(context.Background(), g, size, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rects := f.Rects(size)
+	for r, row := range f.Cells {
+		for c, cell := range row {
+			if cell == nil {
+				if !rects[r][c].Empty() {
+					t.Errorf("%s: empty cell %d,%d has a rectangle %v", f.Kind, r, c, rects[r][c])
+				}
+				continue
+			}
+			rc := rects[r][c]
+			if rc.Dx() != size || rc.Dy() != size || !rc.In(img.Rect) {
+				t.Fatalf("%s: cell %d,%d at %v, want %dx%d inside %v", f.Kind, r, c, rc, size, size, img.Rect)
+			}
+			if cell.StdDraws > 0 {
+				continue
+			}
+			sameImage(t, fmt.Sprintf("%s cell %d,%d", f.Kind, r, c), crop(img, rc), want(t, g, cell.State, size))
+		}
+	}
+	return img
+}
+
+func TestFigures(t *testing.T) {
+	g := generator(t, fixRos128)
+	base := g.NewState()
+	cfg := g.Cfg
+	const size = 48
+	for _, f := range []*Figure{
+		Uncurated(cfg, base, []int64{3, 4, 5}),
+		Mixing(cfg, base, []int64{7, 8, 9}, []int64{10, 11}),
+		NoiseLayers(cfg, base, []int64{3}),
+		Truncation(cfg, base, []int64{3}, PaperTruncationPsis),
+		Interpolation(cfg, base, 4),
+	} {
+		t.Run(f.Kind, func(t *testing.T) {
+			img := checkCells(t, g, f, size)
+			rows, cols := len(f.Cells), 0
+			for _, r := range f.Cells {
+				cols = max(cols, len(r))
+			}
+			// Each cell, the gaps and the labels fit; nothing is larger than
+			// the cells plus generous label room.
+			if img.Rect.Dx() < cols*size || img.Rect.Dy() < rows*size ||
+				img.Rect.Dx() > cols*(size+4)+200 || img.Rect.Dy() > rows*(size+4)+60 {
+				t.Errorf("%s: %v for %dx%d cells of %d px", f.Kind, img.Rect, rows, cols, size)
+			}
+		})
+	}
+}
+
+// A mixing cell that takes coarse styles from B is the picture of exactly
+// the model's coarse slots from B, built here from the config, not through
+// the figure's helpers.
+func TestMixingCoarseFromB(t *testing.T) {
+	for _, path := range []string{fixRos128, fixNV32} {
+		g := generator(t, path)
+		cfg := g.Cfg
+		f := Mixing(cfg, g.NewState(), []int64{5, 6, 7}, []int64{8, 9})
+		const size = 32
+		img, err := f.Render(context.Background(), g, size, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rects := f.Rects(size)
+		lo, hi, _ := cfg.GroupSlots("coarse")
+		st := g.NewState()
+		st.A, st.B = latent.Source{Seed: 5}, latent.Source{Seed: 9}
+		for s := range st.Styles {
+			if res := cfg.SlotRes(s); res == 4 || res == 8 {
+				st.Styles[s] = latent.FromB
+			}
+		}
+		if ref := g.NewState().WithStyles(lo, hi, latent.FromB); !slicesEqual(ref.Styles, st.Styles) {
+			t.Fatalf("%s: GroupSlots coarse %d-%d disagrees with the 4-8 px slots", path, lo, hi)
+		}
+		// Row 1 is A seed 5 (coarse), column 2 is B seed 9.
+		if !f.Cells[1][2].State.Equal(st) {
+			t.Errorf("%s: coarse cell state %s, want %s", path, f.Cells[1][2].State.Encode(), st.Encode())
+		}
+		sameImage(t, path+" coarse-from-B cell", crop(img, rects[1][2]), want(t, g, st, size))
+		// The model's groups decide the rows: the 32 px model has no fine
+		// group, so its three rows are coarse, coarse, middle.
+		names, _, _ := Groups(cfg)
+		if path == fixNV32 && len(names) != 2 {
+			t.Errorf("32 px model groups %v, want coarse and middle", names)
+		}
+	}
+}
+
+func slicesEqual(a, b []uint8) bool { return bytes.Equal(a, b) }
+
+func TestRowGroups(t *testing.T) {
+	for _, c := range []struct {
+		n, k int
+		want string
+	}{
+		{6, 3, "[0 0 0 1 1 2]"}, {3, 3, "[0 1 2]"}, {5, 2, "[0 0 0 1 1]"}, {4, 3, "[0 0 1 2]"}, {0, 3, "[]"},
+	} {
+		if got := fmt.Sprint(rowGroups(c.n, c.k)); got != c.want {
+			t.Errorf("rowGroups(%d, %d) = %s, want %s", c.n, c.k, got, c.want)
+		}
+	}
+}
+
+// The standard deviation cell against a slow per-draw reference.
+func TestNoiseStd(t *testing.T) {
+	g := generator(t, fixRos128)
+	const size, draws = 32, 5
+	f := Noise(g.Cfg, g.NewState(), []int64{3}, draws)
+	img := checkCells(t, g, f, size)
+	cell := f.Cells[0][4]
+	if cell.StdDraws != draws {
+		t.Fatalf("std cell has %d draws", cell.StdDraws)
+	}
+	res := g.Cfg.Resolution()
+	var imgs []*image.RGBA
+	for k := 0; k < draws; k++ {
+		m, _, err := g.Render(NoiseDraw(cell.State, k), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, m)
+	}
+	ref := image.NewRGBA(image.Rect(0, 0, res, res))
+	for y := 0; y < res; y++ {
+		for x := 0; x < res; x++ {
+			var vs []float64
+			for _, m := range imgs {
+				c := m.RGBAAt(x, y)
+				vs = append(vs, (float64(c.R)+float64(c.G)+float64(c.B))/3)
+			}
+			mean := 0.0
+			for _, v := range vs {
+				mean += v / draws
+			}
+			sd := 0.0
+			for _, v := range vs {
+				sd += (v - mean) * (v - mean) / draws
+			}
+			v := uint8(math.Min(255, math.Sqrt(sd)*4+0.5))
+			ref.SetRGBA(x, y, color.RGBA{v, v, v, 255})
+		}
+	}
+	got := crop(img, f.Rects(size)[0][4])
+	if p := psnr(render.Resize(ref, size, size), got); p < 45 {
+		t.Errorf("std cell PSNR %.1f dB against the reference, want >= 45", p)
+	}
+	// Draws differ where noise matters: the std is not all zero.
+	if bytes.Count(got.Pix, []byte{0, 0, 0, 255}) == size*size {
+		t.Error("std cell is all black")
+	}
+}
+
+// Every animation preset: frame counts, sizes, and each panel equal to the
+// generator's output for its state.
+func TestAnimations(t *testing.T) {
+	g := generator(t, fixRos128)
+	base := g.NewState()
+	base.A, base.B = latent.Source{Seed: 3}, latent.Source{Seed: 4}
+	const size = 40
+	for _, kind := range Kinds {
+		t.Run(kind, func(t *testing.T) {
+			a, err := Preset(kind, g.Cfg, base, 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Frames) != 6 {
+				t.Fatalf("%d frames, want 6", len(a.Frames))
+			}
+			frames, err := a.Render(context.Background(), g, size, true, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := frames[0].Bounds().Dy()
+			for i, f := range a.Frames {
+				if frames[i].Bounds().Dy() != h || frames[i].Bounds().Dy() <= size {
+					t.Fatalf("frame %d is %v, want a caption under %d px and the height of frame 0 (%d)", i, frames[i].Bounds(), size, h)
+				}
+				for p, st := range f.States {
+					sameImage(t, fmt.Sprintf("frame %d panel %d", i, p), crop(frames[i], PanelRect(p, size)), want(t, g, st, size))
+				}
+			}
+		})
+	}
+}
+
+func TestPresetStates(t *testing.T) {
+	g := generator(t, fixNV32)
+	base := g.NewState()
+	n := len(base.Styles)
+	ms := MixSweep(g.Cfg, base, 2*n)
+	for i, f := range ms.Frames {
+		c := i
+		if i > n {
+			c = 2*n - i
+		}
+		if got := f.States[0].Styles; bytes.Count(got, []byte{latent.FromB}) != c || (c > 0 && got[c-1] != latent.FromB) {
+			t.Errorf("mix sweep frame %d styles %v, want the first %d from B", i, got, c)
+		}
+	}
+	ts := TruncationSweep(base, 8)
+	for i, want := range []float64{1, 0.5, 0, -0.5, -1, -0.5, 0, 0.5} {
+		if got := ts.Frames[i].States[0].Psi; got != want {
+			t.Errorf("truncation sweep frame %d psi %v, want %v", i, got, want)
+		}
+	}
+	w := Walk(base, []latent.Source{{Seed: 1}, {Seed: 2}, {Seed: 3}}, 6)
+	for i, want := range []struct{ a, b int64 }{{1, 2}, {1, 2}, {2, 3}, {2, 3}, {3, 1}, {3, 1}} {
+		st := w.Frames[i].States
+		if st[0].A.Seed != want.a || st[0].B.Seed != want.b || st[0].Interp.Space != latent.SpaceW || st[1].Interp.Space != latent.SpaceZ {
+			t.Errorf("walk frame %d: %s | %s", i, st[0].Encode(), st[1].Encode())
+		}
+		if i%2 == 0 && st[0].Interp.T != 0 {
+			t.Errorf("walk frame %d starts a leg at t=%v", i, st[0].Interp.T)
+		}
+	}
+	ns := NoiseSweep(base, 3)
+	if ns.Frames[0].States[0].Equal(ns.Frames[1].States[0]) || !slicesEqual(ns.Frames[1].States[0].Styles, base.Styles) {
+		t.Error("noise sweep: frames must differ in noise only")
+	}
+}
+
+// WriteGIF: decoded frames match the source frames (PSNR >= 28 dB), the
+// paletted frames are the palette's Dither of the frames, and those feed the
+// sixel encoder.
+func TestWriteGIF(t *testing.T) {
+	g := generator(t, fixRos128)
+	a, _ := Preset("walk", g.Cfg, g.NewState(), 8)
+	frames, err := a.Render(context.Background(), g, 64, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "walk.gif")
+	pal, err := WriteGIF(path, frames, []int{7}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := decodeGIF(t, path)
+	if len(dec.Image) != len(frames) {
+		t.Fatalf("%d frames, want %d", len(dec.Image), len(frames))
+	}
+	for i, m := range dec.Image {
+		if dec.Delay[i] != 7 {
+			t.Errorf("frame %d delay %d, want 7", i, dec.Delay[i])
+		}
+		if p := psnr(frames[i], m); p < 28 {
+			t.Errorf("frame %d PSNR %.1f dB, want >= 28", i, p)
+		}
+		pm := pal.Dither(frames[i])
+		if !bytes.Equal(pm.Pix, m.Pix) {
+			t.Fatalf("frame %d: the GIF's indices differ from palette.Dither", i)
+		}
+	}
+	// The same paletted frame through sixel and back (sixel colours are in
+	// percent: within 2 levels).
+	var buf bytes.Buffer
+	pm := pal.Dither(frames[3])
+	if err := render.Sixel(&buf, pm); err != nil {
+		t.Fatal(err)
+	}
+	six, err := render.DecodeSixel(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pm.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c1 := color.RGBAModel.Convert(pm.At(x, y)).(color.RGBA)
+			c2 := color.RGBAModel.Convert(six.At(x, y)).(color.RGBA)
+			if absd(c1.R, c2.R) > 2 || absd(c1.G, c2.G) > 2 || absd(c1.B, c2.B) > 2 {
+				t.Fatalf("sixel pixel %d,%d = %v, GIF %v", x, y, c2, c1)
+			}
+		}
+	}
+}
+
+func absd(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
+}
+
+func decodeGIF(t testing.TB, path string) *gif.GIF {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	g, err := gif.DecodeAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestPNGText(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 3, 2))
+	path := filepath.Join(t.TempDir(), "x.png")
+	text := [][2]string{{"cell 0,1", "sg1:a=1:b=2:s=4A"}, {"Software", "stylegan-tui"}}
+	if err := WritePNG(path, img, text); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := PNGText(data)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(text) {
+		t.Fatalf("PNGText = %q, %v; want %q", got, err, text)
+	}
+	if _, err := decodePNG(data); err != nil {
+		t.Fatalf("the PNG with text does not decode: %v", err)
+	}
+	if err := WritePNG(filepath.Join(t.TempDir(), "missing", "x.png"), img, nil); err == nil {
+		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+func frameAt(c uint8) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	fill(m, color.RGBA{c, 255 - c, c / 2, 255})
+	return m
+}
+
+// The recorder: timing from the shown-at times, fast repeats replaced, and
+// Add never waits.
+func TestRecorder(t *testing.T) {
+	dir := t.TempDir()
+	r := NewRecorder(RecorderOptions{Dir: dir, Name: "rec"})
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	st := latent.New(4, 4, 1, 4)
+	at := []time.Duration{0, 100 * time.Millisecond, 105 * time.Millisecond, 400 * time.Millisecond}
+	for i, d := range at {
+		st.A.Seed = int64(i)
+		if !r.Add(frameAt(uint8(60*i)), t0.Add(d), st) {
+			t.Fatalf("frame %d refused", i)
+		}
+	}
+	rec, err := r.Stop(t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Frames != 3 || rec.Dropped != 1 || rec.Duration != time.Second || filepath.Dir(rec.Path) != dir {
+		t.Errorf("recording %+v", rec)
+	}
+	dec := decodeGIF(t, rec.Path)
+	if fmt.Sprint(dec.Delay) != "[10 30 60]" {
+		t.Errorf("delays %v, want [10 30 60] (the frame at +105 ms replaces the one at +100 ms)", dec.Delay)
+	}
+	if rec.States[1] != stWithSeed(st, 2).Encode() {
+		t.Errorf("frame 1 state %s, want seed 2's", rec.States[1])
+	}
+	if r.Add(frameAt(0), t0, st) {
+		t.Error("Add after Stop took a frame")
+	}
+	if _, err := r.Stop(t0); err == nil {
+		t.Error("second Stop succeeded")
+	}
+
+	// A full buffer drops instead of blocking.
+	r = NewRecorder(RecorderOptions{Dir: dir, Buffer: 1, MaxFrames: 2})
+	big := image.NewRGBA(image.Rect(0, 0, 1024, 1024))
+	start := time.Now()
+	for i := 0; i < 200; i++ {
+		r.Add(big, t0.Add(time.Duration(i)*time.Second), st)
+	}
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Errorf("200 Adds took %v", d)
+	}
+	rec, err = r.Stop(t0.Add(300 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Frames+rec.Dropped != 200 || rec.Frames > 2 {
+		t.Errorf("recording %+v, want at most 2 frames and the rest dropped", rec)
+	}
+	if m := decodeGIF(t, rec.Path).Image[0]; m.Bounds().Dx() != 256 {
+		t.Errorf("frame shrunk to %v, want 256 px", m.Bounds())
+	}
+	if _, err := NewRecorder(RecorderOptions{Dir: dir}).Stop(t0); err != ErrNoFrames {
+		t.Errorf("empty recording: %v", err)
+	}
+}
+
+func stWithSeed(st latent.State, seed int64) latent.State {
+	c := st.Clone()
+	c.A.Seed = seed
+	return c
+}
+
+// Benchmark: a GIF of 60 frames of 256² made by the generator (a walk on the
+// 256 px fixture): palette, dither and LZW, what WriteGIF does.
+func BenchmarkGIF60x256(b *testing.B) {
+	g := generator(b, fixNV256)
+	a := Walk(g.NewState(), []latent.Source{{Seed: 1}, {Seed: 2}, {Seed: 3}}, 60)
+	for i := range a.Frames {
+		a.Frames[i].States = a.Frames[i].States[:1] // one 256² panel
+	}
+	frames, err := a.Render(context.Background(), g, 256, false, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int
+	var pal *render.Palette
+	for b.Loop() {
+		var buf bytes.Buffer
+		pal = render.NewPalette(GIFColors, frames...)
+		if err := render.EncodeGIF(&buf, frames, []int{4}, &render.GIFOptions{Palette: pal}); err != nil {
+			b.Fatal(err)
+		}
+		n = buf.Len()
+	}
+	worst := math.Inf(1)
+	for _, f := range frames {
+		worst = min(worst, psnr(f, pal.Dither(f)))
+	}
+	b.ReportMetric(float64(n), "bytes")
+	b.ReportMetric(worst, "min-dB")
+}
+
+func decodePNG(data []byte) (image.Image, error) { return png.Decode(bytes.NewReader(data)) }
