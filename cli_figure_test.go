@@ -279,4 +279,3 @@ func TestParseSeeds(t *testing.T) {
 		}
 	}
 }
-
