@@ -7,8 +7,10 @@ import (
 	"image/draw"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
@@ -283,4 +285,26 @@ func (a *Animation) Write(ctx context.Context, path string, g *model.Generator, 
 	}
 	pal, err := writeGIF(path, frames, []int{Delay(fps)}, p)
 	return frames, pal, err
+}
+
+// PresetGIF renders preset kind of st (see Preset; default frames, pictures
+// at the model's resolution up to 256 px, 25 fps, captions only where the
+// preset always has them) and writes it into dir as
+// NAME-KIND-YYYYMMDD-HHMMSS.gif, returning the path. It takes seconds: run
+// it off the UI goroutine, with a Generator of its own so the explorer's
+// renders neither wait for it nor lose their cache.
+func PresetGIF(ctx context.Context, g *model.Generator, kind string, st latent.State, dir, name string) (string, error) {
+	a, err := Preset(kind, g.Cfg, st, 0)
+	if err != nil {
+		return "", err
+	}
+	if name == "" {
+		name = "stylegan"
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.gif", name, kind, time.Now().Format("20060102-150405")))
+	size := min(g.Cfg.Resolution(), 256)
+	if _, _, err := a.Write(ctx, path, g, size, false, 25, nil); err != nil {
+		return "", err
+	}
+	return path, nil
 }

@@ -525,3 +525,42 @@ func BenchmarkGIF60x256(b *testing.B) {
 }
 
 func decodePNG(data []byte) (image.Image, error) { return png.Decode(bytes.NewReader(data)) }
+
+// A low-resolution preview recorded first does not shrink the GIF.
+func TestRecorderSizes(t *testing.T) {
+	r := NewRecorder(RecorderOptions{Dir: t.TempDir()})
+	t0 := time.Now()
+	st := latent.New(2, 2, 1, 2)
+	r.Add(image.NewRGBA(image.Rect(0, 0, 8, 8)), t0, st)
+	r.Add(image.NewRGBA(image.Rect(0, 0, 64, 64)), t0.Add(50*time.Millisecond), st)
+	rec, err := r.Stop(t0.Add(100 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := decodeGIF(t, rec.Path)
+	if len(an.Image) != 2 || an.Image[0].Bounds().Dx() != 64 || fmt.Sprint(an.Delay) != "[5 5]" {
+		t.Errorf("%d frames of %v, delays %v; want 2 of 64 px, [5 5]", len(an.Image), an.Image[0].Bounds(), an.Delay)
+	}
+}
+
+func TestPresetGIF(t *testing.T) {
+	g := generator(t, fixNV32)
+	st := g.NewState()
+	dir := t.TempDir()
+	path, err := PresetGIF(context.Background(), g, "mix-sweep", st, dir, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := decodeGIF(t, path)
+	if filepath.Dir(path) != dir || len(an.Image) != DefaultFrames("mix-sweep", len(st.Styles)) || an.Image[0].Bounds().Dx() != 32 {
+		t.Errorf("%s: %d frames of %v", path, len(an.Image), an.Image[0].Bounds())
+	}
+	if _, err := PresetGIF(context.Background(), g, "spin", st, dir, "x"); err == nil {
+		t.Error("unknown preset accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := PresetGIF(ctx, g, "noise", st, dir, "x"); err == nil {
+		t.Error("cancelled context: no error")
+	}
+}

@@ -18,7 +18,8 @@ type RecorderOptions struct {
 	// start of its file name ("" is "stylegan"); the time of Stop follows.
 	Dir, Name string
 	// MaxSide shrinks frames whose larger side is over it (0: 256), so long
-	// recordings of large models stay small.
+	// recordings of large models stay small. Frames of different sizes are
+	// scaled to the largest.
 	MaxSide int
 	// MaxFrames caps the frames kept (0: 1500, a minute at 25 fps); later
 	// frames count as dropped.
@@ -108,21 +109,31 @@ func (r *Recorder) Add(img image.Image, at time.Time, st latent.State) bool {
 
 func (r *Recorder) collect() {
 	defer close(r.done)
-	var size image.Point
 	for f := range r.ch {
 		if len(r.kept) >= r.opts.MaxFrames {
 			r.dropped++
 			continue
 		}
-		b := f.img.Bounds()
-		if size == (image.Point{}) {
-			size = b.Size()
-			if m := max(size.X, size.Y); m > r.opts.MaxSide {
-				size = image.Pt(max(1, size.X*r.opts.MaxSide/m), max(1, size.Y*r.opts.MaxSide/m))
-			}
+		// A copy (render.Resize always makes one), shrunk to MaxSide with
+		// its aspect ratio kept.
+		sz := f.img.Bounds().Size()
+		if m := max(sz.X, sz.Y); m > r.opts.MaxSide {
+			sz = image.Pt(max(1, sz.X*r.opts.MaxSide/m), max(1, sz.Y*r.opts.MaxSide/m))
 		}
-		r.kept = append(r.kept, keptFrame{img: render.Resize(f.img, size.X, size.Y), at: f.at, st: f.st.Encode()})
+		r.kept = append(r.kept, keptFrame{img: render.Resize(f.img, sz.X, sz.Y), at: f.at, st: f.st.Encode()})
 	}
+}
+
+// frameSize is the GIF's size: the largest frame kept (so a low-resolution
+// preview recorded first does not shrink the rest).
+func frameSize(kept []keptFrame) image.Point {
+	var sz image.Point
+	for _, f := range kept {
+		if b := f.img.Rect.Size(); b.X*b.Y > sz.X*sz.Y {
+			sz = b
+		}
+	}
+	return sz
 }
 
 // Stop ends the recording at time end and writes the GIF (see WriteGIF):
@@ -145,6 +156,12 @@ func (r *Recorder) Stop(end time.Time) (Recording, error) {
 	rec := Recording{Dropped: busy + r.dropped}
 	if len(r.kept) == 0 {
 		return rec, ErrNoFrames
+	}
+	sz := frameSize(r.kept)
+	for i, f := range r.kept {
+		if f.img.Rect.Size() != sz {
+			r.kept[i].img = render.Resize(f.img, sz.X, sz.Y)
+		}
 	}
 	frames, delays, states, skipped := timeline(r.kept, end)
 	rec.Dropped += skipped
