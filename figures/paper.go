@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
@@ -68,6 +69,17 @@ func SlotRange(cfg *model.Config, lo, hi int) string {
 	return fmt.Sprintf("%s (%d-%d px)", slots, r0, r1)
 }
 
+// truncLabel is "psi 0.7, slots <8" (or "psi 1" when truncation is off).
+func truncLabel(st latent.State) string {
+	if st.Psi == 1 || st.Cutoff == 0 {
+		return psiLabel(1)
+	}
+	if st.Cutoff >= len(st.Styles) {
+		return psiLabel(st.Psi)
+	}
+	return fmt.Sprintf("%s, slots <%d", psiLabel(st.Psi), st.Cutoff)
+}
+
 func psiLabel(psi float64) string { return "psi " + strconv.FormatFloat(psi, 'g', -1, 64) }
 
 func seedLabel(s latent.Source) string {
@@ -93,7 +105,7 @@ func Uncurated(cfg *model.Config, base latent.State, seeds []int64) *Figure {
 	}
 	f := &Figure{Kind: "uncurated", RowLabels: []string{
 		"psi 1",
-		fmt.Sprintf("%s\nslots <%d", psiLabel(trunc.Psi), trunc.Cutoff),
+		strings.Replace(truncLabel(trunc), ", ", "\n", 1),
 	}}
 	var plain, cut []*Cell
 	for _, s := range seeds {
@@ -152,7 +164,7 @@ func rowGroups(n, k int) []int {
 func Mixing(cfg *model.Config, base latent.State, aSeeds, bSeeds []int64) *Figure {
 	base = still(base)
 	names, lo, hi := Groups(cfg)
-	f := &Figure{Kind: "mixing", RowLabels: []string{"source B"}, ColLabels: []string{"source A"}}
+	f := &Figure{Kind: "mixing", RowLabels: []string{"source B\n" + truncLabel(base)}, ColLabels: []string{"source A"}}
 	top := []*Cell{nil}
 	for _, b := range bSeeds {
 		f.ColLabels = append(f.ColLabels, fmt.Sprintf("B %d", b))
@@ -186,7 +198,7 @@ func Noise(cfg *model.Config, base latent.State, seeds []int64, draws int) *Figu
 		}
 		row = append(row, &Cell{State: st, StdDraws: draws})
 		f.Cells = append(f.Cells, row)
-		f.RowLabels = append(f.RowLabels, fmt.Sprintf("seed %d\n%s", s, psiLabel(st.Psi)))
+		f.RowLabels = append(f.RowLabels, fmt.Sprintf("seed %d\n%s", s, truncLabel(st)))
 	}
 	return f
 }
@@ -214,7 +226,7 @@ func NoiseLayers(cfg *model.Config, base latent.State, seeds []int64) *Figure {
 		{fmt.Sprintf("coarse layers only\n(4-%d px)", min(32, top)), func(r int) bool { return r <= 32 }},
 	}
 	for _, s := range seeds {
-		f.ColLabels = append(f.ColLabels, fmt.Sprintf("seed %d", s))
+		f.ColLabels = append(f.ColLabels, fmt.Sprintf("seed %d\n%s", s, psiLabel(base.Psi)))
 	}
 	for _, v := range variants {
 		var row []*Cell
@@ -261,8 +273,8 @@ func Truncation(cfg *model.Config, base latent.State, seeds []int64, psis []floa
 func Interpolation(cfg *model.Config, base latent.State, steps int) *Figure {
 	steps = max(steps, 2)
 	f := &Figure{Kind: "interpolation", RowLabels: []string{
-		fmt.Sprintf("lerp in W\n%s to\n%s", seedLabel(base.A), seedLabel(base.B)),
-		fmt.Sprintf("slerp in Z\n%s to\n%s", seedLabel(base.A), seedLabel(base.B)),
+		fmt.Sprintf("lerp in W\n%s to\n%s\n%s", seedLabel(base.A), seedLabel(base.B), truncLabel(base)),
+		fmt.Sprintf("slerp in Z\n%s to\n%s\n%s", seedLabel(base.A), seedLabel(base.B), truncLabel(base)),
 	}}
 	rows := [][]*Cell{nil, nil}
 	for i := 0; i < steps; i++ {
