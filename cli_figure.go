@@ -19,6 +19,10 @@ func init() {
 	commands["gif"] = command{"render an animation (walk, mix sweep, truncation sweep, noise) as a GIF", runGIF}
 }
 
+// maxPixels bounds the pictures a figure or GIF holds in memory (4 bytes
+// each): 1 GiB.
+const maxPixels = 1 << 28
+
 var figureKinds = []string{"uncurated", "mixing", "noise", "noise-layers", "truncation", "interpolation"}
 
 // paperSeeds are the seeds of NVIDIA's generate_figures.py for FFHQ at
@@ -225,6 +229,13 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	case "interpolation":
 		f = figures.Interpolation(cfg, withSeeds(base, seeds), *steps)
 	}
+	cells := 0
+	for _, row := range f.Cells {
+		cells += len(row)
+	}
+	if px := cells * *b.size * *b.size; px > maxPixels {
+		return usageError{fmt.Sprintf("%d cells of %d px make %d Mpx, over the %d Mpx limit: use fewer seeds or a smaller --size", cells, *b.size, px>>20, maxPixels>>20)}
+	}
 	img, err := f.Render(context.Background(), g, *b.size, stderr)
 	if err != nil {
 		return err
@@ -287,6 +298,13 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 		a = figures.Walk(base, srcs, n)
 	} else if a, err = figures.Preset(kind, g.Cfg, withSeeds(base, seeds), *frames); err != nil {
 		return err
+	}
+	panels := 0
+	for _, f := range a.Frames {
+		panels += len(f.States)
+	}
+	if px := panels * *b.size * *b.size; px > maxPixels {
+		return usageError{fmt.Sprintf("%d pictures of %d px make %d Mpx, over the %d Mpx limit: use fewer --frames or a smaller --size", panels, *b.size, px>>20, maxPixels>>20)}
 	}
 	imgs, _, err := a.Write(context.Background(), *b.out, g, *b.size, *labels, *fps, stderr)
 	if err != nil {
