@@ -57,11 +57,19 @@ func randF32(n int, seed int64) []float32 {
 // graphVariant builds a one-op float32 graph with f on random inputs of the given shapes and
 // returns a variant that runs it (RunAll + Reset).
 func graphVariant(b *testing.B, name string, f func(in []*G.Node) (*G.Node, error), shapes ...[]int) variant {
-	g := G.NewGraph()
-	in := make([]*G.Node, len(shapes))
+	ts := make([]*tensor.Dense, len(shapes))
 	for i, s := range shapes {
-		t := tensor.New(tensor.WithShape(s...), tensor.WithBacking(randF32(size(s), int64(i))))
-		in[i] = G.NewTensor(g, tensor.Float32, len(s), G.WithShape(s...), G.WithValue(t))
+		ts[i] = tensor.New(tensor.WithShape(s...), tensor.WithBacking(randF32(size(s), int64(i))))
+	}
+	return graphVariantOf(b, name, f, ts...)
+}
+
+// graphVariantOf is graphVariant on given input values.
+func graphVariantOf(b *testing.B, name string, f func(in []*G.Node) (*G.Node, error), ts ...*tensor.Dense) variant {
+	g := G.NewGraph()
+	in := make([]*G.Node, len(ts))
+	for i, t := range ts {
+		in[i] = G.NewTensor(g, tensor.Float32, t.Dims(), G.WithShape(t.Shape()...), G.WithValue(t))
 	}
 	if _, err := f(in); err != nil {
 		b.Fatal(err)
@@ -83,8 +91,9 @@ var convShapes = []struct{ cin, cout, hw int }{
 }
 
 // BenchmarkConv2d compares, per shape: the im2col+GEMM kernel (baseline), Winograd with the
-// weight transformed once, Winograd transforming the weight on every call (what the graph op
-// does), the Conv2d op in a graph, and gorgonia's built-in Conv2d in a graph.
+// weight transformed once, Winograd transforming the weight on every call, the Conv2d op in a
+// graph (its own choice of algorithm), the same with the weight frozen (FreezeWeights), and
+// gorgonia's built-in Conv2d in a graph.
 func BenchmarkConv2d(b *testing.B) {
 	for _, s := range convShapes {
 		b.Run(fmt.Sprintf("%dto%d@%d", s.cin, s.cout, s.hw), func(b *testing.B) {
@@ -98,12 +107,21 @@ func BenchmarkConv2d(b *testing.B) {
 				{"winograd", func() { Conv2dWinogradF32(y, x, u, 1, s.cin, s.hw, s.hw, s.cout) }},
 				{"winograd_wt", func() { winogradConv2d(y, x, w, nil, 1, s.cin, s.hw, s.hw, s.cout) }},
 				graphVariant(b, "op", func(in []*G.Node) (*G.Node, error) { return Conv2d(in[0], in[1], 1) }, xs, ws),
+				frozenConv(b, xs, ws),
 				graphVariant(b, "gorgonia", func(in []*G.Node) (*G.Node, error) {
 					return G.Conv2d(in[0], in[1], tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1})
 				}, xs, ws),
 			})
 		})
 	}
+}
+
+func frozenConv(b *testing.B, xs, ws []int) variant {
+	x := tensor.New(tensor.WithShape(xs...), tensor.WithBacking(randF32(size(xs), 1)))
+	w := tensor.New(tensor.WithShape(ws...), tensor.WithBacking(randF32(size(ws), 2)))
+	FreezeWeights(w)
+	b.Cleanup(func() { ThawWeights(w) })
+	return graphVariantOf(b, "op_frozen", func(in []*G.Node) (*G.Node, error) { return Conv2d(in[0], in[1], 1) }, x, w)
 }
 
 // BenchmarkConvTranspose2x: StyleGAN's fused upsample-conv 256->128 from 64² to 128², against

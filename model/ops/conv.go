@@ -224,9 +224,12 @@ func convT2xGeom(cout, h, w int) geom { return newGeom(cout, 2*h, 2*w, 4, 2, 1) 
 
 // conv2d runs the forward convolution, choosing Winograd where it is faster.
 func conv2d[T float](dst, x, w []T, batch, cin, h, wd, cout, k, pad int) {
-	if useWinograd(cin, h, wd, cout, k, pad) {
-		winogradConv2d(dst, x, w, nil, batch, cin, h, wd, cout)
-		return
+	if k == 3 && pad == 1 {
+		u := frozenWinograd(w, cout, cin)
+		if useWinograd(cin, h, wd, cout, k, pad, u != nil) {
+			winogradConv2d(dst, x, w, u, batch, cin, h, wd, cout)
+			return
+		}
 	}
 	convForward(conv2dGeom(cin, h, wd, k, pad), cout, batch, x, w, dst)
 }

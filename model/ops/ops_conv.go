@@ -177,7 +177,7 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T) {
 	case conv2dFwd:
 		conv2d(out, a, b, d.b, d.c, d.h, d.w, d.cout, d.k, pad)
 	case conv2dBackData:
-		if useWinograd(d.cout, d.ho, d.wo, d.c, d.k, pad) {
+		if useWinograd(d.cout, d.ho, d.wo, d.c, d.k, pad, false) {
 			// gx = gy ⋆ flip(wᵀ): again a 3×3 pad-1 convolution.
 			wt := getBuf[T](d.c * d.cout * 9)
 			defer putBuf(wt)

@@ -501,3 +501,40 @@ func TestNoGradForConstants(t *testing.T) {
 		}
 	}
 }
+
+// TestFreezeWeights checks that a conv with a frozen weight uses the cached transform, that
+// re-freezing after an in-place change updates it, and that thawing drops it.
+func TestFreezeWeights(t *testing.T) {
+	old := winogradMinC
+	winogradMinC, winogradMinHW = 1, 0 // Winograd for any size, any BLAS
+	defer func() { winogradMinC, winogradMinHW = old, 144 }()
+	c := conv2dCase(1, 3, 6, 5, 4, 3, 1)
+	in := randInputs(c, 6)
+	wt := toDense(tensor.Float32, c.shapes[1], in[1])
+	x := toDense(tensor.Float32, c.shapes[0], in[0]).Data().([]float32)
+	w := wt.Data().([]float32)
+	check := func(what string) {
+		t.Helper()
+		want, _ := refConv2d(in[0], c.shapes[0], toF64(wt), c.shapes[1], 1)
+		got := make([]float32, len(want))
+		Conv2dF32(got, x, w, 1, 3, 6, 5, 4, 3, 1)
+		if e := maxRelErr(toF64(tensor.New(tensor.WithBacking(got))), want, 1); e > 2e-6 {
+			t.Errorf("%s: error %.3g", what, e)
+		}
+	}
+	FreezeWeights(wt)
+	check("frozen")
+	if frozenWinograd(w, 4, 3) == nil {
+		t.Fatal("no cached transform for a frozen weight")
+	}
+	for i := range w {
+		w[i] *= 2
+	}
+	FreezeWeights(wt)
+	check("re-frozen after an in-place change")
+	ThawWeights(wt)
+	if frozenWinograd(w, 4, 3) != nil {
+		t.Error("thawed weight still cached")
+	}
+	check("thawed")
+}

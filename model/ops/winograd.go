@@ -13,53 +13,73 @@ package ops
 // winogradBudget bounds the elements of the transformed input and output tiles of one chunk.
 var winogradBudget = 1 << 21
 
-// useWinograd decides the algorithm of a forward conv. Winograd pays off once the channel
-// counts make the GEMMs dominate the transforms (see BenchmarkConv2d).
-func useWinograd(cin, h, w, cout, k, pad int) bool {
-	return k == 3 && pad == 1 && cin >= winogradMinC && cout >= winogradMinC && h*w >= winogradMinHW
+// useWinograd decides the algorithm of a forward conv from BenchmarkConv2d (B=1, float32, 2
+// cores): with gonum's BLAS, Winograd is 1.5-3x faster than im2col from 16×16 and 32 channels
+// up and slower at 8×8. With OpenBLAS it wins by 1.2-2.3x from 64 channels and 16×16 up when
+// the weight's transform is cached (FreezeWeights), and only with 256+ channels at 32×32+
+// otherwise.
+func useWinograd(cin, h, w, cout, k, pad int, cached bool) bool {
+	if k != 3 || pad != 1 || cin < winogradMinC || cout < winogradMinC || h*w < winogradMinHW {
+		return false
+	}
+	if !externalBLAS() || winogradMinC <= 1 {
+		return true
+	}
+	if cached {
+		return min(cin, cout) >= 64 && h*w >= 256
+	}
+	return min(cin, cout) >= 256 && h*w >= 1024
 }
 
 // Thresholds of useWinograd (variables so that tests can force either algorithm).
 var winogradMinC, winogradMinHW = 16, 144
 
-// winogradWeights transforms w [Cout,Cin,3,3] into u [16][Cout][Cin] = G g Gᵀ, a block of
-// kernels at a time so that the 16 output rows are written contiguously.
+// winogradWeights transforms w [Cout,Cin,3,3] into u [16][Cout][Cin] = G g Gᵀ (matrices
+// slabStride(Cout·Cin) apart), a block of kernels at a time so that the 16 output rows are
+// written contiguously, blocks split over the cores.
 func winogradWeights[T float](u, w []T, cout, cin int) {
 	n := cout * cin
+	us := slabStride(n)
 	const blk = 128
-	var tmp [16][blk]T
-	for o0 := 0; o0 < n; o0 += blk {
-		o1 := min(o0+blk, n)
-		for oc := o0; oc < o1; oc++ {
-			g := w[oc*9 : oc*9+9]
-			var t [4][3]T
-			for j := 0; j < 3; j++ {
-				g0, g1, g2 := g[j], g[3+j], g[6+j]
-				t[0][j] = g0
-				t[1][j] = (g0 + g1 + g2) / 2
-				t[2][j] = (g0 - g1 + g2) / 2
-				t[3][j] = g2
+	parallelFor((n+blk-1)/blk, 25*n, func(b0, b1 int) {
+		var tmp [16][blk]T
+		for o0 := b0 * blk; o0 < min(b1*blk, n); o0 += blk {
+			o1 := min(o0+blk, n)
+			for oc := o0; oc < o1; oc++ {
+				g := w[oc*9 : oc*9+9]
+				var t [4][3]T
+				for j := 0; j < 3; j++ {
+					g0, g1, g2 := g[j], g[3+j], g[6+j]
+					t[0][j] = g0
+					t[1][j] = (g0 + g1 + g2) / 2
+					t[2][j] = (g0 - g1 + g2) / 2
+					t[3][j] = g2
+				}
+				k := oc - o0
+				for r := 0; r < 4; r++ {
+					t0, t1, t2 := t[r][0], t[r][1], t[r][2]
+					tmp[r*4+0][k] = t0
+					tmp[r*4+1][k] = (t0 + t1 + t2) / 2
+					tmp[r*4+2][k] = (t0 - t1 + t2) / 2
+					tmp[r*4+3][k] = t2
+				}
 			}
-			k := oc - o0
-			for r := 0; r < 4; r++ {
-				t0, t1, t2 := t[r][0], t[r][1], t[r][2]
-				tmp[r*4+0][k] = t0
-				tmp[r*4+1][k] = (t0 + t1 + t2) / 2
-				tmp[r*4+2][k] = (t0 - t1 + t2) / 2
-				tmp[r*4+3][k] = t2
+			for xi := range tmp {
+				copy(u[xi*us+o0:xi*us+o1], tmp[xi][:o1-o0])
 			}
 		}
-		for xi := range tmp {
-			copy(u[xi*n+o0:xi*n+o1], tmp[xi][:o1-o0])
-		}
-	}
+	})
 }
 
+// winogradLen is the length of a transformed weight.
+func winogradLen(cout, cin int) int { return 16 * slabStride(cout*cin) }
+
 // PrepareWinogradF32 returns the Winograd transform of a 3×3 weight w [Cout,Cin,3,3], to pass
-// to Conv2dWinogradF32 for every convolution with that weight (16·Cout·Cin floats).
+// to Conv2dWinogradF32 for every convolution with that weight. Its layout is internal; it holds
+// about 16/9 as many floats as w.
 func PrepareWinogradF32(w []float32, Cout, Cin int) []float32 {
 	checkLen("w", len(w), Cout*Cin*9)
-	u := make([]float32, 16*Cout*Cin)
+	u := make([]float32, winogradLen(Cout, Cin))
 	winogradWeights(u, w, Cout, Cin)
 	return u
 }
@@ -68,7 +88,7 @@ func PrepareWinogradF32(w []float32, Cout, Cin int) []float32 {
 // the weight already transformed by PrepareWinogradF32.
 func Conv2dWinogradF32(dst, x, u []float32, B, Cin, H, W, Cout int) {
 	checkLen("x", len(x), B*Cin*H*W)
-	checkLen("u", len(u), 16*Cout*Cin)
+	checkLen("u", len(u), winogradLen(Cout, Cin))
 	checkLen("dst", len(dst), B*Cout*H*W)
 	winogradConv2d(dst, x, nil, u, B, Cin, H, W, Cout)
 }
@@ -77,11 +97,12 @@ func Conv2dWinogradF32(dst, x, u []float32, B, Cin, H, W, Cout int) {
 // transformed weight; if it is nil, w [Cout,Cin,3,3] is transformed first.
 func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 	if u == nil {
-		up := getBuf[T](16 * cout * cin)
+		up := getBuf[T](winogradLen(cout, cin))
 		defer putBuf(up)
 		u = *up
 		winogradWeights(u, w, cout, cin)
 	}
+	us := slabStride(cout * cin)
 	th, tw := (h+1)/2, (wd+1)/2
 	rb := winogradBudget / (16 * (cin + cout) * tw) // tile rows per chunk
 	rb = max(1, min(rb, th))
@@ -101,7 +122,7 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 				winogradInput(v, vs, xb, h, wd, t0, t1, c0, c1)
 			})
 			for xi := 0; xi < 16; xi++ {
-				gemm(false, false, cout, n, cin, 1, u[xi*cout*cin:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
+				gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
 			}
 			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
 				winogradOutput(yb, m, ms, h, wd, t0, t1, o0, o1)
