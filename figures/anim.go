@@ -111,19 +111,22 @@ func Walk(base latent.State, sources []latent.Source, frames int) *Animation {
 
 // MixSweep moves the crossover from coarse to fine and back: frame i takes
 // style slots 0..c-1 from B and the rest from A, c going 0 → all slots → 0.
-// The caption names the slots from B and their resolutions.
+// The caption names the slots from B and their resolutions ("B: 0-3
+// (4-8px)"); the label adds the paper's groups they cover.
 func MixSweep(cfg *model.Config, base latent.State, frames int) *Animation {
 	a := &Animation{Kind: "mix-sweep"}
 	n := len(base.Styles)
 	for i := 0; i < frames; i++ {
 		c := int(math.Round(triangle(i, frames) * float64(n)))
 		st := fromB(base, base.A, base.B, 0, c-1)
-		caption := "from B: none (all A)"
+		// Short enough for one line at 128 px, two at 64.
+		caption, groups := "B: none", "all from A"
 		if c > 0 {
-			caption = "from B: " + SlotRange(cfg, 0, c-1) + " = " + groupsIn(cfg, c)
+			caption = fmt.Sprintf("B: %d-%d (%d-%dpx)", 0, c-1, cfg.SlotRes(0), cfg.SlotRes(c-1))
+			groups = groupsIn(cfg, c) + " from B"
 		}
 		a.Frames = append(a.Frames, Frame{States: []latent.State{st}, Caption: caption,
-			Label: fmt.Sprintf("A %s, B %s", seedLabel(base.A), seedLabel(base.B))})
+			Label: fmt.Sprintf("A %s, B %s: %s", seedLabel(base.A), seedLabel(base.B), groups)})
 	}
 	return a
 }
