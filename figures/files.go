@@ -41,7 +41,7 @@ func writeGIF(path string, frames []image.Image, delays []int, bar *render.Progr
 // this way.
 func WritePNG(path string, img image.Image, text [][2]string) error {
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	if err := enc.Encode(&buf, img); err != nil {
 		return fmt.Errorf("figures: encoding %s: %w", path, err)
 	}
