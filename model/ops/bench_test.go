@@ -236,3 +236,48 @@ func gorgoniaInstanceNorm(x *G.Node, eps float64) (*G.Node, error) {
 	}
 	return G.Reshape(y, s)
 }
+
+// BenchmarkConv2dTrain: forward and backward (gradients of x and w) of a 3×3 conv at training
+// shapes (B=4, 64→64 at 64², float32), this package's op against gorgonia's Conv2d.
+func BenchmarkConv2dTrain(b *testing.B) {
+	const B, C, H = 4, 64, 64
+	train := func(name string, conv func(x, w *G.Node) (*G.Node, error)) variant {
+		g := G.NewGraph()
+		x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(B, C, H, H), G.WithValue(tensor.New(tensor.WithShape(B, C, H, H), tensor.WithBacking(randF32(B*C*H*H, 1)))))
+		w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(C, C, 3, 3), G.WithValue(tensor.New(tensor.WithShape(C, C, 3, 3), tensor.WithBacking(randF32(C*C*9, 2)))))
+		r := G.NewConstant(tensor.New(tensor.WithShape(B, C, H, H), tensor.WithBacking(randF32(B*C*H*H, 3))), G.WithName("r"))
+		y, err := conv(x, w)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := G.HadamardProd(y, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		flat, err := G.Reshape(p, tensor.Shape{B * C * H * H})
+		if err != nil {
+			b.Fatal(err)
+		}
+		loss, err := G.Sum(flat)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := G.Grad(loss, x, w); err != nil {
+			b.Fatal(err)
+		}
+		m := G.NewTapeMachine(g)
+		b.Cleanup(func() { m.Close() })
+		return variant{name, func() {
+			if err := m.RunAll(); err != nil {
+				b.Fatal(err)
+			}
+			m.Reset()
+		}}
+	}
+	interleave(b, []variant{
+		train("op", func(x, w *G.Node) (*G.Node, error) { return Conv2d(x, w, 1) }),
+		train("gorgonia", func(x, w *G.Node) (*G.Node, error) {
+			return G.Conv2d(x, w, tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1})
+		}),
+	})
+}

@@ -3,22 +3,45 @@
 //
 // The networks follow Karras et al., "A Style-Based Generator Architecture for Generative
 // Adversarial Networks" (2019, arXiv:1812.04948), with the tensor layouts of PyTorch (NCHW
-// activations, [Cout, Cin, k, k] convolution weights), as rosinality's stylegan and NVlabs'
-// networks_stylegan.py use them.
+// activations, [Cout, Cin, k, k] convolution weights, [Cin, Cout, 4, 4] transposed-convolution
+// weights), as rosinality's stylegan and NVlabs' networks_stylegan.py use them.
 //
 // Each constructor (Conv2d, ConvTranspose2x, Upsample2x, Downsample2x, Blur, InstanceNorm,
 // Modulate, AddNoise, AddBias, LeakyReLU, MinibatchStddev) adds one node to a gorgonia graph.
-// The ops work on Float32 and Float64 tensors (all inputs of one op share the dtype) and
-// implement gorgonia's SDOp, so gorgonia.Grad and gorgonia.Backpropagate can differentiate
-// graphs built with them; the backward passes are themselves ops of this package. Gradients of
-// the backward ops (double backprop) are not provided.
+// The ops implement gorgonia's SDOp, so gorgonia.Grad and gorgonia.Backpropagate differentiate
+// graphs built with them; the backward passes are themselves ops of this package.
 //
-// The plain kernels (Conv2dF32, BlurF32, ...) compute the same functions on float32 slices
-// without a graph, for inference code that manages its own buffers.
+// The plain kernels (Conv2dF32, Conv2dWinogradF32, ConvTranspose2xF32, BlurF32, ...) compute the
+// same functions on float32 slices without a graph, for inference code that manages its own
+// buffers; the ops run the same code.
 //
-// The convolutions are per-image im2col + one GEMM through gorgonia.WhichBLAS() (gonum by
-// default, OpenBLAS when the program calls gorgonia.Use(netlib.Implementation{})), with no
-// transpose; 3x3 stride-1 pad-1 forward convolutions use Winograd F(2x2,3x3) when it is faster.
-// Im2col and the Winograd transforms are done in bounded chunks so scratch memory stays small,
-// and scratch buffers are pooled.
+// # Rules for graph builders
+//
+//   - Dtypes: Float32 or Float64; all inputs of one op have the same dtype (the type checker
+//     rejects a mix at graph-building time).
+//   - No op overwrites its inputs (OverwritesInput is -1). Each run allocates fresh outputs
+//     (Do), so a Value taken from a node after one run stays valid after the next Reset+RunAll.
+//     UsePreallocDo is implemented but a TapeMachine only uses it when a register still holds
+//     a value, which Reset clears. Scratch memory (im2col columns, Winograd tiles) is pooled and
+//     bounded (about 4 MB for im2col, 16 MB for Winograd, float32), so memory stays flat across
+//     runs.
+//   - Inputs made with gorgonia.NewConstant get no gradient ops (e.g. no back-data conv for a
+//     constant image). Give NewConstant tensors a name (gorgonia.WithName): without one gorgonia
+//     formats the whole tensor as the node's name.
+//   - Backward ops are not differentiable again: no double backprop.
+//   - Shapes are checked when the node is built; errors read "ops: Conv2d{pad=1}: shapes ...".
+//   - Downsample2x needs even H and W. ConvTranspose2x gives exactly [B,Cout,2H,2W].
+//     AddNoise takes noise [B,1,H,W] or [1,1,H,W]. Modulate's shift may be nil. LeakyReLU takes
+//     any rank. MinibatchStddev groups samples b mod (B/group) as NVlabs' reshape does.
+//   - Inference: call FreezeWeights on loaded weights so 3×3 convolutions keep their Winograd
+//     weight transforms (important with OpenBLAS); never freeze weights an optimizer updates.
+//
+// # Speed
+//
+// Convolutions are per-image im2col + one GEMM through gorgonia.WhichBLAS() (gonum by default,
+// OpenBLAS when the program calls gorgonia.Use(netlib.Implementation{})), with no transpose, in
+// chunks of output rows; im2col, col2im and the element-wise kernels split their work over
+// GOMAXPROCS goroutines (the GEMMs parallelize themselves). 3×3 pad-1 forward convolutions (and
+// the back-data pass of their gradient) use Winograd F(2×2,3×3) where BenchmarkConv2d shows it
+// faster: see useWinograd.
 package ops

@@ -538,3 +538,139 @@ func TestFreezeWeights(t *testing.T) {
 	}
 	check("thawed")
 }
+
+func f32s(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// TestPlainKernels checks the exported float32 kernels against the references, in place where
+// they allow dst == x.
+func TestPlainKernels(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	rnd := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = r.Float64()*2 - 1
+		}
+		return v
+	}
+	const B, C, H, W = 2, 3, 4, 6
+	xs := []int{B, C, H, W}
+	x := rnd(B * C * H * W)
+	check := func(name string, got []float32, want []float64) {
+		t.Helper()
+		g := make([]float64, len(got))
+		for i, v := range got {
+			g[i] = float64(v)
+		}
+		if e := maxRelErr(g, want, 1); e > 2e-6 {
+			t.Errorf("%s: error %.3g", name, e)
+		}
+	}
+	inPlace := func(f func(dst, x []float32)) []float32 {
+		d := f32s(x)
+		f(d, d)
+		return d
+	}
+	{
+		w := rnd(5 * C * 9)
+		want, ws := refConv2d(x, xs, w, []int{5, C, 3, 3}, 1)
+		got := make([]float32, size(ws))
+		Conv2dF32(got, f32s(x), f32s(w), B, C, H, W, 5, 3, 1)
+		check("Conv2dF32", got, want)
+		got = make([]float32, size(ws))
+		Conv2dWinogradF32(got, f32s(x), PrepareWinogradF32(f32s(w), 5, C), B, C, H, W, 5)
+		check("Conv2dWinogradF32", got, want)
+	}
+	{
+		w := rnd(C * 2 * 16)
+		want, ws := refConvT2x(x, xs, w, []int{C, 2, 4, 4})
+		got := make([]float32, size(ws))
+		ConvTranspose2xF32(got, f32s(x), f32s(w), B, C, H, W, 2)
+		check("ConvTranspose2xF32", got, want)
+	}
+	{
+		want, ws := refUpsample(x, xs)
+		got := make([]float32, size(ws))
+		Upsample2xF32(got, f32s(x), B, C, H, W)
+		check("Upsample2xF32", got, want)
+		want, ws = refDownsample(x, xs)
+		got = make([]float32, size(ws))
+		Downsample2xF32(got, f32s(x), B, C, H, W)
+		check("Downsample2xF32", got, want)
+	}
+	want, _ := refBlur(x, xs)
+	check("BlurF32 in place", inPlace(func(d, s []float32) { BlurF32(d, s, B, C, H, W) }), want)
+	want, _ = refInstanceNorm(x, xs, 1e-5)
+	check("InstanceNormF32 in place", inPlace(func(d, s []float32) { InstanceNormF32(d, s, B, C, H, W, 1e-5) }), want)
+	sc, sh := rnd(B*C), rnd(B*C)
+	want, _ = refModulate(x, xs, sc, sh)
+	check("ModulateF32 in place", inPlace(func(d, s []float32) { ModulateF32(d, s, f32s(sc), f32s(sh), B, C, H, W) }), want)
+	want, _ = refModulate(x, xs, sc, nil)
+	check("ModulateF32 no shift", inPlace(func(d, s []float32) { ModulateF32(d, s, f32s(sc), nil, B, C, H, W) }), want)
+	for _, nb := range []int{1, B} {
+		noise, str := rnd(nb*H*W), rnd(C)
+		want, _ = refAddNoise(x, xs, noise, []int{nb, 1, H, W}, str)
+		check(fmt.Sprintf("AddNoiseF32 noise batch %d", nb), inPlace(func(d, s []float32) { AddNoiseF32(d, s, f32s(noise), f32s(str), B, C, H, W) }), want)
+	}
+	bias := rnd(C)
+	want, _ = refAddBias(x, xs, bias)
+	check("AddBiasF32 in place", inPlace(func(d, s []float32) { AddBiasF32(d, s, f32s(bias), B, C, H, W) }), want)
+	want, _ = refLeaky(x, xs, 0.2)
+	check("LeakyReLUF32 in place", inPlace(func(d, s []float32) { LeakyReLUF32(d, s, 0.2) }), want)
+
+	defer func() {
+		if recover() == nil {
+			t.Error("Conv2dF32 with a short dst did not panic")
+		}
+	}()
+	Conv2dF32(make([]float32, 3), f32s(x), f32s(rnd(5*C*9)), B, C, H, W, 5, 3, 1)
+}
+
+// TestLarge runs the element-wise ops and their gradient ops on tensors big enough to be split
+// over goroutines, against the references.
+func TestLarge(t *testing.T) {
+	s := []int{2, 8, 64, 66}
+	c := opCase{shapes: [][]int{s, s}}
+	in := randInputs(c, 8)
+	x, g := in[0], in[1]
+	xd, gd := toDense(tensor.Float64, s, x), toDense(tensor.Float64, s, g)
+	type tc struct {
+		name string
+		op   G.Op
+		in   []G.Value
+		want []float64
+	}
+	up, _ := refUpsample(x, s)
+	down, _ := refDownsample(x, s)
+	blurred, _ := refBlur(x, s)
+	norm, _ := refInstanceNorm(x, s, 1e-5)
+	leaky, _ := refLeaky(x, s, 0.2)
+	leakyGrad := make([]float64, len(x))
+	for i := range x {
+		leakyGrad[i] = g[i]
+		if x[i] < 0 {
+			leakyGrad[i] *= 0.2
+		}
+	}
+	for _, c := range []tc{
+		{"Upsample2x", &resampleOp{up: true, scale: 1}, []G.Value{xd}, up},
+		{"Downsample2x", &resampleOp{scale: 0.25}, []G.Value{xd}, down},
+		{"Blur", &blurOp{}, []G.Value{xd}, blurred},
+		{"InstanceNorm", &instanceNormOp{eps: 1e-5}, []G.Value{xd}, norm},
+		{"LeakyReLU", &leakyOp{slope: 0.2, dims: 4}, []G.Value{xd}, leaky},
+		{"LeakyReLUGrad", &leakyOp{slope: 0.2, dims: 4, grad: true}, []G.Value{xd, gd}, leakyGrad},
+	} {
+		v, err := c.op.Do(c.in...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if e := maxRelErr(toF64(v), c.want, 1); e > 1e-12 {
+			t.Errorf("%s: error %.3g", c.name, e)
+		}
+	}
+}
