@@ -564,3 +564,36 @@ func TestPresetGIF(t *testing.T) {
 		t.Error("cancelled context: no error")
 	}
 }
+
+// Adds racing Stop: no panic (no send on a closed channel), every frame
+// either kept or refused.
+func TestRecorderConcurrent(t *testing.T) {
+	r := NewRecorder(RecorderOptions{Dir: t.TempDir(), Buffer: 4})
+	st := latent.New(2, 2, 1, 2)
+	img := frameAt(9)
+	t0 := time.Now()
+	done := make(chan int)
+	for w := 0; w < 4; w++ {
+		go func() {
+			n := 0
+			for i := 0; i < 500; i++ {
+				if r.Add(img, t0.Add(time.Duration(i)*30*time.Millisecond), st) {
+					n++
+				}
+			}
+			done <- n
+		}()
+	}
+	time.Sleep(time.Millisecond)
+	rec, err := r.Stop(t0.Add(time.Minute))
+	taken := 0
+	for range 4 {
+		taken += <-done
+	}
+	if err != nil && err != ErrNoFrames {
+		t.Fatal(err)
+	}
+	if rec.Frames+rec.Dropped > 2000 || taken > 2000 {
+		t.Errorf("recording %+v, %d taken", rec, taken)
+	}
+}
