@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -157,6 +158,8 @@ func (r *Recorder) Stop(end time.Time) (Recording, error) {
 	if len(r.kept) == 0 {
 		return rec, ErrNoFrames
 	}
+	// In the order shown, whatever order they were offered in.
+	slices.SortStableFunc(r.kept, func(a, b keptFrame) int { return a.at.Compare(b.at) })
 	sz := frameSize(r.kept)
 	for i, f := range r.kept {
 		if f.img.Rect.Size() != sz {
