@@ -7,7 +7,6 @@ import (
 	"image/draw"
 	"io"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -304,7 +303,7 @@ func PresetGIF(ctx context.Context, g *model.Generator, kind string, st latent.S
 	if name == "" {
 		name = "stylegan"
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.gif", name, kind, time.Now().Format("20060102-150405")))
+	path := freePath(dir, fmt.Sprintf("%s-%s-%s", name, kind, time.Now().Format("20060102-150405")), ".gif")
 	size := min(g.Cfg.Resolution(), 256)
 	if _, _, err := a.Write(ctx, path, g, size, false, 25, nil); err != nil {
 		return "", err

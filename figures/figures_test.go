@@ -555,6 +555,10 @@ func TestPresetGIF(t *testing.T) {
 	if filepath.Dir(path) != dir || len(an.Image) != DefaultFrames("mix-sweep", len(st.Styles)) || an.Image[0].Bounds().Dx() != 32 {
 		t.Errorf("%s: %d frames of %v", path, len(an.Image), an.Image[0].Bounds())
 	}
+	again, err := PresetGIF(context.Background(), g, "mix-sweep", st, dir, "x")
+	if err != nil || again == path {
+		t.Errorf("second preset in the same second: %s, %v (first %s)", again, err, path)
+	}
 	if _, err := PresetGIF(context.Background(), g, "spin", st, dir, "x"); err == nil {
 		t.Error("unknown preset accepted")
 	}
