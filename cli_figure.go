@@ -188,47 +188,8 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	paper := m.Format == "nvlabs" && g.Cfg.Resolution() == 1024
-	usePaper := func(def []int64) []int64 {
-		if seeds != nil {
-			return seeds
-		}
-		if p, ok := paperSeeds[kind]; ok && paper {
-			if *b.psi == -99 && *b.state == "" {
-				base.Psi = 1 // the paper's Figures 3-5 are untruncated
-			}
-			return p
-		}
-		return def
-	}
-	var f *figures.Figure
-	cfg := g.Cfg
-	switch kind {
-	case "uncurated":
-		f = figures.Uncurated(cfg, base, usePaper(figures.DefaultSeeds))
-	case "mixing":
-		a, bb := figures.DefaultMixingA, figures.DefaultMixingB
-		if paper {
-			a, bb = figures.PaperMixingA, figures.PaperMixingB
-			if *b.psi == -99 && *b.state == "" {
-				base.Psi = 1
-			}
-		}
-		if seeds != nil {
-			a = seeds
-		}
-		if bSeeds != nil {
-			bb = bSeeds
-		}
-		f = figures.Mixing(cfg, base, a, bb)
-	case "noise":
-		f = figures.Noise(cfg, base, usePaper([]int64{0, 1}), *draws)
-	case "noise-layers":
-		f = figures.NoiseLayers(cfg, base, usePaper([]int64{0, 1}))
-	case "truncation":
-		f = figures.Truncation(cfg, base, usePaper([]int64{0, 1}), figures.PaperTruncationPsis)
-	case "interpolation":
-		f = figures.Interpolation(cfg, withSeeds(base, seeds), *steps)
-	}
+	f := buildFigure(kind, g.Cfg, base, figureArgs{seeds: seeds, seedsB: bSeeds, draws: *draws, steps: *steps,
+		paper: paper, stateGiven: *b.state != "", psiGiven: *b.psi != -99})
 	cells := 0
 	for _, row := range f.Cells {
 		cells += len(row)
@@ -250,6 +211,62 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%dx%d, figure %s of %s)\n", *b.out, img.Rect.Dx(), img.Rect.Dy(), kind, modelName(m))
 	return nil
+}
+
+// figureArgs are the command-line choices a figure depends on.
+type figureArgs struct {
+	seeds, seedsB        []int64
+	draws, steps         int
+	paper                bool // an NVlabs 1024 px model
+	stateGiven, psiGiven bool // --state, --psi
+}
+
+// buildFigure makes figure kind from the base state. An NVlabs 1024 px
+// model (FFHQ, say) gets the paper's seeds and, unless --state or --psi say
+// otherwise, the settings of NVIDIA's generate_figures.py: Figures 3-5
+// untruncated, Figures 3, 5 and 8 with the stored noise maps
+// (randomize_noise=False).
+func buildFigure(kind string, cfg *model.Config, base latent.State, a figureArgs) *figures.Figure {
+	if a.paper && !a.stateGiven {
+		if !a.psiGiven && (kind == "mixing" || kind == "noise" || kind == "noise-layers") {
+			base.Psi = 1
+		}
+		if kind == "mixing" || kind == "noise-layers" || kind == "truncation" {
+			base = base.WithNoise(0, len(base.Noise)-1, latent.NoiseConst)
+		}
+	}
+	pick := func(def []int64) []int64 {
+		if a.seeds != nil {
+			return a.seeds
+		}
+		if p, ok := paperSeeds[kind]; ok && a.paper {
+			return p
+		}
+		return def
+	}
+	switch kind {
+	case "uncurated":
+		return figures.Uncurated(cfg, base, pick(figures.DefaultSeeds))
+	case "mixing":
+		as, bs := figures.DefaultMixingA, figures.DefaultMixingB
+		if a.paper {
+			as, bs = figures.PaperMixingA, figures.PaperMixingB
+		}
+		if a.seeds != nil {
+			as = a.seeds
+		}
+		if a.seedsB != nil {
+			bs = a.seedsB
+		}
+		return figures.Mixing(cfg, base, as, bs)
+	case "noise":
+		return figures.Noise(cfg, base, pick([]int64{0, 1}), a.draws)
+	case "noise-layers":
+		return figures.NoiseLayers(cfg, base, pick([]int64{0, 1}))
+	case "truncation":
+		return figures.Truncation(cfg, base, pick([]int64{0, 1}), figures.PaperTruncationPsis)
+	}
+	return figures.Interpolation(cfg, withSeeds(base, a.seeds), a.steps)
 }
 
 func modelName(m *checkpoints.Model) string {

@@ -279,3 +279,33 @@ func TestParseSeeds(t *testing.T) {
 		}
 	}
 }
+
+// An NVlabs 1024 px model gets the paper's seeds and NVIDIA's settings
+// (tested on the config of a small model: only the states are checked).
+func TestPaperFigures(t *testing.T) {
+	g := figGenerator(t)
+	base := g.NewState()
+	f := buildFigure("mixing", g.Cfg, base, figureArgs{paper: true})
+	if len(f.Cells) != 7 || len(f.Cells[0]) != 6 {
+		t.Fatalf("paper mixing figure has %d rows of %d, want 7 of 6", len(f.Cells), len(f.Cells[0]))
+	}
+	// Top row: B = src_seeds; left column: A = dst_seeds (generate_figures.py).
+	if st := f.Cells[0][1].State; st.B.Seed != 639 || st.Styles[0] != latent.FromB {
+		t.Errorf("top-left B cell: %s", st.Encode())
+	}
+	if st := f.Cells[6][5].State; st.A.Seed != 845 || st.B.Seed != 2268 || st.Psi != 1 || st.Noise[0].Mode != latent.NoiseConst {
+		t.Errorf("bottom-right cell: %s, want A 845, B 2268, psi 1, const noise", st.Encode())
+	}
+	f = buildFigure("truncation", g.Cfg, base, figureArgs{paper: true})
+	if st := f.Cells[1][3].State; st.A.Seed != 388 || st.Psi != 0 || st.Noise[0].Mode != latent.NoiseConst {
+		t.Errorf("truncation cell: %s", st.Encode())
+	}
+	f = buildFigure("noise", g.Cfg, base, figureArgs{paper: true, psiGiven: true, draws: 100})
+	if st := f.Cells[0][0].State; st.A.Seed != 1157 || st.Psi != base.Psi {
+		t.Errorf("noise cell with --psi: %s", st.Encode())
+	}
+	f = buildFigure("noise-layers", g.Cfg, base, figureArgs{seeds: []int64{3}})
+	if st := f.Cells[0][0].State; st.A.Seed != 3 || st.Psi != base.Psi || st.Noise[0].Mode != latent.NoiseRandom {
+		t.Errorf("non-paper noise-layers cell: %s", st.Encode())
+	}
+}
