@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 
@@ -197,7 +199,9 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	if px := cells * *b.size * *b.size; px > maxPixels {
 		return usageError{fmt.Sprintf("%d cells of %d px make %d Mpx, over the %d Mpx limit: use fewer seeds or a smaller --size", cells, *b.size, px>>20, maxPixels>>20)}
 	}
-	img, err := f.Render(context.Background(), g, *b.size, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	img, err := f.Render(ctx, g, *b.size, stderr)
 	if err != nil {
 		return err
 	}
@@ -323,7 +327,9 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 	if px := panels * *b.size * *b.size; px > maxPixels {
 		return usageError{fmt.Sprintf("%d pictures of %d px make %d Mpx, over the %d Mpx limit: use fewer --frames or a smaller --size", panels, *b.size, px>>20, maxPixels>>20)}
 	}
-	imgs, _, err := a.Write(context.Background(), *b.out, g, *b.size, *labels, *fps, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	imgs, _, err := a.Write(ctx, *b.out, g, *b.size, *labels, *fps, stderr)
 	if err != nil {
 		return err
 	}
