@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -599,5 +600,31 @@ func TestRecorderConcurrent(t *testing.T) {
 	}
 	if rec.Frames+rec.Dropped > 2000 || taken > 2000 {
 		t.Errorf("recording %+v, %d taken", rec, taken)
+	}
+}
+
+// Labels name what each row shows, without formatting debris.
+func TestLabels(t *testing.T) {
+	for _, path := range []string{fixNV32, fixRos128} {
+		g := generator(t, path)
+		base := g.NewState()
+		for _, f := range []*Figure{
+			Uncurated(g.Cfg, base, []int64{1}), Mixing(g.Cfg, base, []int64{1, 2, 3}, []int64{4}),
+			Noise(g.Cfg, base, []int64{1}, 9), NoiseLayers(g.Cfg, base, []int64{1}),
+			Truncation(g.Cfg, base, []int64{1}, PaperTruncationPsis), Interpolation(g.Cfg, base, 3),
+		} {
+			for _, l := range append(append([]string{}, f.RowLabels...), f.ColLabels...) {
+				if strings.Contains(l, "%!") || strings.TrimSpace(l) == "" && l != "" {
+					t.Errorf("%s %s: label %q", path, f.Kind, l)
+				}
+			}
+		}
+	}
+	g := generator(t, fixRos128)
+	f := Mixing(g.Cfg, g.NewState(), []int64{1, 2, 3}, []int64{4})
+	for i, want := range []string{"coarse from B\nslots 0-1 (4-8 px)", "middle from B\nslots 2-3 (16-32 px)", "fine from B\nslots 4-5 (64-128 px)"} {
+		if !strings.Contains(f.RowLabels[i+1], want) {
+			t.Errorf("mixing row %d label %q, want %q", i+1, f.RowLabels[i+1], want)
+		}
 	}
 }

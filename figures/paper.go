@@ -215,14 +215,14 @@ func NoiseLayers(cfg *model.Config, base latent.State, seeds []int64) *Figure {
 		keep  func(res int) bool
 	}
 	top := cfg.Resolution()
-	fineLabel := "fine layers only\n(64-%d px)"
+	fineLabel := fmt.Sprintf("fine layers only\n(64-%d px)", top)
 	if top < 64 {
-		fineLabel = "fine layers only\n(none below 64 px)"
+		fineLabel = "fine layers only\n(none: no 64 px layers)"
 	}
 	variants := []variant{
 		{"noise in all layers", func(int) bool { return true }},
 		{"no noise", func(int) bool { return false }},
-		{fmt.Sprintf(fineLabel, top), func(r int) bool { return r >= 64 }},
+		{fineLabel, func(r int) bool { return r >= 64 }},
 		{fmt.Sprintf("coarse layers only\n(4-%d px)", min(32, top)), func(r int) bool { return r <= 32 }},
 	}
 	for _, s := range seeds {
