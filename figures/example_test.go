@@ -1,11 +1,13 @@
 package figures_test
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"os"
 	"time"
 
+	"stylegan-tui/checkpoints"
 	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 )
@@ -33,4 +35,30 @@ func ExampleRecorder() {
 	// Output:
 	// 3 frames, 1s
 	// sg1:a=0:b=1:s=4A:i=1W
+}
+
+// The paper's Figure 3 for a model: every cell is a state, so each can be
+// re-made with `stylegan-tui render --state`.
+func ExampleMixing() {
+	m, err := checkpoints.Load("../../shared/fixtures/rosinality/tiny_s5.safetensors")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	g, _ := m.Generator()
+	f := figures.Mixing(g.Cfg, g.NewState(), []int64{11, 12, 13}, []int64{21, 22})
+	img, err := f.Render(context.Background(), g, 32, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(img.Bounds().Dx() > 3*32, len(f.Cells), "rows")
+	fmt.Println(f.RowLabels[1])
+	fmt.Println(f.Cells[1][2].State.Encode()) // A 11 with the coarse slots of B 22
+	// Output:
+	// true 4 rows
+	// A 11
+	// coarse from B
+	// slots 0-1 (4-8 px)
+	// sg1:a=11:b=22:s=2B4A:p=0.7
 }
