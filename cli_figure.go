@@ -51,15 +51,15 @@ func kindArg(args []string, kinds []string, cmd string) (string, []string, error
 	return "", nil, usageError{fmt.Sprintf("unknown %s kind %q: want one of %s", cmd, args[0], strings.Join(kinds, ", "))}
 }
 
-// parseSeeds reads "1,2,3" and inclusive ranges "0-7" (numpy seeds:
-// 0..2^32-1).
-func parseSeeds(s string) ([]int64, error) {
+// parseSeeds reads flag name's "1,2,3" and inclusive ranges "0-7" (numpy
+// seeds: 0..2^32-1).
+func parseSeeds(name, s string) ([]int64, error) {
 	if s == "" {
 		return nil, nil
 	}
 	var out []int64
 	bad := func(part string) error {
-		return usageError{fmt.Sprintf("--seeds %q: %q is not a seed (0..4294967295) or a range like 0-7", s, part)}
+		return usageError{fmt.Sprintf("--%s %q: %q is not a seed (0..4294967295) or a range like 0-7", name, s, part)}
 	}
 	for _, part := range strings.Split(s, ",") {
 		a, b, isRange := strings.Cut(strings.TrimSpace(part), "-")
@@ -78,7 +78,7 @@ func parseSeeds(s string) ([]int64, error) {
 		}
 	}
 	if len(out) > 1024 {
-		return nil, usageError{fmt.Sprintf("--seeds %q: at most 1024 seeds", s)}
+		return nil, usageError{fmt.Sprintf("--%s %q: at most 1024 seeds", name, s)}
 	}
 	return out, nil
 }
@@ -111,7 +111,7 @@ func (b baseFlags) setup() (*checkpoints.Model, *model.Generator, latent.State, 
 	if *b.out == "" {
 		return nil, nil, st, nil, usageError{"-o is required"}
 	}
-	seeds, err := parseSeeds(*b.seeds)
+	seeds, err := parseSeeds("seeds", *b.seeds)
 	if err != nil {
 		return nil, nil, st, nil, err
 	}
@@ -181,7 +181,7 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	if *steps < 2 || *steps > 64 {
 		return usageError{fmt.Sprintf("--steps %d: want 2..64", *steps)}
 	}
-	bSeeds, err := parseSeeds(*seedsB)
+	bSeeds, err := parseSeeds("seeds-b", *seedsB)
 	if err != nil {
 		return err
 	}

@@ -272,12 +272,12 @@ func TestFigureCommandErrors(t *testing.T) {
 }
 
 func TestParseSeeds(t *testing.T) {
-	got, err := parseSeeds("1, 5-7,4294967295")
+	got, err := parseSeeds("seeds", "1, 5-7,4294967295")
 	if err != nil || fmt.Sprint(got) != "[1 5 6 7 4294967295]" {
 		t.Errorf("parseSeeds = %v, %v", got, err)
 	}
 	for _, bad := range []string{"-1", "7-5", "a", "4294967296", "0-5000"} {
-		if _, err := parseSeeds(bad); err == nil {
+		if _, err := parseSeeds("seeds", bad); err == nil {
 			t.Errorf("parseSeeds(%q) succeeded", bad)
 		}
 	}
