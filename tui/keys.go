@@ -24,16 +24,16 @@ type KeyMap struct {
 	NoiseResample, NoiseResampleAll key.Binding
 	NoiseMode, NoiseModeAll         key.Binding
 
-	Interp        key.Binding
-	InterpSpace   key.Binding
-	TBack, TFwd   key.Binding
-	Play          key.Binding
-	Nudge         key.Binding
-	Undo, Redo    key.Binding
-	Copy, Paste   key.Binding
-	Save          key.Binding
-	Help          key.Binding
-	Quit          key.Binding
+	Interp      key.Binding
+	InterpSpace key.Binding
+	TBack, TFwd key.Binding
+	Play        key.Binding
+	Nudge       key.Binding
+	Undo, Redo  key.Binding
+	Copy, Paste key.Binding
+	Save        key.Binding
+	Help        key.Binding
+	Quit        key.Binding
 }
 
 // DefaultKeyMap returns the explorer's keys (listed in README.md).

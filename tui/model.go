@@ -76,7 +76,9 @@ type Model struct {
 	cellW, cellH int
 	detecting    bool
 
-	gen       uint64 // generation of the newest result request
+	gen       uint64 // generation of the newest request
+	wantR     uint64 // generation of the newest result request submitted
+	doneR     uint64 // generation of the newest result shown (or failed)
 	submitted [numImages]latent.State
 	hasSub    [numImages]bool
 	imgs      [numImages]imageSlot
@@ -112,8 +114,8 @@ const (
 // newest encoding shown.
 type imageSlot struct {
 	raw      *image.RGBA
-	rawKey   uint64 // 2·gen + final
-	family   string
+	rawKey   uint64       // 2·gen + final
+	st       latent.State // the state it shows
 	at       time.Time
 	enc      encoded
 	encKey   uint64
@@ -236,6 +238,12 @@ func (m *Model) Explain() string { return m.explain }
 // asks for the first render.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{listen(m.out), m.requestRender()}
+	if m.opts.Width > 0 && m.opts.Height > 0 {
+		// A size given up front (output that is not a terminal): tell the
+		// renderer too, so it erases the rest of shortened lines.
+		w, h := m.opts.Width, m.opts.Height
+		cmds = append(cmds, func() tea.Msg { return tea.WindowSizeMsg{Width: w, Height: h} })
+	}
 	if m.detecting {
 		q := queryCellSize + queryAreaSize
 		if m.tmux {
@@ -269,6 +277,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		return m, m.relayoutCmd()
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.prompt == promptNone {
+			// bubbletea v1 delivers keys typed (or sent) faster than it
+			// reads as one message of several runes: take them one by one.
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+			}
+			return m, tea.Batch(cmds...)
+		}
 		return m, m.key(msg)
 	case renderedMsg:
 		return m, tea.Batch(listen(m.out), m.rendered(msg))
@@ -440,6 +457,9 @@ func (m *Model) submit(which int, st latent.State) tea.Cmd {
 		return nil
 	}
 	m.submitted[which], m.hasSub[which] = st.Clone(), true
+	if which == imgR {
+		m.wantR = m.gen
+	}
 	return submitCmd(m.workers[which], renderReq{which: which, gen: m.gen, st: st.Clone(), at: time.Now()})
 }
 
@@ -473,13 +493,16 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 		cmds = append(cmds, m.submit(imgA, sourceState(m.st, imgA)), m.submit(imgB, sourceState(m.st, imgB)))
 	}
 	if msg.err != nil {
+		if msg.which == imgR {
+			m.doneR = max(m.doneR, msg.gen)
+		}
 		s.err = msg.err
 		m.info = "render: " + msg.err.Error()
 		return tea.Batch(cmds...)
 	}
 	s.err = nil
 	s.raw, s.rawKey, s.at = msg.img, k, msg.at
-	s.family = family(msg.which, m.submitted[msg.which])
+	s.st = m.submitted[msg.which]
 	if !msg.preview {
 		s.rendered = true
 		if msg.which == imgR {
@@ -499,9 +522,19 @@ func (m *Model) encode(which int) tea.Cmd {
 		return nil
 	}
 	gen, preview := s.rawKey/2, s.rawKey%2 == 0
-	return encodeCmd(encodeReq{which: which, gen: gen, preview: preview, layout: m.layoutID,
+	req := encodeReq{which: which, gen: gen, preview: preview, layout: m.layoutID,
 		img: s.raw, cols: box.cols, rows: box.rows, mode: m.mode, cellW: m.cellW, cellH: m.cellH,
-		family: s.family, palettes: m.palettes, at: s.at})
+		palettes: m.palettes, at: s.at}
+	withAB := false
+	if which == imgR {
+		a, b := &m.imgs[imgA], &m.imgs[imgB]
+		if a.rendered && b.rendered && a.st.A.Equal(s.st.A) && b.st.B.Equal(s.st.B) {
+			withAB = true
+			req.palImgs = []image.Image{a.raw, b.raw}
+		}
+	}
+	req.family = family(which, s.st, withAB)
+	return encodeCmd(req)
 }
 
 func (m *Model) encodedImage(msg encodedMsg) {
@@ -515,6 +548,7 @@ func (m *Model) encodedImage(msg encodedMsg) {
 	}
 	s.enc, s.encKey, s.encLay, s.hasEnc = msg.enc, k, msg.layout, true
 	if msg.which == imgR && !msg.preview {
+		m.doneR = max(m.doneR, msg.gen)
 		m.status.frame = time.Since(msg.at)
 		m.status.encode = msg.took
 	}

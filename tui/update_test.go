@@ -272,6 +272,24 @@ func TestSwapAndSeeds(t *testing.T) {
 	}
 }
 
+// Keys that arrive together come as one message of several runes.
+func TestRunesTogether(t *testing.T) {
+	m := newTestModel(t, fixtureNV32)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2++u")})
+	want := m.hist[2].st
+	if !m.State().Equal(want) || m.State().Psi != 0.8 {
+		t.Fatalf("2++u as one message: %s", m.State())
+	}
+	wantStyles(t, m, "AAAABBBB")
+	// In a prompt they are text.
+	m.Update(keyMsg("s"))
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("123")})
+	m.Update(keyMsg("enter"))
+	if got := m.State().A.Seed; got != 123 {
+		t.Fatalf("typed 123 as one message: seed %d", got)
+	}
+}
+
 func TestCursorToggle(t *testing.T) {
 	m := newTestModel(t, fixtureRos128)
 	press(m, "right", "right", "space", "l", "space", "h", "space")

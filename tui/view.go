@@ -440,8 +440,23 @@ func center(s string, w int) string {
 
 func (m *Model) statusLine() string {
 	c := m.cfg
-	parts := []string{fmt.Sprintf("%s %dpx", m.name, c.Resolution())}
-	parts = append(parts, fmt.Sprintf("psi %g (layers <%d)", m.st.Psi, m.st.Cutoff))
+	g := m.mode.String()
+	if m.mode == gfxSixel {
+		g = fmt.Sprintf("sixel %dx%d", m.cellW, m.cellH)
+		if m.tmux {
+			g += " via tmux"
+		}
+	}
+	parts := []string{fmt.Sprintf("%s %dpx", m.name, c.Resolution()), g}
+	if m.doneR < m.wantR && m.imgs[imgR].rendered {
+		parts = append(parts, "rendering…")
+	}
+	switch {
+	case m.st.Psi == 1 || m.st.Cutoff == 0:
+		parts = append(parts, fmt.Sprintf("psi %g (off)", m.st.Psi))
+	default:
+		parts = append(parts, fmt.Sprintf("psi %g on 0-%d", m.st.Psi, m.st.Cutoff-1))
+	}
 	parts = append(parts, "noise "+m.noiseSummary())
 	if m.imgs[imgR].rendered {
 		inc := "full"
@@ -451,21 +466,13 @@ func (m *Model) statusLine() string {
 		case fl > 0:
 			inc = fmt.Sprintf("incremental from layer %d", fl)
 		}
-		parts = append(parts, fmt.Sprintf("render %s (%s)", ms(m.status.render), inc))
+		parts = append(parts, fmt.Sprintf("render %s %s", ms(m.status.render), inc))
 		if m.status.frame > 0 {
 			parts = append(parts, "frame "+ms(m.status.frame))
 		}
 	} else {
 		parts = append(parts, "rendering…")
 	}
-	g := m.mode.String()
-	if m.mode == gfxSixel {
-		g = fmt.Sprintf("sixel %dx%d px cells", m.cellW, m.cellH)
-		if m.tmux {
-			g += " via tmux passthrough"
-		}
-	}
-	parts = append(parts, g)
 	if m.playing {
 		parts = append(parts, "▶ playing")
 	}

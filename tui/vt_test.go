@@ -238,6 +238,12 @@ func (v *vt) sixel(s string, i int, seq string, serial *int) {
 	*serial++
 	im.serial = len(kept) + *serial
 	v.images = append(kept, im)
+	// Pixels replace the text under them.
+	for r := im.row; r < min(v.h, im.row+im.rows); r++ {
+		for c := im.col; c < min(v.w, im.col+im.cols); c++ {
+			v.cells[r][c] = vtCell{ch: " "}
+		}
+	}
 }
 
 // rasterSize reads "Pan;Pad;Ph;Pv from a sixel DCS.

@@ -25,7 +25,7 @@ const (
 
 // previewAfter is how long a render may run before its low-resolution ToRGB
 // previews are shown: fast models go straight to the full image.
-const previewAfter = 80 * time.Millisecond
+const previewAfter = 150 * time.Millisecond
 
 // renderReq asks for one image of one state.
 type renderReq struct {
@@ -157,7 +157,8 @@ type encodeReq struct {
 	mode     gfxMode
 	cellW    int // cell size in pixels (sixel)
 	cellH    int
-	family   string // palette family (sixel)
+	family   string        // palette family (sixel)
+	palImgs  []image.Image // more pictures of the family, for a new palette
 	palettes *render.PaletteCache
 	at       time.Time
 }
@@ -193,6 +194,11 @@ func encodeImage(r encodeReq) encoded {
 	switch r.mode {
 	case gfxHalfBlock:
 		pw, ph, cols, rows := render.Fit(b.Dx(), b.Dy(), r.cols, r.rows, 1, 2)
+		if ph%2 == 1 && pw == ph && pw > 1 {
+			// A square image needs an even height to stay square in
+			// half-block cells (two pixels per cell).
+			pw, ph, cols, rows = pw-1, ph-1, cols-1, ph/2
+		}
 		return encoded{cols: cols, rows: rows, pxW: pw, pxH: ph, lines: render.HalfBlock(r.img, cols, rows)}
 	case gfxSixel:
 		pw, ph, cols, rows := render.Fit(b.Dx(), b.Dy(), r.cols, r.rows, r.cellW, r.cellH)
@@ -206,7 +212,7 @@ func encodeImage(r encodeReq) encoded {
 			// never the family's.
 			pal = render.NewPalette(64, r.img)
 		} else {
-			pal = r.palettes.Get(r.family, 256, small)
+			pal = r.palettes.Get(r.family, 256, append([]image.Image{small}, r.palImgs...)...)
 		}
 		s := render.AppendSixel(make([]byte, 0, pw*ph/2+1024), pal.Dither(small))
 		return encoded{cols: cols, rows: rows, pxW: pw, pxH: ph, sixel: string(s)}
@@ -214,24 +220,24 @@ func encodeImage(r encodeReq) encoded {
 	return encoded{}
 }
 
-// family names the palette family of an image: same sources and mix share a
-// palette (psi, noise and the walk's t only shift colours a little, which
-// dithering absorbs).
-func family(which int, st latent.State) string {
+// family names the palette family of an image: a source alone, or the
+// result of a pair of sources. Every mix, psi, noise and walk of one pair
+// shares the pair's palette (built from A, B and the result, so it holds
+// both sources' colours); dithering absorbs the rest. withAB is false until
+// the pictures of A and B are known: the palette then comes from the result
+// alone, under its own name.
+func family(which int, st latent.State, withAB bool) string {
 	switch which {
 	case imgA:
 		return "A " + sourceKey(st.A)
 	case imgB:
 		return "B " + sourceKey(st.B)
 	}
-	if st.Interp.On {
-		return "walk " + sourceKey(st.A) + " " + sourceKey(st.B)
+	f := "R " + sourceKey(st.A) + " " + sourceKey(st.B)
+	if !withAB {
+		f += " alone"
 	}
-	var b strings.Builder
-	for _, s := range st.Styles {
-		b.WriteByte('A' + s)
-	}
-	return "mix " + sourceKey(st.A) + " " + sourceKey(st.B) + " " + b.String()
+	return f
 }
 
 func sourceKey(s latent.Source) string {

@@ -1,0 +1,457 @@
+package tui
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-sixel"
+
+	"stylegan-tui/latent"
+	"stylegan-tui/render"
+)
+
+// tape is the program's output: every write, with its time.
+type tape struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	writes []tapeWrite
+}
+
+type tapeWrite struct {
+	at  time.Time
+	off int // offset of the write's end in buf
+}
+
+func (t *tape) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf.Write(p)
+	t.writes = append(t.writes, tapeWrite{time.Now(), t.buf.Len()})
+	return len(p), nil
+}
+
+func (t *tape) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf.String()
+}
+
+// firstWriteAfter returns when the first write at or after since whose
+// bytes contain sub ended.
+func (t *tape) firstWriteAfter(since time.Time, from int, subs ...string) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf.Bytes()
+	start := from
+	for _, w := range t.writes {
+		if w.off <= from {
+			continue
+		}
+		if w.at.Before(since) {
+			start = w.off
+			continue
+		}
+		ok := true
+		for _, sub := range subs {
+			ok = ok && bytes.Contains(b[start:w.off], []byte(sub))
+		}
+		if ok {
+			return w.at, true
+		}
+		start = w.off
+	}
+	return time.Time{}, false
+}
+
+// session is the real program running on a pipe and a tape.
+type session struct {
+	t     *testing.T
+	in    *io.PipeWriter
+	out   *tape
+	done  chan error
+	w, h  int
+	cw    int
+	ch    int
+	vt    *vt // the screen so far
+	fed   int // bytes of out fed to vt
+	total int
+}
+
+func startSession(t *testing.T, path, graphics string, w, h int) *session {
+	t.Helper()
+	pr, pw := io.Pipe()
+	s := &session{t: t, in: pw, out: &tape{}, done: make(chan error, 1), w: w, h: h, cw: 10, ch: 20}
+	opts := Options{Model: loadFixture(t, path), Graphics: graphics, Width: w, Height: h, RandSeed: 3}
+	go func() { s.done <- Run(opts, pr, s.out) }()
+	t.Cleanup(func() {
+		pw.Close()
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	return s
+}
+
+func (s *session) send(keys string) {
+	s.t.Helper()
+	if _, err := s.in.Write([]byte(keys)); err != nil {
+		s.t.Fatalf("writing keys: %v", err)
+	}
+}
+
+// screen feeds the output written since the last call to the session's
+// terminal (whole writes: bubbletea writes each frame in one).
+func (s *session) screen() (*vt, int) {
+	s.out.mu.Lock()
+	b := s.out.buf.Bytes()
+	chunk := string(b[s.fed:])
+	s.fed = len(b)
+	s.out.mu.Unlock()
+	if s.vt == nil {
+		s.vt = newVT(s.w, s.h, s.cw, s.ch)
+	}
+	s.vt.write(chunk)
+	s.total += len(chunk)
+	return s.vt, s.total
+}
+
+// waitFor polls the screen until cond holds and the output has been quiet
+// for a moment (no sleeping blindly: it returns as soon as both hold).
+func (s *session) waitFor(what string, timeout time.Duration, cond func(v *vt) bool) *vt {
+	s.t.Helper()
+	return s.waitQuiet(what, timeout, 150*time.Millisecond, cond)
+}
+
+// waitQuiet is waitFor with the quiet time given.
+func (s *session) waitQuiet(what string, timeout, quiet time.Duration, cond func(v *vt) bool) *vt {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	lastLen, quietSince := -1, time.Now()
+	for time.Now().Before(deadline) {
+		v, out := s.screen()
+		if out != lastLen {
+			lastLen, quietSince = out, time.Now()
+		}
+		if cond(v) && time.Since(quietSince) > quiet {
+			return v
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	v, _ := s.screen()
+	var rows []string
+	for r := 0; r < s.h; r++ {
+		rows = append(rows, v.text(r))
+	}
+	s.t.Fatalf("timed out waiting for %s; screen:\n%s", what, strings.Join(rows, "\n"))
+	return nil
+}
+
+func (s *session) quit() {
+	s.t.Helper()
+	s.send("q")
+	select {
+	case err := <-s.done:
+		if err != nil {
+			s.t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		s.t.Fatal("q did not end the program")
+	}
+	out := s.out.String()
+	// The terminal is restored: the alternate screen left and the cursor shown.
+	if !strings.Contains(out, "\x1b[?1049l") || !strings.Contains(out[strings.LastIndex(out, "\x1b[?1049l"):], "\x1b[?25h") {
+		s.t.Errorf("terminal not restored: output ends %q", out[max(0, len(out)-80):])
+	}
+}
+
+// idle holds when no result render is in flight (the status line says
+// "rendering…" while one is).
+func idle(v *vt) bool {
+	_, _, busy := v.find("rendering…")
+	return !busy
+}
+
+func screenHas(sub string) func(v *vt) bool {
+	return func(v *vt) bool { _, _, ok := v.find(sub); return ok }
+}
+
+func all(conds ...func(v *vt) bool) func(v *vt) bool {
+	return func(v *vt) bool {
+		for _, c := range conds {
+			if !c(v) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// psnr compares two images of the same size in RGB.
+func psnr(a, b image.Image) float64 {
+	ra, rb := render.Resize(a, a.Bounds().Dx(), a.Bounds().Dy()), render.Resize(b, b.Bounds().Dx(), b.Bounds().Dy())
+	if ra.Rect.Size() != rb.Rect.Size() {
+		return 0
+	}
+	var se float64
+	n := 0
+	for i := 0; i < len(ra.Pix); i += 4 {
+		for c := 0; c < 3; c++ {
+			d := float64(ra.Pix[i+c]) - float64(rb.Pix[i+c])
+			se += d * d
+			n++
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/(se/float64(n)))
+}
+
+// reference renders a state with a fresh generator and scales it to w x h
+// the way the explorer does.
+func reference(t *testing.T, path string, st latent.State, w, h int) *image.RGBA {
+	t.Helper()
+	g, err := loadFixture(t, path).Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := g.Render(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return render.Resize(img, w, h)
+}
+
+// resultSixel returns the sixel drawn under the "result" label.
+func resultSixel(t *testing.T, v *vt) vtImage {
+	t.Helper()
+	r, c, ok := v.find("result ·")
+	if !ok {
+		t.Fatal("no result label on screen")
+	}
+	im, ok := v.imageAt(r+1, c)
+	if !ok {
+		t.Fatalf("no image under the result label at (%d,%d); images %d", r+1, c, len(v.images))
+	}
+	return im
+}
+
+func decodeMattn(t *testing.T, data string) image.Image {
+	t.Helper()
+	var img image.Image
+	if err := sixel.NewDecoder(strings.NewReader(data)).Decode(&img); err != nil {
+		t.Fatalf("mattn decoder: %v", err)
+	}
+	return img
+}
+
+func checkSixelScreen(t *testing.T, v *vt, path string, st latent.State, label string) {
+	t.Helper()
+	if len(v.violations) > 0 {
+		t.Errorf("%s: printed over images: %s", label, strings.Join(v.violations[:min(5, len(v.violations))], "; "))
+	}
+	if v.unwrapped > 0 {
+		t.Errorf("%s: %d sixel images not wrapped in ESC 7 ... ESC 8", label, v.unwrapped)
+	}
+	im := resultSixel(t, v)
+	got := decodeMattn(t, im.data)
+	b := got.Bounds()
+	// The decoder may round the height up to a sixel band: compare the raster.
+	rw, rh := rasterSize(im.data)
+	if b.Dx() < rw || b.Dy() < rh || rw == 0 {
+		t.Fatalf("%s: decoded %v, raster %dx%d", label, b, rw, rh)
+	}
+	got = got.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(0, 0, rw, rh))
+	want := reference(t, path, st, rw, rh)
+	if p := psnr(got, want); p < 28 {
+		for _, o := range []string{"sg1:a=0:b=1:s=6A:p=0.7", "sg1:a=0:b=1:s=2A2B2A:p=0.7", "sg1:a=1:b=1:s=6A:p=0.7", "sg1:a=0:b=0:s=6A:p=0.7"} {
+			ost, _ := latent.Decode(o)
+			t.Logf("vs %s: %.1f", o, psnr(got, reference(t, path, ost, rw, rh)))
+		}
+		t.Logf("state %s, images %d", st, len(v.images))
+		t.Errorf("%s: result sixel %dx%d vs the generator: PSNR %.1f dB, want >= 28", label, rw, rh, p)
+	} else {
+		t.Logf("%s: result sixel %dx%d px in %dx%d cells, PSNR %.1f dB", label, rw, rh, im.cols, im.rows, p)
+	}
+	// Also A and B.
+	for _, src := range []struct {
+		label string
+		which int
+	}{{"A · ", imgA}, {"B · ", imgB}} {
+		r, c, ok := v.find(src.label)
+		if !ok {
+			t.Fatalf("no %q label", src.label)
+		}
+		im, ok := v.imageAt(r+1, c)
+		if !ok {
+			t.Fatalf("no image under %q", src.label)
+		}
+		rw, rh := rasterSize(im.data)
+		got := decodeMattn(t, im.data).(interface {
+			SubImage(image.Rectangle) image.Image
+		}).SubImage(image.Rect(0, 0, rw, rh))
+		if p := psnr(got, reference(t, path, sourceState(st, src.which), rw, rh)); p < 28 {
+			t.Errorf("%s: image %q: PSNR %.1f dB", label, src.label, p)
+		}
+	}
+}
+
+// The real program, sixel mode: the images it writes decode to the
+// generator's pictures, each wrapped in ESC 7 / ESC 8, and nothing is ever
+// printed over them; a middle-layer edit re-sends only the result.
+func TestHeadlessSixel(t *testing.T) {
+	const path = fixtureRos128
+	s := startSession(t, path, "sixel", 120, 40)
+	// The terminal's answers to the start-up queries: 10x20 cells, DA1 with sixel.
+	s.send("\x1b[6;20;10t\x1b[?62;4;22c")
+	st := loadFixture(t, path).Cfg
+	start := latent.New(st.NumStyles(), st.NumNoise(), st.TruncPsi, st.TruncCutoff)
+	v := s.waitFor("three images", 20*time.Second, all(idle, screenHas("sixel 10x20"), screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
+	checkSixelScreen(t, v, path, start, "start")
+
+	before := len(s.out.String())
+	s.send("2")
+	v = s.waitFor("the middle mix", 20*time.Second, all(idle, screenHas("w[2:4] <- w_B (middle, 16²-32²)"), screenHas("render"), screenHas("incremental from layer 4"), screenHas("A + middle from B")))
+	mid := start.WithStyles(2, 3, latent.FromB)
+	checkSixelScreen(t, v, path, mid, "middle from B")
+	if n := strings.Count(s.out.String()[before:], "\x1bP"); n != 1 {
+		t.Errorf("the middle edit wrote %d sixel images, want 1 (only the result)", n)
+	}
+	if l, _, _ := v.find("style"); !strings.Contains(v.text(l), "A     A     B     B     A     A") &&
+		!strings.Contains(v.text(l), "[A]    A     B     B     A     A") {
+		t.Errorf("style row: %q", v.text(l))
+	}
+	s.quit()
+}
+
+// Half-block mode: the cells under the result label decode (colours back to
+// pixels) to the generator's picture.
+func TestHeadlessHalfBlock(t *testing.T) {
+	const path = fixtureNV256
+	s := startSession(t, path, "halfblock", 100, 30)
+	cfg := loadFixture(t, path).Cfg
+	start := latent.New(cfg.NumStyles(), cfg.NumNoise(), cfg.TruncPsi, cfg.TruncCutoff)
+	check := func(st latent.State, label string) {
+		v := s.waitFor(label, 60*time.Second, all(idle, screenHas("half-blocks"), screenHas("render "), screenHas("result · "+label)))
+		r, c, _ := v.find("result · ")
+		var lines []string
+		for row := r + 1; row < v.h && v.cells[row][c].ch == "▀"; row++ {
+			var b strings.Builder
+			for col := c; col < v.w && v.cells[row][col].ch == "▀"; col++ {
+				b.WriteString("\x1b[0m" + v.cells[row][col].sgr + "▀")
+			}
+			lines = append(lines, b.String())
+		}
+		if len(lines) == 0 {
+			t.Fatalf("%s: no half-blocks under the result label", label)
+		}
+		got, err := render.DecodeHalfBlock(lines)
+		if err != nil {
+			t.Fatalf("%s: %v", label, err)
+		}
+		b := got.Bounds()
+		want := reference(t, path, st, b.Dx(), b.Dy())
+		p := psnr(got, want)
+		if p < 28 {
+			t.Errorf("%s: half-block image %v: PSNR %.1f dB, want >= 28", label, b, p)
+		}
+		t.Logf("%s: half-block image %dx%d px, PSNR %.1f dB", label, b.Dx(), b.Dy(), p)
+		if len(v.violations) > 0 {
+			t.Errorf("%s: %v", label, v.violations[0])
+		}
+	}
+	check(start, "A")
+	s.send("3")
+	check(start.WithStyles(8, 13, latent.FromB), "A + fine from B")
+	s.quit()
+}
+
+// Frame time: a state change (a key on the input) to the bytes of the new
+// result image written, for a full and a fine-layer render, sixel mode.
+func TestFrameTimes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	for _, path := range []string{fixtureRos128, fixtureNV256} {
+		s := startSession(t, path, "sixel", 120, 40)
+		s.send("\x1b[6;20;10t\x1b[?62;4c")
+		s.waitFor("three images", 60*time.Second, all(idle, screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
+		measure := func(keys string, wantExplain string) time.Duration {
+			from := len(s.out.String())
+			at := time.Now()
+			s.send(keys)
+			v := s.waitFor(wantExplain, 60*time.Second, all(screenHas(wantExplain), screenHas("frame"), idle))
+			// The write that carried the final result image.
+			end, ok := s.out.firstWriteAfter(at, from, resultSixel(t, v).data)
+			if !ok {
+				for _, im := range v.images {
+					t.Logf("image at (%d,%d) %dx%d serial %d len %d", im.row, im.col, im.cols, im.rows, im.serial, len(im.data))
+				}
+				r, c, _ := v.find("result ·")
+				t.Logf("label at %d,%d; from %d, at %v; writes:", r, c, from, at)
+				s.out.mu.Lock()
+				for _, w := range s.out.writes {
+					if w.off > from-1000 {
+						t.Logf("  write end %d at %v", w.off, w.at)
+					}
+				}
+				s.out.mu.Unlock()
+				out := s.out.String()[from:]
+				for i := 0; i < len(out); {
+					k := strings.Index(out[i:], "\x1bP")
+					if k < 0 {
+						break
+					}
+					e := strings.Index(out[i+k:], "\x1b\\")
+					t.Logf("DCS at %d len %d same-as-result %v: before %q", i+k, e+2, strings.HasPrefix(out[i+k:], resultSixel(t, v).data), out[max(0, i+k-20):i+k])
+					i += k + 2
+				}
+				t.Fatalf("%s: no sixel written after %q", path, keys)
+			}
+			return end.Sub(at)
+		}
+		// Let the source images settle too, so each measure starts idle.
+		settle := func(what string, cond func(v *vt) bool) {
+			s.waitQuiet(what, 60*time.Second, 700*time.Millisecond, all(idle, cond))
+		}
+		settle("start", screenHas("frame"))
+		var full, fine []time.Duration
+		for i := 0; i < 4; i++ {
+			full = append(full, measure(fmt.Sprintf("s%d\r", 10+i), fmt.Sprintf("z_A <- randn(%d) from seed %d ", loadFixture(t, path).Cfg.ZDim, 10+i)))
+			settle("seed", screenHas("frame"))
+		}
+		for i := 0; i < 4; i++ {
+			fine = append(fine, measure("3", "w_B (fine"))
+			settle("fine", screenHas("frame"))
+			fine = append(fine, measure("0", "» w[0:"))
+			settle("reset", screenHas("frame"))
+		}
+		t.Logf("%s: frame time, full render: %v (median %v)", path, full, median(full))
+		t.Logf("%s: frame time, fine layers: %v (median %v)", path, fine, median(fine))
+		s.quit()
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	c := append([]time.Duration(nil), d...)
+	for i := range c {
+		for j := i + 1; j < len(c); j++ {
+			if c[j] < c[i] {
+				c[i], c[j] = c[j], c[i]
+			}
+		}
+	}
+	return c[len(c)/2]
+}
+
+var _ = fmt.Sprint
