@@ -256,7 +256,7 @@ func TestFigureCommandErrors(t *testing.T) {
 		{figureCmd, []string{"mixing", "--checkpoint", figFixture}},
 		{figureCmd, []string{"mixing", "--checkpoint", figFixture, "--seeds", "x", "-o", out}},
 		{figureCmd, []string{"noise", "--checkpoint", figFixture, "--draws", "1", "-o", out}},
-		{gifCmd, []string{"walk", "--checkpoint", figFixture, "--fps", "0", "-o", out}},
+		{gifCmd, []string{"walk", "--checkpoint", figFixture, "--fps", "-1", "-o", out}},
 		{gifCmd, []string{"spin", "-o", out}},
 	} {
 		var o, e bytes.Buffer

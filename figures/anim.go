@@ -47,6 +47,20 @@ func DefaultFrames(kind string, n int) int {
 	return 20
 }
 
+// DefaultFPS is each preset's frame rate: smooth for the walk, slow enough
+// to see each step of the sweeps.
+func DefaultFPS(kind string) float64 {
+	switch kind {
+	case "walk":
+		return 25
+	case "mix-sweep":
+		return 4
+	case "truncation-sweep":
+		return 12
+	}
+	return 8
+}
+
 // Preset returns animation kind for base: see Walk (from A to B and back),
 // MixSweep, TruncationSweep and NoiseSweep. frames <= 0 means
 // DefaultFrames. This is what the explorer's preset key saves.
@@ -289,9 +303,9 @@ func (a *Animation) Write(ctx context.Context, path string, g *model.Generator, 
 	return frames, pal, err
 }
 
-// PresetGIF renders preset kind of st (see Preset; default frames, pictures
-// at the model's resolution up to 256 px, 25 fps, captions only where the
-// preset always has them) and writes it into dir as
+// PresetGIF renders preset kind of st (see Preset; default frames and
+// frame rate, pictures at the model's resolution up to 256 px, captions
+// only where the preset always has them) and writes it into dir as
 // NAME-KIND-YYYYMMDD-HHMMSS.gif, returning the path. It takes seconds: run
 // it off the UI goroutine, with a Generator of its own so the explorer's
 // renders neither wait for it nor lose their cache.
@@ -305,7 +319,7 @@ func PresetGIF(ctx context.Context, g *model.Generator, kind string, st latent.S
 	}
 	path := freePath(dir, fmt.Sprintf("%s-%s-%s", name, kind, time.Now().Format("20060102-150405")), ".gif")
 	size := min(g.Cfg.Resolution(), 256)
-	if _, _, err := a.Write(ctx, path, g, size, false, 25, nil); err != nil {
+	if _, _, err := a.Write(ctx, path, g, size, false, DefaultFPS(kind), nil); err != nil {
 		return "", err
 	}
 	return path, nil

@@ -553,8 +553,8 @@ func TestPresetGIF(t *testing.T) {
 		t.Fatal(err)
 	}
 	an := decodeGIF(t, path)
-	if filepath.Dir(path) != dir || len(an.Image) != DefaultFrames("mix-sweep", len(st.Styles)) || an.Image[0].Bounds().Dx() != 32 {
-		t.Errorf("%s: %d frames of %v", path, len(an.Image), an.Image[0].Bounds())
+	if filepath.Dir(path) != dir || len(an.Image) != DefaultFrames("mix-sweep", len(st.Styles)) || an.Image[0].Bounds().Dx() != 32 || an.Delay[0] != 25 {
+		t.Errorf("%s: %d frames of %v, delay %d/100 s", path, len(an.Image), an.Image[0].Bounds(), an.Delay[0])
 	}
 	again, err := PresetGIF(context.Background(), g, "mix-sweep", st, dir, "x")
 	if err != nil || again == path {
