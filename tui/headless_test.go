@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-sixel"
 
 	"stylegan-tui/latent"
+	"stylegan-tui/model"
 	"stylegan-tui/render"
 )
 
@@ -72,26 +73,34 @@ func (t *tape) firstWriteAfter(since time.Time, from int, subs ...string) (time.
 
 // session is the real program running on a pipe and a tape.
 type session struct {
-	t     *testing.T
-	in    *io.PipeWriter
-	out   *tape
-	done  chan error
-	w, h  int
-	cw    int
-	ch    int
-	vt    *vt // the screen so far
-	fed   int // bytes of out fed to vt
-	total int
+	t        *testing.T
+	in       *io.PipeWriter
+	out      *tape
+	done     chan error
+	w, h     int
+	cw       int
+	ch       int
+	finished bool // Run has returned
+	vt       *vt  // the screen so far
+	fed      int  // bytes of out fed to vt
+	total    int
 }
 
 func startSession(t *testing.T, path, graphics string, w, h int) *session {
 	t.Helper()
+	return startSessionOpts(t, Options{Model: loadFixture(t, path), Graphics: graphics, Width: w, Height: h, RandSeed: 3})
+}
+
+func startSessionOpts(t *testing.T, opts Options) *session {
+	t.Helper()
 	pr, pw := io.Pipe()
-	s := &session{t: t, in: pw, out: &tape{}, done: make(chan error, 1), w: w, h: h, cw: 10, ch: 20}
-	opts := Options{Model: loadFixture(t, path), Graphics: graphics, Width: w, Height: h, RandSeed: 3}
+	s := &session{t: t, in: pw, out: &tape{}, done: make(chan error, 1), w: opts.Width, h: opts.Height, cw: 10, ch: 20}
 	go func() { s.done <- Run(opts, pr, s.out) }()
 	t.Cleanup(func() {
 		pw.Close()
+		if s.finished {
+			return
+		}
 		select {
 		case <-s.done:
 		case <-time.After(10 * time.Second):
@@ -159,6 +168,7 @@ func (s *session) quit() {
 	s.send("q")
 	select {
 	case err := <-s.done:
+		s.finished = true
 		if err != nil {
 			s.t.Fatalf("Run: %v", err)
 		}
@@ -192,6 +202,11 @@ func all(conds ...func(v *vt) bool) func(v *vt) bool {
 		}
 		return true
 	}
+}
+
+// fromCfg is the model's start state.
+func fromCfg(c *model.Config) latent.State {
+	return latent.New(c.NumStyles(), c.NumNoise(), c.TruncPsi, c.TruncCutoff)
 }
 
 // psnr compares two images of the same size in RGB.
@@ -314,8 +329,7 @@ func TestHeadlessSixel(t *testing.T) {
 	s := startSession(t, path, "sixel", 120, 40)
 	// The terminal's answers to the start-up queries: 10x20 cells, DA1 with sixel.
 	s.send("\x1b[6;20;10t\x1b[?62;4;22c")
-	st := loadFixture(t, path).Cfg
-	start := latent.New(st.NumStyles(), st.NumNoise(), st.TruncPsi, st.TruncCutoff)
+	start := fromCfg(loadFixture(t, path).Cfg)
 	v := s.waitFor("three images", 20*time.Second, all(idle, screenHas("sixel 10x20"), screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
 	checkSixelScreen(t, v, path, start, "start")
 

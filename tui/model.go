@@ -43,6 +43,8 @@ type Options struct {
 	// Raw receives escape sequences sent outside the view: terminal queries
 	// and OSC 52. Nil sends none (tests of Update).
 	Raw io.Writer
+
+	panicKey string // tests: a key that makes Update panic
 }
 
 // Model is the explorer's bubbletea model.
@@ -92,6 +94,7 @@ type Model struct {
 
 	showHelp bool
 	status   renderStatus
+	panicKey string // tests: this key panics in Update
 	palettes *render.PaletteCache
 	quitting bool
 }
@@ -171,6 +174,7 @@ func New(opts Options) (*Model, error) {
 		palettes: render.NewPaletteCache(32),
 		animDir:  1,
 	}
+	m.panicKey = opts.panicKey
 	m.name = m.cfg.Name
 	if m.name == "" {
 		m.name = "model"
@@ -337,6 +341,9 @@ func (m *Model) reply(r termReply) tea.Cmd {
 
 // key handles a key press.
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if m.panicKey != "" && msg.String() == m.panicKey {
+		panic("tui: test panic")
+	}
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
@@ -546,8 +553,9 @@ func (m *Model) encodedImage(msg encodedMsg) {
 	if msg.layout != m.layoutID || (s.hasEnc && s.encLay == msg.layout && k <= s.encKey) {
 		return // for an old layout, or older than what is shown
 	}
+	newer := !s.hasEnc || k > s.encKey // not just the same image re-encoded for a new layout
 	s.enc, s.encKey, s.encLay, s.hasEnc = msg.enc, k, msg.layout, true
-	if msg.which == imgR && !msg.preview {
+	if msg.which == imgR && !msg.preview && newer {
 		m.doneR = max(m.doneR, msg.gen)
 		m.status.frame = time.Since(msg.at)
 		m.status.encode = msg.took

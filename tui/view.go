@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
@@ -119,10 +120,7 @@ func (m *Model) View() string {
 	}
 	lines := make([]string, 0, m.height)
 	if l.help {
-		h := m.help
-		h.Width = m.width - 1
-		help := strings.Split(h.FullHelpView(m.keys.FullHelp()), "\n")
-		help = append([]string{"keys (any key closes this help)", ""}, help...)
+		help := append([]string{"keys (any key closes this help)", ""}, m.helpLines(m.width-1)...)
 		for i := 0; i < l.blockRows; i++ {
 			s := ""
 			if i < len(help) {
@@ -139,6 +137,38 @@ func (m *Model) View() string {
 	lines = append(lines, fit(m.infoLine(), m.width))
 	lines = append(lines, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.width))
 	return strings.Join(lines, "\n")
+}
+
+// helpLines lays the key groups out in as many columns as the width takes,
+// starting a new band of columns below when they do not fit.
+func (m *Model) helpLines(width int) []string {
+	var out, band []string
+	bandW := 0
+	flush := func() {
+		out = append(out, band...)
+		if len(band) > 0 {
+			out = append(out, "")
+		}
+		band, bandW = nil, 0
+	}
+	for _, g := range m.keys.FullHelp() {
+		h := m.help
+		h.Width = 0
+		col := h.FullHelpView([][]key.Binding{g})
+		w := lipgloss.Width(col)
+		if bandW > 0 && bandW+4+w > width {
+			flush()
+		}
+		if bandW == 0 {
+			band = strings.Split(col, "\n")
+			bandW = w
+			continue
+		}
+		band = strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, strings.Join(band, "\n"), "    ", col), "\n")
+		bandW += 4 + w
+	}
+	flush()
+	return out
 }
 
 // fit cuts a line to the window width (one column spare).

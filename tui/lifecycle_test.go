@@ -1,0 +1,188 @@
+package tui
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"stylegan-tui/render"
+)
+
+// runs returns the messages a command produces, batches flattened.
+func runs(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, runs(c)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+func hasClear(msgs []tea.Msg) bool {
+	want := fmt.Sprintf("%T", tea.ClearScreen())
+	for _, m := range msgs {
+		if fmt.Sprintf("%T", m) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// A resize re-lays out and clears the screen (old sixel pixels would stay
+// otherwise); the same size again does neither.
+func TestResizeClears(t *testing.T) {
+	m := newTestModel(t, fixtureRos128)
+	id := m.layoutID
+	_, cmd := m.Update(tea.WindowSizeMsg{Width: 100, Height: 50})
+	if m.layoutID == id || !hasClear(runs(cmd)) {
+		t.Fatalf("resize: layout %d -> %d, clear %v", id, m.layoutID, hasClear(runs(cmd)))
+	}
+	id = m.layoutID
+	_, cmd = m.Update(tea.WindowSizeMsg{Width: 100, Height: 50})
+	if m.layoutID != id || hasClear(runs(cmd)) {
+		t.Fatal("the same size re-laid out")
+	}
+	// The help overlay covers the images: it clears too.
+	_, cmd = m.Update(keyMsg("?"))
+	if !hasClear(runs(cmd)) {
+		t.Fatal("help did not clear the screen")
+	}
+}
+
+// Auto mode: sixel when DA1 lists 4, half-blocks when it does not or when
+// nothing answers; tmux without passthrough gets half-blocks.
+func TestDetect(t *testing.T) {
+	model := loadFixture(t, fixtureNV32)
+	for _, tc := range []struct {
+		name  string
+		tmux  string
+		pass  bool
+		reply *termReply
+		want  gfxMode
+	}{
+		{"DA1 with 4", "", false, &termReply{kind: 'c', sixel: true}, gfxSixel},
+		{"DA1 without 4", "", false, &termReply{kind: 'c'}, gfxHalfBlock},
+		{"no answer", "", false, nil, gfxHalfBlock},
+		{"tmux", "/tmp/tmux-0/default,1,0", false, &termReply{kind: 'c'}, gfxHalfBlock},
+		{"tmux passthrough", "/tmp/tmux-0/default,1,0", true, &termReply{kind: 'c'}, gfxSixel},
+		{"passthrough outside tmux", "", true, &termReply{kind: 'c'}, gfxHalfBlock},
+	} {
+		m, err := New(Options{Model: model, Width: 120, Height: 40, Raw: io.Discard, TmuxPassthrough: tc.pass,
+			Env: func(k string) string {
+				if k == "TMUX" {
+					return tc.tmux
+				}
+				return ""
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.mode != gfxUnknown {
+			t.Fatalf("%s: decided before asking", tc.name)
+		}
+		if tc.reply != nil {
+			m.reply(termReply{kind: 't', cellW: 9, cellH: 18})
+			m.reply(*tc.reply)
+		} else {
+			m.Update(detectTimeoutMsg{})
+		}
+		if m.mode != tc.want {
+			t.Errorf("%s: mode %v, want %v", tc.name, m.mode, tc.want)
+		}
+		if tc.reply != nil && (m.cellW != 9 || m.cellH != 18) {
+			t.Errorf("%s: cell %dx%d, want 9x18", tc.name, m.cellW, m.cellH)
+		}
+	}
+}
+
+// A panic in Update restores the terminal and Run returns it as an error.
+func TestPanicRestoresTerminal(t *testing.T) {
+	pr, pw := io.Pipe()
+	out := &tape{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(Options{Model: loadFixture(t, fixtureNV32), Graphics: "halfblock", Width: 80, Height: 24, panicKey: "!"}, pr, out)
+	}()
+	defer pw.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "group") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	pw.Write([]byte("!"))
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "crashed") {
+			t.Fatalf("Run after a panic: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the panic did not end the program")
+	}
+	s := out.String()
+	if !strings.Contains(s, "\x1b[?1049l") || !strings.Contains(s, "\x1b[?25h") {
+		t.Errorf("terminal not restored after the panic: ends %q", s[max(0, len(s)-200):])
+	}
+}
+
+// Sixel through tmux passthrough: the image is wrapped whole, and unwraps
+// to an image.
+func TestTmuxPassthroughSixel(t *testing.T) {
+	s := startSessionOpts(t, Options{Model: loadFixture(t, fixtureNV32), Graphics: "auto", Width: 120, Height: 40,
+		TmuxPassthrough: true, Env: func(k string) string {
+			if k == "TMUX" {
+				return "/tmp/tmux-0/default,1,0"
+			}
+			return ""
+		}})
+	s.send("\x1b[?1;2c") // tmux 3.3 answers DA1 without 4
+	// The start-up queries go through too; then the images, each wrapped
+	// whole (ESC 7, cursor moves, sixel, ESC 8).
+	const wrapped = "\x1bPtmux;\x1b\x1b7"
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(s.out.String(), wrapped) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	o := s.out.String()
+	i := strings.Index(o, wrapped)
+	if i < 0 {
+		t.Fatal("no image in tmux passthrough in the output")
+	}
+	if j := strings.Index(o[i:], "\x1b\x1b8\x1b\\"); j < 0 {
+		t.Error("the passthrough does not end with ESC 8 and ST")
+	}
+	img, err := render.DecodeSixel([]byte(o[i:]))
+	if err != nil || img.Bounds().Dx() == 0 {
+		t.Fatalf("decoding the passthrough sixel: %v", err)
+	}
+	s.quit()
+}
+
+// In a tall window the result is large with A and B as thumbnails beside it;
+// all three are drawn and nothing is printed over them.
+func TestHeadlessThumbnails(t *testing.T) {
+	const path = fixtureNV256
+	s := startSession(t, path, "sixel", 90, 70)
+	s.send("\x1b[6;20;10t\x1b[?62;4c")
+	v := s.waitFor("three images", 30*time.Second, all(idle, screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
+	ra, ca, _ := v.find("A · ")
+	rr, cr, _ := v.find("result · ")
+	rb, cb, _ := v.find("B · ")
+	if !(ra == rr && ca > cr && cb == ca && rb > ra) {
+		t.Errorf("labels: result (%d,%d) A (%d,%d) B (%d,%d): want A and B stacked right of the result", rr, cr, ra, ca, rb, cb)
+	}
+	cfg := loadFixture(t, path).Cfg
+	checkSixelScreen(t, v, path, fromCfg(cfg), "thumbnails")
+	s.quit()
+}
+
+var _ = os.Getpid
