@@ -397,9 +397,16 @@ func TestFrameTimes(t *testing.T) {
 		t.Skip("timing")
 	}
 	for _, path := range []string{fixtureRos128, fixtureNV256} {
+		loadFixture(t, path)
+		start := time.Now()
 		s := startSession(t, path, "sixel", 120, 40)
 		s.send("\x1b[6;20;10t\x1b[?62;4c")
-		s.waitFor("three images", 60*time.Second, all(idle, screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
+		v := s.waitFor("three images", 60*time.Second, all(idle, screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
+		s.out.mu.Lock()
+		first := s.out.writes[0].at.Sub(start)
+		s.out.mu.Unlock()
+		img, _ := s.out.firstWriteAfter(start, 0, resultSixel(t, v).data)
+		t.Logf("%s: start-up: first frame %v, result image %v", path, first, img.Sub(start))
 		measure := func(keys string, wantExplain string) time.Duration {
 			from := len(s.out.String())
 			at := time.Now()

@@ -186,3 +186,23 @@ func TestHeadlessThumbnails(t *testing.T) {
 }
 
 var _ = os.Getpid
+
+// Auto mode end to end: the DA1 reply comes back through bubbletea's input
+// as an unknown CSI sequence and decides the mode; no reply falls back to
+// half-blocks after the time-out.
+func TestAutoDetectEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		reply, want string
+	}{
+		{"\x1b[6;18;9t\x1b[?63;1;2;4;6;9;15;16;22;28c", "sixel 9x18"},
+		{"\x1b[?62;1;6c", "half-blocks"},
+		{"", "half-blocks"},
+	} {
+		s := startSessionOpts(t, Options{Model: loadFixture(t, fixtureNV32), Graphics: "auto", Width: 120, Height: 40})
+		if tc.reply != "" {
+			s.send(tc.reply)
+		}
+		s.waitFor(tc.want, 20*time.Second, all(idle, screenHas(tc.want), screenHas("frame")))
+		s.quit()
+	}
+}

@@ -350,6 +350,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.prompt != promptNone {
 		return m.promptKey(msg)
 	}
+	if msg.Paste {
+		// A state string pasted straight into the explorer loads it.
+		if text := strings.TrimSpace(string(msg.Runes)); strings.HasPrefix(text, latent.Version+":") {
+			return m.submitPrompt(promptState, text)
+		}
+		return nil
+	}
 	k := m.keys
 	if m.showHelp {
 		if key.Matches(msg, k.Quit) {

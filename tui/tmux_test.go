@@ -100,10 +100,14 @@ func TestTmux(t *testing.T) {
 	t.Cleanup(func() { p.run("kill-server") })
 	marker := filepath.Join(t.TempDir(), "exited")
 	shell := fmt.Sprintf("%s --graphics halfblock --checkpoint %s; echo $? > %s; sleep 60", bin, fixture, marker)
+	start := time.Now()
 	if out, err := p.run("new-session", "-d", "-s", "sgt", "-x", "120", "-y", "40", shell); err != nil {
 		t.Fatalf("tmux new-session: %v %s", err, out)
 	}
+	p.waitFor(60*time.Second, "group  ├")
+	t.Logf("start-up: first frame on screen after %v", time.Since(start))
 	screen := p.waitFor(60*time.Second, "result · A", "render ", "half-blocks")
+	t.Logf("start-up: result image on screen after %v", time.Since(start))
 	if got := cells(screen, "style", 14); got != "A A A A A A A A A A A A A A" {
 		t.Fatalf("start style row %q", got)
 	}

@@ -448,6 +448,12 @@ func TestCopyPaste(t *testing.T) {
 	if !m.State().Equal(want) {
 		t.Fatalf("bracketed paste: state %s", m.State())
 	}
+	// Pasted without v: loaded too.
+	press(m, "0")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true})
+	if !m.State().Equal(want) {
+		t.Fatalf("paste without v: state %s", m.State())
+	}
 	before := m.State()
 	press(m, "v", "s", "g", "1", ":", "x", "enter")
 	if !m.State().Equal(before) || !strings.HasPrefix(m.info, "state string:") {

@@ -393,7 +393,8 @@ func (m *Model) strip() []string {
 		}
 		cell := center(letter, cw-1)
 		if s == m.cursor {
-			cell = styleCur.Render(center("["+letter+"]", cw-1))
+			cell = center("["+letter+"]", cw-1)
+			st = st.Inherit(styleCur)
 		}
 		rows[2].WriteString(st.Render(cell) + " ")
 		mark := " "

@@ -212,7 +212,13 @@ func encodeImage(r encodeReq) encoded {
 			// never the family's.
 			pal = render.NewPalette(64, r.img)
 		} else {
-			pal = r.palettes.Get(r.family, 256, append([]image.Image{small}, r.palImgs...)...)
+			// The colours are those of the raw picture, which has fewer
+			// pixels to cut than the scaled one when the screen is bigger.
+			src := image.Image(small)
+			if rb := r.img.Bounds(); rb.Dx()*rb.Dy() < pw*ph {
+				src = r.img
+			}
+			pal = r.palettes.Get(r.family, 256, append([]image.Image{src}, r.palImgs...)...)
 		}
 		s := render.AppendSixel(make([]byte, 0, pw*ph/2+1024), pal.Dither(small))
 		return encoded{cols: cols, rows: rows, pxW: pw, pxH: ph, sixel: string(s)}
