@@ -26,8 +26,9 @@
 //     bounded (about 4 MB for im2col, 16 MB for Winograd, float32), so memory stays flat across
 //     runs.
 //   - Inputs made with gorgonia.NewConstant get no gradient ops (e.g. no back-data conv for a
-//     constant image). Give NewConstant tensors a name (gorgonia.WithName): without one gorgonia
-//     formats the whole tensor as the node's name.
+//     constant image). But gorgonia formats a constant's whole tensor as text to hash it (and to
+//     name it, without gorgonia.WithName) when it enters a graph: make large fixed tensors
+//     input nodes (NewTensor + WithValue) instead.
 //   - Backward ops are not differentiable again: no double backprop.
 //   - Shapes are checked when the node is built; errors read "ops: Conv2d{pad=1}: shapes ...".
 //   - Downsample2x needs even H and W. ConvTranspose2x gives exactly [B,Cout,2H,2W].

@@ -14,10 +14,11 @@ package ops
 var winogradBudget = 1 << 21
 
 // useWinograd decides the algorithm of a forward conv from BenchmarkConv2d (B=1, float32, 2
-// cores): with gonum's BLAS, Winograd is 1.5-3x faster than im2col from 16×16 and 32 channels
-// up and slower at 8×8. With OpenBLAS it wins by 1.2-2.3x from 64 channels and 16×16 up when
-// the weight's transform is cached (FreezeWeights), and only with 256+ channels at 32×32+
-// otherwise.
+// shared cores, ratios over several runs): with gonum's BLAS, Winograd is 1.8-4x faster than
+// im2col from 16×16 and 32 channels up, and slower at 8×8. With OpenBLAS it is 1.6-2.7x faster
+// with 256-512 channels from 16×16 up when the weight's transform is cached (FreezeWeights),
+// 1.9-2.6x at 32×32+ when the weight is transformed on every call, and within ±10% of im2col
+// with 32-128 channels at 256×256.
 func useWinograd(cin, h, w, cout, k, pad int, cached bool) bool {
 	if k != 3 || pad != 1 || cin < winogradMinC || cout < winogradMinC || h*w < winogradMinHW {
 		return false
@@ -28,7 +29,7 @@ func useWinograd(cin, h, w, cout, k, pad int, cached bool) bool {
 	if cached {
 		return min(cin, cout) >= 64 && h*w >= 256
 	}
-	return min(cin, cout) >= 256 && h*w >= 1024
+	return min(cin, cout) >= 64 && h*w >= 1024
 }
 
 // Thresholds of useWinograd (variables so that tests can force either algorithm).
