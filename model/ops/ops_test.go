@@ -395,7 +395,7 @@ func TestConvAlgorithms(t *testing.T) {
 // TestWinogradLarger compares Winograd and im2col with each other and the reference on sizes
 // with several tiles, odd and even, and more channels than the table uses.
 func TestWinogradLarger(t *testing.T) {
-	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 17, 16, 3, 16}} {
+	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 17, 16, 3, 16}, {1, 512, 8, 6, 4}} {
 		b, cin, h, w, cout := s[0], s[1], s[2], s[3], s[4]
 		c := conv2dCase(b, cin, h, w, cout, 3, 1)
 		in := randInputs(c, 4)
@@ -403,14 +403,19 @@ func TestWinogradLarger(t *testing.T) {
 		x32, w32 := toDense(tensor.Float32, c.shapes[0], in[0]).Data().([]float32), toDense(tensor.Float32, c.shapes[1], in[1]).Data().([]float32)
 		got := make([]float32, len(want))
 		Conv2dWinogradF32(got, x32, PrepareWinogradF32(w32, cout, cin), b, cin, h, w, cout)
-		if e := maxRelErr(toF64(tensor.New(tensor.WithBacking(got))), want, 1); e > 2e-6 {
-			t.Errorf("%v: Winograd error %.3g", s, e)
+		// float32 rounding grows with the number of terms summed (Cin·9)
+		tol := 1e-6 + 1e-7*math.Sqrt(float64(cin*9))
+		ew := maxRelErr(toF64(tensor.New(tensor.WithBacking(got))), want, 1)
+		if ew > tol {
+			t.Errorf("%v: Winograd error %.3g > %.3g", s, ew, tol)
 		}
 		im := make([]float32, len(want))
 		convForward(conv2dGeom(cin, h, w, 3, 1), cout, b, x32, w32, im)
-		if e := maxRelErr(toF64(tensor.New(tensor.WithBacking(im))), want, 1); e > 2e-6 {
-			t.Errorf("%v: im2col error %.3g", s, e)
+		ei := maxRelErr(toF64(tensor.New(tensor.WithBacking(im))), want, 1)
+		if ei > tol {
+			t.Errorf("%v: im2col error %.3g > %.3g", s, ei, tol)
 		}
+		t.Logf("%v: float32 error relative to max|y|: Winograd %.2g, im2col %.2g", s, ew, ei)
 	}
 }
 
