@@ -73,14 +73,14 @@ type Model struct {
 	width, height int
 
 	mode         gfxMode
-	want         string // requested graphics
+	graphics     string // requested graphics
 	tmux         bool   // wrap sixel for tmux passthrough
 	cellW, cellH int
 	detecting    bool
 
-	gen       uint64 // generation of the newest request
-	wantR     uint64 // generation of the newest result request submitted
-	doneR     uint64 // generation of the newest result shown (or failed)
+	gen       uint64            // generation of the newest request
+	want      [numImages]uint64 // generation of the newest request submitted, per image
+	done      [numImages]uint64 // generation of the newest final image shown (or failed)
 	submitted [numImages]latent.State
 	hasSub    [numImages]bool
 	imgs      [numImages]imageSlot
@@ -208,10 +208,10 @@ func New(opts Options) (*Model, error) {
 		m.width, m.height = 80, 24
 	}
 	m.tmux = opts.TmuxPassthrough && opts.Env("TMUX") != ""
-	m.want = opts.Graphics
+	m.graphics = opts.Graphics
 	switch opts.Graphics {
 	case "", "auto":
-		m.want = "auto"
+		m.graphics = "auto"
 		m.mode = gfxUnknown
 		m.detecting = true
 	case "sixel":
@@ -230,6 +230,16 @@ func New(opts Options) (*Model, error) {
 	m.explain = m.describeStart()
 	m.relayout()
 	return m, nil
+}
+
+// busy reports whether an image is still being rendered or encoded.
+func (m *Model) busy() bool {
+	for i := range m.want {
+		if m.done[i] < m.want[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // State returns the current latent state.
@@ -263,9 +273,9 @@ func (m *Model) Init() tea.Cmd {
 func (m *Model) decide(sixelOK bool) {
 	m.detecting = false
 	switch {
-	case m.want == "sixel":
+	case m.graphics == "sixel":
 		m.mode = gfxSixel
-	case m.want == "halfblock":
+	case m.graphics == "halfblock":
 		m.mode = gfxHalfBlock
 	case sixelOK || m.tmux:
 		m.mode = gfxSixel
@@ -346,6 +356,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	if msg.String() == "ctrl+c" {
 		return m.quit()
+	}
+	if m.detecting {
+		// Until the terminal has answered, a reply split across reads could
+		// arrive as key presses: ignore keys for these few hundred ms.
+		return nil
 	}
 	if m.prompt != promptNone {
 		return m.promptKey(msg)
@@ -471,9 +486,7 @@ func (m *Model) submit(which int, st latent.State) tea.Cmd {
 		return nil
 	}
 	m.submitted[which], m.hasSub[which] = st.Clone(), true
-	if which == imgR {
-		m.wantR = m.gen
-	}
+	m.want[which] = m.gen
 	return submitCmd(m.workers[which], renderReq{which: which, gen: m.gen, st: st.Clone(), at: time.Now()})
 }
 
@@ -507,9 +520,7 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 		cmds = append(cmds, m.submit(imgA, sourceState(m.st, imgA)), m.submit(imgB, sourceState(m.st, imgB)))
 	}
 	if msg.err != nil {
-		if msg.which == imgR {
-			m.doneR = max(m.doneR, msg.gen)
-		}
+		m.done[msg.which] = max(m.done[msg.which], msg.gen)
 		s.err = msg.err
 		m.info = "render: " + msg.err.Error()
 		return tea.Batch(cmds...)
@@ -562,8 +573,10 @@ func (m *Model) encodedImage(msg encodedMsg) {
 	}
 	newer := !s.hasEnc || k > s.encKey // not just the same image re-encoded for a new layout
 	s.enc, s.encKey, s.encLay, s.hasEnc = msg.enc, k, msg.layout, true
+	if !msg.preview {
+		m.done[msg.which] = max(m.done[msg.which], msg.gen)
+	}
 	if msg.which == imgR && !msg.preview && newer {
-		m.doneR = max(m.doneR, msg.gen)
 		m.status.frame = time.Since(msg.at)
 		m.status.encode = msg.took
 	}

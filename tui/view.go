@@ -479,7 +479,7 @@ func (m *Model) statusLine() string {
 		}
 	}
 	parts := []string{fmt.Sprintf("%s %dpx", m.name, c.Resolution()), g}
-	if m.doneR < m.wantR && m.imgs[imgR].rendered {
+	if m.busy() {
 		parts = append(parts, "rendering…")
 	}
 	switch {
@@ -501,8 +501,6 @@ func (m *Model) statusLine() string {
 		if m.status.frame > 0 {
 			parts = append(parts, "frame "+ms(m.status.frame))
 		}
-	} else {
-		parts = append(parts, "rendering…")
 	}
 	if m.playing {
 		parts = append(parts, "▶ playing")

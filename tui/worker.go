@@ -25,7 +25,7 @@ const (
 
 // previewAfter is how long a render may run before its low-resolution ToRGB
 // previews are shown: fast models go straight to the full image.
-const previewAfter = 150 * time.Millisecond
+var previewAfter = 150 * time.Millisecond
 
 // renderReq asks for one image of one state.
 type renderReq struct {
