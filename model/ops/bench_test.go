@@ -124,12 +124,17 @@ func frozenConv(b *testing.B, xs, ws []int) variant {
 	return graphVariantOf(b, "op_frozen", func(in []*G.Node) (*G.Node, error) { return Conv2d(in[0], in[1], 1) }, x, w)
 }
 
-// BenchmarkConvTranspose2x: StyleGAN's fused upsample-conv 256->128 from 64² to 128², against
-// the unfused equivalents Upsample + 3×3 Conv2d (gorgonia built-ins, and this package's ops).
+// BenchmarkConvTranspose2x: StyleGAN's fused upsample-conv 256->128 from 64² to 128²: the GEMM +
+// col2im kernel (baseline), the Winograd F(2×2,2×2) kernel, the op in a graph, and the unfused
+// equivalents Upsample + 3×3 Conv2d (gorgonia built-ins, and this package's ops).
 func BenchmarkConvTranspose2x(b *testing.B) {
 	const cin, cout, hw = 256, 128, 64
 	xs := []int{1, cin, hw, hw}
+	x, w := randF32(cin*hw*hw, 1), randF32(cin*cout*16, 2)
+	y := make([]float32, cout*4*hw*hw)
 	interleave(b, []variant{
+		{"col2im", func() { convBackData(convT2xGeom(cout, hw, hw), cin, 1, x, w, y) }},
+		{"winograd", func() { convT2xWinograd(y, x, w, 1, cin, hw, hw, cout) }},
 		graphVariant(b, "op", func(in []*G.Node) (*G.Node, error) { return ConvTranspose2x(in[0], in[1]) },
 			xs, []int{cin, cout, 4, 4}),
 		graphVariant(b, "gorgonia_up+conv", func(in []*G.Node) (*G.Node, error) {

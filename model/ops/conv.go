@@ -257,5 +257,14 @@ func ConvTranspose2xF32(dst, x, w []float32, B, Cin, H, W, Cout int) {
 	checkLen("x", len(x), B*Cin*H*W)
 	checkLen("w", len(w), Cin*Cout*16)
 	checkLen("dst", len(dst), B*Cout*4*H*W)
-	convBackData(convT2xGeom(Cout, H, W), Cin, B, x, w, dst)
+	convT2x(dst, x, w, B, Cin, H, W, Cout)
+}
+
+// convT2x runs ConvTranspose2x, choosing Winograd where it is faster.
+func convT2x[T float](dst, x, w []T, batch, cin, h, wd, cout int) {
+	if useConvTWinograd(cin, h, wd, cout) {
+		convT2xWinograd(dst, x, w, batch, cin, h, wd, cout)
+		return
+	}
+	convBackData(convT2xGeom(cout, h, wd), cin, batch, x, w, dst)
 }

@@ -189,7 +189,7 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T) {
 	case conv2dBackFilter:
 		convBackFilter(conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out)
 	case convT2xFwd:
-		convBackData(convT2xGeom(d.cout, d.h, d.w), d.c, d.b, a, b, out)
+		convT2x(out, a, b, d.b, d.c, d.h, d.w, d.cout)
 	case convT2xBackData:
 		convForward(convT2xGeom(d.cout, d.h, d.w), d.c, d.b, a, b, out)
 	case convT2xBackFilter:

@@ -679,3 +679,30 @@ func TestLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestConvTWinograd compares the Winograd ConvTranspose2x with the reference directly, on odd
+// and even sizes.
+func TestConvTWinograd(t *testing.T) {
+	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 2, 1, 1, 3}, {1, 64, 5, 4, 8}} {
+		b, cin, h, w, cout := s[0], s[1], s[2], s[3], s[4]
+		c := convT2xCase(b, cin, h, w, cout)
+		in := randInputs(c, 9)
+		want, _ := c.ref(in)
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			x, wt := toDense(dt, c.shapes[0], in[0]), toDense(dt, c.shapes[1], in[1])
+			y := tensor.New(tensor.WithShape(b, cout, 2*h, 2*w), tensor.Of(dt))
+			if dt == tensor.Float32 {
+				convT2xWinograd(y.Data().([]float32), x.Data().([]float32), wt.Data().([]float32), b, cin, h, w, cout)
+			} else {
+				convT2xWinograd(y.Data().([]float64), x.Data().([]float64), wt.Data().([]float64), b, cin, h, w, cout)
+			}
+			tol := 1e-12
+			if dt == tensor.Float32 {
+				tol = 1e-6 + 1e-7*math.Sqrt(float64(cin*16))
+			}
+			if e := maxRelErr(toF64(y), want, 1); e > tol {
+				t.Errorf("%v %v: error %.3g > %.3g", s, dt, e, tol)
+			}
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package ops
+
+// Winograd F(2×2, 2×2) for ConvTranspose2x (stride 2, padding 1, 4×4 kernel). Output pixel
+// (2i+a, 2j+b) of the transposed convolution only sees the 2×2 input window starting at
+// (i+a-1, j+b-1), through the kernel taps u = 3-a-2p, v = 3-b-2q (p, q ∈ {0,1}). So each of
+// the four phases (a,b) is a 2×2 correlation of x, computed here tile by tile as
+// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A with 9 multiplies per 2×2 outputs instead of 16:
+//
+//	Bᵀ = [1 -1 0; 0 1 0; 0 -1 1]
+//	G  = [1 0; 1 1; 0 1]
+//	Aᵀ = [1 1 0; 0 1 1]
+
+// useConvTWinograd decides the algorithm of ConvTranspose2x (see BenchmarkConvTranspose2x).
+func useConvTWinograd(cin, h, w, cout int) bool {
+	if cin < winogradMinC || cout < winogradMinC || h*w < winogradMinHW {
+		return false
+	}
+	return !externalBLAS() || winogradMinC <= 1 || (min(cin, cout) >= 64 && h*w >= 1024)
+}
+
+// convTWeights writes the transformed kernels of phase (a,b): u[ξ][o][c] (matrices us apart)
+// = G g Gᵀ with g[p][q] = w[c][o][3-a-2p][3-b-2q].
+func convTWeights[T float](u, w []T, us, cin, cout, a, b int) {
+	parallelFor(cout, 12*cin*cout, func(o0, o1 int) {
+		for o := o0; o < o1; o++ {
+			for c := 0; c < cin; c++ {
+				k := w[(c*cout+o)*16 : (c*cout+o)*16+16]
+				g00, g01 := k[(3-a)*4+3-b], k[(3-a)*4+1-b]
+				g10, g11 := k[(1-a)*4+3-b], k[(1-a)*4+1-b]
+				// t = G g (3×2), then U = t Gᵀ (3×3)
+				t00, t01 := g00, g01
+				t10, t11 := g00+g10, g01+g11
+				t20, t21 := g10, g11
+				i := o*cin + c
+				u[0*us+i], u[1*us+i], u[2*us+i] = t00, t00+t01, t01
+				u[3*us+i], u[4*us+i], u[5*us+i] = t10, t10+t11, t11
+				u[6*us+i], u[7*us+i], u[8*us+i] = t20, t20+t21, t21
+			}
+		}
+	})
+}
+
+// convT2xWinograd computes ConvTranspose2x of x [B,Cin,H,W] with w [Cin,Cout,4,4] into
+// y [B,Cout,2H,2W].
+func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
+	us := slabStride(cout * cin)
+	up := getBuf[T](4 * 9 * us)
+	defer putBuf(up)
+	for ph := 0; ph < 4; ph++ {
+		convTWeights((*up)[ph*9*us:], w, us, cin, cout, ph/2, ph%2)
+	}
+	th, tw := (h+1)/2, (wd+1)/2
+	rb := winogradBudget / (9 * (cin + cout) * tw)
+	rb = max(1, min(rb, th))
+	vs, ms := slabStride(cin*rb*tw), slabStride(cout*rb*tw)
+	vp, mp := getBuf[T](9*vs), getBuf[T](9*ms)
+	defer putBuf(vp)
+	defer putBuf(mp)
+	v, m := *vp, *mp
+	in, out := cin*h*wd, cout*4*h*wd
+	for b := 0; b < batch; b++ {
+		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
+		for t0 := 0; t0 < th; t0 += rb {
+			t1 := min(t0+rb, th)
+			n := (t1 - t0) * tw
+			for ph := 0; ph < 4; ph++ {
+				pa, pb := ph/2, ph%2
+				u := (*up)[ph*9*us:]
+				parallelFor(cin, 9*cin*n, func(c0, c1 int) {
+					convTInput(v, vs, xb, h, wd, pa, pb, t0, t1, c0, c1)
+				})
+				for xi := 0; xi < 9; xi++ {
+					gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
+				}
+				parallelFor(cout, 9*cout*n, func(o0, o1 int) {
+					convTOutput(yb, m, ms, h, wd, pa, pb, t0, t1, o0, o1)
+				})
+			}
+		}
+	}
+}
+
+// convTInput writes V[ξ][c][t] = (Bᵀ d B)[ξ] of phase (a,b) for channels [c0,c1) and tile rows
+// [t0,t1); tile (ti,tj) reads the 3×3 input window at (2ti+a-1, 2tj+b-1).
+func convTInput[T float](v []T, stride int, x []T, h, w, a, b, t0, t1, c0, c1 int) {
+	tw := (w + 1) / 2
+	n := (t1 - t0) * tw
+	pw := 2*tw + 2 // padded row: column -1 .. 2tw
+	buf := make([]T, 3*pw)
+	rows := [3][]T{buf[0:pw], buf[pw : 2*pw], buf[2*pw : 3*pw]}
+	for c := c0; c < c1; c++ {
+		xc := x[c*h*w : (c+1)*h*w]
+		for ti := t0; ti < t1; ti++ {
+			for r, row := range rows {
+				ii := 2*ti + a - 1 + r
+				if ii < 0 || ii >= h {
+					clear(row)
+					continue
+				}
+				row[0] = 0
+				copy(row[1:], xc[ii*w:(ii+1)*w])
+				clear(row[1+w:])
+			}
+			r0, r1, r2 := rows[0], rows[1], rows[2]
+			base := c*n + (ti-t0)*tw
+			var d [9][]T
+			for xi := range d {
+				d[xi] = v[xi*stride+base : xi*stride+base+tw]
+			}
+			for tj := 0; tj < tw; tj++ {
+				j := 2*tj + b // padded index of column 2tj+b-1
+				p, q, s := r0[j:j+3], r1[j:j+3], r2[j:j+3]
+				// t = Bᵀ d (rows), then V = t B
+				t00, t01, t02 := p[0]-q[0], p[1]-q[1], p[2]-q[2]
+				t10, t11, t12 := q[0], q[1], q[2]
+				t20, t21, t22 := s[0]-q[0], s[1]-q[1], s[2]-q[2]
+				d[0][tj], d[1][tj], d[2][tj] = t00-t01, t01, t02-t01
+				d[3][tj], d[4][tj], d[5][tj] = t10-t11, t11, t12-t11
+				d[6][tj], d[7][tj], d[8][tj] = t20-t21, t21, t22-t21
+			}
+		}
+	}
+}
+
+// convTOutput writes the 2×2 phase tiles Aᵀ M A of output channels [o0,o1): phase pixel (i,j)
+// goes to y[o, 2i+a, 2j+b].
+func convTOutput[T float](y, m []T, stride, h, w, a, b, t0, t1, o0, o1 int) {
+	tw := (w + 1) / 2
+	n := (t1 - t0) * tw
+	W2 := 2 * w
+	for o := o0; o < o1; o++ {
+		yo := y[o*4*h*w : (o+1)*4*h*w]
+		for ti := t0; ti < t1; ti++ {
+			i := 2 * ti
+			base := o*n + (ti-t0)*tw
+			var s [9][]T
+			for xi := range s {
+				s[xi] = m[xi*stride+base : xi*stride+base+tw]
+			}
+			full := i+1 < h
+			row0 := yo[(2*i+a)*W2:]
+			var row1 []T
+			if full {
+				row1 = yo[(2*i+2+a)*W2:]
+			}
+			for tj := 0; tj < tw; tj++ {
+				u00 := s[0][tj] + s[3][tj]
+				u01 := s[1][tj] + s[4][tj]
+				u02 := s[2][tj] + s[5][tj]
+				u10 := s[3][tj] + s[6][tj]
+				u11 := s[4][tj] + s[7][tj]
+				u12 := s[5][tj] + s[8][tj]
+				j := 2 * tj
+				x0 := 2*j + b
+				row0[x0] = u00 + u01
+				if j+1 < w {
+					row0[x0+2] = u01 + u02
+				}
+				if full {
+					row1[x0] = u10 + u11
+					if j+1 < w {
+						row1[x0+2] = u11 + u12
+					}
+				}
+			}
+		}
+	}
+}
