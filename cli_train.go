@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"stylegan-tui/model/toyfaces"
+	"stylegan-tui/model/train"
+	"stylegan-tui/render"
+)
+
+func init() {
+	commands["train"] = command{"train a StyleGAN on toyfaces (progressive growing, resumable)", runTrain}
+	commands["dataset"] = command{"write a labelled grid of toyfaces training images", runDataset}
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	def := train.DefaultOptions()
+	fs := newFlags("train", "--out DIR [--resume] [flags]", stderr)
+	out := fs.String("out", "", "run directory: state.safetensors (resumable), ema.safetensors (the EMA generator), sample PNGs")
+	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (the saved options win; --schedule may change phases not yet reached)")
+	schedule := fs.String("schedule", def.Schedule, "progressive schedule RES:FADE+STABLE@BATCH,... in images (k, M suffixes; inf = until stopped)")
+	channels := fs.String("channels", joinInts(def.Arch.Channels), "feature maps per block from 4 px up (G and D); the last block sets the resolution")
+	zdim := fs.Int("z", def.Arch.ZDim, "latent size (Z)")
+	wdim := fs.Int("w", def.Arch.WDim, "dlatent size (W)")
+	mapping := fs.Int("mapping-layers", def.Arch.MappingLayers, "mapping network depth")
+	lr := fs.Float64("lr", def.LR, "Adam learning rate (mapping ×0.01 through its equalized-lr gain)")
+	gamma := fs.Float64("r1-gamma", def.R1Gamma, "R1 weight at 64 px (scaled by res/64); 0 disables R1")
+	r1Every := fs.Int("r1-every", def.R1Every, "lazy R1: every N iterations")
+	mix := fs.Float64("mix-prob", def.MixProb, "style-mixing probability")
+	ema := fs.Float64("ema-kimg", def.EMAHalfLife/1000, "EMA half-life in thousands of images")
+	seed := fs.Uint64("seed", def.Seed, "seed of the initial weights, latents and noise")
+	dataSeed := fs.Int64("data-seed", def.DataSeed, "toyfaces stream seed")
+	pool := fs.Int("data-pool", def.DataPool, "distinct toyfaces images (rendered once, kept in memory: 12 KB each)")
+	ckptEvery := fs.String("checkpoint-every", "10k", "images between checkpoints")
+	sampleEvery := fs.String("sample-every", "20k", "images between sample and style-mixing grids")
+	snapEvery := fs.String("snapshot-every", "100k", "images between kept EMA snapshots for the learning curve (0 = none)")
+	maxImages := fs.String("max-images", "0", "stop after this many images in total (0 = run the schedule)")
+	logEvery := fs.Duration("log-every", 30*time.Second, "time between progress lines")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"--out is required"}
+	}
+	counts := map[string]*string{"checkpoint-every": ckptEvery, "sample-every": sampleEvery, "snapshot-every": snapEvery, "max-images": maxImages}
+	n := map[string]int64{}
+	for name, s := range counts {
+		v, err := parseImages(*s)
+		if err != nil {
+			return usageError{fmt.Sprintf("--%s %q: %v", name, *s, err)}
+		}
+		n[name] = v
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	var t *train.Trainer
+	var err error
+	state := filepath.Join(*out, train.StateFile)
+	if *resume {
+		if t, err = train.LoadState(state); err != nil {
+			return err
+		}
+		if set["schedule"] {
+			if err := t.SetSchedule(*schedule); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stderr, "train: resuming %s at %d images (%d iterations, %s trained)\n", state, t.Images, t.Iter, t.Wall.Round(time.Second))
+	} else {
+		if _, err := os.Stat(state); err == nil {
+			return fmt.Errorf("%s exists: pass --resume to continue it, or choose another --out", state)
+		}
+		ch, err := parseInts(*channels)
+		if err != nil {
+			return usageError{fmt.Sprintf("--channels %q: %v", *channels, err)}
+		}
+		opt := def
+		opt.Arch = train.Arch{ZDim: *zdim, WDim: *wdim, MappingLayers: *mapping, LRMul: def.Arch.LRMul, Channels: ch}
+		opt.Schedule, opt.LR, opt.R1Gamma, opt.R1Every, opt.MixProb = *schedule, *lr, *gamma, *r1Every, *mix
+		opt.EMAHalfLife, opt.Seed, opt.DataSeed, opt.DataPool = *ema*1000, *seed, *dataSeed, *pool
+		if t, err = train.New(opt); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "train: new run in %s: channels %v, z %d, w %d, schedule %s, BLAS %s\n", *out, ch, *zdim, *wdim, t.Sched, blasName())
+	}
+	defer t.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return t.Run(ctx, train.RunConfig{
+		Out: *out, CheckpointEvery: n["checkpoint-every"], SampleEvery: n["sample-every"],
+		SnapshotEvery: n["snapshot-every"], MaxImages: n["max-images"], LogEvery: *logEvery, Log: stderr,
+	})
+}
+
+func runDataset(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("dataset", "[--n 64] [--seed S] -o grid.png", stderr)
+	n := fs.Int("n", 64, "number of images")
+	seed := fs.Int64("seed", 0, "seed of the first image (the others follow)")
+	out := fs.String("o", "", "output PNG")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"-o is required"}
+	}
+	if *n < 1 || *n > 4096 {
+		return usageError{fmt.Sprintf("--n %d: want 1..4096", *n)}
+	}
+	return render.WritePNG(*out, toyfaces.Grid(*n, *seed))
+}
+
+func parseImages(s string) (int64, error) {
+	mul := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"):
+		mul, s = 1000, s[:len(s)-1]
+	case strings.HasSuffix(s, "M"):
+		mul, s = 1000000, s[:len(s)-1]
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("want a count of images like 20000, 20k or 1M")
+	}
+	return v * mul, nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("want comma-separated positive integers")
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}

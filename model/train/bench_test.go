@@ -1,0 +1,49 @@
+package train
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkStep times training iterations of the default architecture at
+// each resolution (stable phase, default batch sizes) and reports images/s.
+// Run with -tags openblas (CGO_LDFLAGS=-lopenblas) to measure what the
+// trainer gets; compare with TRAINING.md's PyTorch 544/240/108/67 img/s.
+func BenchmarkStep(b *testing.B) {
+	for _, c := range []struct{ res, batch int }{{8, 32}, {16, 32}, {32, 16}, {64, 16}} {
+		b.Run(fmt.Sprintf("%dpx", c.res), func(b *testing.B) {
+			opt := DefaultOptions()
+			opt.DataPool = 256
+			sched := ""
+			for r := 8; r <= c.res; r *= 2 {
+				if sched != "" {
+					sched += ","
+				}
+				stable := "1"
+				if r == c.res {
+					stable = "inf"
+				}
+				sched += fmt.Sprintf("%d:0+%s@%d", r, stable, c.batch)
+			}
+			opt.Schedule = sched
+			tr, err := New(opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.Close()
+			tr.Images = int64(c.batch) * int64(stepOf(c.res)) // past the 1-image phases
+			for i := 0; i < 8; i++ {                          // build graphs, warm the data pool
+				if err := tr.Step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			n0 := tr.Images
+			for b.Loop() {
+				if err := tr.Step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(tr.Images-n0)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}

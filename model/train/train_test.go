@@ -1,0 +1,558 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"stylegan-tui/checkpoints"
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+)
+
+// tinyOptions is a 16 px network small enough for exact checks in
+// milliseconds.
+func tinyOptions() Options {
+	o := DefaultOptions()
+	o.Arch = Arch{ZDim: 8, WDim: 8, MappingLayers: 2, LRMul: 0.01, Channels: []int{4, 4, 4}}
+	o.Schedule = "8:0+16@4,16:16+inf@4"
+	o.DataPool = 64
+	return o
+}
+
+func fillNormal(t *tensor.Dense, r *rand.Rand, std float64) {
+	switch d := t.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(r.NormFloat64() * std)
+		}
+	case []float64:
+		for i := range d {
+			d[i] = r.NormFloat64() * std
+		}
+	}
+}
+
+func fillMix(in *gInputs, r *rand.Rand, W int) {
+	L := len(in.Mix)
+	for b := 0; b < in.B; b++ {
+		cut := 1 + r.IntN(L)
+		for i, m := range in.Mix {
+			v := 0.0
+			if i < cut {
+				v = 1
+			}
+			for k := 0; k < W; k++ {
+				switch d := m.Data().(type) {
+				case []float32:
+					d[b*W+k] = float32(v)
+				case []float64:
+					d[b*W+k] = v
+				}
+			}
+		}
+	}
+}
+
+// gradCheck compares the analytic gradients of s (already run inputs set)
+// with central differences at a few random entries of every parameter.
+func gradCheck(t *testing.T, s *stepGraph, r *rand.Rand) {
+	t.Helper()
+	if err := s.run(); err != nil {
+		t.Fatal(err)
+	}
+	grads := make([][]float64, len(s.grads))
+	for i, g := range s.grads {
+		grads[i] = slices.Clone(g.Value().Data().([]float64))
+	}
+	s.done()
+	loss := func() float64 {
+		if err := s.run(); err != nil {
+			t.Fatal(err)
+		}
+		defer s.done()
+		return scalar(s.loss)
+	}
+	// h is small because a perturbation of a G parameter moves every unit
+	// of D: at 1e-5 some LeakyReLU kinks get crossed (errors of 1e-3..1e-1).
+	const h = 1e-7
+	worst := 0.0
+	for k, p := range s.wrt {
+		e := p.Eff.Data().([]float64)
+		for trial := 0; trial < 3; trial++ {
+			i := r.IntN(len(e))
+			x := e[i]
+			e[i] = x + h
+			lp := loss()
+			e[i] = x - h
+			lm := loss()
+			e[i] = x
+			num := (lp - lm) / (2 * h)
+			got := grads[k][i]
+			err := math.Abs(num-got) / math.Max(1e-4, math.Abs(num)+math.Abs(got))
+			worst = math.Max(worst, err)
+			if err > 1e-4 {
+				t.Errorf("%s[%d]: gradient %.8g, central difference %.8g (relative error %.2g)", p.Name, i, got, num, err)
+			}
+		}
+	}
+	t.Logf("%d parameters checked, worst relative error %.2g", len(s.wrt), worst)
+}
+
+// TestGradD checks the whole D step graph (both losses, R1 estimate,
+// fade-in) against central differences in float64.
+func TestGradD(t *testing.T) {
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := tr.DP.As64()
+	ch := tr.Cfg.Channels
+	const B = 4
+	g, err := buildDStep(tensor.Float64, ch, dp, B, 2, true, 2.5, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	fillNormal(g.real, r, 0.5)
+	fillNormal(g.fake, r, 0.5)
+	copy(g.realP.Data().([]float64), g.real.Data().([]float64))
+	rp := g.realP.Data().([]float64)
+	for i := range rp {
+		rp[i] += 0.05 * r.NormFloat64()
+	}
+	copyFill(g.alpha.Alpha, 0.3)
+	if len(g.wrt) != len(dp.List)-2 { // all but the unused 4 px FromRGB
+		t.Errorf("D step trains %d of %d parameters", len(g.wrt), len(dp.List))
+	}
+	gradCheck(t, &g.stepGraph, r)
+}
+
+// TestGradG checks the G step graph (mapping, style mixing, noise,
+// synthesis, fade-in, D on the fakes) against central differences.
+func TestGradG(t *testing.T) {
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// non-zero noise strengths and biases so their gradients matter
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, p := range tr.GP.List {
+		for i := range p.Raw {
+			if p.Raw[i] == 0 {
+				p.Raw[i] = float32(0.1 * r.NormFloat64())
+			}
+		}
+		p.SyncEff()
+	}
+	gp, dp := tr.GP.As64(), tr.DP.As64()
+	const B = 4
+	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, gp, dp, B, 2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillNormal(in.Z, r, 1)
+	for _, n := range in.Noise {
+		fillNormal(n, r, 1)
+	}
+	fillMix(in, r, tr.Cfg.WDim)
+	copyFill(in.Alpha, 0.6)
+	copyFill(ai.Alpha, 0.6)
+	if len(s.wrt) != len(gp.List)-2 { // all but the unused 4 px ToRGB
+		t.Errorf("G step trains %d of %d parameters", len(s.wrt), len(gp.List))
+	}
+	gradCheck(t, s, r)
+}
+
+// TestFadeIn checks that the training generator at alpha 0 / 1 (and in
+// between) equals the inference generator's progressive output, and the
+// discriminator at alpha 0 / 1 equals the lower / higher resolution D.
+func TestFadeIn(t *testing.T) {
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, p := range tr.GP.List { // break the zero initialisations
+		for i := range p.Raw {
+			p.Raw[i] += float32(0.1 * r.NormFloat64())
+		}
+		p.SyncEff()
+	}
+	for i, p := range tr.GP.List {
+		copy(tr.EMA[i], p.Eff.Data().([]float32))
+	}
+	const B, step = 4, 2
+	s, in, err := buildGFwd(tensor.Float32, tr.Cfg, tr.GP, B, step, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillNormal(in.Z, r, 1)
+	for _, n := range in.Noise {
+		fillNormal(n, r, 1)
+	}
+	for _, m := range in.Mix {
+		copyFill(m, 1)
+	}
+	gen, err := tr.Export(step).Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := gen.Mapping(f32(in.Z)[:B*tr.Cfg.ZDim], B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sin := model.SynthesisInput{B: B}
+	for i := 0; i < gen.Cfg.NumLayers(); i++ {
+		sin.W = append(sin.W, w)
+		sin.Noise = append(sin.Noise, f32(in.Noise[i]))
+	}
+	for _, alpha := range []float64{0, 0.37, 1} {
+		copyFill(in.Alpha, alpha)
+		if err := s.run(); err != nil {
+			t.Fatal(err)
+		}
+		got := slices.Clone(in.Img.Value().Data().([]float32))
+		s.done()
+		want, _, err := gen.Synthesis(sin, model.Options{Step: step, Alpha: alpha, Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alpha == 0 { // the 8 px output, nearest-upsampled
+			lo, _, err := gen.Synthesis(sin, model.Options{Step: step - 1, Alpha: -1, Full: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			up := make([]float32, len(want))
+			for p := 0; p < B*3; p++ {
+				for y := 0; y < 16; y++ {
+					for x := 0; x < 16; x++ {
+						up[p*256+y*16+x] = lo[p*64+(y/2)*8+x/2]
+					}
+				}
+			}
+			want = up
+		}
+		if d := maxDiff(got, want); d > 1e-4 {
+			t.Errorf("G at alpha %g differs from the inference generator by %g", alpha, d)
+		}
+	}
+
+	// D: alpha 1 = the 16 px D, alpha 0 = the 8 px D of the downsampled image
+	dFade, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, B, step, true, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dHi, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, B, step, false, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dLo, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, B, step-1, false, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range tr.DP.List {
+		for i := range p.Raw {
+			p.Raw[i] += float32(0.1 * r.NormFloat64())
+		}
+		p.SyncEff()
+	}
+	fillNormal(dFade.real, r, 0.5)
+	fillNormal(dFade.fake, r, 0.5)
+	copy(f32(dHi.real), f32(dFade.real))
+	copy(f32(dHi.fake), f32(dFade.fake))
+	down := func(dst, src []float32) {
+		for p := 0; p < B*3; p++ {
+			for y := 0; y < 8; y++ {
+				for x := 0; x < 8; x++ {
+					o := p*256 + 2*y*16 + 2*x
+					dst[p*64+y*8+x] = (src[o] + src[o+1] + src[o+16] + src[o+17]) / 4
+				}
+			}
+		}
+	}
+	down(f32(dLo.real), f32(dFade.real))
+	down(f32(dLo.fake), f32(dFade.fake))
+	logits := func(g *dGraph) []float32 {
+		if err := g.run(); err != nil {
+			t.Fatal(err)
+		}
+		defer g.done()
+		return append(slices.Clone(g.realLogits.Value().Data().([]float32)), g.fakeLogits.Value().Data().([]float32)...)
+	}
+	for _, c := range []struct {
+		alpha float64
+		ref   *dGraph
+	}{{1, dHi}, {0, dLo}} {
+		copyFill(dFade.alpha.Alpha, c.alpha)
+		if d := maxDiff(logits(dFade), logits(c.ref)); d > 1e-4 {
+			t.Errorf("D at alpha %g differs from the plain D by %g", c.alpha, d)
+		}
+	}
+}
+
+func maxDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}
+
+// TestDStepsLowerLoss: repeated D steps on one fixed batch lower the D loss.
+func TestDStepsLowerLoss(t *testing.T) {
+	opt := tinyOptions()
+	opt.LR = 0.002
+	tr, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, 8, 1, false, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	fillNormal(g.real, r, 0.5)
+	fillNormal(g.fake, r, 0.5)
+	for i := range f32(g.fake) {
+		f32(g.fake)[i] += 0.3
+	}
+	var first, last float64
+	for i := 0; i < 10; i++ {
+		if err := g.run(); err != nil {
+			t.Fatal(err)
+		}
+		last = scalar(g.loss)
+		if i == 0 {
+			first = last
+		}
+		tr.DAdam.Step(g.wrt, g.gradData())
+		g.done()
+	}
+	t.Logf("D loss %.4f -> %.4f", first, last)
+	if !(last < first-0.01) {
+		t.Errorf("10 D steps on a fixed batch: loss %.4f -> %.4f, want lower", first, last)
+	}
+}
+
+// TestGStepsLowerLoss: G steps against a fixed D on fixed latents lower the G loss.
+func TestGStepsLowerLoss(t *testing.T) {
+	opt := tinyOptions()
+	opt.LR = 0.002
+	tr, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, in, _, _, err := buildGStep(tensor.Float32, tr.Cfg, tr.GP, tr.DP, 8, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	fillNormal(in.Z, r, 1)
+	for _, n := range in.Noise {
+		fillNormal(n, r, 1)
+	}
+	fillMix(in, r, tr.Cfg.WDim)
+	var first, last float64
+	for i := 0; i < 10; i++ {
+		if err := s.run(); err != nil {
+			t.Fatal(err)
+		}
+		last = scalar(s.loss)
+		if i == 0 {
+			first = last
+		}
+		tr.GAdam.Step(s.wrt, s.gradData())
+		s.done()
+	}
+	t.Logf("G loss %.4f -> %.4f", first, last)
+	if !(last < first-0.005) {
+		t.Errorf("10 G steps on fixed latents: loss %.4f -> %.4f, want lower", first, last)
+	}
+}
+
+// TestResumeExact: N steps, save, load, N more steps equals 2N steps
+// bitwise, across a phase change with a fade-in and the R1 steps.
+func TestResumeExact(t *testing.T) {
+	opt := tinyOptions()
+	run := func(tr *Trainer, n int) {
+		for i := 0; i < n; i++ {
+			if err := tr.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	run(a, 10)
+	b, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(b, 5)
+	path := filepath.Join(t.TempDir(), StateFile)
+	if err := b.SaveState(path, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	c, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	run(c, 5)
+	if a.Images != c.Images || a.Iter != c.Iter || a.DataPos != c.DataPos || a.GAdam.T != c.GAdam.T || a.DAdam.T != c.DAdam.T {
+		t.Fatalf("counters differ: %d/%d/%d vs %d/%d/%d", a.Images, a.Iter, a.DataPos, c.Images, c.Iter, c.DataPos)
+	}
+	for _, set := range [][2]*ParamSet{{a.GP, c.GP}, {a.DP, c.DP}} {
+		for i, p := range set[0].List {
+			q := set[1].List[i]
+			if !slices.Equal(p.Raw, q.Raw) || !slices.Equal(p.V, q.V) {
+				t.Errorf("%s differs after resume", p.Name)
+			}
+		}
+	}
+	for i := range a.EMA {
+		if !slices.Equal(a.EMA[i], c.EMA[i]) {
+			t.Errorf("EMA of %s differs after resume", a.GP.List[i].Name)
+		}
+	}
+	if !slices.Equal(a.WAvg, c.WAvg) {
+		t.Error("w_avg differs after resume")
+	}
+	if a.Last != c.Last {
+		t.Errorf("last stats differ: %+v vs %+v", a.Last, c.Last)
+	}
+}
+
+// TestCheckpointRenders: the EMA generator written mid-training (during a
+// fade-in: the previous resolution) loads with checkpoints.Load and renders.
+func TestCheckpointRenders(t *testing.T) {
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	dir := t.TempDir()
+	err = tr.Run(context.Background(), RunConfig{Out: dir, CheckpointEvery: 8, MaxImages: 24, LogEvery: time.Hour, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := checkpoints.Load(filepath.Join(dir, EMAFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Cfg.Resolution() != 8 { // at 24 images the 16 px block is fading in
+		t.Errorf("exported %dpx during the 16 px fade-in, want 8", m.Cfg.Resolution())
+	}
+	g, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := g.NewState()
+	st.A = latent.Source{Seed: 3}
+	img, _, err := g.Render(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 8 {
+		t.Errorf("rendered %v", b)
+	}
+	if _, err := LoadState(filepath.Join(dir, StateFile)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	sc, err := ParseSchedule(DefaultSchedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.String() != DefaultSchedule {
+		t.Errorf("round trip: %s", sc)
+	}
+	i, fade, alpha, in, ok := sc.At(300000 + 12500)
+	if i != 1 || !fade || alpha != 0.25 || in != 12500 || !ok {
+		t.Errorf("At: %d %v %g %d %v", i, fade, alpha, in, ok)
+	}
+	for _, bad := range []string{"8:10+0@32", "8:0+1@32,32:0+1@16", "8:0+inf@32,16:0+1@32", "8:0+1@6"} {
+		if _, err := ParseSchedule(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestDivergenceKeepsCheckpoint: a NaN loss stops Run with ErrDiverged and
+// leaves the last checkpoint as it was.
+func TestDivergenceKeepsCheckpoint(t *testing.T) {
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	dir := t.TempDir()
+	if err := tr.Run(context.Background(), RunConfig{Out: dir, CheckpointEvery: 8, MaxImages: 8, LogEvery: time.Hour, Log: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tr.DP.P(dName("final.dense1.bias"))
+	p.Raw[0] = float32(math.NaN())
+	p.SyncEff()
+	err = tr.Run(context.Background(), RunConfig{Out: dir, CheckpointEvery: 4, MaxImages: 32, LogEvery: time.Hour, Log: io.Discard})
+	if !errors.Is(err, ErrDiverged) {
+		t.Fatalf("Run with a NaN weight: %v, want ErrDiverged", err)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the checkpoint changed after divergence")
+	}
+}
+
+// TestInterruptWritesCheckpoint: a cancelled context (SIGINT/SIGTERM in
+// the CLI) writes a checkpoint and returns nil.
+func TestInterruptWritesCheckpoint(t *testing.T) {
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	run := func(ctx context.Context, dir string) {
+		if err := tr.Run(ctx, RunConfig{Out: dir, LogEvery: time.Hour, Log: io.Discard, MaxImages: 12}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(context.Background(), t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	run(ctx, dir)
+	s, err := LoadState(filepath.Join(dir, StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Images != tr.Images {
+		t.Errorf("state at %d images, trainer at %d", s.Images, tr.Images)
+	}
+}
