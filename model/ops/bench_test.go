@@ -286,3 +286,19 @@ func BenchmarkConv2dTrain(b *testing.B) {
 		}),
 	})
 }
+
+// BenchmarkConv2dBackFilter: the weight gradient of a 3×3 pad-1 conv (B=4), im2col+GEMM against
+// Winograd.
+func BenchmarkConv2dBackFilter(b *testing.B) {
+	for _, s := range []struct{ c, hw int }{{64, 64}, {256, 32}} {
+		b.Run(fmt.Sprintf("%dch@%d", s.c, s.hw), func(b *testing.B) {
+			const B = 4
+			x, gy := randF32(B*s.c*s.hw*s.hw, 1), randF32(B*s.c*s.hw*s.hw, 2)
+			dw := make([]float32, s.c*s.c*9)
+			interleave(b, []variant{
+				{"im2col", func() { convBackFilter(conv2dGeom(s.c, s.hw, s.hw, 3, 1), s.c, B, x, gy, dw) }},
+				{"winograd", func() { winogradBackFilter(dw, x, gy, B, s.c, s.hw, s.hw, s.c) }},
+			})
+		})
+	}
+}

@@ -42,7 +42,8 @@
 // Convolutions are per-image im2col + one GEMM through gorgonia.WhichBLAS() (gonum by default,
 // OpenBLAS when the program calls gorgonia.Use(netlib.Implementation{})), with no transpose, in
 // chunks of output rows; im2col, col2im and the element-wise kernels split their work over
-// GOMAXPROCS goroutines (the GEMMs parallelize themselves). 3×3 pad-1 forward convolutions (and
-// the back-data pass of their gradient) use Winograd F(2×2,3×3) where BenchmarkConv2d shows it
-// faster: see useWinograd.
+// GOMAXPROCS goroutines (the GEMMs parallelize themselves). 3×3 pad-1 convolutions use Winograd
+// F(2×2,3×3) in the forward pass and both gradient passes, and ConvTranspose2x uses Winograd
+// F(2×2,2×2) on its four output phases, where the benchmarks show them faster (useWinograd,
+// useConvTWinograd).
 package ops

@@ -187,6 +187,10 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T) {
 		}
 		convBackData(conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out)
 	case conv2dBackFilter:
+		if useWinograd(d.c, d.h, d.w, d.cout, d.k, pad, false) {
+			winogradBackFilter(out, a, b, d.b, d.c, d.h, d.w, d.cout)
+			return
+		}
 		convBackFilter(conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out)
 	case convT2xFwd:
 		convT2x(out, a, b, d.b, d.c, d.h, d.w, d.cout)

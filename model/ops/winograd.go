@@ -232,3 +232,110 @@ func winogradOutput[T float](y, m []T, stride, h, w, t0, t1, o0, o1 int) {
 		}
 	}
 }
+
+// winogradBackFilter computes the gradient of a 3×3 pad-1 convolution with respect to its
+// weight, dw [Cout,Cin,3,3] = Σ_b ∂⟨gy[b], conv(x[b], w)⟩/∂w, through the Winograd transforms:
+// with V = Bᵀ d B the input tiles (as in the forward pass) and Z = A gY Aᵀ the adjoint-transformed
+// output-gradient tiles, dU[ξ] = Σ_t Z[ξ][·][t] V[ξ][·][t]ᵀ (16 GEMMs) and dw = Gᵀ dU G.
+func winogradBackFilter[T float](dw, x, gy []T, batch, cin, h, wd, cout int) {
+	us := slabStride(cout * cin)
+	dup := getBuf[T](16 * us)
+	defer putBuf(dup)
+	du := *dup
+	th, tw := (h+1)/2, (wd+1)/2
+	rb := winogradBudget / (16 * (cin + cout) * tw)
+	rb = max(1, min(rb, th))
+	vs, zs := slabStride(cin*rb*tw), slabStride(cout*rb*tw)
+	vp, zp := getBuf[T](16*vs), getBuf[T](16*zs)
+	defer putBuf(vp)
+	defer putBuf(zp)
+	v, z := *vp, *zp
+	in, out := cin*h*wd, cout*h*wd
+	var beta T
+	for b := 0; b < batch; b++ {
+		xb, gb := x[b*in:(b+1)*in], gy[b*out:(b+1)*out]
+		for t0 := 0; t0 < th; t0 += rb {
+			t1 := min(t0+rb, th)
+			n := (t1 - t0) * tw
+			parallelFor(cin, 16*cin*n, func(c0, c1 int) {
+				winogradInput(v, vs, xb, h, wd, t0, t1, c0, c1)
+			})
+			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
+				winogradOutputAdjoint(z, zs, gb, h, wd, t0, t1, o0, o1)
+			})
+			for xi := 0; xi < 16; xi++ {
+				gemm(false, true, cout, cin, n, 1, z[xi*zs:], n, v[xi*vs:], n, beta, du[xi*us:], cin)
+			}
+			beta = 1
+		}
+	}
+	winogradWeightsAdjoint(dw, du, us, cout, cin)
+}
+
+// winogradOutputAdjoint writes Z[ξ][o][t] = (A gY Aᵀ)[ξ] for the 2×2 tiles of gy (zero outside
+// the image), output channels [o0,o1), tile rows [t0,t1): the adjoint of winogradOutput.
+func winogradOutputAdjoint[T float](z []T, stride int, gy []T, h, w, t0, t1, o0, o1 int) {
+	tw := (w + 1) / 2
+	n := (t1 - t0) * tw
+	for o := o0; o < o1; o++ {
+		g := gy[o*h*w : (o+1)*h*w]
+		for ty := t0; ty < t1; ty++ {
+			i := 2 * ty
+			base := o*n + (ty-t0)*tw
+			var d [16][]T
+			for xi := range d {
+				d[xi] = z[xi*stride+base : xi*stride+base+tw]
+			}
+			for tx := 0; tx < tw; tx++ {
+				j := 2 * tx
+				var g00, g01, g10, g11 T
+				g00 = g[i*w+j]
+				if j+1 < w {
+					g01 = g[i*w+j+1]
+				}
+				if i+1 < h {
+					g10 = g[(i+1)*w+j]
+					if j+1 < w {
+						g11 = g[(i+1)*w+j+1]
+					}
+				}
+				// rows of A gY: (g00,g01), (g00+g10, g01+g11), (g00-g10, g01-g11), (-g10,-g11);
+				// each row (p,q) times Aᵀ is (p, p+q, p-q, -q).
+				rows := [4][2]T{{g00, g01}, {g00 + g10, g01 + g11}, {g00 - g10, g01 - g11}, {-g10, -g11}}
+				for r, pq := range rows {
+					p, q := pq[0], pq[1]
+					d[r*4][tx], d[r*4+1][tx], d[r*4+2][tx], d[r*4+3][tx] = p, p+q, p-q, -q
+				}
+			}
+		}
+	}
+}
+
+// winogradWeightsAdjoint writes dw[o][c] = Gᵀ dU[·][o][c] G (3×3) from du [16][Cout][Cin]
+// (matrices us apart): the adjoint of winogradWeights.
+func winogradWeightsAdjoint[T float](dw, du []T, us, cout, cin int) {
+	n := cout * cin
+	parallelFor(n, 40*n, func(lo, hi int) {
+		for oc := lo; oc < hi; oc++ {
+			var m [4][4]T
+			for xi := 0; xi < 16; xi++ {
+				m[xi/4][xi%4] = du[xi*us+oc]
+			}
+			// s = Gᵀ m (3×4), Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1]
+			var s [3][4]T
+			for q := 0; q < 4; q++ {
+				a, b := (m[1][q]+m[2][q])/2, (m[1][q]-m[2][q])/2
+				s[0][q] = m[0][q] + a
+				s[1][q] = b
+				s[2][q] = a + m[3][q]
+			}
+			g := dw[oc*9 : oc*9+9]
+			for r := 0; r < 3; r++ {
+				a, b := (s[r][1]+s[r][2])/2, (s[r][1]-s[r][2])/2
+				g[r*3+0] = s[r][0] + a
+				g[r*3+1] = b
+				g[r*3+2] = a + s[r][3]
+			}
+		}
+	})
+}
