@@ -302,3 +302,23 @@ func BenchmarkConv2dBackFilter(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpsampleConv: the first conv of a StyleGAN block below 128 px, nearest ×2 upsampling
+// then a 3×3 conv, as two ops (Upsample2x, Conv2d) and as one (Upsample2xConv2d).
+func BenchmarkUpsampleConv(b *testing.B) {
+	for _, s := range []struct{ cin, cout, hw int }{{512, 512, 16}, {512, 256, 32}} {
+		b.Run(fmt.Sprintf("%dto%d@%dto%d", s.cin, s.cout, s.hw, 2*s.hw), func(b *testing.B) {
+			xs, ws := []int{1, s.cin, s.hw, s.hw}, []int{s.cout, s.cin, 3, 3}
+			interleave(b, []variant{
+				graphVariant(b, "up+conv", func(in []*G.Node) (*G.Node, error) {
+					u, err := Upsample2x(in[0])
+					if err != nil {
+						return nil, err
+					}
+					return Conv2d(u, in[1], 1)
+				}, xs, ws),
+				graphVariant(b, "upconv", func(in []*G.Node) (*G.Node, error) { return Upsample2xConv2d(in[0], in[1]) }, xs, ws),
+			})
+		})
+	}
+}

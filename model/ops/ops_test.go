@@ -21,6 +21,9 @@ type opCase struct {
 	ref    func(in [][]float64) ([]float64, []int)
 	diff   []bool
 	consts []bool // inputs made with gorgonia.NewConstant (no gradient is built for them)
+	// composite: build makes more than one op (TestPrealloc needs the inputs to be the
+	// output op's children)
+	composite bool
 }
 
 func conv2dCase(b, cin, h, w, cout, k, p int) opCase {
@@ -72,6 +75,20 @@ func opCases() []opCase {
 	}
 	for _, s := range [][]int{{2, 3, 3, 5}, {1, 1, 1, 1}} {
 		cs = append(cs, unaryCase("Upsample2x", s, Upsample2x, refUpsample))
+	}
+	for _, s := range [][5]int{{2, 3, 3, 5, 2}, {1, 1, 1, 1, 1}, {1, 2, 4, 2, 3}} {
+		b, cin, h, w, cout := s[0], s[1], s[2], s[3], s[4]
+		cs = append(cs, opCase{
+			name:   fmt.Sprintf("Upsample2xConv2d/B%d_%dx%dx%d_to%d", b, cin, h, w, cout),
+			shapes: [][]int{{b, cin, h, w}, {cout, cin, 3, 3}},
+			build:  func(in []*G.Node) (*G.Node, error) { return Upsample2xConv2d(in[0], in[1]) },
+			ref: func(in [][]float64) ([]float64, []int) {
+				up, us := refUpsample(in[0], []int{b, cin, h, w})
+				return refConv2d(up, us, in[1], []int{cout, cin, 3, 3}, 1)
+			},
+			diff:      []bool{true, true},
+			composite: true,
+		})
 	}
 	for _, s := range [][]int{{2, 3, 4, 6}, {1, 1, 2, 2}} {
 		cs = append(cs, unaryCase("Downsample2x", s, Downsample2x, refDownsample))
@@ -367,11 +384,17 @@ func TestGrad(t *testing.T) {
 }
 
 // withSettings runs f with the algorithm knobs changed, restoring them afterwards.
+// The Winograd settings also make Upsample2xConv2d use its transposed conv at any size.
 func withSettings(t *testing.T, name string, minC, minHW, colB, winoB int, f func(t *testing.T)) {
 	t.Run(name, func(t *testing.T) {
-		old := [4]int{winogradMinC, winogradMinHW, colBudget, winogradBudget}
+		old := [5]int{winogradMinC, winogradMinHW, colBudget, winogradBudget, upConvMinHW}
 		winogradMinC, winogradMinHW, colBudget, winogradBudget = minC, minHW, colB, winoB
-		defer func() { winogradMinC, winogradMinHW, colBudget, winogradBudget = old[0], old[1], old[2], old[3] }()
+		if minC <= 1 {
+			upConvMinHW = 0
+		}
+		defer func() {
+			winogradMinC, winogradMinHW, colBudget, winogradBudget, upConvMinHW = old[0], old[1], old[2], old[3], old[4]
+		}()
 		f(t)
 	})
 }
@@ -425,6 +448,9 @@ func TestWinogradLarger(t *testing.T) {
 // same values as Do, and that it refuses an output of the wrong shape.
 func TestPrealloc(t *testing.T) {
 	for _, c := range opCases() {
+		if c.composite {
+			continue
+		}
 		t.Run(c.name, func(t *testing.T) {
 			in := randInputs(c, 5)
 			g := G.NewGraph()
@@ -592,6 +618,14 @@ func TestPlainKernels(t *testing.T) {
 		got = make([]float32, size(ws))
 		Conv2dWinogradF32(got, f32s(x), PrepareWinogradF32(f32s(w), 5, C), B, C, H, W, 5)
 		check("Conv2dWinogradF32", got, want)
+	}
+	{
+		w := rnd(5 * C * 9)
+		up, us := refUpsample(x, xs)
+		want, ws := refConv2d(up, us, w, []int{5, C, 3, 3}, 1)
+		got := make([]float32, size(ws))
+		Upsample2xConv2dF32(got, f32s(x), f32s(w), B, C, H, W, 5)
+		check("Upsample2xConv2dF32", got, want)
 	}
 	{
 		w := rnd(C * 2 * 16)
