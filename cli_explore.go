@@ -17,7 +17,7 @@ func runExplore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", "[--checkpoint F] [--graphics auto|sixel|halfblock] [--tmux-passthrough] [--state S]", stderr)
 	ckpt := fs.String("checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\" (embedded)")
 	graphics := fs.String("graphics", "auto", "image output: auto (sixel if the terminal answers DA1 with 4, else half-blocks), sixel or halfblock")
-	tmux := fs.Bool("tmux-passthrough", false, "inside tmux, wrap sixel in tmux passthrough (needs `set -g allow-passthrough on` and a sixel terminal outside); without it tmux gets half-blocks")
+	tmux := fs.Bool("tmux-passthrough", false, "inside tmux, wrap sixel in tmux passthrough (needs tmux set -g allow-passthrough on, and a sixel terminal outside); without it tmux gets half-blocks")
 	stateStr := fs.String("state", "", "start from a state string (copy one with c in the explorer)")
 	if err := parse(fs, args); err != nil {
 		return err

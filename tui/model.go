@@ -116,16 +116,17 @@ const (
 // imageSlot is what is known of one image: the newest raw image and the
 // newest encoding shown.
 type imageSlot struct {
-	raw      *image.RGBA
-	rawKey   uint64       // 2·gen + final
-	st       latent.State // the state it shows
-	at       time.Time
-	enc      encoded
-	encKey   uint64
-	encLay   int
-	hasEnc   bool
-	rendered bool // a final image has arrived
-	err      error
+	raw       *image.RGBA
+	rawKey    uint64       // 2·gen + final
+	st        latent.State // the state it shows
+	at        time.Time
+	enc       encoded
+	encKey    uint64
+	encLay    int
+	hasEnc    bool
+	encWithAB bool // encoded with its pair's palette
+	rendered  bool // a final image has arrived
+	err       error
 }
 
 type renderStatus struct {
@@ -291,6 +292,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		return m, m.relayoutCmd()
 	case tea.KeyMsg:
+		if msg.Alt && msg.Type == tea.KeyRunes && !msg.Paste {
+			// Esc and a key that arrive together read as alt+key in
+			// bubbletea v1: the explorer binds no alt keys, so take them
+			// as the two keys.
+			c1 := m.key(tea.KeyMsg{Type: tea.KeyEsc})
+			_, c2 := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes})
+			return m, tea.Batch(c1, c2)
+		}
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.prompt == promptNone {
 			// bubbletea v1 delivers keys typed (or sent) faster than it
 			// reads as one message of several runes: take them one by one.
@@ -304,8 +313,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case renderedMsg:
 		return m, tea.Batch(listen(m.out), m.rendered(msg))
 	case encodedMsg:
-		m.encodedImage(msg)
-		return m, nil
+		return m, m.encodedImage(msg)
 	case detectTimeoutMsg:
 		if m.detecting {
 			m.decide(false)
@@ -541,10 +549,18 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 
 // encode starts encoding image which for the current layout.
 func (m *Model) encode(which int) tea.Cmd {
+	if req, ok := m.encodeReq(which); ok {
+		return encodeCmd(req)
+	}
+	return nil
+}
+
+// encodeReq describes the encoding of image which for the current layout.
+func (m *Model) encodeReq(which int) (encodeReq, bool) {
 	s := &m.imgs[which]
 	box := m.lay.boxes[which]
 	if s.raw == nil || m.mode == gfxUnknown || box.cols <= 0 || box.rows <= 0 {
-		return nil
+		return encodeReq{}, false
 	}
 	gen, preview := s.rawKey/2, s.rawKey%2 == 0
 	req := encodeReq{which: which, gen: gen, preview: preview, layout: m.layoutID,
@@ -559,20 +575,23 @@ func (m *Model) encode(which int) tea.Cmd {
 		}
 	}
 	req.family = family(which, s.st, withAB)
-	return encodeCmd(req)
+	return req, true
 }
 
-func (m *Model) encodedImage(msg encodedMsg) {
+func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
 	s := &m.imgs[msg.which]
 	k := 2 * msg.gen
 	if !msg.preview {
 		k++
 	}
-	if msg.layout != m.layoutID || (s.hasEnc && s.encLay == msg.layout && k <= s.encKey) {
-		return // for an old layout, or older than what is shown
+	// The same image re-encoded with its pair's palette (see below) is
+	// taken too.
+	better := k == s.encKey && msg.withAB && !s.encWithAB
+	if msg.layout != m.layoutID || (s.hasEnc && s.encLay == msg.layout && k <= s.encKey && !better) {
+		return nil // for an old layout, or older than what is shown
 	}
-	newer := !s.hasEnc || k > s.encKey // not just the same image re-encoded for a new layout
-	s.enc, s.encKey, s.encLay, s.hasEnc = msg.enc, k, msg.layout, true
+	newer := !s.hasEnc || k > s.encKey // not just the same image re-encoded
+	s.enc, s.encKey, s.encLay, s.hasEnc, s.encWithAB = msg.enc, k, msg.layout, true, msg.withAB
 	if !msg.preview {
 		m.done[msg.which] = max(m.done[msg.which], msg.gen)
 	}
@@ -580,6 +599,16 @@ func (m *Model) encodedImage(msg encodedMsg) {
 		m.status.frame = time.Since(msg.at)
 		m.status.encode = msg.took
 	}
+	// Once A and B are in, a result still drawn with a palette of its own
+	// is re-encoded with the pair's palette now, off the path of the next
+	// edit (which would otherwise pay for building it).
+	r := &m.imgs[imgR]
+	if msg.which != imgR && !msg.preview && m.mode == gfxSixel && r.hasEnc && !r.encWithAB && r.rawKey%2 == 1 {
+		if req, ok := m.encodeReq(imgR); ok && req.palImgs != nil {
+			return encodeCmd(req)
+		}
+	}
+	return nil
 }
 
 // relayoutCmd recomputes the layout; when it changed, images are re-encoded

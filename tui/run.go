@@ -21,7 +21,9 @@ func Run(opts Options, in io.Reader, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen())
+	// 120 frames a second (bubbletea's most): a finished image waits at most
+	// 8 ms for the next flush.
+	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithFPS(120))
 	defer func() {
 		if r := recover(); r != nil {
 			p.Kill()

@@ -151,7 +151,7 @@ func TestTmux(t *testing.T) {
 	p.keys("?")
 	p.waitFor(10*time.Second, "keys (any key closes this help)")
 	p.keys("Escape")
-	p.waitFor(10*time.Second, "group  ├")
+	p.waitFor(10*time.Second, "result · A")
 
 	p.keys("q")
 	deadline := time.Now().Add(10 * time.Second)

@@ -290,6 +290,17 @@ func TestRunesTogether(t *testing.T) {
 	}
 }
 
+// Esc and a key read together arrive as alt+key: both are taken.
+func TestEscThenKey(t *testing.T) {
+	m := newTestModel(t, fixtureNV32)
+	press(m, "?")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
+	if m.showHelp {
+		t.Fatal("esc did not close the help")
+	}
+	wantStyles(t, m, "AAAABBBB")
+}
+
 func TestCursorToggle(t *testing.T) {
 	m := newTestModel(t, fixtureRos128)
 	press(m, "right", "right", "space", "l", "space", "h", "space")

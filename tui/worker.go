@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"strconv"
 	"strings"
 	"sync"
@@ -172,6 +173,7 @@ type encoded struct {
 }
 
 type encodedMsg struct {
+	withAB  bool // with the palette of the A/B pair
 	which   int
 	gen     uint64
 	preview bool
@@ -184,7 +186,7 @@ type encodedMsg struct {
 func encodeCmd(r encodeReq) tea.Cmd {
 	return func() tea.Msg {
 		start := time.Now()
-		return encodedMsg{which: r.which, gen: r.gen, preview: r.preview, layout: r.layout,
+		return encodedMsg{which: r.which, gen: r.gen, preview: r.preview, layout: r.layout, withAB: r.palImgs != nil,
 			enc: encodeImage(r), took: time.Since(start), at: r.at}
 	}
 }
@@ -208,9 +210,10 @@ func encodeImage(r encodeReq) encoded {
 		small := render.Resize(r.img, pw, ph)
 		var pal *render.Palette
 		if r.preview {
-			// A preview is upscaled from a few pixels: its own small palette,
-			// never the family's.
-			pal = render.NewPalette(64, r.img)
+			// A preview is upscaled from a few pixels and shown for a moment:
+			// a fixed colour cube (its lookup table is built once), never the
+			// family's palette.
+			pal = previewPalette()
 		} else {
 			// The colours are those of the raw picture, which has fewer
 			// pixels to cut than the scaled one when the screen is bigger.
@@ -225,6 +228,23 @@ func encodeImage(r encodeReq) encoded {
 	}
 	return encoded{}
 }
+
+// previewPalette is a 6x6x6 colour cube plus a grey ramp.
+var previewPalette = sync.OnceValue(func() *render.Palette {
+	var c color.Palette
+	for r := 0; r < 6; r++ {
+		for g := 0; g < 6; g++ {
+			for b := 0; b < 6; b++ {
+				c = append(c, color.RGBA{uint8(r * 51), uint8(g * 51), uint8(b * 51), 255})
+			}
+		}
+	}
+	for i := 1; i <= 24; i++ {
+		v := uint8(i * 255 / 25)
+		c = append(c, color.RGBA{v, v, v, 255})
+	}
+	return render.PaletteOf(c)
+})
 
 // family names the palette family of an image: a source alone, or the
 // result of a pair of sources. Every mix, psi, noise and walk of one pair
