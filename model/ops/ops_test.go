@@ -742,3 +742,37 @@ func TestConvTWinograd(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelConsistency runs the Winograd kernels on sizes that split over goroutines and
+// compares them with the im2col kernels (run it with -race).
+func TestParallelConsistency(t *testing.T) {
+	const B, C, H = 2, 64, 32
+	r := rand.New(rand.NewSource(10))
+	rnd := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = r.Float64()*2 - 1
+		}
+		return v
+	}
+	x, w, gy := rnd(B*C*H*H), rnd(C*C*9), rnd(B*C*H*H)
+	a, b := make([]float64, B*C*H*H), make([]float64, B*C*H*H)
+	winogradConv2d(a, x, w, nil, B, C, H, H, C)
+	convForward(conv2dGeom(C, H, H, 3, 1), C, B, x, w, b)
+	if e := maxRelErr(a, b, 1); e > 1e-12 {
+		t.Errorf("Winograd forward differs from im2col by %.3g", e)
+	}
+	da, db := make([]float64, C*C*9), make([]float64, C*C*9)
+	winogradBackFilter(da, x, gy, B, C, H, H, C)
+	convBackFilter(conv2dGeom(C, H, H, 3, 1), C, B, x, gy, db)
+	if e := maxRelErr(da, db, 1); e > 1e-12 {
+		t.Errorf("Winograd weight gradient differs from im2col by %.3g", e)
+	}
+	wt := rnd(C * C * 16)
+	ya, yb := make([]float64, B*C*4*H*H), make([]float64, B*C*4*H*H)
+	convT2xWinograd(ya, x, wt, B, C, H, H, C)
+	convBackData(convT2xGeom(C, H, H), C, B, x, wt, yb)
+	if e := maxRelErr(ya, yb, 1); e > 1e-12 {
+		t.Errorf("Winograd transposed conv differs from col2im by %.3g", e)
+	}
+}
