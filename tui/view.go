@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -120,17 +121,14 @@ func (m *Model) View() string {
 	}
 	lines := make([]string, 0, m.height)
 	if l.help {
+		// The help takes the whole window.
 		help := append([]string{"keys (any key closes this help)", ""}, m.helpLines(m.width-1)...)
-		for i := 0; i < l.blockRows; i++ {
-			s := ""
-			if i < len(help) {
-				s = help[i]
-			}
-			lines = append(lines, fit(s, m.width))
+		for i := 0; i < min(len(help), m.height); i++ {
+			lines = append(lines, fit(help[i], m.width))
 		}
-	} else {
-		lines = append(lines, m.imageBlock()...)
+		return strings.Join(lines, "\n")
 	}
+	lines = append(lines, m.imageBlock()...)
 	lines = append(lines, m.strip()...)
 	lines = append(lines, fit(styleExpl.Render("» "+m.explain), m.width))
 	lines = append(lines, fit(m.statusLine(), m.width))
@@ -420,7 +418,12 @@ func (m *Model) strip() []string {
 	if m.st.Cutoff == n && n > 0 && m.st.Psi != 1 {
 		rows[3].WriteString("┃")
 	}
-	rows[0].WriteString(styleDim.Render("  brackets: the paper's groups"))
+	if m.st.Interp.On {
+		rows[0].WriteString("  " + slider(m.st.Interp.T, 16) + fmt.Sprintf(" t=%.2f %s", m.st.Interp.T,
+			map[latent.Space]string{latent.SpaceW: "lerp W", latent.SpaceZ: "slerp Z"}[m.st.Interp.Space]))
+	} else {
+		rows[0].WriteString(styleDim.Render("  brackets: the paper's groups"))
+	}
 	rows[2].WriteString(" " + styleA.Render("A") + "/" + styleB.Render("B") + " = source of w")
 	rows[3].WriteString(fmt.Sprintf(" psi %g, cutoff %d", m.st.Psi, m.st.Cutoff))
 	rows[4].WriteString(" r random  c const  · off")
@@ -430,6 +433,12 @@ func (m *Model) strip() []string {
 		out[i] = fit(rows[i].String(), m.width)
 	}
 	return out
+}
+
+// slider draws the walk's t: A ━━━●──── B in w columns of track.
+func slider(t float64, w int) string {
+	pos := int(math.Round(math.Max(0, math.Min(1, t)) * float64(w-1)))
+	return "A " + strings.Repeat("━", pos) + "●" + strings.Repeat("─", w-1-pos) + " B"
 }
 
 func modeLetter(mode latent.NoiseMode) string {
