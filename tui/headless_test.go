@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -476,3 +477,74 @@ func median(d []time.Duration) time.Duration {
 }
 
 var _ = fmt.Sprint
+
+// A burst of random edits through the real program: once it is idle, the
+// three pictures on screen are those of the final state (read back from the
+// screen with c), so no stale render was left showing.
+func TestSoakLatestWins(t *testing.T) {
+	const path = fixtureNV256
+	s := startSession(t, path, "halfblock", 120, 40)
+	s.waitFor("start", 60*time.Second, all(idle, screenHas("frame")))
+	keys := []byte("abx123012+-<>rRmMnhl ][}{iz.,ui.u")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for burst := 0; burst < 3; burst++ {
+		var b []byte
+		for range 40 {
+			b = append(b, keys[rng.IntN(len(keys))])
+		}
+		// Half the burst key by key as typed, half in one write (one
+		// message of many runes: many commands at once).
+		for _, k := range b[:20] {
+			s.send(string(k))
+		}
+		s.send(string(b[20:]))
+		s.send("c")
+		v := s.waitQuiet("idle after the burst", 60*time.Second, 500*time.Millisecond, all(idle, screenHas("copied (OSC 52): ")))
+		// The state string, wrapped over the info rows up to the help line.
+		r, c, _ := v.find("copied (OSC 52): ")
+		line := string([]rune(v.text(r))[c+len([]rune("copied (OSC 52): ")):])
+		for row := r + 1; row < v.h && !strings.HasPrefix(v.text(row), "? help"); row++ {
+			line = strings.TrimRight(line, " ") + strings.TrimRight(v.text(row), " ")
+		}
+		str := strings.Fields(line)[0]
+		st, err := latent.Decode(str)
+		if err != nil {
+			t.Fatalf("state on screen %q: %v", str, err)
+		}
+		for _, im := range []struct {
+			label string
+			st    latent.State
+		}{{"result · ", st}, {"A · ", sourceState(st, imgA)}, {"B · ", sourceState(st, imgB)}} {
+			got := halfBlockUnder(t, v, im.label)
+			b := got.Bounds()
+			if p := psnr(got, reference(t, path, im.st, b.Dx(), b.Dy())); p < 28 {
+				t.Errorf("burst %d (%s): %q image is not the final state's: PSNR %.1f dB", burst, b2s(b), im.label, p)
+			}
+		}
+	}
+	s.quit()
+}
+
+func b2s(b image.Rectangle) string { return fmt.Sprintf("%dx%d", b.Dx(), b.Dy()) }
+
+// halfBlockUnder decodes the half-block image under a label.
+func halfBlockUnder(t *testing.T, v *vt, label string) image.Image {
+	t.Helper()
+	r, c, ok := v.find(label)
+	if !ok {
+		t.Fatalf("no %q on screen", label)
+	}
+	var lines []string
+	for row := r + 1; row < v.h && v.cells[row][c].ch == "▀"; row++ {
+		var b strings.Builder
+		for col := c; col < v.w && v.cells[row][col].ch == "▀"; col++ {
+			b.WriteString("\x1b[0m" + v.cells[row][col].sgr + "▀")
+		}
+		lines = append(lines, b.String())
+	}
+	img, err := render.DecodeHalfBlock(lines)
+	if err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	return img
+}

@@ -287,6 +287,15 @@ func (m *Model) decide(sixelOK bool) {
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	if !m.lay.small && !m.lay.help && len(m.infoLines()) != m.lay.infoRows {
+		// The info text now wraps onto more (or fewer) rows.
+		cmd = tea.Batch(cmd, m.relayoutCmd())
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -535,7 +544,7 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 	}
 	s.err = nil
 	s.raw, s.rawKey, s.at = msg.img, k, msg.at
-	s.st = m.submitted[msg.which]
+	s.st = msg.st
 	if !msg.preview {
 		s.rendered = true
 		if msg.which == imgR {

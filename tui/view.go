@@ -24,6 +24,7 @@ const (
 	gap       = 2 // columns between images
 	minWidth  = 30
 	minHeight = textRows + 4
+	maxInfo   = 4 // rows the info line may wrap onto (a long state string)
 )
 
 // box is where an image goes: rows relative to the image block, columns
@@ -35,6 +36,7 @@ type box struct {
 // layout places the images and labels in the window.
 type layout struct {
 	width, height int
+	infoRows      int  // rows of the info/prompt text
 	small         bool // window too small for anything but a note
 	help          bool
 	side          bool // A, B and result side by side (else result + thumbnails)
@@ -56,7 +58,8 @@ func (m *Model) computeLayout() layout {
 		l.small = true
 		return l
 	}
-	l.blockRows = m.height - textRows
+	l.infoRows = len(m.infoLines())
+	l.blockRows = m.height - textRows - (l.infoRows - 1)
 	if l.help {
 		return l
 	}
@@ -132,7 +135,9 @@ func (m *Model) View() string {
 	lines = append(lines, m.strip()...)
 	lines = append(lines, fit(styleExpl.Render("» "+m.explain), m.width))
 	lines = append(lines, fit(m.statusLine(), m.width))
-	lines = append(lines, fit(m.infoLine(), m.width))
+	for _, s := range m.infoLines() {
+		lines = append(lines, fit(s, m.width))
+	}
 	lines = append(lines, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.width))
 	return strings.Join(lines, "\n")
 }
@@ -532,6 +537,20 @@ func (m *Model) noiseSummary() string {
 		}
 	}
 	return first.String()
+}
+
+// infoLines wraps the info or prompt text onto at most maxInfo rows (and
+// at most a quarter of the window), so a long state string shows whole.
+func (m *Model) infoLines() []string {
+	text := []rune(m.infoLine())
+	w := max(m.width-1, 1)
+	n := min(maxInfo, max(1, m.height/4))
+	var out []string
+	for len(text) > w && len(out) < n-1 {
+		out = append(out, string(text[:w]))
+		text = text[w:]
+	}
+	return append(out, string(text))
 }
 
 func (m *Model) infoLine() string {

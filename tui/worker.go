@@ -40,6 +40,7 @@ type renderReq struct {
 type renderedMsg struct {
 	which   int
 	gen     uint64
+	st      latent.State // the state rendered
 	img     *image.RGBA
 	preview bool
 	stats   model.Stats
@@ -57,12 +58,19 @@ type worker struct {
 	mu      sync.Mutex
 	pending *renderReq
 	busy    bool
+	latest  uint64 // newest generation submitted
 }
 
-// submit queues req, replacing any request not yet started.
+// submit queues req, replacing any request not yet started. Submissions
+// run in tea.Cmd goroutines, so they may arrive out of order: one older than
+// the newest seen is dropped.
 func (w *worker) submit(req renderReq) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if req.gen < w.latest {
+		return
+	}
+	w.latest = req.gen
 	w.pending = &req
 	if !w.busy {
 		w.busy = true
@@ -93,7 +101,7 @@ func (w *worker) loop() {
 
 // render runs one request; a panic in the generator becomes an error.
 func (w *worker) render(req renderReq) (msg renderedMsg) {
-	msg = renderedMsg{which: req.which, gen: req.gen, at: req.at}
+	msg = renderedMsg{which: req.which, gen: req.gen, st: req.st, at: req.at}
 	defer func() {
 		if r := recover(); r != nil {
 			msg.err = fmt.Errorf("render panicked: %v", r)
@@ -105,7 +113,7 @@ func (w *worker) render(req renderReq) (msg renderedMsg) {
 			return
 		}
 		select {
-		case w.out <- renderedMsg{which: req.which, gen: req.gen, img: img, preview: true, at: req.at}:
+		case w.out <- renderedMsg{which: req.which, gen: req.gen, st: req.st, img: img, preview: true, at: req.at}:
 		default: // the UI is behind: skip this preview
 		}
 	}

@@ -83,3 +83,30 @@ func TestWorkerSupersedes(t *testing.T) {
 		t.Fatalf("rendered generations %v, want at most the first and the newest (5)", gens)
 	}
 }
+
+// Submissions run in command goroutines and may arrive out of order: an
+// older one never replaces a newer one.
+func TestWorkerDropsOlderSubmissions(t *testing.T) {
+	g, err := loadFixture(t, fixtureNV32).Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan tea.Msg, 32)
+	w := &worker{g: g, out: ch}
+	st := g.NewState()
+	w.mu.Lock() // hold the worker so both land in pending
+	w.busy = true
+	w.mu.Unlock()
+	w.submit(renderReq{which: imgR, gen: 7, st: st})
+	w.submit(renderReq{which: imgR, gen: 6, st: st})
+	if w.pending.gen != 7 {
+		t.Fatalf("pending generation %d, want 7", w.pending.gen)
+	}
+	w.mu.Lock()
+	w.busy = false
+	w.mu.Unlock()
+	w.submit(renderReq{which: imgR, gen: 8, st: st})
+	if got := collect(t, ch, 8); got[len(got)-1].gen != 8 {
+		t.Fatal("newest not rendered")
+	}
+}
