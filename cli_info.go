@@ -55,20 +55,22 @@ var benchConfigs = map[string]*model.Config{
 	"rosinality-1024": {Name: "rosinality-1024", ZDim: 512, WDim: 512, MappingLayers: 8,
 		Channels: []int{512, 512, 512, 512, 256, 128, 64, 32, 16}, StylePerBlock: true, NoisePerBlock: true,
 		BiasBeforeBlur: true, NormEps: 1e-5, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 9},
+	"nvlabs-256": {Name: "nvlabs-256", ZDim: 512, WDim: 512, MappingLayers: 8,
+		Channels: model.NVlabsChannels(256, 8192, 512), NormEps: 1e-8, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 8},
 	"nvlabs-1024": {Name: "nvlabs-1024", ZDim: 512, WDim: 512, MappingLayers: 8,
 		Channels: model.NVlabsChannels(1024, 8192, 512), NormEps: 1e-8, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 8},
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "--config rosinality-256|rosinality-1024|nvlabs-1024 [--runs N]", stderr)
-	name := fs.String("config", "rosinality-256", "generator size: rosinality-256, rosinality-1024 or nvlabs-1024")
+	fs := newFlags("bench", "--config rosinality-256|rosinality-1024|nvlabs-256|nvlabs-1024 [--runs N]", stderr)
+	name := fs.String("config", "rosinality-256", "generator size: rosinality-256, rosinality-1024, nvlabs-256 (per-layer styles) or nvlabs-1024")
 	runs := fs.Int("runs", 5, "timed runs of each measurement (after one warm-up)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, ok := benchConfigs[*name]
 	if !ok {
-		return usageError{fmt.Sprintf("--config %q: want rosinality-256, rosinality-1024 or nvlabs-1024", *name)}
+		return usageError{fmt.Sprintf("--config %q: want rosinality-256, rosinality-1024, nvlabs-256 or nvlabs-1024", *name)}
 	}
 	if *runs < 1 {
 		return usageError{"--runs must be at least 1"}

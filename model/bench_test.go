@@ -1,10 +1,13 @@
 package model
 
 import (
+	"flag"
 	"testing"
 
 	"stylegan-tui/latent"
 )
+
+var benchNVlabs = flag.Bool("nvlabs", false, "benchmark the NVlabs-convention 256 px generator (per-layer styles) instead of rosinality's")
 
 // rosinality256 is the published 256 px rosinality generator's size.
 func rosinality256() *Config {
@@ -13,8 +16,17 @@ func rosinality256() *Config {
 		BiasBeforeBlur: true, NormEps: 1e-5, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 7}
 }
 
+// nvlabs256 is an NVlabs-convention 256 px generator (per-layer styles).
+func nvlabs256() *Config {
+	return &Config{Name: "nvlabs-256", ZDim: 512, WDim: 512, MappingLayers: 8,
+		Channels: NVlabsChannels(256, 8192, 512), NormEps: 1e-8, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 8}
+}
+
 func benchGenerator(b *testing.B) (*Generator, latent.State) {
 	c := rosinality256()
+	if *benchNVlabs {
+		c = nvlabs256()
+	}
 	g, err := New(c, RandomWeights(c, 1))
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"stylegan-tui/model/ops"
 )
 
 // Generator runs a StyleGAN v1 generator for inference. It builds small
@@ -80,8 +82,31 @@ func (g *Generator) paramTensors() *paramTensors {
 	for b, t := range w.ToRGB {
 		p.rgb = append(p.rgb, struct{ w, b *tensor.Dense }{wrap(t.W, 3, c.Channels[b], 1, 1), wrap(t.B, 3)})
 	}
+	// The weights never change under a Generator: let the 3x3 convs keep
+	// their Winograd transforms (Close releases them).
+	for _, l := range p.layers {
+		if l.conv != nil && l.conv.Shape()[2] == 3 {
+			ops.FreezeWeights(l.conv)
+		}
+	}
 	g.params = p
 	return p
+}
+
+// Close releases the cached weight transforms; the Generator must not be
+// used afterwards.
+func (g *Generator) Close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.params == nil {
+		return
+	}
+	for _, l := range g.params.layers {
+		if l.conv != nil {
+			ops.ThawWeights(l.conv)
+		}
+	}
+	g.params, g.nets = nil, map[int]*net{}
 }
 
 // stage is one small graph with its machine, input tensors and output.

@@ -105,9 +105,8 @@ func ConvPart(c *Config, i int, x *G.Node, l LayerNodes) (*G.Node, error) {
 	if c.Fused(i / 2) {
 		x, err = ops.ConvTranspose2x(x, l.Conv)
 	} else {
-		if x, err = ops.Upsample2x(x); err == nil {
-			x, err = ops.Conv2d(x, l.Conv, 1)
-		}
+		// nearest-x2 then the 3x3 conv, computed without the upsampled image
+		x, err = ops.Upsample2xConv2d(x, l.Conv)
 	}
 	if err == nil && c.biasInConv(i) {
 		x, err = ops.AddBias(x, l.Bias)
