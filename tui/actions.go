@@ -264,7 +264,11 @@ func (m *Model) describeTrunc(st latent.State) string {
 	case st.Cutoff <= 0:
 		return fmt.Sprintf("psi %s on no layers (cutoff 0): w' = w", psi)
 	}
-	e := fmt.Sprintf("psi %s on layers 0-%d: w' = w_avg + %s (w - w_avg)", psi, st.Cutoff-1, psi)
+	op := "+ " + psi
+	if st.Psi < 0 {
+		op = "- " + fmt.Sprintf("%g", -st.Psi)
+	}
+	e := fmt.Sprintf("psi %s on layers 0-%d: w' = w_avg %s (w - w_avg)", psi, st.Cutoff-1, op)
 	if st.Psi < 0 {
 		e += " (negative: the anti-face across w_avg)"
 	} else if st.Psi > 1 {

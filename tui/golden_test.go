@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -28,7 +27,7 @@ func TestGoldenViews(t *testing.T) {
 		{"nv32_prompt_60x20", fixtureNV32, 60, 20, []string{"s", "4", "2"}},
 	} {
 		m := newTestModel(t, tc.path)
-		m.Update(tea.WindowSizeMsg{Width: tc.w, Height: tc.h})
+		resize(m, tc.w, tc.h)
 		press(m, tc.keys...)
 		got := ansi.Strip(m.View())
 		// Timings vary: the status line is compared up to them.

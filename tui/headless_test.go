@@ -482,10 +482,21 @@ var _ = fmt.Sprint
 // three pictures on screen are those of the final state (read back from the
 // screen with c), so no stale render was left showing.
 func TestSoakLatestWins(t *testing.T) {
+	soak(t, "halfblock", "abx123012+-<>rRmMnhl ][}{iz.,ui.u")
+}
+
+// The same in sixel mode (with the help overlay in the mix): nothing is
+// ever printed over an image, every image is wrapped, and the images left
+// on screen are the final state's.
+func TestSoakSixel(t *testing.T) {
+	soak(t, "sixel", "abx123012+-<>rRmMnhl ][}{iz.,ui.u?")
+}
+
+func soak(t *testing.T, graphics, keys string) {
 	const path = fixtureNV256
-	s := startSession(t, path, "halfblock", 120, 40)
+	s := startSession(t, path, graphics, 120, 40)
+	s.send("\x1b[6;20;10t\x1b[?62;4c")
 	s.waitFor("start", 60*time.Second, all(idle, screenHas("frame")))
-	keys := []byte("abx123012+-<>rRmMnhl ][}{iz.,ui.u")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for burst := 0; burst < 3; burst++ {
 		var b []byte
@@ -498,6 +509,8 @@ func TestSoakLatestWins(t *testing.T) {
 			s.send(string(k))
 		}
 		s.send(string(b[20:]))
+		s.send("\x1b") // close the help if the burst left it open
+		s.waitQuiet("help closed", 60*time.Second, 300*time.Millisecond, all(idle, screenHas("group")))
 		s.send("c")
 		v := s.waitQuiet("idle after the burst", 60*time.Second, 500*time.Millisecond, all(idle, screenHas("copied (OSC 52): ")))
 		// The state string, wrapped over the info rows up to the help line.
@@ -511,11 +524,23 @@ func TestSoakLatestWins(t *testing.T) {
 		if err != nil {
 			t.Fatalf("state on screen %q: %v", str, err)
 		}
+		if len(v.violations) > 0 {
+			o := s.out.String()
+			t.Logf("first violation at byte %d: before %q", v.firstBad, strip(o[max(0, v.firstBad-1500):v.firstBad]))
+		}
+		if len(v.violations) > 0 || v.unwrapped > 0 {
+			t.Fatalf("burst %d: %d sixels unwrapped; printed over images: %v", burst, v.unwrapped, v.violations[:min(3, len(v.violations))])
+		}
 		for _, im := range []struct {
 			label string
 			st    latent.State
 		}{{"result · ", st}, {"A · ", sourceState(st, imgA)}, {"B · ", sourceState(st, imgB)}} {
-			got := halfBlockUnder(t, v, im.label)
+			var got image.Image
+			if graphics == "sixel" {
+				got = sixelUnder(t, v, im.label)
+			} else {
+				got = halfBlockUnder(t, v, im.label)
+			}
 			b := got.Bounds()
 			if p := psnr(got, reference(t, path, im.st, b.Dx(), b.Dy())); p < 28 {
 				t.Errorf("burst %d (%s): %q image is not the final state's: PSNR %.1f dB", burst, b2s(b), im.label, p)
@@ -526,6 +551,23 @@ func TestSoakLatestWins(t *testing.T) {
 }
 
 func b2s(b image.Rectangle) string { return fmt.Sprintf("%dx%d", b.Dx(), b.Dy()) }
+
+// sixelUnder decodes the sixel image under a label.
+func sixelUnder(t *testing.T, v *vt, label string) image.Image {
+	t.Helper()
+	r, c, ok := v.find(label)
+	if !ok {
+		t.Fatalf("no %q on screen", label)
+	}
+	im, ok := v.imageAt(r+1, c)
+	if !ok {
+		t.Fatalf("no image under %q", label)
+	}
+	rw, rh := rasterSize(im.data)
+	return decodeMattn(t, im.data).(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(0, 0, rw, rh))
+}
 
 // halfBlockUnder decodes the half-block image under a label.
 func halfBlockUnder(t *testing.T, v *vt, label string) image.Image {
@@ -547,4 +589,22 @@ func halfBlockUnder(t *testing.T, v *vt, label string) image.Image {
 		t.Fatalf("%s: %v", label, err)
 	}
 	return img
+}
+
+// strip shortens sixel data for logs.
+func strip(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "\x1bP")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i] + "<SIXEL>")
+		j := strings.Index(s[i:], "\x1b\\")
+		if j < 0 {
+			return b.String()
+		}
+		s = s[i+j+2:]
+	}
 }

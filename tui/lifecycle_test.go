@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -30,9 +29,8 @@ func runs(cmd tea.Cmd) []tea.Msg {
 }
 
 func hasClear(msgs []tea.Msg) bool {
-	want := fmt.Sprintf("%T", tea.ClearScreen())
 	for _, m := range msgs {
-		if fmt.Sprintf("%T", m) == want {
+		if isClearScreen(m) {
 			return true
 		}
 	}
@@ -53,10 +51,19 @@ func TestResizeClears(t *testing.T) {
 	if m.layoutID != id || hasClear(runs(cmd)) {
 		t.Fatal("the same size re-laid out")
 	}
-	// The help overlay covers the images: it clears too.
+	// The help overlay covers the images: it clears too; until the clear is
+	// done the old layout stays (nothing is printed over the old images).
+	before := m.view(true)
 	_, cmd = m.Update(keyMsg("?"))
 	if !hasClear(runs(cmd)) {
 		t.Fatal("help did not clear the screen")
+	}
+	if m.View() != before {
+		t.Fatal("the view changed before the screen was cleared")
+	}
+	m.Update(tea.ClearScreen())
+	if !strings.HasPrefix(m.View(), "keys") {
+		t.Fatal("no help after the clear")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,8 @@ type Model struct {
 	showHelp bool
 	status   renderStatus
 	panicKey string // tests: this key panics in Update
+	clearing bool   // a screen clear is on its way: show frozen
+	frozen   string // the layout before it, without images
 	palettes *render.PaletteCache
 	quitting bool
 }
@@ -339,11 +342,21 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if isClearScreen(msg) {
+		m.clearing = false
+		return m, nil
+	}
 	if r, ok := parseReply(msg); ok {
 		return m, m.reply(r)
 	}
 	return m, nil
 }
+
+// clearScreenType is the type of tea.ClearScreen's (unexported) message,
+// which bubbletea passes to Update after clearing the screen.
+var clearScreenType = reflect.TypeOf(tea.ClearScreen())
+
+func isClearScreen(msg tea.Msg) bool { return reflect.TypeOf(msg) == clearScreenType }
 
 // reply takes in a terminal's answer to the start-up queries.
 func (m *Model) reply(r termReply) tea.Cmd {
@@ -623,9 +636,20 @@ func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
 // relayoutCmd recomputes the layout; when it changed, images are re-encoded
 // for it and the screen is cleared so no old pixels stay behind.
 func (m *Model) relayoutCmd() tea.Cmd {
+	frozen := m.frozen
+	if !m.clearing {
+		// The layout on screen, without its images. (While a clear is
+		// already on its way, the screen still has the layout before it.)
+		frozen = m.view(true)
+	}
 	if !m.relayout() {
 		return nil
 	}
+	// Until the clear is done, show the old layout with no images in it:
+	// the new layout's text would otherwise land on the old pixels, and
+	// nothing of the old images is drawn again. bubbletea hands the clear
+	// message to Update right after it cleared the screen.
+	m.clearing, m.frozen = true, frozen
 	cmds := []tea.Cmd{tea.ClearScreen}
 	for i := range m.imgs {
 		cmds = append(cmds, m.encode(i))

@@ -75,10 +75,22 @@ func keyMsg(k string) tea.KeyMsg {
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
 
-// press sends keys through Update (commands are not run: no rendering).
+// press sends keys through Update (commands are not run: no rendering;
+// a screen clear asked for is taken as done, as the program would).
 func press(m *Model, keys ...string) {
 	for _, k := range keys {
 		m.Update(keyMsg(k))
+		if m.clearing {
+			m.Update(tea.ClearScreen())
+		}
+	}
+}
+
+// resize sends a window size, and the clear it asks for.
+func resize(m *Model, w, h int) {
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	if m.clearing {
+		m.Update(tea.ClearScreen())
 	}
 }
 
@@ -194,6 +206,9 @@ func TestPsiClampsAndRounds(t *testing.T) {
 	}
 	if got := m.State().Psi; got != -1 {
 		t.Fatalf("psi down 50 times: %v, want -1", got)
+	}
+	if e := m.Explain(); !strings.HasPrefix(e, "psi -1 on layers 0-7: w' = w_avg - 1 (w - w_avg)") {
+		t.Errorf("explain %q", e)
 	}
 	for range 20 {
 		press(m, "+")
@@ -545,7 +560,7 @@ func TestViewFits(t *testing.T) {
 	for _, path := range []string{fixtureNV32, fixtureRos128, fixtureNV256} {
 		m := newTestModel(t, path)
 		for _, sz := range [][2]int{{120, 40}, {80, 24}, {200, 60}, {60, 80}, {40, 15}, {20, 5}, {300, 20}} {
-			m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			resize(m, sz[0], sz[1])
 			for _, help := range []bool{false, true} {
 				if help {
 					press(m, "?")

@@ -118,6 +118,15 @@ func (m *Model) View() string {
 	if m.quitting {
 		return ""
 	}
+	if m.clearing {
+		return m.frozen
+	}
+	return m.view(false)
+}
+
+// view draws the screen for the current layout; noImages leaves the sixel
+// images out (their cells are only skipped over).
+func (m *Model) view(noImages bool) string {
 	l := m.lay
 	if l.small {
 		return fit(fmt.Sprintf("window too small (%dx%d): the explorer needs %dx%d", m.width, m.height, minWidth, minHeight), m.width)
@@ -131,11 +140,18 @@ func (m *Model) View() string {
 		}
 		return strings.Join(lines, "\n")
 	}
-	lines = append(lines, m.imageBlock()...)
+	lines = append(lines, m.imageBlock(noImages)...)
 	lines = append(lines, m.strip()...)
 	lines = append(lines, fit(styleExpl.Render("» "+m.explain), m.width))
 	lines = append(lines, fit(m.statusLine(), m.width))
-	for _, s := range m.infoLines() {
+	// As many info rows as the layout has room for (the text may have grown
+	// since: a relayout follows).
+	info := m.infoLines()
+	for i := 0; i < max(l.infoRows, 1); i++ {
+		s := ""
+		if i < len(info) {
+			s = info[i]
+		}
 		lines = append(lines, fit(s, m.width))
 	}
 	lines = append(lines, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.width))
@@ -188,7 +204,7 @@ type segment struct {
 
 // imageBlock draws the labels and images. Sixel images are written on one
 // line each (their emit row), moved up onto their first row when needed.
-func (m *Model) imageBlock() []string {
+func (m *Model) imageBlock(noImages bool) []string {
 	l := m.lay
 	rowsSegs := make([][]segment, l.blockRows)
 	for j := 0; j < numImages; j++ {
@@ -214,7 +230,7 @@ func (m *Model) imageBlock() []string {
 				text = enc.lines[r] + strings.Repeat(" ", max(0, b.cols-enc.cols))
 			default:
 				var sb strings.Builder
-				if r == emit[j] {
+				if r == emit[j] && !noImages {
 					seq := "\x1b7"
 					if r > 0 {
 						seq += "\x1b[" + strconv.Itoa(r) + "A"

@@ -69,6 +69,9 @@ type vt struct {
 	cells        [][]vtCell
 	images       []vtImage
 	violations   []string
+	fed          int    // bytes written so far
+	firstBad     int    // offset of the first violation
+	cur          string // the chunk being written
 	unwrapped    int // sixels not directly inside ESC 7 ... ESC 8
 	done         bool
 }
@@ -104,6 +107,9 @@ func (v *vt) clear() {
 func (v *vt) touch(r, c0, c1 int, what string) {
 	for _, im := range v.images {
 		if r >= im.row && r < im.row+im.rows && c1 > im.col && c0 < im.col+im.cols {
+			if len(v.violations) == 0 {
+				v.firstBad = v.fed
+			}
 			v.violations = append(v.violations, fmt.Sprintf("%s at row %d cols %d-%d inside image %d at (%d,%d) %dx%d",
 				what, r, c0, c1-1, im.serial, im.row, im.col, im.cols, im.rows))
 		}
@@ -111,6 +117,8 @@ func (v *vt) touch(r, c0, c1 int, what string) {
 }
 
 func (v *vt) write(s string) {
+	defer func(n int) { v.fed = n + len(s) }(v.fed)
+	base := v.fed
 	serial := 0
 	for i := 0; i < len(s) && !v.done; {
 		b := s[i]
@@ -127,6 +135,7 @@ func (v *vt) write(s string) {
 		case b < 0x20:
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
+			v.fed = base + i
 			if v.col < v.w && v.row < v.h {
 				v.touch(v.row, v.col, v.col+1, fmt.Sprintf("print %q", r))
 				v.cells[v.row][v.col] = vtCell{ch: string(r), sgr: v.sgr}
