@@ -46,6 +46,7 @@ func TestResizeClears(t *testing.T) {
 	if m.layoutID == id || !hasClear(runs(cmd)) {
 		t.Fatalf("resize: layout %d -> %d, clear %v", id, m.layoutID, hasClear(runs(cmd)))
 	}
+	m.Update(tea.ClearScreen()) // as bubbletea does after clearing
 	id = m.layoutID
 	_, cmd = m.Update(tea.WindowSizeMsg{Width: 100, Height: 50})
 	if m.layoutID != id || hasClear(runs(cmd)) {

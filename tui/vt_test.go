@@ -72,7 +72,7 @@ type vt struct {
 	fed          int    // bytes written so far
 	firstBad     int    // offset of the first violation
 	cur          string // the chunk being written
-	unwrapped    int // sixels not directly inside ESC 7 ... ESC 8
+	unwrapped    int    // sixels not directly inside ESC 7 ... ESC 8
 	done         bool
 }
 
