@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/latent"
@@ -44,6 +46,16 @@ type Options struct {
 	// Raw receives escape sequences sent outside the view: terminal queries
 	// and OSC 52. Nil sends none (tests of Update).
 	Raw io.Writer
+	// Render, when set, renders every image instead of the explorer's own
+	// generators (a server shares one model between sessions through it).
+	// ctx is cancelled when a newer state supersedes the request; the
+	// result of a cancelled request is dropped. Nil = a Generator per image.
+	Render func(ctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error)
+	// Renderer styles the text (a server passes one per session, so each
+	// client gets its own colour profile). Nil = lipgloss's default.
+	Renderer *lipgloss.Renderer
+	// NoSave disables the save key.
+	NoSave bool
 
 	panicKey string // tests: a key that makes Update panic
 }
@@ -192,6 +204,10 @@ func New(opts Options) (*Model, error) {
 	}
 	m.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	for i := range m.workers {
+		if opts.Render != nil {
+			m.workers[i] = &worker{renderFn: opts.Render, out: m.out}
+			continue
+		}
 		g, err := opts.Model.Generator()
 		if err != nil {
 			return nil, err
@@ -723,6 +739,10 @@ func (m *Model) submitPrompt(kind promptKind, text string) tea.Cmd {
 
 // save writes the full-resolution result as PNG in a tea.Cmd.
 func (m *Model) save() tea.Cmd {
+	if m.opts.NoSave {
+		m.info = "save: disabled here"
+		return nil
+	}
 	img := m.imgs[imgR].raw
 	if img == nil || !m.imgs[imgR].rendered {
 		m.info = "save: no image yet"
@@ -731,6 +751,14 @@ func (m *Model) save() tea.Cmd {
 	name := fmt.Sprintf("stylegan-%s-A%d-B%d-%s.png", sanitize(m.name), m.st.A.Seed, m.st.B.Seed, time.Now().Format("150405"))
 	path := filepath.Join(m.opts.SaveDir, name)
 	return func() tea.Msg { return savedMsg{path: path, err: render.WritePNG(path, img)} }
+}
+
+// style binds s to the session's renderer (Options.Renderer), if any.
+func (m *Model) style(s lipgloss.Style) lipgloss.Style {
+	if m.opts.Renderer != nil {
+		return s.Renderer(m.opts.Renderer)
+	}
+	return s
 }
 
 func sanitize(s string) string {

@@ -142,7 +142,7 @@ func (m *Model) view(noImages bool) string {
 	}
 	lines = append(lines, m.imageBlock(noImages)...)
 	lines = append(lines, m.strip()...)
-	lines = append(lines, fit(styleExpl.Render("» "+m.explain), m.width))
+	lines = append(lines, fit(m.style(styleExpl).Render("» "+m.explain), m.width))
 	lines = append(lines, fit(m.statusLine(), m.width))
 	// As many info rows as the layout has room for (the text may have grown
 	// since: a relayout follows).
@@ -403,9 +403,9 @@ func (m *Model) strip() []string {
 		}
 		rows[1].WriteString(fmt.Sprintf("%*s ", cw-1, res))
 		letter := "A"
-		st := styleA
+		st := m.style(styleA)
 		if m.st.Styles[s] == latent.FromB {
-			letter, st = "B", styleB
+			letter, st = "B", m.style(styleB)
 		}
 		if m.st.Interp.On {
 			letter = "t"
@@ -443,9 +443,9 @@ func (m *Model) strip() []string {
 		rows[0].WriteString("  " + slider(m.st.Interp.T, 16) + fmt.Sprintf(" t=%.2f %s", m.st.Interp.T,
 			map[latent.Space]string{latent.SpaceW: "lerp W", latent.SpaceZ: "slerp Z"}[m.st.Interp.Space]))
 	} else {
-		rows[0].WriteString(styleDim.Render("  brackets: the paper's groups"))
+		rows[0].WriteString(m.style(styleDim).Render("  brackets: the paper's groups"))
 	}
-	rows[2].WriteString(" " + styleA.Render("A") + "/" + styleB.Render("B") + " = source of w")
+	rows[2].WriteString(" " + m.style(styleA).Render("A") + "/" + m.style(styleB).Render("B") + " = source of w")
 	rows[3].WriteString(fmt.Sprintf(" psi %g, cutoff %d", m.st.Psi, m.st.Cutoff))
 	rows[4].WriteString(" r random  c const  · off")
 	rows[5].WriteString(fmt.Sprintf("cursor: layer %d (%s²)", m.cursor, strconv.Itoa(c.SlotRes(m.cursor))))

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -46,6 +47,9 @@ type renderedMsg struct {
 	stats   model.Stats
 	err     error
 	at      time.Time
+	// superseded: a pluggable renderer gave up on the request because a
+	// newer one came (never sent).
+	superseded bool
 }
 
 // worker renders requests for one image with its own Generator (so each
@@ -54,6 +58,10 @@ type renderedMsg struct {
 type worker struct {
 	g   *model.Generator
 	out chan<- tea.Msg
+	// renderFn, when set, renders instead of g (Options.Render); the
+	// request it runs is cancelled by a newer submission.
+	renderFn func(ctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error)
+	cancel   context.CancelFunc // cancels the renderFn request running now
 
 	mu      sync.Mutex
 	pending *renderReq
@@ -72,6 +80,10 @@ func (w *worker) submit(req renderReq) {
 	}
 	w.latest = req.gen
 	w.pending = &req
+	if w.cancel != nil {
+		w.cancel()
+		w.cancel = nil
+	}
 	if !w.busy {
 		w.busy = true
 		go w.loop()
@@ -95,7 +107,11 @@ func (w *worker) loop() {
 			return
 		}
 		w.mu.Unlock()
-		w.out <- w.render(*req)
+		msg := w.render(*req)
+		if msg.superseded {
+			continue
+		}
+		w.out <- msg
 	}
 }
 
@@ -116,6 +132,19 @@ func (w *worker) render(req renderReq) (msg renderedMsg) {
 		case w.out <- renderedMsg{which: req.which, gen: req.gen, st: req.st, img: img, preview: true, at: req.at}:
 		default: // the UI is behind: skip this preview
 		}
+	}
+	if w.renderFn != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		w.mu.Lock()
+		w.cancel = cancel
+		w.mu.Unlock()
+		msg.img, msg.stats, msg.err = w.renderFn(ctx, req.st, preview)
+		msg.superseded = msg.err != nil && ctx.Err() != nil
+		w.mu.Lock()
+		w.cancel = nil
+		w.mu.Unlock()
+		cancel()
+		return msg
 	}
 	msg.img, msg.stats, msg.err = w.g.Render(req.st, preview)
 	return msg
