@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"stylegan-tui/serve"
+)
+
+func init() {
+	commands["serve"] = command{"serve the explorer over SSH (wish)", runServe}
+}
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// runServe serves the explorer over SSH until SIGINT or SIGTERM.
+func runServe(args []string, stdout, stderr io.Writer) error {
+	return serveMain(args, stdout, stderr, nil)
+}
+
+// serveMain is runServe with a hook that learns the listening address
+// (tests); it returns when a signal (or ctx in tests) ends the server.
+func serveMain(args []string, stdout, stderr io.Writer, ready func(addr net.Addr, stop func())) error {
+	fs := newFlags("serve", "[--listen 127.0.0.1:2222] [--checkpoint F ...] [--authorized-keys FILE | --allow-anyone] [flags]", stderr)
+	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on (loopback by default; 0.0.0.0:2222 for a class network)")
+	var ckpts multiFlag
+	fs.Var(&ckpts, "checkpoint", "generator checkpoint (repeat to offer several; ssh NAME@host picks one by file name), or \"default\" (embedded); default: default")
+	authKeys := fs.String("authorized-keys", "", "OpenSSH authorized_keys file: only these keys get in (default: STATE-DIR/authorized_keys)")
+	anyone := fs.Bool("allow-anyone", false, "admit every client, with or without a key (prints a warning)")
+	stateDir := fs.String("state-dir", serve.DefaultStateDir(), "directory of the host key (generated on first start)")
+	outDir := fs.String("out-dir", "", "directory the save key writes to, one sub-directory per client key (default: STATE-DIR/saved)")
+	noSave := fs.Bool("no-save", false, "disable saving images")
+	maxSessions := fs.Int("max-sessions", 32, "most concurrent sessions")
+	idle := fs.Duration("idle-timeout", 10*time.Minute, "close a session after this long without a key (0 = never)")
+	rate := fs.String("max-output-rate", "4MiB", "per-session output limit in bytes a second (K, M, KiB, MiB suffixes; 0 = unlimited)")
+	workers := fs.Int("workers", 0, "generators rendering for all sessions (0 = number of CPUs)")
+	graphics := fs.String("graphics", "auto", "image output: auto (sixel if the client's terminal answers DA1 with 4, else half-blocks), sixel or halfblock")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *authKeys != "" && *anyone {
+		return usageError{"--authorized-keys and --allow-anyone exclude each other"}
+	}
+	switch *graphics {
+	case "auto", "sixel", "halfblock":
+	default:
+		return usageError{"--graphics " + *graphics + ": want auto, sixel or halfblock"}
+	}
+	bps, err := parseRate(*rate)
+	if err != nil {
+		return usageError{"--max-output-rate: " + err.Error()}
+	}
+	if *maxSessions < 1 {
+		return usageError{"--max-sessions: want at least 1"}
+	}
+	if *idle < 0 {
+		return usageError{"--idle-timeout: want a duration >= 0"}
+	}
+	if !*anyone && *authKeys == "" {
+		*authKeys = filepath.Join(*stateDir, "authorized_keys")
+		if _, err := os.Stat(*authKeys); err != nil {
+			return usageError{fmt.Sprintf("no --authorized-keys given and %s does not exist: pass --authorized-keys FILE (or --allow-anyone)", *authKeys)}
+		}
+	}
+	if *outDir == "" {
+		*outDir = filepath.Join(*stateDir, "saved")
+	}
+	if len(ckpts) == 0 {
+		ckpts = multiFlag{"default"}
+	}
+	var models []serve.NamedModel
+	for _, c := range ckpts {
+		m, err := loadModel(c)
+		if err != nil {
+			return err
+		}
+		models = append(models, serve.NamedModel{Name: serveModelName(c), Model: m})
+	}
+	srv, err := serve.New(serve.Config{
+		Models: models, AuthorizedKeys: *authKeys, AllowAnyone: *anyone,
+		StateDir: *stateDir, OutDir: *outDir, NoSave: *noSave,
+		MaxSessions: *maxSessions, IdleTimeout: *idle, MaxOutputRate: bps,
+		Workers: *workers, Graphics: *graphics, Log: stderr,
+	})
+	if err != nil {
+		return err
+	}
+	addr, err := srv.Listen(*listen)
+	if err != nil {
+		return err
+	}
+	if *anyone {
+		fmt.Fprintln(stderr, "WARNING: --allow-anyone: every client that can reach", addr, "gets a session, with or without a key")
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintln(stderr, "note: listening on", addr, "(not loopback): reachable from the network")
+	}
+	verb := "host key"
+	if srv.NewHostKey() {
+		verb = "new host key"
+	}
+	fmt.Fprintf(stdout, "stylegan-tui serve: listening on %s\n  %s %s\n  fingerprint %s\n  models: %s\n  connect: ssh -p %d HOST\n",
+		addr, verb, srv.HostKeyPath(), srv.Fingerprint(), strings.Join(srv.Models(), ", "), addr.(*net.TCPAddr).Port)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	stopCh := make(chan struct{})
+	var once bool
+	stop := func() {
+		if !once {
+			once = true
+			close(stopCh)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	if ready != nil {
+		ready(addr, stop)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case s := <-sig:
+		fmt.Fprintf(stderr, "stylegan-tui serve: %v: closing %d sessions\n", s, srv.Sessions())
+	case <-stopCh:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx, "stylegan-tui: the server is shutting down; bye"); err != nil {
+		return err
+	}
+	return <-errc
+}
+
+// serveModelName is the name a checkpoint is offered under: its file name
+// without extension.
+func serveModelName(path string) string {
+	if path == "default" {
+		return "default"
+	}
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// parseRate reads "4MiB", "500K", "1000000" (bytes a second).
+func parseRate(s string) (int64, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "/s")
+	mult := int64(1)
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"K", 1000}, {"M", 1000000}, {"G", 1000000000}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suf) {
+			s, mult = strings.TrimSuffix(s, u.suf), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%q: want bytes a second like 4MiB or 0", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+

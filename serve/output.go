@@ -1,0 +1,79 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+)
+
+// output is a session's output: every Write reaches the client whole (one
+// write on the channel, so the explorer's out-of-band queries never land
+// inside a frame), at most rate bytes a second on average, and a client
+// that does not take a write within the timeout is dropped.
+type output struct {
+	ctx     context.Context
+	w       io.Writer
+	rate    int64 // bytes a second; 0 = unlimited
+	timeout time.Duration
+	drop    func()
+
+	mu     sync.Mutex
+	tokens float64 // may go negative: the debt is paid by waiting
+	last   time.Time
+	n      int64
+}
+
+// burst is how many bytes a session may send at once before the rate
+// applies (a few frames).
+const burst = 512 << 10
+
+func newOutput(ctx context.Context, w io.Writer, rate int64, timeout time.Duration, drop func()) *output {
+	return &output{ctx: ctx, w: w, rate: rate, timeout: timeout, drop: drop, tokens: burst, last: time.Now()}
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if o.rate > 0 {
+		now := time.Now()
+		o.tokens = min(burst, o.tokens+now.Sub(o.last).Seconds()*float64(o.rate))
+		o.last = now
+		o.tokens -= float64(len(p))
+		if o.tokens < 0 {
+			wait := time.Duration(-o.tokens / float64(o.rate) * float64(time.Second))
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-o.ctx.Done():
+				t.Stop()
+				return 0, o.ctx.Err()
+			}
+		}
+	}
+	stall := time.AfterFunc(o.timeout, o.drop)
+	n, err := o.w.Write(p)
+	stall.Stop()
+	o.n += int64(n)
+	return n, err
+}
+
+// final writes a last message, even after the session's context ended
+// (the client is still there): a short write with a short timeout.
+func (o *output) final(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	stall := time.AfterFunc(2*time.Second, o.drop)
+	n, _ := io.WriteString(o.w, s)
+	stall.Stop()
+	o.n += int64(n)
+}
+
+func (o *output) written() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n
+}

@@ -1,0 +1,303 @@
+package serve
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+
+	"stylegan-tui/checkpoints"
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+	"stylegan-tui/tui"
+)
+
+// session is one client's explorer.
+type session struct {
+	id     uint64
+	sess   ssh.Session
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	p      *tea.Program
+	reason string // why the server ended it (printed after the explorer quits)
+}
+
+// stop ends the session with a message: the explorer quits (restoring the
+// terminal) and the message follows.
+func (ss *session) stop(reason string) {
+	ss.mu.Lock()
+	if ss.reason == "" {
+		ss.reason = reason
+	}
+	p := ss.p
+	ss.mu.Unlock()
+	if p == nil {
+		ss.cancel()
+		return
+	}
+	// Quit waits for the program's event loop, which a client that stopped
+	// reading can hold up: never wait here, and kill it if it lingers.
+	go p.Quit()
+	time.AfterFunc(stopGrace, ss.cancel)
+}
+
+// stopGrace is how long a stopped session may take to quit by itself.
+const stopGrace = 2 * time.Second
+
+func (ss *session) why() string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.reason
+}
+
+// handle runs one SSH session (the only handler: wish calls it for "shell"
+// and "exec" requests; subsystems and everything else are refused before).
+func (s *Server) handle(sess ssh.Session) {
+	remote := sess.RemoteAddr().String()
+	if cmd := sess.RawCommand(); cmd != "" {
+		s.log.printf("%s: exec %q refused", remote, cmd)
+		fmt.Fprint(sess.Stderr(), "stylegan-tui: this server runs only the explorer; commands are not accepted (connect with plain ssh -t)\r\n")
+		sess.Exit(1)
+		return
+	}
+	pty, winCh, isPty := sess.Pty()
+	if !isPty {
+		fmt.Fprint(sess.Stderr(), "stylegan-tui: the explorer needs a terminal: connect with ssh -t\r\n")
+		sess.Exit(1)
+		return
+	}
+	if s.closing.Load() {
+		fmt.Fprint(sess, "stylegan-tui: the server is shutting down\r\n")
+		sess.Exit(1)
+		return
+	}
+	if n := s.active.Add(1); n > int64(s.cfg.MaxSessions) {
+		s.active.Add(-1)
+		s.log.printf("%s: refused, %d sessions open (--max-sessions)", remote, n-1)
+		fmt.Fprintf(sess, "stylegan-tui: the server is full (%d sessions); try again later\r\n", s.cfg.MaxSessions)
+		sess.Exit(1)
+		return
+	}
+	defer s.active.Add(-1)
+
+	ctx, cancel := context.WithCancel(sess.Context())
+	defer cancel()
+	ss := &session{id: s.nextID.Add(1), sess: sess, cancel: cancel}
+	s.sessions.Store(ss, struct{}{})
+	defer s.sessions.Delete(ss)
+
+	name, pool := s.pool(sess.User())
+	who := keyID(sess.PublicKey())
+	s.log.printf("%s: session %d (%s, model %s, %s %dx%d)", remote, ss.id, who, name, pty.Term, pty.Window.Width, pty.Window.Height)
+	start := time.Now()
+
+	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
+	drop := func() { // a client that stopped reading: cut it off
+		if conn != nil {
+			conn.Close()
+		}
+		cancel()
+	}
+	out := newOutput(ctx, sess, s.cfg.MaxOutputRate, s.cfg.WriteTimeout, drop)
+	in := &activityReader{r: sess}
+	in.touch()
+
+	client := pool.NewClient()
+	defer client.Close()
+	render := func(rctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error) {
+		// The request ends with the session too.
+		rctx, stop := context.WithCancel(rctx)
+		defer stop()
+		defer context.AfterFunc(ctx, stop)()
+		return client.Render(rctx, st, preview)
+	}
+
+	saveDir := ""
+	if !s.cfg.NoSave {
+		saveDir = filepath.Join(s.cfg.OutDir, who)
+		if err := os.MkdirAll(saveDir, 0o755); err != nil {
+			s.log.printf("session %d: %v (saving disabled)", ss.id, err)
+			saveDir = ""
+		}
+	}
+	env := sessionEnv{term: pty.Term, env: sess.Environ()}
+	m, err := tui.New(tui.Options{
+		Model:    modelOf(pool),
+		Graphics: s.cfg.Graphics,
+		Env:      func(string) string { return "" }, // never the server's TMUX
+		Width:    pty.Window.Width,
+		Height:   pty.Window.Height,
+		SaveDir:  saveDir,
+		NoSave:   saveDir == "",
+		Raw:      out,
+		Render:   render,
+		Renderer: lipgloss.NewRenderer(out, termenv.WithEnvironment(env), termenv.WithTTY(true), termenv.WithUnsafe()),
+	})
+	if err != nil {
+		fmt.Fprintf(sess, "stylegan-tui: %v\r\n", err)
+		sess.Exit(1)
+		return
+	}
+	p := tea.NewProgram(m,
+		tea.WithInput(in), tea.WithOutput(out),
+		tea.WithAltScreen(), tea.WithFPS(120),
+		tea.WithContext(ctx),
+		tea.WithoutSignalHandler(), // SIGTERM belongs to the server
+		tea.WithEnvironment(env.Environ()))
+	ss.mu.Lock()
+	ss.p = p
+	stopped := ss.reason != ""
+	ss.mu.Unlock()
+	if stopped { // Shutdown came before the program existed
+		cancel()
+	}
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // window changes (the channel must be drained)
+		defer wg.Done()
+		for {
+			select {
+			case w, ok := <-winCh:
+				if !ok {
+					return
+				}
+				if w.Width <= 0 || w.Height <= 0 {
+					// A client with no terminal of its own (ssh -tt from a
+					// pipe) reports 0x0: keep the explorer's default.
+					continue
+				}
+				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	if s.cfg.IdleTimeout > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(min(s.cfg.IdleTimeout/4, 5*time.Second))
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					if in.idle() >= s.cfg.IdleTimeout {
+						ss.stop(fmt.Sprintf("stylegan-tui: no key for %v: session closed", s.cfg.IdleTimeout))
+						return
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	_, err = p.Run()
+	p.Kill() // restores the terminal if Run ended abnormally
+	cancel()
+	wg.Wait()
+	switch {
+	case err == nil, errors.Is(err, tea.ErrProgramKilled), errors.Is(err, context.Canceled):
+		err = nil
+	}
+	if why := ss.why(); why != "" && sess.Context().Err() == nil {
+		out.final(why + "\r\n")
+	} else if err != nil && sess.Context().Err() == nil {
+		out.final(fmt.Sprintf("stylegan-tui: %v\r\n", oneLine(err.Error())))
+	}
+	s.log.printf("%s: session %d ended after %v, %d bytes out%s", remote, ss.id, time.Since(start).Round(time.Second), out.written(), errSuffix(err))
+	if err != nil {
+		sess.Exit(1)
+		return
+	}
+	sess.Exit(0)
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ": " + oneLine(err.Error())
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// modelOf is the checkpoint a pool renders.
+func modelOf(p *Pool) *checkpoints.Model { return p.model }
+
+// keyID names a client for its save directory: the key's fingerprint (never
+// anything the client typed), or "anonymous".
+func keyID(k ssh.PublicKey) string {
+	if k == nil {
+		return "anonymous"
+	}
+	h := sha256.Sum256(k.Marshal())
+	return "key-" + hex.EncodeToString(h[:6])
+}
+
+// sessionEnv is the client's terminal as termenv sees it: TERM from the pty
+// request, COLORTERM if the client sent it.
+type sessionEnv struct {
+	term string
+	env  []string
+}
+
+func (e sessionEnv) Environ() []string {
+	out := []string{"TERM=" + e.term}
+	if v := e.Getenv("COLORTERM"); v != "" {
+		out = append(out, "COLORTERM="+v)
+	}
+	return out
+}
+
+func (e sessionEnv) Getenv(k string) string {
+	if k == "TERM" {
+		return e.term
+	}
+	if k != "COLORTERM" {
+		return ""
+	}
+	for _, kv := range e.env {
+		if v, ok := strings.CutPrefix(kv, k+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// activityReader records when input last arrived.
+type activityReader struct {
+	r    io.Reader
+	last atomic.Int64
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.touch()
+	}
+	return n, err
+}
+
+func (a *activityReader) touch() { a.last.Store(time.Now().UnixNano()) }
+
+func (a *activityReader) idle() time.Duration {
+	return time.Since(time.Unix(0, a.last.Load()))
+}
