@@ -331,12 +331,14 @@ func TestHeadlessSixel(t *testing.T) {
 	// The terminal's answers to the start-up queries: 10x20 cells, DA1 with sixel.
 	s.send("\x1b[6;20;10t\x1b[?62;4;22c")
 	start := fromCfg(loadFixture(t, path).Cfg)
-	v := s.waitFor("three images", 20*time.Second, all(idle, screenHas("sixel 10x20"), screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
+	// Quiet for longer: an image first shown with the colour cube is
+	// replaced with its family's palette a few tens of ms later.
+	v := s.waitQuiet("three images", 20*time.Second, 800*time.Millisecond, all(idle, screenHas("sixel 10x20"), screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
 	checkSixelScreen(t, v, path, start, "start")
 
 	before := len(s.out.String())
 	s.send("2")
-	v = s.waitFor("the middle mix", 20*time.Second, all(idle, screenHas("w[2:4] <- w_B (middle, 16²-32²)"), screenHas("render"), screenHas("incremental from layer 4"), screenHas("A + middle from B")))
+	v = s.waitQuiet("the middle mix", 20*time.Second, 800*time.Millisecond, all(idle, screenHas("w[2:4] <- w_B (middle, 16²-32²)"), screenHas("render"), screenHas("incremental from layer 4"), screenHas("A + middle from B")))
 	mid := start.WithStyles(2, 3, latent.FromB)
 	checkSixelScreen(t, v, path, mid, "middle from B")
 	if n := strings.Count(s.out.String()[before:], "\x1bP"); n != 1 {
@@ -500,7 +502,7 @@ func soak(t *testing.T, graphics, keys string) {
 		s.send("\x1b") // close the help if the burst left it open
 		s.waitQuiet("help closed", 60*time.Second, 300*time.Millisecond, all(idle, screenHas("group")))
 		s.send("c")
-		v := s.waitQuiet("idle after the burst", 60*time.Second, 500*time.Millisecond, all(idle, screenHas("copied (OSC 52): ")))
+		v := s.waitQuiet("idle after the burst", 60*time.Second, 800*time.Millisecond, all(idle, screenHas("copied (OSC 52): ")))
 		// The state string, wrapped over the info rows up to the help line.
 		r, c, _ := v.find("copied (OSC 52): ")
 		line := string([]rune(v.text(r))[c+len([]rune("copied (OSC 52): ")):])

@@ -181,7 +181,7 @@ func TestHeadlessThumbnails(t *testing.T) {
 	const path = fixtureNV256
 	s := startSession(t, path, "sixel", 90, 70)
 	s.send("\x1b[6;20;10t\x1b[?62;4c")
-	v := s.waitFor("three images", 30*time.Second, all(idle, screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
+	v := s.waitQuiet("three images", 30*time.Second, 800*time.Millisecond, all(idle, screenHas("frame"), func(v *vt) bool { return len(v.images) >= 3 }))
 	ra, ca, _ := v.find("A · ")
 	rr, cr, _ := v.find("result · ")
 	rb, cb, _ := v.find("B · ")

@@ -111,6 +111,7 @@ type Model struct {
 	clearing bool   // a screen clear is on its way: show frozen
 	frozen   string // the layout before it, without images
 	palettes *render.PaletteCache
+	palKnown map[string]bool // palette families asked for
 	quitting bool
 }
 
@@ -131,17 +132,17 @@ const (
 // imageSlot is what is known of one image: the newest raw image and the
 // newest encoding shown.
 type imageSlot struct {
-	raw       *image.RGBA
-	rawKey    uint64       // 2·gen + final
-	st        latent.State // the state it shows
-	at        time.Time
-	enc       encoded
-	encKey    uint64
-	encLay    int
-	hasEnc    bool
-	encWithAB bool // encoded with its pair's palette
-	rendered  bool // a final image has arrived
-	err       error
+	raw      *image.RGBA
+	rawKey   uint64       // 2·gen + final
+	st       latent.State // the state it shows
+	at       time.Time
+	enc      encoded
+	encKey   uint64
+	encLay   int
+	hasEnc   bool
+	encQual  int  // qualQuick, qualOwn or qualPair
+	rendered bool // a final image has arrived
+	err      error
 }
 
 type renderStatus struct {
@@ -188,6 +189,7 @@ func New(opts Options) (*Model, error) {
 		cellW:    defaultCellW,
 		cellH:    defaultCellH,
 		palettes: render.NewPaletteCache(32),
+		palKnown: map[string]bool{},
 		animDir:  1,
 	}
 	m.panicKey = opts.panicKey
@@ -586,11 +588,23 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 }
 
 // encode starts encoding image which for the current layout.
+//
+// In sixel mode, a final image of a family whose palette was never built
+// is encoded twice at once: with the fixed colour cube (shown in a few ms)
+// and with the family's own palette (building it costs some tens of ms),
+// which replaces the first when ready.
 func (m *Model) encode(which int) tea.Cmd {
-	if req, ok := m.encodeReq(which); ok {
+	req, ok := m.encodeReq(which)
+	if !ok {
+		return nil
+	}
+	if m.mode != gfxSixel || req.preview || m.palKnown[req.family] {
 		return encodeCmd(req)
 	}
-	return nil
+	m.palKnown[req.family] = true
+	quick := req
+	quick.quick = true
+	return tea.Batch(encodeCmd(quick), encodeCmd(req))
 }
 
 // encodeReq describes the encoding of image which for the current layout.
@@ -624,12 +638,12 @@ func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
 	}
 	// The same image re-encoded with its pair's palette (see below) is
 	// taken too.
-	better := k == s.encKey && msg.withAB && !s.encWithAB
+	better := k == s.encKey && msg.quality > s.encQual
 	if msg.layout != m.layoutID || (s.hasEnc && s.encLay == msg.layout && k <= s.encKey && !better) {
 		return nil // for an old layout, or older than what is shown
 	}
 	newer := !s.hasEnc || k > s.encKey // not just the same image re-encoded
-	s.enc, s.encKey, s.encLay, s.hasEnc, s.encWithAB = msg.enc, k, msg.layout, true, msg.withAB
+	s.enc, s.encKey, s.encLay, s.hasEnc, s.encQual = msg.enc, k, msg.layout, true, msg.quality
 	if !msg.preview {
 		m.done[msg.which] = max(m.done[msg.which], msg.gen)
 	}
@@ -641,8 +655,9 @@ func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
 	// is re-encoded with the pair's palette now, off the path of the next
 	// edit (which would otherwise pay for building it).
 	r := &m.imgs[imgR]
-	if msg.which != imgR && !msg.preview && m.mode == gfxSixel && r.hasEnc && !r.encWithAB && r.rawKey%2 == 1 {
+	if msg.which != imgR && !msg.preview && m.mode == gfxSixel && r.hasEnc && r.encQual < qualPair && r.rawKey%2 == 1 {
 		if req, ok := m.encodeReq(imgR); ok && req.palImgs != nil {
+			m.palKnown[req.family] = true
 			return encodeCmd(req)
 		}
 	}

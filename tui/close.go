@@ -1,0 +1,17 @@
+package tui
+
+// closedMsg wakes the command that waits for rendered images after the
+// program has ended (the program drops it).
+type closedMsg struct{}
+
+// Close lets go of what a finished program leaves behind: the command that
+// waits for the next rendered image would otherwise wait forever, holding
+// the program and this model. Call it after the program's Run returned when
+// the process goes on (a server running one program per session); it does
+// not stop renders in flight (their results are dropped).
+func (m *Model) Close() {
+	select {
+	case m.out <- closedMsg{}:
+	default: // the buffer is full, so nothing waits on it
+	}
+}
