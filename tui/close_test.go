@@ -35,7 +35,7 @@ func TestCloseEndsListener(t *testing.T) {
 		p.Quit()
 		<-done
 		pw.Close()
-		// m.Close()
+		m.Close()
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > base+2 && time.Now().Before(deadline) {
