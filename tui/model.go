@@ -304,6 +304,9 @@ func (m *Model) decide(sixelOK bool) {
 	default:
 		m.mode = gfxHalfBlock
 	}
+	if m.mode == gfxSixel && !m.tmux && !sixelOK && m.opts.Env("TMUX") != "" {
+		m.info = "inside tmux, sixel needs --tmux-passthrough (and allow-passthrough on); or use --graphics halfblock"
+	}
 }
 
 // Update handles one message.
