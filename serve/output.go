@@ -25,11 +25,13 @@ type output struct {
 }
 
 // burst is how many bytes a session may send at once before the rate
-// applies (a few frames).
-const burst = 512 << 10
+// applies: one second's worth, at most 512 KiB, at least 16 KiB.
+func (o *output) burst() float64 { return float64(min(512<<10, max(16<<10, o.rate))) }
 
 func newOutput(ctx context.Context, w io.Writer, rate int64, timeout time.Duration, drop func()) *output {
-	return &output{ctx: ctx, w: w, rate: rate, timeout: timeout, drop: drop, tokens: burst, last: time.Now()}
+	o := &output{ctx: ctx, w: w, rate: rate, timeout: timeout, drop: drop, last: time.Now()}
+	o.tokens = o.burst()
+	return o
 }
 
 func (o *output) Write(p []byte) (int, error) {
@@ -40,7 +42,7 @@ func (o *output) Write(p []byte) (int, error) {
 	}
 	if o.rate > 0 {
 		now := time.Now()
-		o.tokens = min(burst, o.tokens+now.Sub(o.last).Seconds()*float64(o.rate))
+		o.tokens = min(o.burst(), o.tokens+now.Sub(o.last).Seconds()*float64(o.rate))
 		o.last = now
 		o.tokens -= float64(len(p))
 		if o.tokens < 0 {

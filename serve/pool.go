@@ -228,13 +228,13 @@ func (p *Pool) work(g *model.Generator) {
 			}
 			continue
 		}
-		j.done <- render(g, j)
+		j.done <- renderJob(g, j)
 		p.finish(c)
 	}
 }
 
 // render runs one request; a panic in the generator becomes an error.
-func render(g *model.Generator, j *job) (r result) {
+func renderJob(g *model.Generator, j *job) (r result) {
 	defer func() {
 		if v := recover(); v != nil {
 			r = result{err: fmt.Errorf("serve: render panicked: %v", v)}

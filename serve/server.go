@@ -251,29 +251,31 @@ func (s *Server) Serve() error {
 func (s *Server) Sessions() int { return int(s.active.Load()) }
 
 // Shutdown stops accepting connections, ends every session with msg (the
-// explorer quits, the terminal is restored, msg is printed) and waits for
-// the connections to close until ctx is done, then closes them.
+// explorer quits, the terminal is restored, msg is printed; a session
+// stuck on a client that does not read is cut off after a grace period),
+// waits for the sessions to end until ctx is done, then closes every
+// connection and the render pools.
 func (s *Server) Shutdown(ctx context.Context, msg string) error {
 	s.closing.Store(true)
+	s.lnMu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.lnMu.Unlock()
 	s.sessions.Range(func(k, _ any) bool {
 		k.(*session).stop(msg)
 		return true
 	})
-	done := make(chan error, 1)
-	go func() { done <- s.srv.Shutdown(ctx) }()
 	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
+	for s.active.Load() > 0 && err == nil {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	if err != nil {
-		s.srv.Close()
-	}
+	s.srv.Close()
 	s.closePools()
-	if errors.Is(err, ssh.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }
 

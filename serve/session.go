@@ -32,6 +32,7 @@ type session struct {
 	id     uint64
 	sess   ssh.Session
 	cancel context.CancelFunc
+	drop   func() // closes the connection
 
 	mu     sync.Mutex
 	p      *tea.Program
@@ -52,9 +53,10 @@ func (ss *session) stop(reason string) {
 		return
 	}
 	// Quit waits for the program's event loop, which a client that stopped
-	// reading can hold up: never wait here, and kill it if it lingers.
+	// reading can hold up: never wait here, and cut the connection if the
+	// session lingers.
 	go p.Quit()
-	time.AfterFunc(stopGrace, ss.cancel)
+	time.AfterFunc(stopGrace, ss.drop)
 }
 
 // stopGrace is how long a stopped session may take to quit by itself.
@@ -99,6 +101,14 @@ func (s *Server) handle(sess ssh.Session) {
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
 	ss := &session{id: s.nextID.Add(1), sess: sess, cancel: cancel}
+	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
+	drop := func() { // a client that stopped reading: cut it off
+		if conn != nil {
+			conn.Close()
+		}
+		cancel()
+	}
+	ss.drop = drop
 	s.sessions.Store(ss, struct{}{})
 	defer s.sessions.Delete(ss)
 
@@ -107,13 +117,6 @@ func (s *Server) handle(sess ssh.Session) {
 	s.log.printf("%s: session %d (%s, model %s, %s %dx%d)", remote, ss.id, who, name, pty.Term, pty.Window.Width, pty.Window.Height)
 	start := time.Now()
 
-	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
-	drop := func() { // a client that stopped reading: cut it off
-		if conn != nil {
-			conn.Close()
-		}
-		cancel()
-	}
 	out := newOutput(ctx, sess, s.cfg.MaxOutputRate, s.cfg.WriteTimeout, drop)
 	in := &activityReader{r: sess}
 	in.touch()
@@ -164,8 +167,10 @@ func (s *Server) handle(sess ssh.Session) {
 	ss.p = p
 	stopped := ss.reason != ""
 	ss.mu.Unlock()
-	if stopped { // Shutdown came before the program existed
-		cancel()
+	if stopped || s.closing.Load() { // Shutdown came before the program existed
+		fmt.Fprint(sess, "stylegan-tui: the server is shutting down\r\n")
+		sess.Exit(1)
+		return
 	}
 
 	var wg sync.WaitGroup
@@ -212,6 +217,7 @@ func (s *Server) handle(sess ssh.Session) {
 	_, err = p.Run()
 	p.Kill() // restores the terminal if Run ended abnormally
 	cancel()
+	m.Close()
 	wg.Wait()
 	switch {
 	case err == nil, errors.Is(err, tea.ErrProgramKilled), errors.Is(err, context.Canceled):
