@@ -13,6 +13,7 @@ import (
 
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
+	"stylegan-tui/render"
 )
 
 // Rows of text outside the image block: the layer strip (groups,
@@ -237,7 +238,7 @@ func (m *Model) imageBlock(noImages bool) []string {
 					}
 					seq += enc.sixel + "\x1b8"
 					if m.tmux {
-						seq = tmuxWrap(seq)
+						seq = render.TmuxPassthrough(seq)
 					}
 					sb.WriteString(seq)
 				}
@@ -294,19 +295,6 @@ func (m *Model) emitRows() [numImages]int {
 		used[b.row+e[j]] = true
 	}
 	return e
-}
-
-func tmuxWrap(s string) string {
-	var b strings.Builder
-	b.WriteString("\x1bPtmux;")
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b {
-			b.WriteByte(0x1b)
-		}
-		b.WriteByte(s[i])
-	}
-	b.WriteString("\x1b\\")
-	return b.String()
 }
 
 // padText fits plain text to exactly n columns.
