@@ -328,3 +328,7 @@ func hasSixel(b []byte, from int) bool {
 	i := bytes.Index(b[from:], []byte("\x1bP"))
 	return i >= 0 && bytes.Contains(b[from+i:], []byte("\x1b\\"))
 }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}

@@ -1,0 +1,214 @@
+package serve
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"stylegan-tui/latent"
+)
+
+// faultServer is a server with one key and short limits for the fault tests.
+func faultServer(t *testing.T, cfg Config) (*Server, string, gossh.Signer) {
+	t.Helper()
+	dir := t.TempDir()
+	signer, _, line := clientKey(t, dir, "id")
+	cfg.AuthorizedKeys = dir + "/authorized_keys"
+	if err := writeFile(cfg.AuthorizedKeys, line); err != nil {
+		t.Fatal(err)
+	}
+	cfg.NoSave = true
+	if cfg.Workers == 0 {
+		cfg.Workers = 2
+	}
+	srv, addr := testServer(t, cfg)
+	return srv, addr, signer
+}
+
+// ready opens a session that answered the queries and shows its first image.
+func ready(t *testing.T, addr string, signer gossh.Signer) *goClient {
+	t.Helper()
+	c, err := dialGo(t, addr, signer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	waitFor(t, c.out, "the DA1 query", 20*time.Second, hasDA1Query)
+	c.send(sixelReplies)
+	waitFor(t, c.out, "the first image", 30*time.Second, func(b []byte) bool { return hasSixel(b, 0) })
+	return c
+}
+
+// probe checks that a healthy session still answers a key with the right
+// picture in time.
+func probe(t *testing.T, c *goClient, refs *refCache, st *latent.State, within time.Duration, label string) {
+	t.Helper()
+	from := c.out.len()
+	st.A = latent.Source{Seed: st.A.Seed + 1}
+	start := time.Now()
+	c.send("]")
+	mt := &matcher{refs: refs, st: *st, next: from}
+	waitFor(t, c.out, label+": the healthy session's next image", within, func(b []byte) bool { return mt.check(t, b) })
+	t.Logf("%s: healthy session answered in %v (PSNR %.1f dB)", label, time.Since(start).Round(time.Millisecond), mt.db)
+}
+
+func waitSessions(t *testing.T, srv *Server, n int, within time.Duration, what string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for srv.Sessions() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d sessions open, want %d", what, srv.Sessions(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Clients that disconnect mid-render, send garbage, or never read do not
+// block the other sessions or the server, and their sessions end.
+func TestFaults(t *testing.T) {
+	srv, addr, signer := faultServer(t, Config{WriteTimeout: 2 * time.Second})
+	m := loadFixture(t, fixtureTiny)
+	refs := newRefs(m)
+	good := ready(t, addr, signer)
+	st := startState(m)
+	probe(t, good, refs, &st, 20*time.Second, "baseline")
+
+	// Disconnect mid-render: keys, then the TCP connection drops at once.
+	for i := 0; i < 3; i++ {
+		d := ready(t, addr, signer)
+		d.send(strings.Repeat("a", 20))
+		time.Sleep(time.Duration(i*15) * time.Millisecond)
+		d.close()
+	}
+	probe(t, good, refs, &st, 20*time.Second, "after disconnects")
+	waitSessions(t, srv, 1, 10*time.Second, "disconnected sessions")
+
+	// Garbage: random bytes, broken escapes, an unterminated paste, huge
+	// CSI parameters, invalid UTF-8.
+	g := ready(t, addr, signer)
+	rng := rand.New(rand.NewPCG(1, 2))
+	junk := make([]byte, 256<<10)
+	for i := range junk {
+		junk[i] = byte(rng.UintN(256))
+		if junk[i] == 'q' || junk[i] == 3 { // keep the session alive to the end
+			junk[i] = 'x'
+		}
+	}
+	for _, s := range []string{"\x1b[200~", "\x1b[" + strings.Repeat("9", 5000) + "t", "\x1b]52;c;" + strings.Repeat("A", 10000), "\xff\xfe\xc0\x80", "\x1bP" + strings.Repeat("#", 5000)} {
+		junk = append(junk, s...)
+	}
+	for off := 0; off < len(junk); off += 4096 {
+		if err := g.send(string(junk[off:min(off+4096, len(junk))])); err != nil {
+			break // the server may have closed it
+		}
+	}
+	probe(t, good, refs, &st, 30*time.Second, "after garbage")
+	g.close()
+	waitSessions(t, srv, 1, 10*time.Second, "garbage session")
+
+	// Slow consumer: never reads; its output backs up to the SSH window,
+	// then the write time-out cuts it off.
+	slow, err := dialGo(t, addr, signer, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(slow.close)
+	slow.send(sixelReplies) // blind: it never reads the query
+	time.Sleep(300 * time.Millisecond)
+	for i := 0; i < 60; i++ {
+		slow.send("a")
+		time.Sleep(20 * time.Millisecond)
+	}
+	probe(t, good, refs, &st, 20*time.Second, "with a slow consumer")
+	waitSessions(t, srv, 1, 30*time.Second, "the slow consumer cut off")
+	probe(t, good, refs, &st, 20*time.Second, "after the slow consumer")
+}
+
+// Shutdown ends every session with a message and the terminal restored,
+// even with a client that never reads.
+func TestShutdown(t *testing.T) {
+	srv, addr, signer := faultServer(t, Config{WriteTimeout: 30 * time.Second})
+	a := ready(t, addr, signer)
+	b := ready(t, addr, signer)
+	slow, err := dialGo(t, addr, signer, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(slow.close)
+	slow.send(sixelReplies)
+	for i := 0; i < 40; i++ {
+		slow.send("a")
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitSessions(t, srv, 3, 10*time.Second, "three sessions")
+	start := time.Now()
+	ctx, cancel := contextWithTimeout(15 * time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx, "class is over"); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	t.Logf("shutdown took %v", time.Since(start).Round(time.Millisecond))
+	for _, c := range []*goClient{a, b} {
+		waitFor(t, c.out, "the end of the stream", 10*time.Second, func([]byte) bool { return c.out.closed() })
+		out := c.out.bytes()
+		i := bytes.LastIndex(out, []byte("\x1b[?1049l"))
+		j := bytes.LastIndex(out, []byte("class is over"))
+		if i < 0 || j < i {
+			t.Errorf("stream ends %q: want the alternate screen left, then the message", tail(out, 200))
+		}
+	}
+	if n := srv.Sessions(); n != 0 {
+		t.Errorf("%d sessions after shutdown", n)
+	}
+	if _, err := dialGo(t, addr, signer, true); err == nil {
+		t.Error("a connection after shutdown was accepted")
+	}
+}
+
+// --max-sessions refuses the session over the limit with a message; the
+// idle time-out closes a quiet session with a message.
+func TestLimits(t *testing.T) {
+	srv, addr, signer := faultServer(t, Config{MaxSessions: 1, IdleTimeout: 1500 * time.Millisecond})
+	a := ready(t, addr, signer)
+	b, err := dialGo(t, addr, signer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	waitFor(t, b.out, "the refusal", 10*time.Second, func(p []byte) bool {
+		return bytes.Contains(p, []byte("the server is full")) && b.out.closed()
+	})
+	if hasDA1Query(b.out.bytes()) {
+		t.Error("the session over the limit got the explorer")
+	}
+	waitFor(t, a.out, "the idle time-out", 10*time.Second, func(p []byte) bool {
+		return bytes.Contains(p, []byte("no key for 1.5s")) && a.out.closed()
+	})
+	waitSessions(t, srv, 0, 5*time.Second, "after the idle time-out")
+}
+
+// --max-output-rate: a session playing the walk animation (frames as fast as
+// they render) is held to the rate.
+func TestOutputRate(t *testing.T) {
+	const rate = 100 << 10
+	_, addr, signer := faultServer(t, Config{MaxOutputRate: rate})
+	c := ready(t, addr, signer)
+	c.send("p") // play the A->B walk
+	time.Sleep(1500 * time.Millisecond)
+	n0, t0 := c.out.len(), time.Now()
+	time.Sleep(3 * time.Second)
+	n1, dt := c.out.len(), time.Since(t0)
+	got := float64(n1-n0) / dt.Seconds()
+	t.Logf("output %.0f KiB/s with --max-output-rate %d KiB/s", got/1024, rate>>10)
+	if got > rate*1.25 {
+		t.Errorf("output %.0f B/s, limit %d B/s", got, rate)
+	}
+	if got < rate*0.5 {
+		t.Errorf("output %.0f B/s: the animation did not reach the limit (%d B/s), test proves nothing", got, rate)
+	}
+	c.send("p")
+}
