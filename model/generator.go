@@ -110,19 +110,31 @@ func (g *Generator) Close() {
 }
 
 // stage is one small graph with its machine, input tensors and output.
+// inNodes[k] is the node that in[k] is bound to.
 type stage struct {
-	m   G.VM
-	in  []*tensor.Dense
-	out *G.Node
+	m       G.VM
+	in      []*tensor.Dense
+	inNodes []*G.Node
+	out     *G.Node
 }
 
-func (s *stage) run() ([]float32, error) {
+// run runs the graph and returns its output tensor. Every run allocates a
+// new output (the ops write fresh tensors; Reset drops the machine's
+// registers), so the caller may keep the result across later runs.
+func (s *stage) run() (*tensor.Dense, error) {
 	defer s.m.Reset()
 	if err := s.m.RunAll(); err != nil {
 		return nil, err
 	}
-	return s.out.Value().Data().([]float32), nil
+	t, ok := s.out.Value().(*tensor.Dense)
+	if !ok || t.RequiresIterator() {
+		return nil, fmt.Errorf("output is a %T, want a contiguous *tensor.Dense", s.out.Value())
+	}
+	return t, nil
 }
+
+// bind makes input k of the stage read t (no copy).
+func (s *stage) bind(k int, t *tensor.Dense) error { return G.Let(s.inNodes[k], t) }
 
 // node makes a graph node bound to t (a parameter or an input).
 func node(g *G.ExprGraph, t *tensor.Dense, name string) *G.Node {
@@ -148,6 +160,9 @@ type net struct {
 	// the inputs that produced act[i]: w for its style slot, its noise map
 	w, noise [][]float32
 	valid    int // layers 0..valid-1 hold cached results
+	// preT[i], actT[i] are the tensors whose data are pre[i], act[i]:
+	// outputs of earlier runs, bound as inputs of later stages.
+	preT, actT []*tensor.Dense
 }
 
 func (g *Generator) layerNodes(gr *G.ExprGraph, i int) LayerNodes {
@@ -178,7 +193,7 @@ func (g *Generator) net(B int) (*net, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.mapping = &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{zt}, out: out}
+		n.mapping = &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{zt}, inNodes: []*G.Node{z}, out: out}
 	}
 	for i := 0; i < c.NumLayers(); i++ {
 		ch, res := c.Channels[i/2], c.LayerRes(i)
@@ -193,7 +208,7 @@ func (g *Generator) net(B int) (*net, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.conv = append(n.conv, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, out: out})
+			n.conv = append(n.conv, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, inNodes: []*G.Node{x}, out: out})
 		} else {
 			n.conv = append(n.conv, nil)
 		}
@@ -201,11 +216,11 @@ func (g *Generator) net(B int) (*net, error) {
 		x, xt := input(gr, "pre", B, ch, res, res)
 		nz, nt := input(gr, "noise", B, 1, res, res)
 		w, wt := input(gr, "w", B, c.WDim)
-		out, err := Epilogue(c, i, x, nz, w, g.layerNodes(gr, i))
+		out, err := epilogueInference(c, i, x, nz, w, g.layerNodes(gr, i))
 		if err != nil {
 			return nil, err
 		}
-		n.epi = append(n.epi, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt, nt, wt}, out: out})
+		n.epi = append(n.epi, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt, nt, wt}, inNodes: []*G.Node{x, nz, w}, out: out})
 	}
 	for b := range c.Channels {
 		pt := p.rgb[b]
@@ -220,10 +235,11 @@ func (g *Generator) net(B int) (*net, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.rgb = append(n.rgb, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, out: out})
+		n.rgb = append(n.rgb, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, inNodes: []*G.Node{x}, out: out})
 	}
 	L := c.NumLayers()
 	n.pre, n.act, n.w, n.noise = make([][]float32, L), make([][]float32, L), make([][]float32, L), make([][]float32, L)
+	n.preT, n.actT = make([]*tensor.Dense, L), make([]*tensor.Dense, L)
 	g.nets[B] = n
 	return n, nil
 }
@@ -245,7 +261,7 @@ func (g *Generator) Mapping(z []float32, B int) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: mapping: %w", err)
 	}
-	return slices.Clone(out), nil
+	return slices.Clone(out.Data().([]float32)), nil
 }
 
 // SynthesisInput is everything one synthesis pass reads.
@@ -287,6 +303,7 @@ func (g *Generator) Synthesis(in SynthesisInput, opt Options) ([]float32, Stats,
 	start := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	defer ops.InferenceBLAS()()
 	c := g.Cfg
 	step := opt.Step
 	if step < 0 || step >= c.NumBlocks() {
@@ -393,18 +410,23 @@ func (g *Generator) runLayer(n *net, i int, in SynthesisInput, reuseConv bool) e
 	if !reuseConv {
 		if i == 0 {
 			n.pre[0] = fill(n.pre[0], in.B, g.W.Const)
+			n.preT[0] = wrap(n.pre[0], in.B, ch, res, res)
 		} else {
 			s := n.conv[i]
-			copy(s.in[0].Data().([]float32), n.act[i-1])
-			var out []float32
+			if err = s.bind(0, n.actT[i-1]); err != nil {
+				return fmt.Errorf("model: layer %d: %w", i, err)
+			}
+			var out *tensor.Dense
 			if out, err = s.run(); err != nil {
 				return fmt.Errorf("model: layer %d: %w", i, err)
 			}
-			n.pre[i] = append(n.pre[i][:0], out...)
+			n.preT[i], n.pre[i] = out, out.Data().([]float32)
 		}
 	}
 	s := n.epi[i]
-	copy(s.in[0].Data().([]float32), n.pre[i])
+	if err = s.bind(0, n.preT[i]); err != nil {
+		return fmt.Errorf("model: layer %d: %w", i, err)
+	}
 	nz := in.Noise[c.NoiseSlot(i)]
 	if len(nz) == res*res {
 		fill(s.in[1].Data().([]float32)[:0], in.B, nz) // one map for the whole batch
@@ -417,10 +439,11 @@ func (g *Generator) runLayer(n *net, i int, in SynthesisInput, reuseConv bool) e
 	if err != nil {
 		return fmt.Errorf("model: layer %d: %w", i, err)
 	}
-	if len(out) != in.B*ch*res*res {
-		return fmt.Errorf("model: layer %d: output has %d values, want %d", i, len(out), in.B*ch*res*res)
+	od := out.Data().([]float32)
+	if len(od) != in.B*ch*res*res {
+		return fmt.Errorf("model: layer %d: output has %d values, want %d", i, len(od), in.B*ch*res*res)
 	}
-	n.act[i] = append(n.act[i][:0], out...)
+	n.actT[i], n.act[i] = out, od
 	n.w[i] = append(n.w[i][:0], w...)
 	n.noise[i] = append(n.noise[i][:0], nz...)
 	return nil
@@ -440,10 +463,13 @@ func (g *Generator) rgb(n *net, b int) ([]float32, error) {
 	if s == nil {
 		return nil, fmt.Errorf("model: the weights have no ToRGB for %dpx", BlockRes(b))
 	}
-	copy(s.in[0].Data().([]float32), n.act[2*b+1])
+	if err := s.bind(0, n.actT[2*b+1]); err != nil {
+		return nil, fmt.Errorf("model: torgb %dpx: %w", BlockRes(b), err)
+	}
 	out, err := s.run()
 	if err != nil {
 		return nil, fmt.Errorf("model: torgb %dpx: %w", BlockRes(b), err)
 	}
-	return slices.Clone(out), nil
+	// a fresh tensor every run: the caller may keep it
+	return out.Data().([]float32), nil
 }

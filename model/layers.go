@@ -157,6 +157,34 @@ func Epilogue(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, err
 	return x, nil
 }
 
+// epilogueInference computes the same as Epilogue with one fused op
+// (ops.StyleEpilogue: one pass over memory instead of six) and no gradient:
+// the Generator's graphs use it, training graphs use Epilogue.
+func epilogueInference(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, error) {
+	ch := c.Channels[i/2]
+	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) epilogue: %w", i, c.LayerRes(i), e) }
+	style, err := dense(w, l.Style)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	scale, err := G.Slice(style, nil, G.S(0, ch))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	shift, err := G.Slice(style, nil, G.S(ch, 2*ch))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	bias := l.Bias
+	if c.biasInConv(i) {
+		bias = nil
+	}
+	if x, err = ops.StyleEpilogue(x, noise, l.Noise, bias, scale, shift, 0.2, c.NormEps); err != nil {
+		return nil, wrap(err)
+	}
+	return x, nil
+}
+
 // RGB is a ToRGB layer: 1x1 conv to three channels plus bias.
 func RGB(x *G.Node, t RGBNodes) (*G.Node, error) {
 	y, err := ops.Conv2d(x, t.W, 0)

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -100,4 +101,77 @@ func putBuf[T float](b *[]T) {
 	} else {
 		pool64[c].Put(b)
 	}
+}
+
+// splitGEMM, when positive, makes the convolutions run their independent GEMMs (the 16 or 9
+// Winograd products, column halves of an im2col product) on GOMAXPROCS goroutines themselves.
+// InferenceBLAS sets it along with a single-threaded OpenBLAS.
+var splitGEMM atomic.Int32
+
+// InferenceBLAS prepares the BLAS for a run of inference graphs and returns the function that
+// undoes it. With OpenBLAS it makes OpenBLAS single-threaded and lets the convolutions spread
+// their GEMMs over the cores: OpenBLAS's own worker threads spin (sched_yield) between calls
+// and take a core away from the Winograd transforms and element-wise ops in between, which on
+// 2 cores cost ~20% of a 256 px forward. With gonum's BLAS it does nothing. Concurrent
+// OpenBLAS users in the process run single-threaded until the returned function is called.
+func InferenceBLAS() (restore func()) {
+	if !externalBLAS() || runtime.GOMAXPROCS(0) < 2 {
+		return func() {}
+	}
+	inferenceMu.Lock()
+	defer inferenceMu.Unlock()
+	if inferenceUsers == 0 {
+		inferenceOld = setBLASThreads(1)
+		splitGEMM.Store(1)
+	}
+	inferenceUsers++
+	return func() {
+		inferenceMu.Lock()
+		defer inferenceMu.Unlock()
+		if inferenceUsers--; inferenceUsers == 0 {
+			splitGEMM.Store(0)
+			setBLASThreads(inferenceOld)
+		}
+	}
+}
+
+var (
+	inferenceMu    sync.Mutex
+	inferenceUsers int
+	inferenceOld   int
+)
+
+// gemms runs fn(0..count-1), count independent GEMMs, on the cores when splitGEMM is set and
+// there are at least flops multiply-adds in all; otherwise in order (the BLAS parallelizes each).
+func gemms(count, flops int, fn func(i int)) {
+	if splitGEMM.Load() == 0 || flops < 1<<20 {
+		for i := 0; i < count; i++ {
+			fn(i)
+		}
+		return
+	}
+	parallelFor(count, minParallel, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			fn(i)
+		}
+	})
+}
+
+// gemmCols is gemm for C = alpha·A·op(B) + beta·C with B not transposed, split over the
+// columns of B and C onto the cores when splitGEMM is set.
+func gemmCols[T float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	p := runtime.GOMAXPROCS(0)
+	if splitGEMM.Load() == 0 || m*n*k < 1<<20 || n < 64*p {
+		gemm(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	parallelFor(p, minParallel, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			j0, j1 := q*n/p/16*16, (q+1)*n/p/16*16
+			if q == p-1 {
+				j1 = n
+			}
+			gemm(false, false, m, j1-j0, k, alpha, a, lda, b[j0:], ldb, beta, c[j0:], ldc)
+		}
+	})
 }

@@ -140,7 +140,7 @@ func convForward[T float](g geom, cout, batch int, x, w, y []T) {
 	hw := g.Ho * g.Wo
 	if g.identity() {
 		for b := 0; b < batch; b++ {
-			gemm(false, false, cout, hw, kk, 1, w, kk, x[b*in:(b+1)*in], hw, 0, y[b*out:(b+1)*out], hw)
+			gemmCols(cout, hw, kk, 1, w, kk, x[b*in:(b+1)*in], hw, 0, y[b*out:(b+1)*out], hw)
 		}
 		return
 	}
@@ -154,7 +154,7 @@ func convForward[T float](g geom, cout, batch int, x, w, y []T) {
 			n := (r1 - r0) * g.Wo
 			col := (*colp)[:kk*n]
 			im2colPar(g, xb, col, r0, r1)
-			gemm(false, false, cout, n, kk, 1, w, kk, col, n, 0, yb[r0*g.Wo:], hw)
+			gemmCols(cout, n, kk, 1, w, kk, col, n, 0, yb[r0*g.Wo:], hw)
 		}
 	}
 }

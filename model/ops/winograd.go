@@ -122,9 +122,9 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 			parallelFor(cin, 16*cin*n, func(c0, c1 int) {
 				winogradInput(v, vs, xb, h, wd, t0, t1, c0, c1)
 			})
-			for xi := 0; xi < 16; xi++ {
+			gemms(16, 16*cout*n*cin, func(xi int) {
 				gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
-			}
+			})
 			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
 				winogradOutput(yb, m, ms, h, wd, t0, t1, o0, o1)
 			})

@@ -69,9 +69,9 @@ func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
 				parallelFor(cin, 9*cin*n, func(c0, c1 int) {
 					convTInput(v, vs, xb, h, wd, pa, pb, t0, t1, c0, c1)
 				})
-				for xi := 0; xi < 9; xi++ {
+				gemms(9, 9*cout*n*cin, func(xi int) {
 					gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
-				}
+				})
 				parallelFor(cout, 9*cout*n, func(o0, o1 int) {
 					convTOutput(yb, m, ms, h, wd, pa, pb, t0, t1, o0, o1)
 				})

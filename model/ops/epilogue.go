@@ -1,0 +1,184 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// styleEpilogueOp is AddNoise → AddBias → LeakyReLU → InstanceNorm → Modulate in one pass
+// over each plane (inference only: it has no gradient).
+type styleEpilogueOp struct {
+	base
+	bias  bool
+	slope float64
+	eps   float64
+}
+
+// StyleEpilogue returns Modulate(InstanceNorm(LeakyReLU(AddBias(AddNoise(x, noise, strength),
+// bias), slope), eps), scale, shift) for x [B,C,H,W], noise [B,1,H,W] or [1,1,H,W], strength
+// and bias [C] (bias may be nil), scale and shift [B,C]: StyleGAN's per-layer epilogue, computed
+// plane by plane while the plane is in cache (one read of x, one write of the output) instead of
+// six passes and five intermediate images. It is for inference: it has no gradient (build the
+// unfused chain in training graphs). Results equal the chain's to float32 rounding.
+func StyleEpilogue(x, noise, strength, bias, scale, shift *G.Node, slope, eps float64) (*G.Node, error) {
+	op := &styleEpilogueOp{bias: bias != nil, slope: slope, eps: eps}
+	if bias == nil {
+		return apply(op, "StyleEpilogue", x, noise, strength, scale, shift)
+	}
+	return apply(op, "StyleEpilogue", x, noise, strength, bias, scale, shift)
+}
+
+func (op *styleEpilogueOp) String() string {
+	return fmt.Sprintf("StyleEpilogue{bias=%t,slope=%g,eps=%g}", op.bias, op.slope, op.eps)
+}
+func (op *styleEpilogueOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *styleEpilogueOp) Hashcode() uint32      { return hashOf(op) }
+func (op *styleEpilogueOp) Arity() int {
+	if op.bias {
+		return 6
+	}
+	return 5
+}
+func (op *styleEpilogueOp) Type() hm.Type {
+	if op.bias {
+		return fnType(4, 4, 1, 1, 2, 2, 4)
+	}
+	return fnType(4, 4, 1, 2, 2, 4)
+}
+func (op *styleEpilogueOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(in...)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantDims(op, "x", s[0], 4); err != nil {
+		return nil, err
+	}
+	if err := checkNoise(op, s[0], s[1]); err != nil {
+		return nil, err
+	}
+	c := tensor.Shape{s[0][1]}
+	bc := tensor.Shape{s[0][0], s[0][1]}
+	want := []tensor.Shape{c, bc, bc}
+	if op.bias {
+		want = []tensor.Shape{c, c, bc, bc}
+	}
+	for i, w := range want {
+		if !s[2+i].Eq(w) {
+			return nil, errors.Errorf("ops: %v: x %v wants input %d of shape %v, got %v", op, s[0], 2+i, w, s[2+i])
+		}
+	}
+	return s[0].Clone(), nil
+}
+func (op *styleEpilogueOp) Do(in ...G.Value) (G.Value, error) { return doOp(op, in) }
+func (op *styleEpilogueOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
+	return preallocOp(op, p, in)
+}
+func (op *styleEpilogueOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
+	b, c, h, w := nchw(in[0].Shape())
+	nb := in[1].Shape()[0] == b && b > 1
+	k := 3
+	return run(out,
+		func() {
+			var bias []float32
+			if op.bias {
+				bias, k = data[float32](in[3]), 4
+			}
+			styleEpilogue(data[float32](out), data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), bias,
+				data[float32](in[k]), data[float32](in[k+1]), b, c, h*w, nb, float32(op.slope), op.eps)
+		},
+		func() {
+			var bias []float64
+			if op.bias {
+				bias, k = data[float64](in[3]), 4
+			}
+			styleEpilogue(data[float64](out), data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), bias,
+				data[float64](in[k]), data[float64](in[k+1]), b, c, h*w, nb, op.slope, op.eps)
+		})
+}
+func (op *styleEpilogueOp) DiffWRT(n int) []bool { return make([]bool, n) }
+func (op *styleEpilogueOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errors.Errorf("ops: %v has no gradient (inference only)", op)
+}
+
+// styleEpilogue: per plane p = b·C+c, t = leaky(x + noise[b or 0]·strength[c] + bias[c]), then
+// dst = (t - mean)/sqrt(var + eps)·scale[p] + shift[p]. bias may be nil. dst may equal x.
+func styleEpilogue[T float](dst, x, noise, strength, bias, scale, shift []T, batch, c, hw int, noiseBatch bool, slope T, eps float64) {
+	k := slope - 1
+	parallelFor(batch*c, 4*batch*c*hw, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			b, ch := p/c, p%c
+			nz := noise[:hw]
+			if noiseBatch {
+				nz = noise[b*hw : (b+1)*hw]
+			}
+			s := strength[ch]
+			var bb T
+			if bias != nil {
+				bb = bias[ch]
+			}
+			xp, dp := x[p*hw:(p+1)*hw], dst[p*hw:(p+1)*hw]
+			nz = nz[:len(xp)]
+			dp = dp[:len(xp)]
+			var s0, s1, s2, s3 float64
+			j := 0
+			for ; j+4 <= len(xp); j += 4 {
+				t0 := xp[j] + nz[j]*s + bb
+				t1 := xp[j+1] + nz[j+1]*s + bb
+				t2 := xp[j+2] + nz[j+2]*s + bb
+				t3 := xp[j+3] + nz[j+3]*s + bb
+				t0, t1, t2, t3 = leaky(t0, k), leaky(t1, k), leaky(t2, k), leaky(t3, k)
+				dp[j], dp[j+1], dp[j+2], dp[j+3] = t0, t1, t2, t3
+				s0 += float64(t0)
+				s1 += float64(t1)
+				s2 += float64(t2)
+				s3 += float64(t3)
+			}
+			for ; j < len(xp); j++ {
+				t := xp[j] + nz[j]*s + bb
+				t = leaky(t, k)
+				dp[j] = t
+				s0 += float64(t)
+			}
+			mean, inv := planeStatsMean(dp, (s0+s1+s2+s3)/float64(hw), eps)
+			m, a, b0 := T(mean), T(inv*float64(scale[p])), shift[p]
+			for j, v := range dp {
+				dp[j] = (v-m)*a + b0
+			}
+		}
+	})
+}
+
+// planeStatsMean returns mean and 1/sqrt(biased variance + eps) of x given its mean.
+func planeStatsMean[T float](x []T, mean, eps float64) (float64, float64) {
+	var q0, q1, q2, q3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		d0, d1, d2, d3 := float64(x[j])-mean, float64(x[j+1])-mean, float64(x[j+2])-mean, float64(x[j+3])-mean
+		q0 += d0 * d0
+		q1 += d1 * d1
+		q2 += d2 * d2
+		q3 += d3 * d3
+	}
+	for ; j < len(x); j++ {
+		d := float64(x[j]) - mean
+		q0 += d * d
+	}
+	return mean, 1 / math.Sqrt((q0+q1+q2+q3)/float64(len(x))+eps)
+}
+
+// leaky returns t·(1 + k·[t < 0]) (LeakyReLU with slope 1+k), branch-free: the factor comes from
+// the sign bit (random signs would defeat the branch predictor).
+func leaky[T float](t, k T) T {
+	if is32[T]() {
+		v := float32(t)
+		return T(v * (1 + float32(k)*float32(math.Float32bits(v)>>31)))
+	}
+	v := float64(t)
+	return T(v * (1 + float64(k)*float64(math.Float64bits(v)>>63)))
+}

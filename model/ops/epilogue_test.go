@@ -1,0 +1,103 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestStyleEpilogue checks the fused op against the chain of single ops it replaces, in a
+// graph, with and without bias, with a per-sample and a shared noise map.
+func TestStyleEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	rnd := func(n int, s float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64()*s + 0.3)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		b, c, h, w, nb int
+		bias       bool
+	}{{1, 3, 5, 7, 1, true}, {2, 4, 8, 8, 2, false}, {2, 16, 32, 32, 1, true}, {3, 2, 1, 1, 3, true}} {
+		xs := []int{tc.b, tc.c, tc.h, tc.w}
+		xv, nv := rnd(tc.b*tc.c*tc.h*tc.w, 2), rnd(tc.nb*tc.h*tc.w, 1)
+		sv, bv, scv, shv := rnd(tc.c, 1), rnd(tc.c, 1), rnd(tc.b*tc.c, 1), rnd(tc.b*tc.c, 1)
+		build := func(fused bool) []float32 {
+			g := G.NewGraph()
+			mk := func(v []float32, name string, s ...int) *G.Node {
+				return G.NewTensor(g, tensor.Float32, len(s), G.WithShape(s...), G.WithName(name),
+					G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))))
+			}
+			x, n := mk(xv, "x", xs...), mk(nv, "n", tc.nb, 1, tc.h, tc.w)
+			st, sc, sh := mk(sv, "s", tc.c), mk(scv, "sc", tc.b, tc.c), mk(shv, "sh", tc.b, tc.c)
+			var bias *G.Node
+			if tc.bias {
+				bias = mk(bv, "bias", tc.c)
+			}
+			var y *G.Node
+			var err error
+			if fused {
+				y, err = StyleEpilogue(x, n, st, bias, sc, sh, 0.2, 1e-8)
+			} else {
+				y, err = AddNoise(x, n, st)
+				if err == nil && bias != nil {
+					y, err = AddBias(y, bias)
+				}
+				if err == nil {
+					y, err = LeakyReLU(y, 0.2)
+				}
+				if err == nil {
+					y, err = InstanceNorm(y, 1e-8)
+				}
+				if err == nil {
+					y, err = Modulate(y, sc, sh)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := G.NewTapeMachine(g)
+			defer m.Close()
+			if err := m.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), y.Value().Data().([]float32)...)
+		}
+		want, got := build(false), build(true)
+		var worst float64
+		for i := range want {
+			worst = max(worst, math.Abs(float64(want[i]-got[i])))
+		}
+		if worst > 2e-5 {
+			t.Errorf("%+v: max |fused - chain| = %g", tc, worst)
+		}
+	}
+}
+
+func BenchmarkStyleEpilogue(b *testing.B) {
+	const B, C, H, W = 1, 64, 256, 256
+	x, y := make([]float32, B*C*H*W), make([]float32, B*C*H*W)
+	for i := range x {
+		x[i] = float32(i%97) - 40
+	}
+	n, s, bias, sc, sh := make([]float32, H*W), make([]float32, C), make([]float32, C), make([]float32, C), make([]float32, C)
+	b.Run("fused", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			styleEpilogue(y, x, n, s, bias, sc, sh, B, C, H*W, false, 0.2, 1e-8)
+		}
+	})
+	b.Run("chain", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			addNoise(y, x, n, s, B, C, H*W, false)
+			addBias(y, y, bias, B, C, H*W)
+			leakyReLU(y, y, 0.2)
+			instanceNorm(y, y, B*C, H*W, 1e-8)
+			modulate(y, y, sc, sh, B*C, H*W)
+		}
+	})
+}
