@@ -214,3 +214,23 @@ func TestAutoDetectEndToEnd(t *testing.T) {
 		s.quit()
 	}
 }
+
+// Ctrl-C (byte 3 on a raw terminal) quits and restores the terminal too.
+func TestCtrlCRestoresTerminal(t *testing.T) {
+	s := startSession(t, fixtureNV32, "halfblock", 80, 24)
+	s.waitFor("start", 20*time.Second, all(idle, screenHas("render ")))
+	s.send("\x03")
+	select {
+	case err := <-s.done:
+		s.finished = true
+		if err != nil {
+			t.Fatalf("Run after ctrl+c: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ctrl+c did not end the program")
+	}
+	out := s.out.String()
+	if i := strings.LastIndex(out, "\x1b[?1049l"); i < 0 || !strings.Contains(out[i:], "\x1b[?25h") {
+		t.Errorf("terminal not restored: ends %q", out[max(0, len(out)-80):])
+	}
+}
