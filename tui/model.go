@@ -149,7 +149,6 @@ type renderStatus struct {
 	render    time.Duration
 	fromLayer int
 	frame     time.Duration
-	encode    time.Duration
 }
 
 // animTickMsg advances the interpolation animation.
@@ -652,7 +651,6 @@ func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
 	}
 	if msg.which == imgR && !msg.preview && newer {
 		m.status.frame = time.Since(msg.at)
-		m.status.encode = msg.took
 	}
 	// Once A and B are in, a result still drawn with a palette of its own
 	// is re-encoded with the pair's palette now, off the path of the next
