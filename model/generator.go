@@ -28,7 +28,8 @@ type Generator struct {
 	nets   map[int]*net
 
 	wmu    sync.Mutex
-	wcache []wEntry // recent z -> w mappings, newest first
+	wcache []wEntry          // recent z -> w mappings, newest first
+	noise  map[any][]float32 // recent seeded noise maps (seededNoise)
 }
 
 // New checks the weights against the config and returns a generator.

@@ -137,7 +137,32 @@ func (g *Generator) noiseMap(n latent.Noise, j int) []float32 {
 		}
 		return latent.NoiseMap(0, j, r, r)
 	}
-	return latent.NoiseMap(n.Seed, j, r, r)
+	return g.seededNoise(n.Seed, j, r)
+}
+
+// seededNoise returns NoiseMap(seed, j, r, r), remembering the maps of
+// recent (seed, slot) pairs: drawing a 256² map costs more than the
+// epilogue that uses it, and most edits keep every noise seed.
+func (g *Generator) seededNoise(seed int64, j, r int) []float32 {
+	type key struct {
+		seed int64
+		j    int
+	}
+	k := key{seed, j}
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if m, ok := g.noise[k]; ok {
+		return m
+	}
+	if len(g.noise) >= 4*g.Cfg.NumNoise() { // a few states' worth
+		clear(g.noise)
+	}
+	if g.noise == nil {
+		g.noise = map[any][]float32{}
+	}
+	m := latent.NoiseMap(seed, j, r, r)
+	g.noise[k] = m
+	return m
 }
 
 // NewState returns the model's default state: A = seed 0, B = seed 1, all
