@@ -175,4 +175,3 @@ func parseRate(s string) (int64, error) {
 	}
 	return int64(v * float64(mult)), nil
 }
-

@@ -212,3 +212,44 @@ func TestOutputRate(t *testing.T) {
 	}
 	c.send("p")
 }
+
+// Nothing but the explorer: no subsystem (sftp), no port forwarding either
+// way, no session without a terminal.
+func TestExplorerOnly(t *testing.T) {
+	_, addr, signer := faultServer(t, Config{})
+	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestSubsystem("sftp"); err == nil {
+		t.Error("the sftp subsystem was granted")
+	}
+	sess.Close()
+	if c, err := conn.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Error("local port forwarding (direct-tcpip) was granted")
+	}
+	if l, err := conn.Listen("tcp", "127.0.0.1:0"); err == nil {
+		l.Close()
+		t.Error("remote port forwarding (tcpip-forward) was granted")
+	}
+	sess, err = conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sess.Stdout, sess.Stderr = &out, &out
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	err = sess.Wait()
+	if ee, ok := err.(*gossh.ExitError); !ok || ee.ExitStatus() != 1 || !strings.Contains(out.String(), "needs a terminal") {
+		t.Errorf("shell without a pty: %v, %q", err, out.String())
+	}
+}

@@ -146,10 +146,12 @@ func (tp *tape) readFrom(r io.Reader) {
 	}
 }
 
+// bytes is the stream so far (not a copy: a bytes.Buffer only appends, so
+// the bytes up to its length now never change).
 func (tp *tape) bytes() []byte {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
-	return bytes.Clone(tp.buf.Bytes())
+	return tp.buf.Bytes()
 }
 
 func (tp *tape) len() int {
