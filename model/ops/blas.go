@@ -39,6 +39,10 @@ func trans(t bool) blas.Transpose {
 func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	impl := G.WhichBLAS()
 	if is32[T]() {
+		if useSgemmKernel(tA, tB, m, n, k, float32(alpha), float32(beta)) {
+			sgemmFast(m, n, k, as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+			return
+		}
 		impl.Sgemm(trans(tA), trans(tB), m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
 		return
 	}

@@ -1,0 +1,75 @@
+package ops
+
+import (
+	"runtime"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// A pure-Go-build float32 GEMM for the shapes of the convolutions (C = A·B + beta·C, neither
+// transposed, beta 0 or 1): gonum's Sgemm updates C one row at a time with an SSE axpy of at
+// most 64 elements, so it loads and stores C once per multiply-add pair; this one keeps a 4×16
+// block of C in eight AVX registers over a K block (sgemm4x16), with each 16-column panel of B
+// packed contiguously (rows of B are often 4 KB apart, which would alias in L1). Panels are
+// spread over the cores. Edges (m%4 rows, n%16 columns) go to gonum.
+
+// sgemmKC is the K block: an M×KC block of A stays in L2 while the panels of B stream by.
+const sgemmKC = 256
+
+// useSgemmKernel reports whether gemm should use sgemmFast for this call.
+func useSgemmKernel(tA, tB bool, m, n, k int, alpha, beta float32) bool {
+	return haveSgemmKernel && sgemmKernelOn && !tA && !tB && alpha == 1 && (beta == 0 || beta == 1) &&
+		m >= 4 && n >= 16 && k >= 1 && !externalBLAS()
+}
+
+// sgemmKernelOn lets tests compare against gonum.
+var sgemmKernelOn = true
+
+// sgemmFast computes C = A·B + beta·C (beta 0 or 1), row major.
+func sgemmFast(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	m4, n16 := m/4*4, n/16*16
+	panels := n16 / 16
+	p := runtime.GOMAXPROCS(0)
+	work := m4 * n16 * k
+	if work < 1<<18 {
+		p = 1
+	}
+	p = max(1, min(p, panels))
+	run := func(q0, q1 int) {
+		buf := getBuf[float32](sgemmKC * 16)
+		defer putBuf(buf)
+		pb := *buf
+		for q := q0; q < q1; q++ {
+			j := q * 16
+			for k0 := 0; k0 < k; k0 += sgemmKC {
+				kc := min(sgemmKC, k-k0)
+				for l := 0; l < kc; l++ {
+					copy(pb[l*16:l*16+16], b[(k0+l)*ldb+j:(k0+l)*ldb+j+16])
+				}
+				acc := 1
+				if k0 == 0 && beta == 0 {
+					acc = 0
+				}
+				for i := 0; i < m4; i += 4 {
+					sgemm4x16(kc, &a[i*lda+k0], lda, &pb[0], &c[i*ldc+j], ldc, acc)
+				}
+			}
+		}
+	}
+	if p == 1 {
+		run(0, panels)
+	} else {
+		parallelFor(p, minParallel, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				run(t*panels/p, (t+1)*panels/p)
+			}
+		})
+	}
+	impl := G.WhichBLAS()
+	if n16 < n { // right edge, all rows
+		impl.Sgemm(trans(false), trans(false), m, n-n16, k, 1, a, lda, b[n16:], ldb, beta, c[n16:], ldc)
+	}
+	if m4 < m { // bottom rows, left part
+		impl.Sgemm(trans(false), trans(false), m-m4, n16, k, 1, a[m4*lda:], lda, b, ldb, beta, c[m4*ldc:], ldc)
+	}
+}

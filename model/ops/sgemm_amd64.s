@@ -1,0 +1,83 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// func sgemm4x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc int)
+// C[0:4, 0:16] (+)= A[0:4, 0:k] · B[0:k, 0:16], with B packed (row stride 16) and A, C row
+// major (strides lda, ldc in elements). acc != 0 adds to C, acc == 0 overwrites it.
+TEXT ·sgemm4x16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R10
+	MOVQ acc+48(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (SI)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	LEAQ (R13)(R8*1), R14
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JEQ store
+
+loop:
+	VMOVUPS (DI), Y8
+	VMOVUPS 32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS Y8, Y10, Y0
+	VFMADD231PS Y9, Y10, Y1
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y9, Y11, Y3
+	VBROADCASTSS (R13), Y12
+	VFMADD231PS Y8, Y12, Y4
+	VFMADD231PS Y9, Y12, Y5
+	VBROADCASTSS (R14), Y13
+	VFMADD231PS Y8, Y13, Y6
+	VFMADD231PS Y9, Y13, Y7
+	ADDQ $4, SI
+	ADDQ $4, R12
+	ADDQ $4, R13
+	ADDQ $4, R14
+	ADDQ $64, DI
+	DECQ CX
+	JNE loop
+
+store:
+	TESTQ R11, R11
+	JEQ write
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	LEAQ (DX)(R10*1), R12
+	VADDPS (R12), Y2, Y2
+	VADDPS 32(R12), Y3, Y3
+	LEAQ (R12)(R10*1), R13
+	VADDPS (R13), Y4, Y4
+	VADDPS 32(R13), Y5, Y5
+	LEAQ (R13)(R10*1), R14
+	VADDPS (R14), Y6, Y6
+	VADDPS 32(R14), Y7, Y7
+
+write:
+	LEAQ (DX)(R10*1), R12
+	LEAQ (R12)(R10*1), R13
+	LEAQ (R13)(R10*1), R14
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, (R12)
+	VMOVUPS Y3, 32(R12)
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, 32(R13)
+	VMOVUPS Y6, (R14)
+	VMOVUPS Y7, 32(R14)
+	VZEROUPPER
+	RET
