@@ -25,6 +25,9 @@ func useSgemmKernel(tA, tB bool, m, n, k int, alpha, beta float32) bool {
 // sgemmKernelOn lets tests compare against gonum.
 var sgemmKernelOn = true
 
+// sgemmPack copies each K block of a 16-column panel of B into a contiguous buffer first.
+var sgemmPack = true
+
 // sgemmFast computes C = A·B + beta·C (beta 0 or 1), row major.
 func sgemmFast(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	m4, n16 := m/4*4, n/16*16
@@ -43,15 +46,19 @@ func sgemmFast(m, n, k int, a []float32, lda int, b []float32, ldb int, beta flo
 			j := q * 16
 			for k0 := 0; k0 < k; k0 += sgemmKC {
 				kc := min(sgemmKC, k-k0)
-				for l := 0; l < kc; l++ {
-					copy(pb[l*16:l*16+16], b[(k0+l)*ldb+j:(k0+l)*ldb+j+16])
+				bp, lb := &b[k0*ldb+j], ldb
+				if sgemmPack {
+					for l := 0; l < kc; l++ {
+						*(*[16]float32)(pb[l*16:]) = *(*[16]float32)(b[(k0+l)*ldb+j:])
+					}
+					bp, lb = &pb[0], 16
 				}
 				acc := 1
 				if k0 == 0 && beta == 0 {
 					acc = 0
 				}
 				for i := 0; i < m4; i += 4 {
-					sgemm4x16(kc, &a[i*lda+k0], lda, &pb[0], &c[i*ldc+j], ldc, acc)
+					sgemm4x16(kc, &a[i*lda+k0], lda, bp, lb, &c[i*ldc+j], ldc, acc)
 				}
 			}
 		}

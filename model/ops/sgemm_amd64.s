@@ -1,19 +1,21 @@
-//go:build !noasm
+//go:build !noasm && !openblas
 
 #include "textflag.h"
 
-// func sgemm4x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc int)
-// C[0:4, 0:16] (+)= A[0:4, 0:k] · B[0:k, 0:16], with B packed (row stride 16) and A, C row
-// major (strides lda, ldc in elements). acc != 0 adds to C, acc == 0 overwrites it.
-TEXT ·sgemm4x16(SB), NOSPLIT, $0-56
+// func sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int)
+// C[0:4, 0:16] (+)= A[0:4, 0:k] · B[0:k, 0:16], row major with strides lda, ldb, ldc in
+// elements. acc != 0 adds to C, acc == 0 overwrites it.
+TEXT ·sgemm4x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
 	MOVQ b+24(FP), DI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R10
-	MOVQ acc+48(FP), R11
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	MOVQ acc+56(FP), R11
 	SHLQ $2, R8
+	SHLQ $2, R9
 	SHLQ $2, R10
 	LEAQ (SI)(R8*1), R12
 	LEAQ (R12)(R8*1), R13
@@ -48,7 +50,7 @@ loop:
 	ADDQ $4, R12
 	ADDQ $4, R13
 	ADDQ $4, R14
-	ADDQ $64, DI
+	ADDQ R9, DI
 	DECQ CX
 	JNE loop
 

@@ -54,12 +54,16 @@ func BenchmarkSgemm(b *testing.B) {
 			bb[i] = 1
 		}
 		name := func(x string) string { return x + "/" + string(rune('0'+m/64)) }
-		b.Run(name("fast"), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				sgemmFast(m, n, k, a, k, bb, n, 0, c, n)
-			}
-			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-		})
+		for _, pack := range []bool{true, false} {
+			b.Run(name(map[bool]string{true: "pack", false: "nopack"}[pack]), func(b *testing.B) {
+				defer func(p bool) { sgemmPack = p }(sgemmPack)
+				sgemmPack = pack
+				for i := 0; i < b.N; i++ {
+					sgemmFast(m, n, k, a, k, bb, n, 0, c, n)
+				}
+				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
 		b.Run(name("gonum"), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
