@@ -32,6 +32,8 @@ type KeyMap struct {
 	Undo, Redo  key.Binding
 	Copy, Paste key.Binding
 	Save        key.Binding
+	Record      key.Binding
+	SaveAnim    key.Binding
 	Help        key.Binding
 	Quit        key.Binding
 }
@@ -81,6 +83,8 @@ func DefaultKeyMap() KeyMap {
 		Copy:        b([]string{"c"}, "c", "copy state (OSC 52)"),
 		Paste:       b([]string{"v"}, "v", "paste/load a state"),
 		Save:        b([]string{"w"}, "w", "save result as PNG"),
+		Record:      b([]string{"g"}, "g", "start/stop recording a GIF"),
+		SaveAnim:    b([]string{"G"}, "G", "save a GIF: A/B mix sweep, or the walk"),
 		Help:        b([]string{"?"}, "?", "help"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
 	}
@@ -97,6 +101,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.NewSeedA, k.NewSeedB, k.TypeSeedA, k.TypeSeedB, k.PrevSeedA, k.NextSeedA, k.PrevSeedB, k.NextSeedB, k.Swap, k.Nudge},
 		{k.Left, k.Right, k.Toggle, k.Coarse, k.Middle, k.Fine, k.ResetA, k.PsiUp, k.PsiDown, k.CutoffUp, k.CutoffDown},
 		{k.NoiseResample, k.NoiseResampleAll, k.NoiseMode, k.NoiseModeAll, k.Interp, k.InterpSpace, k.TBack, k.TFwd, k.Play},
-		{k.Undo, k.Redo, k.Copy, k.Paste, k.Save, k.Help, k.Quit},
+		{k.Undo, k.Redo, k.Copy, k.Paste, k.Save, k.Record, k.SaveAnim, k.Help, k.Quit},
 	}
 }

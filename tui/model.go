@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
@@ -41,7 +42,8 @@ type Options struct {
 	Width, Height int
 	// RandSeed seeds the random seeds the a/b/n/r keys draw (0 = the clock).
 	RandSeed uint64
-	// SaveDir is where w writes PNGs ("" = the working directory).
+	// SaveDir is where w writes PNGs and g and G write GIFs ("" = the
+	// working directory).
 	SaveDir string
 	// Raw receives escape sequences sent outside the view: terminal queries
 	// and OSC 52. Nil sends none (tests of Update).
@@ -54,7 +56,7 @@ type Options struct {
 	// Renderer styles the text (a server passes one per session, so each
 	// client gets its own colour profile). Nil = lipgloss's default.
 	Renderer *lipgloss.Renderer
-	// NoSave disables the save key.
+	// NoSave disables the save keys (the PNG, recording and animation GIFs).
 	NoSave bool
 
 	panicKey string // tests: a key that makes Update panic
@@ -113,6 +115,10 @@ type Model struct {
 	palettes *render.PaletteCache
 	palKnown map[string]bool // palette families asked for
 	quitting bool
+
+	rec        *figures.Recorder // non-nil while recording (key g)
+	animGen    *model.Generator  // renders the animation presets (key G), apart from the workers
+	savingAnim bool              // a preset GIF is being written
 }
 
 type histEntry struct {
@@ -354,6 +360,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case animTickMsg:
 		return m, m.animTick(msg)
+	case recordedMsg:
+		m.recorded(msg)
+		return m, nil
+	case animSavedMsg:
+		m.animSaved(msg)
+		return m, nil
 	case savedMsg:
 		if msg.err != nil {
 			m.info = "save: " + msg.err.Error()
@@ -464,6 +476,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.raw.cmd(osc52(s, m.tmux))
 	case key.Matches(msg, k.Save):
 		return m.save()
+	case key.Matches(msg, k.Record):
+		return m.toggleRecording()
+	case key.Matches(msg, k.SaveAnim):
+		return m.saveAnimation()
 	case key.Matches(msg, k.Play):
 		return m.togglePlay()
 	}
@@ -481,6 +497,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) quit() tea.Cmd {
 	m.quitting = true
 	m.playing = false
+	if m.rec != nil {
+		// Write what was recorded first.
+		return tea.Sequence(m.stopRecording(), tea.Quit)
+	}
 	return tea.Quit
 }
 
@@ -578,6 +598,9 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 	s.err = nil
 	s.raw, s.rawKey, s.at = msg.img, k, msg.at
 	s.st = msg.st
+	if m.rec != nil && msg.which == imgR && !msg.preview {
+		m.rec.Add(msg.img, time.Now(), msg.st) // never blocks
+	}
 	if !msg.preview {
 		s.rendered = true
 		if msg.which == imgR {

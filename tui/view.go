@@ -523,6 +523,12 @@ func (m *Model) statusLine() string {
 	if m.playing {
 		parts = append(parts, "▶ playing")
 	}
+	if m.rec != nil {
+		parts = append(parts, "● recording")
+	}
+	if m.savingAnim {
+		parts = append(parts, "saving GIF…")
+	}
 	return strings.Join(parts, " · ")
 }
 

@@ -1,0 +1,196 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"stylegan-tui/figures"
+	"stylegan-tui/latent"
+	"stylegan-tui/model"
+	"stylegan-tui/render"
+)
+
+// renderFunc is Options.Render.
+type renderFunc = func(ctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error)
+
+// recordedMsg reports the GIF a recording wrote (key g).
+type recordedMsg struct {
+	rec figures.Recording
+	err error
+}
+
+// animSavedMsg reports the GIF of the animation preset (key G).
+type animSavedMsg struct {
+	kind, path string
+	err        error
+}
+
+// fileName is the start of the explorer's file names.
+func (m *Model) fileName() string { return "stylegan-" + sanitize(m.name) }
+
+// toggleRecording starts recording every result shown (the picture on
+// screen now first), or stops: the recorder is let go at once and the GIF
+// is written in a tea.Cmd. Recorder.Add never blocks, so recording costs
+// the key handling nothing.
+func (m *Model) toggleRecording() tea.Cmd {
+	if m.rec == nil {
+		if m.opts.NoSave {
+			m.explain = "record: saving is disabled here, so no GIF can be written"
+			return nil
+		}
+		m.rec = figures.NewRecorder(figures.RecorderOptions{Dir: m.opts.SaveDir, Name: m.fileName()})
+		if s := &m.imgs[imgR]; s.raw != nil && s.rendered {
+			m.rec.Add(s.raw, time.Now(), s.st)
+		}
+		m.explain = "recording a GIF of every result shown, with its timing (g stops and writes it)"
+		return nil
+	}
+	return m.stopRecording()
+}
+
+// stopRecording ends the recording; its tea.Cmd writes the GIF.
+func (m *Model) stopRecording() tea.Cmd {
+	rec, end := m.rec, time.Now()
+	m.rec = nil
+	m.explain = "recording stopped: writing the GIF"
+	return func() tea.Msg {
+		r, err := rec.Stop(end)
+		return recordedMsg{rec: r, err: err}
+	}
+}
+
+func (m *Model) recorded(msg recordedMsg) {
+	switch {
+	case errors.Is(msg.err, figures.ErrNoFrames):
+		m.info = "record: nothing was shown while recording, no GIF written"
+	case msg.err != nil:
+		m.info = "record: " + msg.err.Error()
+	default:
+		m.info = fmt.Sprintf("recorded %s (%d frames, %.1f s)", msg.rec.Path, msg.rec.Frames, msg.rec.Duration.Seconds())
+	}
+}
+
+// presetKind is the animation preset of st: the walk while interpolating,
+// else the mix sweep of A and B.
+func presetKind(st latent.State) string {
+	if st.Interp.On {
+		return "walk"
+	}
+	return "mix-sweep"
+}
+
+// saveAnimation writes the current state's animation preset as a GIF in a
+// tea.Cmd. It renders on a Generator of its own (the image workers keep
+// their caches and never wait for it), or, with Options.Render, through
+// that hook (a server's shared renderer, which keeps its limits).
+func (m *Model) saveAnimation() tea.Cmd {
+	kind := presetKind(m.st)
+	if m.opts.NoSave {
+		m.explain = "save " + kind + " GIF: saving is disabled here"
+		return nil
+	}
+	if m.savingAnim {
+		m.explain = "an animation GIF is being saved already"
+		return nil
+	}
+	st, dir, name := m.st.Clone(), m.opts.SaveDir, m.fileName()
+	var run func() (string, error)
+	if fn := m.opts.Render; fn != nil {
+		cfgRes := m.cfg.Resolution()
+		a, err := figures.Preset(kind, m.cfg, st, 0)
+		if err != nil {
+			m.info = "animation: " + err.Error()
+			return nil
+		}
+		run = func() (string, error) { return writePresetVia(fn, a, cfgRes, dir, name) }
+	} else {
+		if m.animGen == nil {
+			g, err := m.opts.Model.Generator()
+			if err != nil {
+				m.info = "animation: " + err.Error()
+				return nil
+			}
+			m.animGen = g
+		}
+		g := m.animGen
+		run = func() (string, error) { return figures.PresetGIF(context.Background(), g, kind, st, dir, name) }
+	}
+	m.savingAnim = true
+	m.explain = fmt.Sprintf("saving the %s of this state as a GIF (%d frames at %g fps) in the background",
+		kind, figures.DefaultFrames(kind, len(st.Styles)), figures.DefaultFPS(kind))
+	return func() tea.Msg {
+		path, err := run()
+		return animSavedMsg{kind: kind, path: path, err: err}
+	}
+}
+
+func (m *Model) animSaved(msg animSavedMsg) {
+	m.savingAnim = false
+	if msg.err != nil {
+		m.info = msg.kind + " GIF: " + msg.err.Error()
+		return
+	}
+	m.info = "saved " + msg.path
+}
+
+// writePresetVia renders animation a through a render hook, as
+// figures.PresetGIF does with a Generator (panels of min(resolution, 256)
+// px side by side, the preset's captions under them, its frame rate), and
+// writes it into dir as NAME-KIND-YYYYMMDD-HHMMSS.gif.
+func writePresetVia(fn renderFunc, a *figures.Animation, res int, dir, name string) (string, error) {
+	size := min(res, 256)
+	frames := make([]image.Image, len(a.Frames))
+	tallest := 0
+	for i, f := range a.Frames {
+		n := len(f.States)
+		canvas := image.NewRGBA(image.Rect(0, 0, n*size+(n-1)*4, size))
+		draw.Draw(canvas, canvas.Rect, image.Black, image.Point{}, draw.Src)
+		for j, st := range f.States {
+			img, _, err := fn(context.Background(), st, nil)
+			if err != nil {
+				return "", fmt.Errorf("frame %d: %w", i, err)
+			}
+			draw.Draw(canvas, figures.PanelRect(j, size), render.Resize(img, size, size), image.Point{}, draw.Src)
+		}
+		out := canvas
+		if f.Caption != "" {
+			out = render.Label(canvas, f.Caption)
+		}
+		frames[i] = out
+		tallest = max(tallest, out.Rect.Dy())
+	}
+	for i, f := range frames {
+		if b := f.Bounds(); b.Dy() < tallest {
+			c := image.NewRGBA(image.Rect(0, 0, b.Dx(), tallest))
+			draw.Draw(c, c.Rect, image.Black, image.Point{}, draw.Src)
+			draw.Draw(c, b, f, b.Min, draw.Src)
+			frames[i] = c
+		}
+	}
+	path := freeName(dir, fmt.Sprintf("%s-%s-%s", name, a.Kind, time.Now().Format("20060102-150405")), ".gif")
+	if _, err := figures.WriteGIF(path, frames, []int{figures.Delay(figures.DefaultFPS(a.Kind))}, nil); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// freeName is dir/name+ext, or dir/name-2+ext ... when that exists.
+func freeName(dir, name, ext string) string {
+	p := filepath.Join(dir, name+ext)
+	for i := 2; i < 1000; i++ {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		p = filepath.Join(dir, fmt.Sprintf("%s-%d%s", name, i, ext))
+	}
+	return p
+}
