@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +52,7 @@ func probe(t *testing.T, c *goClient, refs *refCache, st *latent.State, within t
 	st.A = latent.Source{Seed: st.A.Seed + 1}
 	start := time.Now()
 	c.send("]")
-	mt := &matcher{refs: refs, st: *st, next: from}
+	mt := &matcher{refs: refs, st: *st, next: from, min: recognised}
 	waitFor(t, c.out, label+": the healthy session's next image", within, func(b []byte) bool { return mt.check(t, b) })
 	t.Logf("%s: healthy session answered in %v (PSNR %.1f dB)", label, time.Since(start).Round(time.Millisecond), mt.db)
 }
@@ -124,8 +125,14 @@ func TestFaults(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	probe(t, good, refs, &st, 20*time.Second, "with a slow consumer")
-	waitSessions(t, srv, 1, 30*time.Second, "the slow consumer cut off")
-	probe(t, good, refs, &st, 20*time.Second, "after the slow consumer")
+	// New pictures until its window (2 MB) is full and a write stalls.
+	cut := time.Now().Add(90 * time.Second)
+	for srv.Sessions() > 1 && time.Now().Before(cut) {
+		slow.send("a")
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitSessions(t, srv, 1, time.Second, "the slow consumer cut off")
+	probe(t, good, refs, &st, 60*time.Second, "after the slow consumer")
 }
 
 // Shutdown ends every session with a message and the terminal restored,
@@ -243,7 +250,7 @@ func TestExplorerOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
+	var out lockedBuffer
 	sess.Stdout, sess.Stderr = &out, &out
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
@@ -252,4 +259,22 @@ func TestExplorerOnly(t *testing.T) {
 	if ee, ok := err.(*gossh.ExitError); !ok || ee.ExitStatus() != 1 || !strings.Contains(out.String(), "needs a terminal") {
 		t.Errorf("shell without a pty: %v, %q", err, out.String())
 	}
+}
+
+// lockedBuffer is a bytes.Buffer for two writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

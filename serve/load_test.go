@@ -209,7 +209,7 @@ func loadSession(t *testing.T, addr string, signer gossh.Signer, refs *refCache,
 		}
 		time.Sleep(time.Duration(5+rand.IntN(10)) * time.Millisecond)
 	}
-	mt := &matcher{refs: refs, st: final, next: from}
+	mt := &matcher{refs: refs, st: final, next: from, min: recognised}
 	err = waitUntil(c.out, 120*time.Second, func(b []byte) bool { return mt.check(t, b) })
 	if err != nil {
 		return 0, fmt.Errorf("final frame (A seed %d): %w", final.A.Seed, err)

@@ -1,0 +1,100 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"stylegan-tui/latent"
+)
+
+// A session rendering non-stop does not starve another: with one worker,
+// the other's request waits for at most the render in progress and one
+// turn of the spinning session.
+func TestPoolFair(t *testing.T) {
+	m := loadFixture(t, fixtureTiny)
+	p, err := NewPool(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	spin, other := p.NewClient(), p.NewClient()
+	ctx, stop := context.WithCancel(context.Background())
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ { // like the explorer's three images
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			st := startState(m)
+			for k := int64(i); ctx.Err() == nil; k += 3 {
+				st.A = latent.Source{Seed: k}
+				if _, _, err := spin.Render(ctx, st, nil); err == nil {
+					done.Add(1)
+				}
+			}
+		}(i)
+	}
+	time.Sleep(200 * time.Millisecond)
+	before := done.Load()
+	st := startState(m)
+	st.B = latent.Source{Seed: 99}
+	img, _, err := other.Render(context.Background(), st, nil)
+	between := done.Load() - before
+	stop()
+	wg.Wait()
+	if err != nil || img == nil {
+		t.Fatalf("render: %v", err)
+	}
+	t.Logf("the spinning session finished %d renders while the other waited for one", between)
+	if between > 2 {
+		t.Errorf("the spinning session finished %d renders while the other waited, want <= 2", between)
+	}
+}
+
+// A request whose context ends before its turn is dropped without being
+// rendered; Close fails what still waits.
+func TestPoolCancelClose(t *testing.T) {
+	m := loadFixture(t, fixtureTiny)
+	p, err := NewPool(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, c := p.NewClient(), p.NewClient()
+	// Keep the only worker busy.
+	bctx, bstop := context.WithCancel(context.Background())
+	go func() {
+		st := startState(m)
+		for k := int64(0); bctx.Err() == nil; k++ {
+			st.A = latent.Source{Seed: k}
+			busy.Render(bctx, st, nil)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Render(ctx, startState(m), nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("cancelled request: %v", err)
+	}
+	if n := c.Pending(); n != 0 {
+		t.Errorf("%d requests still queued after the cancel", n)
+	}
+	bstop()
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := c.Render(context.Background(), startState(m), nil)
+		errc <- err
+	}()
+	p.Close()
+	select {
+	case <-errc: // rendered before Close, or failed by it: either way it returns
+	case <-time.After(10 * time.Second):
+		t.Fatal("a request outlived Close")
+	}
+	if _, _, err := c.Render(context.Background(), startState(m), nil); !errors.Is(err, errPoolClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+}
