@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,7 @@ func TestFaults(t *testing.T) {
 	srv, addr, signer := faultServer(t, Config{WriteTimeout: 2 * time.Second})
 	m := loadFixture(t, fixtureTiny)
 	refs := newRefs(m)
+	baseG := settle(0, 0, 200*time.Millisecond)
 	good := ready(t, addr, signer)
 	st := startState(m)
 	probe(t, good, refs, &st, 20*time.Second, "baseline")
@@ -133,6 +135,17 @@ func TestFaults(t *testing.T) {
 	}
 	waitSessions(t, srv, 1, time.Second, "the slow consumer cut off")
 	probe(t, good, refs, &st, 60*time.Second, "after the slow consumer")
+
+	// Everything of the sessions is gone once they are.
+	good.close()
+	slow.close()
+	waitSessions(t, srv, 0, 10*time.Second, "all sessions closed")
+	if g := settle(baseG, 3, 10*time.Second); g > baseG+3 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: %d after the faulty sessions, %d before\n%s", g, baseG, buf[:runtime.Stack(buf, true)])
+	} else {
+		t.Logf("goroutines %d before, %d after", baseG, g)
+	}
 }
 
 // Shutdown ends every session with a message and the terminal restored,
