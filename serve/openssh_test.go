@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +147,14 @@ func TestOpenSSH(t *testing.T) {
 	if len(files) != 1 {
 		t.Errorf("saved files %v, want one PNG under %s/key-*", files, outDir)
 	}
+	// The animation preset (G) renders through the shared pool and lands
+	// in the same directory.
+	n = c.out.len()
+	c.send(t, "G")
+	waitFor(t, c.out, "the animation GIF", 60*time.Second, func(b []byte) bool { return bytes.Contains(b[n:], []byte(".gif")) })
+	if gifs, _ := filepath.Glob(filepath.Join(outDir, "key-*", "*.gif")); len(gifs) != 1 {
+		t.Errorf("GIFs %v, want one under %s/key-*", gifs, outDir)
+	}
 
 	c.send(t, "q")
 	if code := c.wait(t, 15*time.Second); code != 0 {
@@ -202,10 +209,11 @@ func TestOpenSSHAllowAnyone(t *testing.T) {
 	c := openSSH(t, addr, key)
 	waitFor(t, c.out, "the explorer", 20*time.Second, hasDA1Query)
 	c.send(t, sixelReplies)
-	waitFor(t, c.out, "an image", 30*time.Second, func(b []byte) bool { return len(sixels(b, 0)) > 0 })
+	waitFor(t, c.out, "an image", 30*time.Second, func(b []byte) bool { return hasSixel(b, 0) })
+	c.send(t, "w") // --no-save
+	waitFor(t, c.out, "saving refused", 10*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("disabled")) })
 	c.send(t, "q")
 	if code := c.wait(t, 15*time.Second); code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	_ = strconv.Itoa
 }
