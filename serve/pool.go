@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"sync"
 
 	"stylegan-tui/checkpoints"
@@ -19,14 +20,17 @@ var errPoolClosed = errors.New("serve: render pool closed")
 // of generators (each with its own incremental cache). Sessions are served
 // round-robin, one request of a session at a time, so a session that sends
 // many states cannot starve the others: its requests wait for its turn.
+// A session's request goes to the generator that rendered its previous one
+// when that one is free (its layers are cached there, so an edit re-renders
+// incrementally).
 type Pool struct {
 	model *checkpoints.Model
 
-	mu     sync.Mutex
-	ring   []*Client // clients with queued requests, in turn order
-	wake   chan struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	free    []*model.Generator // idle generators
+	ring    []*Client          // clients with queued requests, in turn order
+	closed  bool
+	running sync.WaitGroup
 }
 
 // Client is one session's handle on a pool.
@@ -36,13 +40,14 @@ type Client struct {
 	running bool   // a request of this client is being rendered
 	inRing  bool
 	closed  bool
+	last    *model.Generator // the generator of its last request
 }
 
 type job struct {
 	ctx     context.Context
 	st      latent.State
 	preview func(*image.RGBA)
-	done    chan result // buffered: the worker never waits for the caller
+	done    chan result // buffered: the renderer never waits for the caller
 }
 
 type result struct {
@@ -51,42 +56,32 @@ type result struct {
 	err   error
 }
 
-// NewPool starts workers generators of m (at least one).
+// NewPool makes workers generators of m (at least one).
 func NewPool(m *checkpoints.Model, workers int) (*Pool, error) {
-	p := &Pool{model: m, wake: make(chan struct{}, 1)}
-	workers = max(workers, 1)
-	gens := make([]*model.Generator, workers)
-	for i := range gens {
+	p := &Pool{model: m}
+	for i := 0; i < max(workers, 1); i++ {
 		g, err := m.Generator()
 		if err != nil {
 			return nil, fmt.Errorf("serve: generator: %w", err)
 		}
-		gens[i] = g
-	}
-	for _, g := range gens {
-		p.wg.Add(1)
-		go p.work(g)
+		p.free = append(p.free, g)
 	}
 	return p, nil
 }
 
-// Close stops the workers after the requests being rendered; queued ones
-// fail with an error.
+// Close waits for the renders in progress; queued requests fail.
 func (p *Pool) Close() {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
+	if !p.closed {
+		p.closed = true
+		for _, c := range p.ring {
+			c.failAll(errPoolClosed)
+			c.inRing = false
+		}
+		p.ring = nil
 	}
-	p.closed = true
-	for _, c := range p.ring {
-		c.failAll(errPoolClosed)
-		c.inRing = false
-	}
-	p.ring = nil
-	close(p.wake)
 	p.mu.Unlock()
-	p.wg.Wait()
+	p.running.Wait()
 }
 
 // NewClient registers a session.
@@ -115,14 +110,16 @@ func (c *Client) Render(ctx context.Context, st latent.State, preview func(*imag
 		c.inRing = true
 		p.ring = append(p.ring, c)
 	}
+	p.dispatch()
 	p.mu.Unlock()
-	p.signal()
 	select {
 	case r := <-j.done:
 		return r.img, r.stats, r.err
 	case <-ctx.Done():
 		p.mu.Lock()
-		c.remove(j)
+		if i := slices.Index(c.jobs, j); i >= 0 {
+			c.jobs = slices.Delete(c.jobs, i, i+1)
+		}
 		p.mu.Unlock()
 		return nil, model.Stats{}, ctx.Err()
 	}
@@ -150,90 +147,53 @@ func (c *Client) failAll(err error) {
 	c.jobs = nil
 }
 
-func (c *Client) remove(j *job) {
-	for i, q := range c.jobs {
-		if q == j {
-			c.jobs = append(c.jobs[:i], c.jobs[i+1:]...)
-			return
-		}
-	}
-}
-
-func (p *Pool) signal() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return
-	}
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
-
-// next takes the first live request of the client whose turn it is.
-func (p *Pool) next() (*Client, *job, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for len(p.ring) > 0 {
+// dispatch starts requests while generators are free: clients in turn,
+// each its oldest live request. p.mu is held.
+func (p *Pool) dispatch() {
+	for len(p.free) > 0 && len(p.ring) > 0 && !p.closed {
 		c := p.ring[0]
 		p.ring = p.ring[1:]
 		c.inRing = false
-		for len(c.jobs) > 0 {
-			j := c.jobs[0]
-			c.jobs = c.jobs[1:]
-			if j.ctx.Err() != nil {
-				j.done <- result{err: j.ctx.Err()}
-				continue
+		var j *job
+		for len(c.jobs) > 0 && j == nil {
+			j, c.jobs = c.jobs[0], c.jobs[1:]
+			if err := j.ctx.Err(); err != nil {
+				j.done <- result{err: err}
+				j = nil
 			}
-			c.running = true
-			if len(p.ring) > 0 {
-				// More sessions wait: let another worker look too.
-				select {
-				case p.wake <- struct{}{}:
-				default:
-				}
-			}
-			return c, j, true
 		}
+		if j == nil {
+			continue
+		}
+		// Its own generator if free, else the one idle the longest (freed
+		// generators go to the back), whose cache is the least likely to
+		// be wanted soon.
+		i := max(slices.Index(p.free, c.last), 0)
+		g := p.free[i]
+		p.free = slices.Delete(p.free, i, i+1)
+		c.running, c.last = true, g
+		p.running.Add(1)
+		go p.run(g, c, j)
 	}
-	return nil, nil, !p.closed
 }
 
-// finish ends a client's turn: with more requests it queues again, last.
-func (p *Pool) finish(c *Client) {
+// run renders one request, then frees the generator and ends the client's
+// turn: with more requests it queues again, last.
+func (p *Pool) run(g *model.Generator, c *Client, j *job) {
+	defer p.running.Done()
+	j.done <- renderJob(g, j)
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, g)
 	c.running = false
-	requeue := len(c.jobs) > 0 && !p.closed && !c.inRing
-	if requeue {
+	if len(c.jobs) > 0 && !c.inRing && !p.closed {
 		c.inRing = true
 		p.ring = append(p.ring, c)
 	}
-	p.mu.Unlock()
-	if requeue {
-		p.signal()
-	}
+	p.dispatch()
 }
 
-func (p *Pool) work(g *model.Generator) {
-	defer p.wg.Done()
-	for {
-		c, j, open := p.next()
-		if !open {
-			return
-		}
-		if j == nil {
-			if _, ok := <-p.wake; !ok {
-				return
-			}
-			continue
-		}
-		j.done <- renderJob(g, j)
-		p.finish(c)
-	}
-}
-
-// render runs one request; a panic in the generator becomes an error.
+// renderJob runs one request; a panic in the generator becomes an error.
 func renderJob(g *model.Generator, j *job) (r result) {
 	defer func() {
 		if v := recover(); v != nil {

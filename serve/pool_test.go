@@ -98,3 +98,35 @@ func TestPoolCancelClose(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+// A client's next request goes back to the generator that has its layers:
+// a fine-layer edit after the first render is incremental even with
+// several generators.
+func TestPoolAffinity(t *testing.T) {
+	m := loadFixture(t, fixtureTiny)
+	p, err := NewPool(m, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	others := p.NewClient()
+	c := p.NewClient()
+	st := startState(m)
+	if _, _, err := c.Render(context.Background(), st, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Another session renders something else meanwhile.
+	o := startState(m)
+	o.A = latent.Source{Seed: 77}
+	if _, _, err := others.Render(context.Background(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi, _ := m.Cfg.GroupSlots("fine")
+	_, stats, err := c.Render(context.Background(), st.WithStyles(lo, hi, latent.FromB), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.FromLayer == 0 {
+		t.Errorf("the fine edit re-rendered from layer 0: not on the session's generator")
+	}
+}
