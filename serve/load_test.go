@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -104,10 +105,13 @@ func TestLoad(t *testing.T) {
 	if err := writeFile(ak, line); err != nil {
 		t.Fatal(err)
 	}
-	// The embedded default model once it exists, else the tiny fixture.
+	// The embedded default model once it exists, else the tiny fixture;
+	// STYLEGAN_LOAD_CHECKPOINT=FILE measures another.
 	m, err := checkpoints.Default()
 	which := "the default model"
-	if err != nil {
+	if f := os.Getenv("STYLEGAN_LOAD_CHECKPOINT"); f != "" {
+		m, which = loadFixture(t, f), f
+	} else if err != nil {
 		m, which = loadFixture(t, fixtureTiny), "fixture "+fixtureTiny+" (no default model embedded yet)"
 	}
 	// Sixel forced: under this load a DA1 reply can miss the explorer's 600 ms
@@ -119,16 +123,26 @@ func TestLoad(t *testing.T) {
 	refs.at(t, final, 1, 1) // render the reference before timing
 
 	// Warm up once (graphs built, pools started), then take the baseline.
-	warm, err := dialGo(t, addr, signer, true)
-	if err != nil {
-		t.Fatal(err)
+	// Two sessions at once, so both generators have built their graphs
+	// and caches (the heap baseline includes them).
+	var warm []*goClient
+	for i := 0; i < 2; i++ {
+		w, err := dialGo(t, addr, signer, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warm = append(warm, w)
 	}
-	waitFor(t, warm.out, "warm-up", 20*time.Second, hasDA1Query)
-	warm.send(sixelReplies)
-	waitFor(t, warm.out, "warm-up image", 30*time.Second, func(b []byte) bool { return hasSixel(b, 0) })
-	warm.send("q")
-	waitFor(t, warm.out, "warm-up end", 10*time.Second, func([]byte) bool { return warm.out.closed() })
-	warm.close()
+	for _, w := range warm {
+		waitFor(t, w.out, "warm-up", 20*time.Second, hasDA1Query)
+		w.send(sixelReplies)
+	}
+	for _, w := range warm {
+		waitFor(t, w.out, "warm-up image", 30*time.Second, func(b []byte) bool { return hasSixel(b, 0) })
+		w.send("q")
+		waitFor(t, w.out, "warm-up end", 10*time.Second, func([]byte) bool { return w.out.closed() })
+		w.close()
+	}
 	for srv.Sessions() > 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
