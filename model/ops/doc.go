@@ -46,4 +46,11 @@
 // F(2×2,3×3) in the forward pass and both gradient passes, and ConvTranspose2x uses Winograd
 // F(2×2,2×2) on its four output phases, where the benchmarks show them faster (useWinograd,
 // useConvTWinograd).
+//
+// With gonum's BLAS on an AVX2+FMA CPU, float32 GEMMs without transposes (the forward
+// convolutions) go to a Go-assembly 4×16 micro-kernel with packed B panels (sgemm.go), 5-8x
+// gonum's Sgemm. With OpenBLAS, inference runs between InferenceBLAS() and its restore function:
+// OpenBLAS single-threaded, the convolutions' independent GEMMs spread over goroutines (OpenBLAS's
+// idle workers otherwise spin in sched_yield and take a core from the Go kernels).
+// StyleEpilogue is the inference-only fused form of the per-layer epilogue.
 package ops
