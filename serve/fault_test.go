@@ -2,7 +2,9 @@ package serve
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -290,4 +292,34 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// A connection that authenticates but opens no session, or stalls in the
+// handshake, is closed after sessionWithin.
+func TestNoSessionClosed(t *testing.T) {
+	old := sessionWithin
+	sessionWithin = 300 * time.Millisecond
+	defer func() { sessionWithin = old }()
+	_, addr, signer := faultServer(t, Config{})
+	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- conn.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("a connection without a session stayed open")
+	}
+	raw, err := net.Dial("tcp", addr) // no handshake at all
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		t.Errorf("a stalled handshake was not closed: %v", err)
+	}
 }

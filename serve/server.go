@@ -167,9 +167,9 @@ func New(cfg Config) (*Server, error) {
 		wish.WithVersion("stylegan-tui"),
 		func(srv *ssh.Server) error { srv.AddHostKey(signer); return nil },
 		wish.WithMiddleware(func(ssh.Handler) ssh.Handler { return s.handle }),
-		// Connections with no traffic at all (no session, a stalled
-		// handshake) are dropped; sessions have their own idle limit.
-		wish.WithIdleTimeout(max(cfg.IdleTimeout, time.Minute)),
+		// A connection with no traffic at all outlives the session idle
+		// limit by a minute (that limit, on keys, ends sessions first).
+		wish.WithIdleTimeout(idleConn(cfg.IdleTimeout)),
 		func(srv *ssh.Server) error {
 			srv.ConnCallback = s.countConn
 			// Only "session" channels exist (no direct-tcpip), no global
@@ -306,25 +306,51 @@ func (s *Server) authorized(ctx ssh.Context, key ssh.PublicKey) bool {
 	return false
 }
 
+// sessionWithin is how long a connection has to open its explorer session
+// (handshake and authentication included).
+var sessionWithin = 30 * time.Second
+
+// connKey finds a connection's countedConn in its context.
+type connKey struct{}
+
 // countConn caps open connections (authenticated or not) at a few per
-// session slot, so handshakes alone cannot exhaust the server.
+// session slot, so handshakes alone cannot exhaust the server, and closes
+// a connection that opens no session in time.
 func (s *Server) countConn(ctx ssh.Context, c net.Conn) net.Conn {
 	if s.conns.Add(1) > int64(2*s.cfg.MaxSessions+8) || s.closing.Load() {
 		s.conns.Add(-1)
 		c.Close()
 		return nil
 	}
-	return &countedConn{Conn: c, n: &s.conns}
+	cc := &countedConn{Conn: c, n: &s.conns}
+	cc.guard = time.AfterFunc(sessionWithin, func() { cc.Close() })
+	ctx.SetValue(connKey{}, cc)
+	return cc
+}
+
+// idleConn is the connection-level idle time-out for a session idle limit.
+func idleConn(sessionIdle time.Duration) time.Duration {
+	if sessionIdle <= 0 {
+		return 0
+	}
+	return sessionIdle + time.Minute
 }
 
 type countedConn struct {
 	net.Conn
-	n    *atomic.Int64
-	once sync.Once
+	n     *atomic.Int64
+	guard *time.Timer
+	once  sync.Once
 }
 
+// sessionStarted disarms the no-session guard.
+func (c *countedConn) sessionStarted() { c.guard.Stop() }
+
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.n.Add(-1) })
+	c.once.Do(func() {
+		c.guard.Stop()
+		c.n.Add(-1)
+	})
 	return c.Conn.Close()
 }
 

@@ -72,6 +72,9 @@ func (ss *session) why() string {
 // and "exec" requests; subsystems and everything else are refused before).
 func (s *Server) handle(sess ssh.Session) {
 	remote := sess.RemoteAddr().String()
+	if cc, ok := sess.Context().Value(connKey{}).(*countedConn); ok {
+		cc.sessionStarted()
+	}
 	if cmd := sess.RawCommand(); cmd != "" {
 		s.log.printf("%s: exec %q refused", remote, cmd)
 		fmt.Fprint(sess.Stderr(), "stylegan-tui: this server runs only the explorer; commands are not accepted (connect with plain ssh -t)\r\n")
