@@ -40,6 +40,10 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	impl := G.WhichBLAS()
 	if is32[T]() {
 		if useSgemmKernel(tA, tB, m, n, k, float32(alpha), float32(beta)) {
+			if m < 4 {
+				sgemmFewRows(m, n, k, as32(a), lda, as32(b), ldb, as32(c), ldc)
+				return
+			}
 			sgemmFast(m, n, k, as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
 			return
 		}

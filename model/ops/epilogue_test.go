@@ -22,7 +22,7 @@ func TestStyleEpilogue(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		b, c, h, w, nb int
-		bias       bool
+		bias           bool
 	}{{1, 3, 5, 7, 1, true}, {2, 4, 8, 8, 2, false}, {2, 16, 32, 32, 1, true}, {3, 2, 1, 1, 3, true}} {
 		xs := []int{tc.b, tc.c, tc.h, tc.w}
 		xv, nv := rnd(tc.b*tc.c*tc.h*tc.w, 2), rnd(tc.nb*tc.h*tc.w, 1)

@@ -16,10 +16,28 @@ import (
 // sgemmKC is the K block: an M×KC block of A stays in L2 while the panels of B stream by.
 const sgemmKC = 256
 
-// useSgemmKernel reports whether gemm should use sgemmFast for this call.
+// useSgemmKernel reports whether gemm should use sgemmFast for this call (m < 4 with beta 0:
+// sgemmFewRows, e.g. ToRGB's 3 output channels).
 func useSgemmKernel(tA, tB bool, m, n, k int, alpha, beta float32) bool {
 	return haveSgemmKernel && sgemmKernelOn && !tA && !tB && alpha == 1 && (beta == 0 || beta == 1) &&
-		m >= 4 && n >= 16 && k >= 1 && !externalBLAS()
+		(m >= 4 || beta == 0) && m >= 1 && n >= 16 && k >= 1 && !externalBLAS()
+}
+
+// sgemmFewRows computes C = A·B for m < 4 rows by padding A with zero rows to 4 and copying
+// the m rows of the result out.
+func sgemmFewRows(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ap, cp := getBuf[float32](4*k), getBuf[float32](4*n)
+	defer putBuf(ap)
+	defer putBuf(cp)
+	a4, c4 := *ap, *cp
+	clear(a4)
+	for i := 0; i < m; i++ {
+		copy(a4[i*k:(i+1)*k], a[i*lda:i*lda+k])
+	}
+	sgemmFast(4, n, k, a4, k, b, ldb, 0, c4, n)
+	for i := 0; i < m; i++ {
+		copy(c[i*ldc:i*ldc+n], c4[i*n:(i+1)*n])
+	}
 }
 
 // sgemmKernelOn lets tests compare against gonum.

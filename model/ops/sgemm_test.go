@@ -16,7 +16,7 @@ func TestSgemmFast(t *testing.T) {
 		t.Skip("no AVX2/FMA kernel on this CPU")
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, s := range [][3]int{{4, 16, 1}, {64, 1024, 64}, {7, 37, 300}, {3, 40, 5}, {128, 100, 513}, {12, 16, 256}, {5, 17, 2}} {
+	for _, s := range [][3]int{{4, 16, 1}, {64, 1024, 64}, {7, 37, 300}, {3, 40, 5}, {128, 100, 513}, {12, 16, 256}, {5, 17, 2}, {3, 4096, 64}, {1, 33, 7}, {2, 16, 512}} {
 		m, n, k := s[0], s[1], s[2]
 		lda, ldb, ldc := k+3, n+5, n+7
 		a, b := make([]float32, m*lda), make([]float32, k*ldb)
@@ -33,7 +33,11 @@ func TestSgemmFast(t *testing.T) {
 			}
 			want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
-			sgemmFast(m, n, k, a, lda, b, ldb, beta, got, ldc)
+			if m < 4 && beta == 0 {
+				sgemmFewRows(m, n, k, a, lda, b, ldb, got, ldc)
+			} else {
+				sgemmFast(m, n, k, a, lda, b, ldb, beta, got, ldc)
+			}
 			for i := range want {
 				if d := math.Abs(float64(want[i] - got[i])); d > 1e-4*math.Sqrt(float64(k)) {
 					t.Fatalf("m=%d n=%d k=%d beta=%g: element %d: got %g, want %g", m, n, k, beta, i, got[i], want[i])
