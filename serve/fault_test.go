@@ -230,6 +230,8 @@ func TestOutputRate(t *testing.T) {
 		t.Errorf("output %.0f B/s, limit %d B/s", got, rate)
 	}
 	if got < rate*0.5 {
+		b := c.out.bytes()
+		t.Logf("stream tail: %q", tail(b, 1500))
 		t.Errorf("output %.0f B/s: the animation did not reach the limit (%d B/s), test proves nothing", got, rate)
 	}
 	c.send("p")

@@ -37,24 +37,46 @@ func newOutput(ctx context.Context, w io.Writer, rate int64, timeout time.Durati
 func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err := o.ctx.Err(); err != nil {
-		return 0, err
+	if o.rate <= 0 {
+		return o.write(p)
 	}
-	if o.rate > 0 {
+	// Rate-limited: in pieces, each when its bytes are due, so a big frame
+	// streams at the rate instead of waiting seconds and then bursting.
+	// The mutex is held throughout: other writes never land inside.
+	n := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), rateChunk)]
 		now := time.Now()
 		o.tokens = min(o.burst(), o.tokens+now.Sub(o.last).Seconds()*float64(o.rate))
 		o.last = now
-		o.tokens -= float64(len(p))
+		o.tokens -= float64(len(piece))
 		if o.tokens < 0 {
-			wait := time.Duration(-o.tokens / float64(o.rate) * float64(time.Second))
-			t := time.NewTimer(wait)
+			t := time.NewTimer(time.Duration(-o.tokens / float64(o.rate) * float64(time.Second)))
 			select {
 			case <-t.C:
 			case <-o.ctx.Done():
 				t.Stop()
-				return 0, o.ctx.Err()
+				return n, o.ctx.Err()
 			}
 		}
+		m, err := o.write(piece)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[len(piece):]
+	}
+	return n, nil
+}
+
+// rateChunk is the piece a rate-limited write is sent in.
+const rateChunk = 8 << 10
+
+// write writes p through, dropping the client if it does not take it in
+// time. o.mu is held.
+func (o *output) write(p []byte) (int, error) {
+	if err := o.ctx.Err(); err != nil {
+		return 0, err
 	}
 	stall := time.AfterFunc(o.timeout, o.drop)
 	n, err := o.w.Write(p)
