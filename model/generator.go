@@ -83,10 +83,11 @@ func (g *Generator) paramTensors() *paramTensors {
 	for b, t := range w.ToRGB {
 		p.rgb = append(p.rgb, struct{ w, b *tensor.Dense }{wrap(t.W, 3, c.Channels[b], 1, 1), wrap(t.B, 3)})
 	}
-	// The weights never change under a Generator: let the 3x3 convs keep
-	// their Winograd transforms (Close releases them).
+	// The weights never change under a Generator: let the convs keep their
+	// Winograd transforms (and the up-convs their 4x4 weights; Close
+	// releases them).
 	for _, l := range p.layers {
-		if l.conv != nil && l.conv.Shape()[2] == 3 {
+		if l.conv != nil {
 			ops.FreezeWeights(l.conv)
 		}
 	}

@@ -20,6 +20,7 @@ type frozenWeight struct {
 	t         *tensor.Dense // keeps the backing array alive, so its address cannot be reused
 	u         any           // []float32 or []float64 transform, nil until first used
 	cout, cin int
+	up4       *tensor.Dense // Upsample2xConv2d's 4×4 weight of t (itself frozen), or nil
 }
 
 // FreezeWeights declares that the values of these tensors will not change until they are passed
@@ -29,12 +30,14 @@ type frozenWeight struct {
 // 16×16. Inference code freezes its weights after loading them; call FreezeWeights again after
 // writing new values into a frozen tensor (a frozen tensor whose values change gives stale
 // results). Never freeze weights that an optimizer updates. Frozen tensors are kept alive until
-// thawed.
+// thawed. A frozen 4×4 ConvTranspose2x weight keeps its Winograd transforms too, and a graph built
+// by Upsample2xConv2d with a frozen weight node binds the derived 4×4 weight computed once.
 func FreezeWeights(ws ...*tensor.Dense) {
 	frozen.Lock()
 	defer frozen.Unlock()
 	for _, w := range ws {
 		if w != nil {
+			thaw(w.Uintptr())
 			frozen.m[w.Uintptr()] = &frozenWeight{t: w}
 		}
 	}
@@ -46,9 +49,102 @@ func ThawWeights(ws ...*tensor.Dense) {
 	defer frozen.Unlock()
 	for _, w := range ws {
 		if w != nil {
-			delete(frozen.m, w.Uintptr())
+			thaw(w.Uintptr())
 		}
 	}
+}
+
+// thaw drops a frozen entry and the entry of its derived 4×4 weight. frozen must be locked.
+func thaw(key uintptr) {
+	if e := frozen.m[key]; e != nil {
+		if e.up4 != nil {
+			delete(frozen.m, e.up4.Uintptr())
+		}
+		delete(frozen.m, key)
+	}
+}
+
+// frozenTensor returns w's value if it is a frozen tensor.
+func frozenTensor(w *G.Node) *tensor.Dense {
+	t, ok := w.Value().(*tensor.Dense)
+	if !ok || t == nil || t.RequiresIterator() {
+		return nil
+	}
+	frozen.Lock()
+	defer frozen.Unlock()
+	if e := frozen.m[t.Uintptr()]; e != nil && e.t == t {
+		return t
+	}
+	return nil
+}
+
+// frozenUpWeight returns the (frozen) Upsample2xConv2d 4×4 weight [Cin,Cout,4,4] of the frozen
+// 3×3 weight t [Cout,Cin,3,3], computing it on first use. It lives as long as t stays frozen.
+func frozenUpWeight(t *tensor.Dense) *tensor.Dense {
+	frozen.Lock()
+	e := frozen.m[t.Uintptr()]
+	var up *tensor.Dense
+	if e != nil {
+		up = e.up4
+	}
+	frozen.Unlock()
+	if e == nil || up != nil {
+		return up
+	}
+	s := t.Shape()
+	cout, cin := s[0], s[1]
+	up = tensor.New(tensor.Of(t.Dtype()), tensor.WithShape(cin, cout, 4, 4))
+	switch t.Dtype() {
+	case tensor.Float32:
+		upWeight(data[float32](up), data[float32](t), cout, cin, false)
+	case tensor.Float64:
+		upWeight(data[float64](up), data[float64](t), cout, cin, false)
+	default:
+		return nil
+	}
+	frozen.Lock()
+	defer frozen.Unlock()
+	if frozen.m[t.Uintptr()] != e {
+		return nil // thawed or refrozen meanwhile
+	}
+	if e.up4 != nil {
+		return e.up4
+	}
+	e.up4 = up
+	frozen.m[up.Uintptr()] = &frozenWeight{t: up}
+	return up
+}
+
+// frozenConvT returns the cached ConvTranspose2x Winograd transform of w [cin,cout,4,4] if w is
+// the backing array of a frozen tensor (computing it on first use), or nil.
+func frozenConvT[T float](w []T, cin, cout int) []T {
+	if len(w) == 0 {
+		return nil
+	}
+	key := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
+	frozen.Lock()
+	e := frozen.m[key]
+	var u []T
+	ok := false
+	if e != nil {
+		u, ok = e.u.([]T)
+		ok = ok && e.cout == -cout && e.cin == cin // negative cout marks a ConvTranspose2x transform
+	}
+	frozen.Unlock()
+	if e == nil || e.t.Shape().TotalSize() < len(w) || len(w) < cin*cout*16 {
+		return nil
+	}
+	if ok {
+		return u
+	}
+	u = make([]T, convTLen(cin, cout))
+	convTAllWeights(u, w, cin, cout)
+	frozen.Lock()
+	if frozen.m[key] == e {
+		e.u, e.cout, e.cin = u, -cout, cin
+	}
+	frozen.Unlock()
+	return u
 }
 
 // frozenWinograd returns the cached Winograd transform of w [cout,cin,3,3] if w is the backing

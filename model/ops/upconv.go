@@ -70,6 +70,14 @@ func Upsample2xConv2d(x, w *G.Node) (*G.Node, error) {
 		}
 		return Conv2d(u, w, 1)
 	}
+	if t := frozenTensor(w); t != nil && w.Dims() == 4 {
+		// Inference: a frozen weight never changes, so its 4×4 weight (and, in ConvTranspose2x,
+		// that weight's transforms) is computed once, not on every run.
+		if up := frozenUpWeight(t); up != nil {
+			w4 := G.NewTensor(w.Graph(), up.Dtype(), 4, G.WithShape(up.Shape()...), G.WithName(w.Name()+"/up4x4"), G.WithValue(up))
+			return ConvTranspose2x(x, w4)
+		}
+	}
 	w4, err := apply(&upWeightOp{consts: constants(w)}, "Upsample2xConv2d", w)
 	if err != nil {
 		return nil, err

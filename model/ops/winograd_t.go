@@ -40,14 +40,28 @@ func convTWeights[T float](u, w []T, us, cin, cout, a, b int) {
 	})
 }
 
+// convTLen is the length of the transformed weights of the four phases.
+func convTLen(cin, cout int) int { return 4 * 9 * slabStride(cout*cin) }
+
+// convTAllWeights writes the transformed weights of the four phases into u.
+func convTAllWeights[T float](u, w []T, cin, cout int) {
+	us := slabStride(cout * cin)
+	for ph := 0; ph < 4; ph++ {
+		convTWeights(u[ph*9*us:], w, us, cin, cout, ph/2, ph%2)
+	}
+}
+
 // convT2xWinograd computes ConvTranspose2x of x [B,Cin,H,W] with w [Cin,Cout,4,4] into
 // y [B,Cout,2H,2W].
 func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
 	us := slabStride(cout * cin)
-	up := getBuf[T](4 * 9 * us)
-	defer putBuf(up)
-	for ph := 0; ph < 4; ph++ {
-		convTWeights((*up)[ph*9*us:], w, us, cin, cout, ph/2, ph%2)
+	up := &[]T{}
+	if u := frozenConvT(w, cin, cout); u != nil {
+		*up = u
+	} else {
+		up = getBuf[T](convTLen(cin, cout))
+		defer putBuf(up)
+		convTAllWeights(*up, w, cin, cout)
 	}
 	th, tw := (h+1)/2, (wd+1)/2
 	rb := winogradBudget / (9 * (cin + cout) * tw)
