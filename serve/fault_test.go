@@ -216,7 +216,7 @@ func TestLimits(t *testing.T) {
 // --max-output-rate: a session playing the walk animation (frames as fast as
 // they render) is held to the rate.
 func TestOutputRate(t *testing.T) {
-	const rate = 100 << 10
+	const rate = 48 << 10
 	_, addr, signer := faultServer(t, Config{MaxOutputRate: rate})
 	c := ready(t, addr, signer)
 	c.send("p") // play the A->B walk

@@ -323,7 +323,7 @@ func (s *Server) countConn(ctx ssh.Context, c net.Conn) net.Conn {
 		return nil
 	}
 	cc := &countedConn{Conn: c, n: &s.conns}
-	cc.guard = time.AfterFunc(sessionWithin, func() { cc.Close() })
+	cc.guard.Store(time.AfterFunc(sessionWithin, func() { cc.Close() }))
 	ctx.SetValue(connKey{}, cc)
 	return cc
 }
@@ -339,16 +339,22 @@ func idleConn(sessionIdle time.Duration) time.Duration {
 type countedConn struct {
 	net.Conn
 	n     *atomic.Int64
-	guard *time.Timer
+	guard atomic.Pointer[time.Timer]
 	once  sync.Once
 }
 
 // sessionStarted disarms the no-session guard.
-func (c *countedConn) sessionStarted() { c.guard.Stop() }
+func (c *countedConn) sessionStarted() { c.stopGuard() }
+
+func (c *countedConn) stopGuard() {
+	if t := c.guard.Load(); t != nil {
+		t.Stop()
+	}
+}
 
 func (c *countedConn) Close() error {
 	c.once.Do(func() {
-		c.guard.Stop()
+		c.stopGuard()
 		c.n.Add(-1)
 	})
 	return c.Conn.Close()
