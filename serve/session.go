@@ -37,6 +37,8 @@ type session struct {
 	mu     sync.Mutex
 	p      *tea.Program
 	reason string // why the server ended it (printed after the explorer quits)
+	grace  *time.Timer
+	ended  bool
 }
 
 // stop ends the session with a message: the explorer quits (restoring the
@@ -47,16 +49,29 @@ func (ss *session) stop(reason string) {
 		ss.reason = reason
 	}
 	p := ss.p
-	ss.mu.Unlock()
-	if p == nil {
+	if p == nil || ss.ended {
+		ss.mu.Unlock()
 		ss.cancel()
 		return
 	}
 	// Quit waits for the program's event loop, which a client that stopped
 	// reading can hold up: never wait here, and cut the connection if the
 	// session lingers.
+	if ss.grace == nil {
+		ss.grace = time.AfterFunc(stopGrace, ss.drop)
+	}
+	ss.mu.Unlock()
 	go p.Quit()
-	time.AfterFunc(stopGrace, ss.drop)
+}
+
+// end marks the explorer finished: a pending cut-off is no longer needed.
+func (ss *session) end() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.ended = true
+	if ss.grace != nil {
+		ss.grace.Stop()
+	}
 }
 
 // stopGrace is how long a stopped session may take to quit by itself.
@@ -218,6 +233,7 @@ func (s *Server) handle(sess ssh.Session) {
 	}
 
 	_, err = p.Run()
+	ss.end()
 	p.Kill() // restores the terminal if Run ended abnormally
 	cancel()
 	m.Close()
