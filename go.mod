@@ -14,7 +14,6 @@ require (
 	github.com/muesli/termenv v0.16.0
 	github.com/nlpodyssey/gopickle v0.2.0
 	github.com/pkg/errors v0.9.1
-	github.com/soniakeys/quant v1.0.0
 	golang.org/x/crypto v0.31.0
 	golang.org/x/image v0.0.0-20220302094943-723b81ca9867
 	golang.org/x/sys v0.39.0
@@ -53,6 +52,7 @@ require (
 	github.com/muesli/ansi v0.0.0-20230316100256-276c6243b2f6 // indirect
 	github.com/muesli/cancelreader v0.2.2 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
+	github.com/soniakeys/quant v1.0.0 // indirect
 	github.com/xo/terminfo v0.0.0-20220910002029-abceb7e1c41e // indirect
 	github.com/xtgo/set v1.0.0 // indirect
 	go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect
