@@ -139,15 +139,7 @@ func Epilogue(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, err
 	if err != nil {
 		return nil, wrap(err)
 	}
-	style, err := dense(w, l.Style)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	scale, err := G.Slice(style, nil, G.S(0, ch))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	shift, err := G.Slice(style, nil, G.S(ch, 2*ch))
+	scale, shift, err := styleAffine(w, l.Style, ch)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -163,15 +155,7 @@ func Epilogue(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, err
 func epilogueInference(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, error) {
 	ch := c.Channels[i/2]
 	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) epilogue: %w", i, c.LayerRes(i), e) }
-	style, err := dense(w, l.Style)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	scale, err := G.Slice(style, nil, G.S(0, ch))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	shift, err := G.Slice(style, nil, G.S(ch, 2*ch))
+	scale, shift, err := styleAffine(w, l.Style, ch)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -183,6 +167,19 @@ func epilogueInference(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.
 		return nil, wrap(err)
 	}
 	return x, nil
+}
+
+// styleAffine is AdaIN's affine A: w -> (y_s, y_b), each [B,C].
+func styleAffine(w *G.Node, d DenseNodes, ch int) (scale, shift *G.Node, err error) {
+	style, err := dense(w, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	if scale, err = G.Slice(style, nil, G.S(0, ch)); err != nil {
+		return nil, nil, err
+	}
+	shift, err = G.Slice(style, nil, G.S(ch, 2*ch))
+	return scale, shift, err
 }
 
 // RGB is a ToRGB layer: 1x1 conv to three channels plus bias.
