@@ -97,7 +97,7 @@ func (s *Stream) Next(dst []float32, size int) []Labels {
 			s.pos = 0
 			<-s.cur.done
 		}
-		downsampleCHW(dst[i*n:(i+1)*n], s.cur.pix[s.pos*Size*Size*3:(s.pos+1)*Size*Size*3], size)
+		DownsampleCHW(dst[i*n:(i+1)*n], s.cur.pix[s.pos*Size*Size*3:(s.pos+1)*Size*Size*3], size)
 		labels[i] = s.cur.labels[s.pos]
 		s.pos++
 	}

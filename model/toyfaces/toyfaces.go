@@ -207,15 +207,15 @@ func FillBatch(dst []float32, seeds []int64, size int) []Labels {
 	for i, seed := range seeds {
 		p := newParams(seed)
 		pix := r.render(&p, nil)
-		downsampleCHW(dst[i*n:(i+1)*n], pix, size)
+		DownsampleCHW(dst[i*n:(i+1)*n], pix, size)
 		labels[i] = p.labels
 	}
 	return labels
 }
 
-// downsampleCHW area-averages a 64×64 interleaved 8-bit RGB image to
+// DownsampleCHW area-averages a 64×64 interleaved 8-bit RGB image to
 // size×size planar float32 in [-1, 1].
-func downsampleCHW(dst []float32, pix []uint8, size int) {
+func DownsampleCHW(dst []float32, pix []uint8, size int) {
 	f := Size / size
 	plane := size * size
 	scale := 1 / (127.5 * float32(f*f))

@@ -96,30 +96,7 @@ func (d *dataset) fill(dst []float32, first int64, B, size int) {
 	}
 	n := 3 * size * size
 	for i := 0; i < B; i++ {
-		downsampleCHW(dst[i*n:(i+1)*n], d.image(first+int64(i)), size)
+		toyfaces.DownsampleCHW(dst[i*n:(i+1)*n], d.image(first+int64(i)), size)
 	}
 }
 
-func downsampleCHW(dst []float32, pix []uint8, size int) {
-	const S = toyfaces.Size
-	f := S / size
-	plane := size * size
-	scale := 1 / (127.5 * float32(f*f))
-	for y := 0; y < size; y++ {
-		for x := 0; x < size; x++ {
-			var s0, s1, s2 int
-			for yy := y * f; yy < (y+1)*f; yy++ {
-				row := pix[(yy*S+x*f)*3 : (yy*S+(x+1)*f)*3]
-				for o := 0; o < len(row); o += 3 {
-					s0 += int(row[o])
-					s1 += int(row[o+1])
-					s2 += int(row[o+2])
-				}
-			}
-			i := y*size + x
-			dst[i] = float32(s0)*scale - 1
-			dst[plane+i] = float32(s1)*scale - 1
-			dst[2*plane+i] = float32(s2)*scale - 1
-		}
-	}
-}
