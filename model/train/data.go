@@ -99,4 +99,3 @@ func (d *dataset) fill(dst []float32, first int64, B, size int) {
 		toyfaces.DownsampleCHW(dst[i*n:(i+1)*n], d.image(first+int64(i)), size)
 	}
 }
-
