@@ -21,16 +21,4 @@ func BenchmarkFillBatch8(b *testing.B) {
 	b.ReportMetric(float64(b.N*len(seeds))/b.Elapsed().Seconds(), "images/s")
 }
 
-// TestSpeed checks the throughput the trainer relies on: at least 100
-// images/s on one core (it is several times that; see BenchmarkSample).
-func TestSpeed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
-	}
-	res := testing.Benchmark(BenchmarkSample)
-	rate := float64(res.N) / res.T.Seconds()
-	t.Logf("Sample: %.0f images/s on one goroutine", rate)
-	if rate < 100 {
-		t.Errorf("Sample renders %.0f images/s, want ≥ 100", rate)
-	}
-}
+
