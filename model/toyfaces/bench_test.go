@@ -20,5 +20,3 @@ func BenchmarkFillBatch8(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(seeds))/b.Elapsed().Seconds(), "images/s")
 }
-
-
