@@ -114,7 +114,7 @@ func TestLoad(t *testing.T) {
 	} else if err != nil {
 		m, which = loadFixture(t, fixtureTiny), "fixture "+fixtureTiny+" (no default model embedded yet)"
 	}
-	// Sixel forced: under this load a DA1 reply can miss the explorer's 600 ms
+	// Sixel forced: under this load a DA1 reply can miss the explorer's 1.5 s
 	// detection window (TestOpenSSH covers detection).
 	srv, addr := testServer(t, Config{Models: []NamedModel{{"m", m}}, AuthorizedKeys: ak, NoSave: true, MaxSessions: sessions, Workers: 2, Graphics: "sixel"})
 	refs := newRefs(m)

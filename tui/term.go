@@ -24,8 +24,10 @@ const (
 )
 
 // detectTimeout is how long auto mode waits for the DA1 reply before it falls
-// back to half-blocks (a terminal that never answers).
-const detectTimeout = 600 * time.Millisecond
+// back to half-blocks (a terminal that never answers). Every terminal answers
+// DA1, usually within milliseconds; the margin is for SSH round trips on a
+// loaded server (600 ms was missed under load).
+const detectTimeout = 1500 * time.Millisecond
 
 // Default cell size when the terminal does not say (TERMINAL.md).
 const defaultCellW, defaultCellH = 10, 20
