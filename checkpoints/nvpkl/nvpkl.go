@@ -19,7 +19,6 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"os"
 	"strconv"
 	"strings"
 
@@ -53,18 +52,12 @@ const lazyMin = 1024
 // Only pickles of NVlabs/stylegan's G_style with Network state version 3 are
 // accepted; StyleGAN2 pickles (build_func_name "G_main") are refused.
 func Load(path string) (tensors map[string]*safetensors.Tensor, meta map[string]string, err error) {
-	f, err := os.Open(path)
+	err = pickleguard.LoadFile("nvpkl", path, func(ra io.ReaderAt, size int64) (err error) {
+		tensors, meta, err = load(ra, size)
+		return err
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("nvpkl: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("nvpkl: %w", err)
-	}
-	tensors, meta, err = load(f, fi.Size())
-	if err != nil {
-		return nil, nil, pickleguard.OneLine(fmt.Errorf("nvpkl: %s: %w", path, err))
+		return nil, nil, err
 	}
 	return tensors, meta, nil
 }

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -41,18 +40,12 @@ import (
 // State dicts of the pre-July-2019 rosinality model, and anything without
 // the mapping network's style.1.linear.weight_orig, are refused.
 func Load(path string) (tensors map[string]*safetensors.Tensor, meta map[string]string, err error) {
-	f, err := os.Open(path)
+	err = pickleguard.LoadFile("torchpt", path, func(ra io.ReaderAt, size int64) (err error) {
+		tensors, meta, err = load(ra, size)
+		return err
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("torchpt: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("torchpt: %w", err)
-	}
-	tensors, meta, err = load(f, fi.Size())
-	if err != nil {
-		return nil, nil, pickleguard.OneLine(fmt.Errorf("torchpt: %s: %w", path, err))
+		return nil, nil, err
 	}
 	return tensors, meta, nil
 }

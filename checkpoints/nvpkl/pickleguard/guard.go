@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/pickle"
@@ -186,6 +187,24 @@ func Load(u *pickle.Unpickler, r *Reader) (v any, err error) {
 type refusal struct{ err error }
 
 func (r refusal) Error() string { return r.err.Error() }
+
+// LoadFile opens path and hands it and its size to load; an error comes
+// back on one line as "pkg: path: ..." (the readers' shared entry point).
+func LoadFile(pkg, path string, load func(ra io.ReaderAt, size int64) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pkg, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", pkg, err)
+	}
+	if err := load(f, fi.Size()); err != nil {
+		return OneLine(fmt.Errorf("%s: %s: %w", pkg, path, err))
+	}
+	return nil
+}
 
 // OneLine keeps an error message on one line and of readable length:
 // gopickle formats whole objects into some of its messages with %#v, and
