@@ -9,6 +9,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"stylegan-tui/model/ops/simd"
 )
 
 // styleEpilogueOp is AddNoise → AddBias → LeakyReLU → InstanceNorm → Modulate in one pass
@@ -125,6 +127,11 @@ func styleEpilogue[T float](dst, x, noise, strength, bias, scale, shift []T, bat
 			xp, dp := x[p*hw:(p+1)*hw], dst[p*hw:(p+1)*hw]
 			nz = nz[:len(xp)]
 			dp = dp[:len(xp)]
+			if is32[T]() && simd.Available && epiKernelOn && hw >= 8 {
+				epiPlane32(any(dp).([]float32), any(xp).([]float32), any(nz).([]float32),
+					float32(s), float32(bb), float32(1+k), float32(scale[p]), float32(shift[p]), eps)
+				continue
+			}
 			var s0, s1, s2, s3 float64
 			j := 0
 			for ; j+4 <= len(xp); j += 4 {
@@ -152,6 +159,34 @@ func styleEpilogue[T float](dst, x, noise, strength, bias, scale, shift []T, bat
 			}
 		}
 	})
+}
+
+// epiKernelOn lets tests compare the AVX2 plane loop against the portable one.
+var epiKernelOn = true
+
+// epiPlane32 is one plane of styleEpilogue with the AVX2 loops: a fused noise, bias and
+// LeakyReLU pass that also sums t and t² in float64, then one pass for the instance norm
+// and the style (variance as E[t²] − mean², which float64 sums keep accurate here).
+func epiPlane32(dp, xp, nz []float32, s, b, slope, scale, shift float32, eps float64) {
+	n := len(xp)
+	n8 := n &^ 7
+	sum, sq := simd.LeakySum(&dp[0], &xp[0], &nz[0], n8, s, b, slope)
+	for j := n8; j < n; j++ {
+		t := xp[j] + nz[j]*s + b
+		if t < 0 {
+			t *= slope
+		}
+		dp[j] = t
+		sum += float64(t)
+		sq += float64(t) * float64(t)
+	}
+	mean := sum / float64(n)
+	inv := 1 / math.Sqrt(max(sq/float64(n)-mean*mean, 0)+eps)
+	m, a := float32(mean), float32(inv*float64(scale))
+	simd.NormAffine(&dp[0], n8, m, a, shift)
+	for j := n8; j < n; j++ {
+		dp[j] = (dp[j]-m)*a + shift
+	}
 }
 
 // planeStatsMean returns mean and 1/sqrt(biased variance + eps) of x given its mean.

@@ -1,0 +1,14 @@
+//go:build !amd64 || noasm
+
+package simd
+
+// Available is false: the loops exist only for amd64.
+const Available = false
+
+// LeakySum panics: check Available.
+func LeakySum(dst, x, nz *float32, n int, s, b, slope float32) (float64, float64) {
+	panic("simd: LeakySum without the amd64 kernel")
+}
+
+// NormAffine panics: check Available.
+func NormAffine(dst *float32, n int, m, a, c float32) { panic("simd: NormAffine without the amd64 kernel") }
