@@ -11,4 +11,6 @@ func LeakySum(dst, x, nz *float32, n int, s, b, slope float32) (float64, float64
 }
 
 // NormAffine panics: check Available.
-func NormAffine(dst *float32, n int, m, a, c float32) { panic("simd: NormAffine without the amd64 kernel") }
+func NormAffine(dst *float32, n int, m, a, c float32) {
+	panic("simd: NormAffine without the amd64 kernel")
+}
