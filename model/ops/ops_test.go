@@ -419,8 +419,20 @@ func TestConvAlgorithms(t *testing.T) {
 
 // TestWinogradLarger compares Winograd and im2col with each other and the reference on sizes
 // with several tiles, odd and even, and more channels than the table uses.
+// The float32 cases run on both tile layouts (packed panels for the AVX2 kernel, and plain),
+// with the chunk budget also cut to one tile row so that chunks end mid-panel.
 func TestWinogradLarger(t *testing.T) {
-	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 17, 16, 3, 16}, {1, 512, 8, 6, 4}} {
+	defer func(p bool, b int) { winogradPackOn, winogradBudget = p, b }(winogradPackOn, winogradBudget)
+	for _, packed := range []bool{true, false} {
+		for _, budget := range []int{winogradBudget, 1} {
+			winogradPackOn, winogradBudget = packed, budget
+			t.Run(fmt.Sprintf("packed=%t,budget=%d", packed, budget), testWinogradLarger)
+		}
+	}
+}
+
+func testWinogradLarger(t *testing.T) {
+	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 17, 16, 3, 16}, {1, 512, 8, 6, 4}, {2, 24, 34, 40, 8}, {1, 300, 20, 64, 12}} {
 		b, cin, h, w, cout := s[0], s[1], s[2], s[3], s[4]
 		c := conv2dCase(b, cin, h, w, cout, 3, 1)
 		in := randInputs(c, 4)

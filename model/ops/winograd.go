@@ -107,7 +107,12 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 	th, tw := (h+1)/2, (wd+1)/2
 	rb := winogradBudget / (16 * (cin + cout) * tw) // tile rows per chunk
 	rb = max(1, min(rb, th))
-	vs, ms := slabStride(cin*rb*tw), slabStride(cout*rb*tw)
+	packed := winogradPacked[T](cin, cout)
+	np := rb * tw
+	if packed {
+		np = (np + 15) &^ 15
+	}
+	vs, ms := slabStride(cin*np), slabStride(cout*np)
 	vp := getBuf[T](16 * vs)
 	mp := getBuf[T](16 * ms)
 	defer putBuf(vp)
@@ -119,17 +124,91 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 		for t0 := 0; t0 < th; t0 += rb {
 			t1 := min(t0+rb, th)
 			n := (t1 - t0) * tw
+			lv, lm := tileLayout{cin, n, packed}, tileLayout{cout, n, packed}
 			parallelFor(cin, 16*cin*n, func(c0, c1 int) {
-				winogradInput(v, vs, xb, h, wd, t0, t1, c0, c1)
+				winogradInput(v, vs, lv, xb, h, wd, t0, t1, c0, c1)
 			})
-			gemms(16, 16*cout*n*cin, func(xi int) {
-				gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
-			})
+			if packed && n&15 != 0 { // zero the padding tiles: stale denormals would slow the kernel
+				for xi := 0; xi < 16; xi++ {
+					for c := 0; c < cin; c++ {
+						at := xi*vs + lv.at(c, n)
+						clear(v[at : at+16-n&15])
+					}
+				}
+			}
+			if packed {
+				winogradGEMMPacked(as32(u), us, as32(v), vs, as32(m), ms, cout, cin, n)
+			} else {
+				gemms(16, 16*cout*n*cin, func(xi int) {
+					gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
+				})
+			}
 			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
-				winogradOutput(yb, m, ms, h, wd, t0, t1, o0, o1)
+				winogradOutput(yb, m, ms, lm, h, wd, t0, t1, o0, o1)
 			})
 		}
 	}
+}
+
+// winogradPackOn lets tests compare the packed-panel layout with the plain one.
+var winogradPackOn = true
+
+// winogradPacked reports whether the 16 GEMMs of a forward conv run on the packed-panel
+// layout: float32 with the pure-Go build's AVX2 kernel (an external BLAS packs on its own).
+func winogradPacked[T float](cin, cout int) bool {
+	return winogradPackOn && is32[T]() && useSgemmKernel(false, false, cout, 16, cin, 1, 0) && cout%4 == 0
+}
+
+// tileLayout places element (row r, tile t) of one of the 16 matrices V[ξ] (rows = channels)
+// or M[ξ]. Plain is row major, n tiles per row. Packed stores panels of 16 tiles, each panel
+// row major [rows][16], so that the GEMM kernel reads its B operand and writes its C block
+// contiguously instead of gathering rows n floats apart (often 4 KB: L1 aliasing and a TLB
+// miss per row); the tiles past n in the last panel are padding that nothing reads back.
+type tileLayout struct {
+	rows, n int
+	packed  bool
+}
+
+// run is how many of the next k tiles from t are contiguous.
+func (l tileLayout) run(t, k int) int {
+	if !l.packed {
+		return k
+	}
+	return min(k, 16-t&15)
+}
+
+func (l tileLayout) at(r, t int) int {
+	if !l.packed {
+		return r*l.n + t
+	}
+	return ((t>>4)*l.rows+r)<<4 | t&15
+}
+
+// winogradGEMMPacked computes M[ξ] = U[ξ] × V[ξ] for the 16 ξ on packed layouts (u plain
+// [Cout][Cin], us apart; v and m packed, vs and ms apart), one (ξ, panel) job at a time
+// spread over the cores.
+func winogradGEMMPacked(u []float32, us int, v []float32, vs int, m []float32, ms int, cout, cin, n int) {
+	panels := (n + 15) / 16
+	jobs := 16 * panels
+	work := 16 * cout * cin * panels * 16
+	parallelFor(jobs, work/64, func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			xi, q := j/panels, j%panels
+			a := u[xi*us:]
+			vq := v[xi*vs+q*cin*16:]
+			mq := m[xi*ms+q*cout*16:]
+			for k0 := 0; k0 < cin; k0 += sgemmKC {
+				kc := min(sgemmKC, cin-k0)
+				acc := 0
+				if k0 > 0 {
+					acc = 1
+				}
+				for i := 0; i < cout; i += 4 {
+					sgemm4x16(kc, &a[i*cin+k0], cin, &vq[k0*16], 16, &mq[i*16], 16, acc)
+				}
+			}
+		}
+	})
 }
 
 // slabStride is the distance between the 16 matrices V[ξ] (or M[ξ]) of k elements each: k
@@ -138,10 +217,9 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 func slabStride(k int) int { return (k+15)/16*16 + 16 }
 
 // winogradInput writes V[ξ][c][t] = (Bᵀ d B)[ξ] for channels [c0,c1) and tile rows [t0,t1)
-// into v, whose matrices are stride elements apart.
-func winogradInput[T float](v []T, stride int, x []T, h, w, t0, t1, c0, c1 int) {
+// into v, whose matrices are stride elements apart, in layout l.
+func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, t0, t1, c0, c1 int) {
 	tw := (w + 1) / 2
-	n := (t1 - t0) * tw
 	pw := 2*tw + 2 // padded row: column -1 .. 2tw
 	buf := make([]T, 4*pw)
 	r0, r1, r2, r3 := buf[0:pw], buf[pw:2*pw], buf[2*pw:3*pw], buf[3*pw:4*pw]
@@ -159,75 +237,83 @@ func winogradInput[T float](v []T, stride int, x []T, h, w, t0, t1, c0, c1 int) 
 				copy(row[1:], xc[ii*w:(ii+1)*w])
 				clear(row[1+w:])
 			}
-			base := c*n + (ty-t0)*tw
-			// d holds the 16 destination rows, each tw long.
-			var d [16][]T
-			for xi := range d {
-				d[xi] = v[xi*stride+base : xi*stride+base+tw]
-			}
-			for tx := 0; tx < tw; tx++ {
-				j := 2 * tx
-				a, b, e, f := r0[j:j+4], r1[j:j+4], r2[j:j+4], r3[j:j+4]
-				// t = Bᵀ d, column q of the 4×4 tile
-				t00, t01, t02, t03 := a[0]-e[0], a[1]-e[1], a[2]-e[2], a[3]-e[3]
-				t10, t11, t12, t13 := b[0]+e[0], b[1]+e[1], b[2]+e[2], b[3]+e[3]
-				t20, t21, t22, t23 := e[0]-b[0], e[1]-b[1], e[2]-b[2], e[3]-b[3]
-				t30, t31, t32, t33 := b[0]-f[0], b[1]-f[1], b[2]-f[2], b[3]-f[3]
-				// V = t B
-				d[0][tx], d[1][tx], d[2][tx], d[3][tx] = t00-t02, t01+t02, t02-t01, t01-t03
-				d[4][tx], d[5][tx], d[6][tx], d[7][tx] = t10-t12, t11+t12, t12-t11, t11-t13
-				d[8][tx], d[9][tx], d[10][tx], d[11][tx] = t20-t22, t21+t22, t22-t21, t21-t23
-				d[12][tx], d[13][tx], d[14][tx], d[15][tx] = t30-t32, t31+t32, t32-t31, t31-t33
+			// Runs of tiles that are contiguous in the layout (a whole row in the plain one,
+			// up to a panel's end in the packed one); d holds their 16 destination runs.
+			for tx0, t := 0, (ty-t0)*tw; tx0 < tw; {
+				seg := l.run(t, tw-tx0)
+				at := l.at(c, t)
+				var d [16][]T
+				for xi := range d {
+					d[xi] = v[xi*stride+at : xi*stride+at+seg]
+				}
+				for k := 0; k < seg; k++ {
+					j := 2 * (tx0 + k)
+					a, b, e, f := r0[j:j+4], r1[j:j+4], r2[j:j+4], r3[j:j+4]
+					// t = Bᵀ d, column q of the 4×4 tile
+					t00, t01, t02, t03 := a[0]-e[0], a[1]-e[1], a[2]-e[2], a[3]-e[3]
+					t10, t11, t12, t13 := b[0]+e[0], b[1]+e[1], b[2]+e[2], b[3]+e[3]
+					t20, t21, t22, t23 := e[0]-b[0], e[1]-b[1], e[2]-b[2], e[3]-b[3]
+					t30, t31, t32, t33 := b[0]-f[0], b[1]-f[1], b[2]-f[2], b[3]-f[3]
+					// V = t B
+					d[0][k], d[1][k], d[2][k], d[3][k] = t00-t02, t01+t02, t02-t01, t01-t03
+					d[4][k], d[5][k], d[6][k], d[7][k] = t10-t12, t11+t12, t12-t11, t11-t13
+					d[8][k], d[9][k], d[10][k], d[11][k] = t20-t22, t21+t22, t22-t21, t21-t23
+					d[12][k], d[13][k], d[14][k], d[15][k] = t30-t32, t31+t32, t32-t31, t31-t33
+				}
+				tx0, t = tx0+seg, t+seg
 			}
 		}
 	}
 }
 
 // winogradOutput writes the 2×2 tiles Aᵀ M A of output channels [o0,o1), tile rows [t0,t1),
-// from m, whose matrices are stride elements apart.
-func winogradOutput[T float](y, m []T, stride, h, w, t0, t1, o0, o1 int) {
+// from m, whose matrices are stride elements apart, in layout l.
+func winogradOutput[T float](y, m []T, stride int, l tileLayout, h, w, t0, t1, o0, o1 int) {
 	tw := (w + 1) / 2
-	n := (t1 - t0) * tw
 	for o := o0; o < o1; o++ {
 		yo := y[o*h*w : (o+1)*h*w]
 		for ty := t0; ty < t1; ty++ {
 			i := 2 * ty
-			base := o*n + (ty-t0)*tw
-			var s [16][]T
-			for xi := range s {
-				s[xi] = m[xi*stride+base : xi*stride+base+tw]
-			}
 			full := i+1 < h
-			for tx := 0; tx < tw; tx++ {
-				// u = Aᵀ M (2×4), then Y = u A
-				u00 := s[0][tx] + s[4][tx] + s[8][tx]
-				u01 := s[1][tx] + s[5][tx] + s[9][tx]
-				u02 := s[2][tx] + s[6][tx] + s[10][tx]
-				u03 := s[3][tx] + s[7][tx] + s[11][tx]
-				u10 := s[4][tx] - s[8][tx] - s[12][tx]
-				u11 := s[5][tx] - s[9][tx] - s[13][tx]
-				u12 := s[6][tx] - s[10][tx] - s[14][tx]
-				u13 := s[7][tx] - s[11][tx] - s[15][tx]
-				y00, y01 := u00+u01+u02, u01-u02-u03
-				y10, y11 := u10+u11+u12, u11-u12-u13
-				j := 2 * tx
-				if full && j+1 < w {
-					r := yo[i*w+j : i*w+j+2]
-					r[0], r[1] = y00, y01
-					r = yo[(i+1)*w+j : (i+1)*w+j+2]
-					r[0], r[1] = y10, y11
-					continue
+			for tx0, t := 0, (ty-t0)*tw; tx0 < tw; {
+				seg := l.run(t, tw-tx0)
+				at := l.at(o, t)
+				var s [16][]T
+				for xi := range s {
+					s[xi] = m[xi*stride+at : xi*stride+at+seg]
 				}
-				yo[i*w+j] = y00
-				if j+1 < w {
-					yo[i*w+j+1] = y01
-				}
-				if full {
-					yo[(i+1)*w+j] = y10
+				for k := 0; k < seg; k++ {
+					// u = Aᵀ M (2×4), then Y = u A
+					u00 := s[0][k] + s[4][k] + s[8][k]
+					u01 := s[1][k] + s[5][k] + s[9][k]
+					u02 := s[2][k] + s[6][k] + s[10][k]
+					u03 := s[3][k] + s[7][k] + s[11][k]
+					u10 := s[4][k] - s[8][k] - s[12][k]
+					u11 := s[5][k] - s[9][k] - s[13][k]
+					u12 := s[6][k] - s[10][k] - s[14][k]
+					u13 := s[7][k] - s[11][k] - s[15][k]
+					y00, y01 := u00+u01+u02, u01-u02-u03
+					y10, y11 := u10+u11+u12, u11-u12-u13
+					j := 2 * (tx0 + k)
+					if full && j+1 < w {
+						r := yo[i*w+j : i*w+j+2]
+						r[0], r[1] = y00, y01
+						r = yo[(i+1)*w+j : (i+1)*w+j+2]
+						r[0], r[1] = y10, y11
+						continue
+					}
+					yo[i*w+j] = y00
 					if j+1 < w {
-						yo[(i+1)*w+j+1] = y11
+						yo[i*w+j+1] = y01
+					}
+					if full {
+						yo[(i+1)*w+j] = y10
+						if j+1 < w {
+							yo[(i+1)*w+j+1] = y11
+						}
 					}
 				}
+				tx0, t = tx0+seg, t+seg
 			}
 		}
 	}
@@ -258,7 +344,7 @@ func winogradBackFilter[T float](dw, x, gy []T, batch, cin, h, wd, cout int) {
 			t1 := min(t0+rb, th)
 			n := (t1 - t0) * tw
 			parallelFor(cin, 16*cin*n, func(c0, c1 int) {
-				winogradInput(v, vs, xb, h, wd, t0, t1, c0, c1)
+				winogradInput(v, vs, tileLayout{cin, n, false}, xb, h, wd, t0, t1, c0, c1)
 			})
 			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
 				winogradOutputAdjoint(z, zs, gb, h, wd, t0, t1, o0, o1)
