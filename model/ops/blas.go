@@ -122,7 +122,12 @@ var splitGEMM atomic.Int32
 // and take a core away from the Winograd transforms and element-wise ops in between, which on
 // 2 cores cost ~20% of a 256 px forward. With gonum's BLAS it does nothing. Concurrent
 // OpenBLAS users in the process run single-threaded until the returned function is called.
-func InferenceBLAS() (restore func()) {
+func InferenceBLAS() (restore func()) { return SingleThreadedBLAS() }
+
+// SingleThreadedBLAS is InferenceBLAS for any graphs, training included: OpenBLAS runs
+// single-threaded and this package spreads the work over the cores itself (the images of a
+// batch, the columns or the independent GEMMs of a convolution).
+func SingleThreadedBLAS() (restore func()) {
 	if !externalBLAS() || runtime.GOMAXPROCS(0) < 2 {
 		return func() {}
 	}

@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
 
 // geom describes a 2-D cross-correlation of one [C,H,W] image with a k×k window at stride s and
 // zero padding p; Ho×Wo is the output size. The im2col matrix has C·k·k rows (index (c·k+u)·k+v)
@@ -54,14 +58,14 @@ func (g geom) chunkRows() int {
 }
 
 // im2col writes rows [c0·k·k, c1·k·k) of the im2col matrix of x (one image), restricted to the
-// output rows [r0,r1), into col (row stride ld = (r1-r0)·Wo).
-func im2col[T float](g geom, x, col []T, r0, r1, c0, c1 int) {
-	ld := (r1 - r0) * g.Wo
+// output rows [r0,r1), into col with row stride ld (at least (r1-r0)·Wo; a larger ld leaves room
+// for the columns of other images of a group).
+func im2col[T float](g geom, x, col []T, ld, r0, r1, c0, c1 int) {
 	for c := c0; c < c1; c++ {
 		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for u := 0; u < g.K; u++ {
 			for v := 0; v < g.K; v++ {
-				row := col[((c*g.K+u)*g.K+v)*ld:][:ld]
+				row := col[((c*g.K+u)*g.K+v)*ld:][:(r1-r0)*g.Wo]
 				lo, hi := g.colRange(v)
 				for i := r0; i < r1; i++ {
 					dst := row[(i-r0)*g.Wo:][:g.Wo]
@@ -86,16 +90,15 @@ func im2col[T float](g geom, x, col []T, r0, r1, c0, c1 int) {
 	}
 }
 
-// col2im adds rows [c0·k·k, c1·k·k) of an im2col-shaped matrix (output rows [r0,r1)) back into
-// the image x: the adjoint of im2col. Channels are independent, so disjoint channel ranges may
-// run concurrently.
-func col2im[T float](g geom, col, x []T, r0, r1, c0, c1 int) {
-	ld := (r1 - r0) * g.Wo
+// col2im adds rows [c0·k·k, c1·k·k) of an im2col-shaped matrix (output rows [r0,r1), row stride
+// ld) back into the image x: the adjoint of im2col. Channels are independent, so disjoint
+// channel ranges may run concurrently.
+func col2im[T float](g geom, col, x []T, ld, r0, r1, c0, c1 int) {
 	for c := c0; c < c1; c++ {
 		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for u := 0; u < g.K; u++ {
 			for v := 0; v < g.K; v++ {
-				row := col[((c*g.K+u)*g.K+v)*ld:][:ld]
+				row := col[((c*g.K+u)*g.K+v)*ld:][:(r1-r0)*g.Wo]
 				lo, hi := g.colRange(v)
 				if lo >= hi {
 					continue
@@ -124,92 +127,254 @@ func col2im[T float](g geom, col, x []T, r0, r1, c0, c1 int) {
 	}
 }
 
-// im2colPar fills a chunk of the im2col matrix, splitting the channels over the cores.
-func im2colPar[T float](g geom, x, col []T, r0, r1 int) {
-	parallelFor(g.C, g.rows()*(r1-r0)*g.Wo, func(c0, c1 int) { im2col(g, x, col, r0, r1, c0, c1) })
+// im2colPar fills a chunk of the im2col matrix, splitting the channels over the cores when par.
+func im2colPar[T float](par bool, g geom, x, col []T, ld, r0, r1 int) {
+	if !par {
+		im2col(g, x, col, ld, r0, r1, 0, g.C)
+		return
+	}
+	parallelFor(g.C, g.rows()*(r1-r0)*g.Wo, func(c0, c1 int) { im2col(g, x, col, ld, r0, r1, c0, c1) })
 }
 
-func col2imPar[T float](g geom, col, x []T, r0, r1 int) {
-	parallelFor(g.C, g.rows()*(r1-r0)*g.Wo, func(c0, c1 int) { col2im(g, col, x, r0, r1, c0, c1) })
+func col2imPar[T float](par bool, g geom, col, x []T, ld, r0, r1 int) {
+	if !par {
+		col2im(g, col, x, ld, r0, r1, 0, g.C)
+		return
+	}
+	parallelFor(g.C, g.rows()*(r1-r0)*g.Wo, func(c0, c1 int) { col2im(g, col, x, ld, r0, r1, c0, c1) })
+}
+
+// groupCols is the number of GEMM columns (output pixels) a convolution aims for: images smaller
+// than this are put side by side, several per im2col matrix and GEMM, so that the GEMMs of small
+// images (8×8: 64 columns) run at full speed.
+var groupCols = 1024
+
+// convPlan decides how a convolution of batch images runs: workers goroutines, each with a
+// contiguous range of the batch and its own scratch, and group images per GEMM (1: one image
+// per GEMM, in chunks of output rows if its im2col matrix exceeds colBudget). Images are split
+// over the cores only when the GEMMs may run concurrently, that is with gonum's BLAS or with a
+// single-threaded OpenBLAS (SingleThreadedBLAS); otherwise one range uses the BLAS's threads.
+func convPlan(g geom, cout, batch int) (workers, group int) {
+	hw, kk := g.Ho*g.Wo, g.rows()
+	workers = 1
+	if p := runtime.GOMAXPROCS(0); p > 1 && batch > 1 && (splitGEMM.Load() != 0 || !externalBLAS()) &&
+		batch*hw*kk*max(cout, 1) >= 1<<20 {
+		workers = min(p, batch)
+	}
+	per := (batch + workers - 1) / workers
+	group = 1
+	if hw < groupCols && kk*hw <= colBudget {
+		group = max(1, min(per, groupCols/hw, colBudget/(kk*hw)))
+	}
+	return workers, group
+}
+
+// forBatch runs fn on workers contiguous ranges of [0,batch) concurrently (worker 0 on the
+// calling goroutine); par tells fn that it runs alone and may spread its own work over the cores.
+func forBatch(batch, workers int, fn func(w, b0, b1 int, par bool)) {
+	if workers <= 1 {
+		fn(0, 0, batch, true)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers - 1)
+	for i := 1; i < workers; i++ {
+		go func() {
+			defer wg.Done()
+			fn(i, i*batch/workers, (i+1)*batch/workers, false)
+		}()
+	}
+	fn(0, 0, batch/workers, false)
+	wg.Wait()
+}
+
+// gemmN is C = A·B (B not transposed), split over the cores' columns when par.
+func gemmN[T float](par bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	if par {
+		gemmCols(m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+		return
+	}
+	gemm(false, false, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
 }
 
 // convForward computes y[b] = w × im2col(x[b]) for each of the B images:
 // x [B,C,H,W], w [Cout, C·k·k], y [B,Cout,Ho,Wo].
 func convForward[T float](g geom, cout, batch int, x, w, y []T) {
+	workers, group := convPlan(g, cout, batch)
+	forBatch(batch, workers, func(_, b0, b1 int, par bool) { convForwardRange(par, g, cout, group, b0, b1, x, w, y) })
+}
+
+func convForwardRange[T float](par bool, g geom, cout, group, b0, b1 int, x, w, y []T) {
 	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
 	hw := g.Ho * g.Wo
-	if g.identity() {
-		for b := 0; b < batch; b++ {
-			gemmCols(cout, hw, kk, 1, w, kk, x[b*in:(b+1)*in], hw, 0, y[b*out:(b+1)*out], hw)
+	if group == 1 && g.identity() {
+		for b := b0; b < b1; b++ {
+			gemmN(par, cout, hw, kk, w, kk, x[b*in:(b+1)*in], hw, y[b*out:(b+1)*out], hw)
 		}
 		return
 	}
-	rb := g.chunkRows()
-	colp := getBuf[T](kk * rb * g.Wo)
+	if group == 1 {
+		rb := g.chunkRows()
+		colp := getBuf[T](kk * rb * g.Wo)
+		defer putBuf(colp)
+		for b := b0; b < b1; b++ {
+			xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
+			for r0 := 0; r0 < g.Ho; r0 += rb {
+				r1 := min(r0+rb, g.Ho)
+				n := (r1 - r0) * g.Wo
+				col := (*colp)[:kk*n]
+				im2colPar(par, g, xb, col, n, r0, r1)
+				gemmN(par, cout, n, kk, w, kk, col, n, yb[r0*g.Wo:], hw)
+			}
+		}
+		return
+	}
+	// group images side by side: col [kk, n·hw], t [cout, n·hw], then t's blocks to y.
+	colp, tp := getBuf[T](kk*group*hw), getBuf[T](cout*group*hw)
 	defer putBuf(colp)
-	for b := 0; b < batch; b++ {
-		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
-		for r0 := 0; r0 < g.Ho; r0 += rb {
-			r1 := min(r0+rb, g.Ho)
-			n := (r1 - r0) * g.Wo
-			col := (*colp)[:kk*n]
-			im2colPar(g, xb, col, r0, r1)
-			gemmCols(cout, n, kk, 1, w, kk, col, n, 0, yb[r0*g.Wo:], hw)
+	defer putBuf(tp)
+	for b := b0; b < b1; b += group {
+		n := min(group, b1-b)
+		ld := n * hw
+		col, t := (*colp)[:kk*ld], (*tp)[:cout*ld]
+		for j := 0; j < n; j++ {
+			im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
+		}
+		gemmN(par, cout, ld, kk, w, kk, col, ld, t, ld)
+		for j := 0; j < n; j++ {
+			yb := y[(b+j)*out : (b+j+1)*out]
+			for o := 0; o < cout; o++ {
+				copy(yb[o*hw:(o+1)*hw], t[o*ld+j*hw:])
+			}
+		}
+	}
+}
+
+// gatherGroup copies the n images of src [n][rows][hw] into dst [rows][n·hw] (images side by
+// side).
+func gatherGroup[T float](dst, src []T, n, rows, hw int) {
+	ld := n * hw
+	for j := 0; j < n; j++ {
+		s := src[j*rows*hw:]
+		for r := 0; r < rows; r++ {
+			copy(dst[r*ld+j*hw:r*ld+(j+1)*hw], s[r*hw:])
 		}
 	}
 }
 
 // convBackData computes the adjoint of convForward in x: dx[b] = col2im(wᵀ × dy[b]).
 func convBackData[T float](g geom, cout, batch int, dy, w, dx []T) {
+	workers, group := convPlan(g, cout, batch)
+	forBatch(batch, workers, func(_, b0, b1 int, par bool) { convBackDataRange(par, g, cout, group, b0, b1, dy, w, dx) })
+}
+
+func convBackDataRange[T float](par bool, g geom, cout, group, b0, b1 int, dy, w, dx []T) {
 	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
 	hw := g.Ho * g.Wo
-	if g.identity() {
-		for b := 0; b < batch; b++ {
+	if group == 1 && g.identity() {
+		for b := b0; b < b1; b++ {
 			gemm(true, false, kk, hw, cout, 1, w, kk, dy[b*out:(b+1)*out], hw, 0, dx[b*in:(b+1)*in], hw)
 		}
 		return
 	}
-	clear(dx[:batch*in])
-	rb := g.chunkRows()
-	colp := getBuf[T](kk * rb * g.Wo)
+	clear(dx[b0*in : b1*in])
+	if group == 1 {
+		rb := g.chunkRows()
+		colp := getBuf[T](kk * rb * g.Wo)
+		defer putBuf(colp)
+		for b := b0; b < b1; b++ {
+			dyb, dxb := dy[b*out:(b+1)*out], dx[b*in:(b+1)*in]
+			for r0 := 0; r0 < g.Ho; r0 += rb {
+				r1 := min(r0+rb, g.Ho)
+				n := (r1 - r0) * g.Wo
+				col := (*colp)[:kk*n]
+				gemm(true, false, kk, n, cout, 1, w, kk, dyb[r0*g.Wo:], hw, 0, col, n)
+				col2imPar(par, g, col, dxb, n, r0, r1)
+			}
+		}
+		return
+	}
+	colp, tp := getBuf[T](kk*group*hw), getBuf[T](cout*group*hw)
 	defer putBuf(colp)
-	for b := 0; b < batch; b++ {
-		dyb, dxb := dy[b*out:(b+1)*out], dx[b*in:(b+1)*in]
-		for r0 := 0; r0 < g.Ho; r0 += rb {
-			r1 := min(r0+rb, g.Ho)
-			n := (r1 - r0) * g.Wo
-			col := (*colp)[:kk*n]
-			gemm(true, false, kk, n, cout, 1, w, kk, dyb[r0*g.Wo:], hw, 0, col, n)
-			col2imPar(g, col, dxb, r0, r1)
+	defer putBuf(tp)
+	for b := b0; b < b1; b += group {
+		n := min(group, b1-b)
+		ld := n * hw
+		col, t := (*colp)[:kk*ld], (*tp)[:cout*ld]
+		gatherGroup(t, dy[b*out:], n, cout, hw)
+		gemm(true, false, kk, ld, cout, 1, w, kk, t, ld, 0, col, ld)
+		for j := 0; j < n; j++ {
+			col2imPar(par, g, col[j*hw:], dx[(b+j)*in:(b+j+1)*in], ld, 0, g.Ho)
 		}
 	}
 }
 
 // convBackFilter computes the gradient of convForward in w: dw = Σ_b dy[b] × im2col(x[b])ᵀ.
+// Each worker sums its range of the batch; the partial sums are added in worker order.
 func convBackFilter[T float](g geom, cout, batch int, x, dy, dw []T) {
+	workers, group := convPlan(g, cout, batch)
+	size := cout * g.rows()
+	var parts *[]T
+	if workers > 1 {
+		parts = getBuf[T]((workers - 1) * size)
+		defer putBuf(parts)
+	}
+	forBatch(batch, workers, func(wk, b0, b1 int, par bool) {
+		d := dw[:size]
+		if wk > 0 {
+			d = (*parts)[(wk-1)*size : wk*size]
+		}
+		convBackFilterRange(par, g, cout, group, b0, b1, x, dy, d)
+	})
+	for wk := 1; wk < workers; wk++ {
+		p := (*parts)[(wk-1)*size : wk*size]
+		for i, v := range p {
+			dw[i] += v
+		}
+	}
+}
+
+func convBackFilterRange[T float](par bool, g geom, cout, group, b0, b1 int, x, dy, dw []T) {
 	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
 	hw := g.Ho * g.Wo
 	var beta T
-	if g.identity() {
-		for b := 0; b < batch; b++ {
+	if group == 1 && g.identity() {
+		for b := b0; b < b1; b++ {
 			gemm(false, true, cout, kk, hw, 1, dy[b*out:(b+1)*out], hw, x[b*in:(b+1)*in], hw, beta, dw, kk)
 			beta = 1
 		}
 		return
 	}
-	rb := g.chunkRows()
-	colp := getBuf[T](kk * rb * g.Wo)
-	defer putBuf(colp)
-	for b := 0; b < batch; b++ {
-		xb, dyb := x[b*in:(b+1)*in], dy[b*out:(b+1)*out]
-		for r0 := 0; r0 < g.Ho; r0 += rb {
-			r1 := min(r0+rb, g.Ho)
-			n := (r1 - r0) * g.Wo
-			col := (*colp)[:kk*n]
-			im2colPar(g, xb, col, r0, r1)
-			gemm(false, true, cout, kk, n, 1, dyb[r0*g.Wo:], hw, col, n, beta, dw, kk)
-			beta = 1
+	if group == 1 {
+		rb := g.chunkRows()
+		colp := getBuf[T](kk * rb * g.Wo)
+		defer putBuf(colp)
+		for b := b0; b < b1; b++ {
+			xb, dyb := x[b*in:(b+1)*in], dy[b*out:(b+1)*out]
+			for r0 := 0; r0 < g.Ho; r0 += rb {
+				r1 := min(r0+rb, g.Ho)
+				n := (r1 - r0) * g.Wo
+				col := (*colp)[:kk*n]
+				im2colPar(par, g, xb, col, n, r0, r1)
+				gemm(false, true, cout, kk, n, 1, dyb[r0*g.Wo:], hw, col, n, beta, dw, kk)
+				beta = 1
+			}
 		}
+		return
+	}
+	colp, tp := getBuf[T](kk*group*hw), getBuf[T](cout*group*hw)
+	defer putBuf(colp)
+	defer putBuf(tp)
+	for b := b0; b < b1; b += group {
+		n := min(group, b1-b)
+		ld := n * hw
+		col, t := (*colp)[:kk*ld], (*tp)[:cout*ld]
+		for j := 0; j < n; j++ {
+			im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
+		}
+		gatherGroup(t, dy[b*out:], n, cout, hw)
+		gemm(false, true, cout, kk, ld, 1, t, ld, col, ld, beta, dw, kk)
+		beta = 1
 	}
 }
 

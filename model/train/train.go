@@ -25,6 +25,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"stylegan-tui/model"
+	"stylegan-tui/model/ops"
 )
 
 // Options configure a training run. They are saved in the state file; a
@@ -106,6 +107,7 @@ type Trainer struct {
 	rng *rand.Rand
 
 	data   *dataset
+	blas   func() // restores the BLAS threads (see prepare)
 	graphs *phaseGraphs
 	Last   Stats
 }
@@ -149,6 +151,10 @@ func (t *Trainer) Close() {
 		t.data.close()
 		t.data = nil
 	}
+	if t.blas != nil {
+		t.blas()
+		t.blas = nil
+	}
 }
 
 // Position describes where in the schedule the trainer is.
@@ -175,6 +181,11 @@ func (t *Trainer) Position() Position {
 func (t *Trainer) prepare(pos Position) error {
 	if t.data == nil {
 		t.data = newDataset(t.Opt.DataSeed, t.Opt.DataPool)
+	}
+	if t.blas == nil {
+		// OpenBLAS's own threads spin between calls and take a core from the
+		// element-wise ops; the convolutions split the batch over the cores.
+		t.blas = ops.SingleThreadedBLAS()
 	}
 	if t.AdamRes != pos.Res {
 		if t.AdamRes != 0 {
