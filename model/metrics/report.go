@@ -86,6 +86,9 @@ func (r *Report) WriteText(w io.Writer, cfg *model.Config) {
 		p("  %-7s %-22s own %.3f (%d/%d) %s   keep %.3f (%d/%d) %s\n", m.Group, slotRange(cfg, m.Lo, m.Hi),
 			m.Own(), m.OwnHits, m.OwnCases, verdict(m.OwnCases > 0 && m.Own() >= BarMix),
 			m.Keep(), m.KeepHits, m.KeepCases, verdict(m.KeepCases > 0 && m.Keep() >= BarMix))
+		if m.Lo == 0 && m.Hi == cfg.NumStyles()-1 {
+			p("          (every style slot of this model: the mix is B, so keep is 0 by construction)\n")
+		}
 	}
 	p("Noise: %d latents, every noise map resampled: all labels stay in %.1f%%   %s (bar >= %.0f%%)\n",
 		r.NoiseCases, 100*r.NoiseStay, verdict(r.NoiseStay >= BarNoise), 100*BarNoise)
