@@ -149,6 +149,10 @@ func col2imPar[T float](par bool, g geom, col, x []T, ld, r0, r1 int) {
 // images (8×8: 64 columns) run at full speed.
 var groupCols = 1024
 
+// convSplitWork is the number of multiply-adds from which a convolution splits its batch over
+// the cores.
+var convSplitWork = 1 << 20
+
 // convPlan decides how a convolution of batch images runs: workers goroutines, each with a
 // contiguous range of the batch and its own scratch, and group images per GEMM (1: one image
 // per GEMM, in chunks of output rows if its im2col matrix exceeds colBudget). Images are split
@@ -158,7 +162,7 @@ func convPlan(g geom, cout, batch int) (workers, group int) {
 	hw, kk := g.Ho*g.Wo, g.rows()
 	workers = 1
 	if p := runtime.GOMAXPROCS(0); p > 1 && batch > 1 && (splitGEMM.Load() != 0 || !externalBLAS()) &&
-		batch*hw*kk*max(cout, 1) >= 1<<20 {
+		batch*hw*kk*max(cout, 1) >= convSplitWork {
 		workers = min(p, batch)
 	}
 	per := (batch + workers - 1) / workers
@@ -386,6 +390,9 @@ func conv2dGeom(cin, h, w, k, pad int) geom { return newGeom(cin, h, w, k, 1, pa
 // convT2xGeom is the stride-2 4×4 pad-1 convolution whose adjoint is ConvTranspose2x: it maps
 // the transposed convolution's output [Cout,2H,2W] to its input [Cin,H,W].
 func convT2xGeom(cout, h, w int) geom { return newGeom(cout, 2*h, 2*w, 4, 2, 1) }
+
+// down2xGeom is Conv2dDown2x's stride-2 4×4 pad-1 convolution of a [Cin,H,W] image.
+func down2xGeom(cin, h, w int) geom { return newGeom(cin, h, w, 4, 2, 1) }
 
 // conv2d runs the forward convolution, choosing Winograd where it is faster.
 func conv2d[T float](dst, x, w []T, batch, cin, h, wd, cout, k, pad int) {

@@ -19,9 +19,13 @@ const (
 	convT2xFwd                        // (x, w) -> y: ConvTranspose2x
 	convT2xBackData                   // (gy, w) -> gx
 	convT2xBackFilter                 // (x, gy) -> gw
+	down2xFwd                         // (x, w) -> y: Conv2dDown2x
+	down2xBackData                    // (gy, w) -> gx
+	down2xBackFilter                  // (x, gy) -> gw
 )
 
-var convModeNames = [...]string{"Conv2d", "Conv2dBackData", "Conv2dBackFilter", "ConvTranspose2x", "ConvTranspose2xBackData", "ConvTranspose2xBackFilter"}
+var convModeNames = [...]string{"Conv2d", "Conv2dBackData", "Conv2dBackFilter", "ConvTranspose2x", "ConvTranspose2xBackData", "ConvTranspose2xBackFilter",
+	"Conv2dDown2x", "Conv2dDown2xBackData", "Conv2dDown2xBackFilter"}
 
 // convOp is the family of convolutions and their gradients. pad is used by the Conv2d modes.
 type convOp struct {
@@ -44,6 +48,15 @@ func Conv2d(x, w *G.Node, pad int) (*G.Node, error) {
 // x [B,Cin,H,W] with w [Cin,Cout,4,4]: [B,Cout,2H,2W] (StyleGAN's fused upsample-conv).
 func ConvTranspose2x(x, w *G.Node) (*G.Node, error) {
 	return apply(&convOp{mode: convT2xFwd, pad: 1, consts: constants(x, w)}, "ConvTranspose2x", x, w)
+}
+
+// Conv2dDown2x returns Downsample2x(Conv2d(x, w, 1)) for x [B,Cin,H,W] (H and W even) and a
+// 3×3 weight w [Cout,Cin,3,3]: [B,Cout,H/2,W/2]. It is computed as one stride-2 convolution
+// with the 4×4 kernel w4[u'][v'] = ¼ Σ w[u][v] over u ≤ u' ≤ u+1, v ≤ v' ≤ v+1 (the 3×3 kernel
+// convolved with the 2×2 box), pad 1: 4·16 multiplies per output pixel instead of 4·9 at the
+// full resolution.
+func Conv2dDown2x(x, w *G.Node) (*G.Node, error) {
+	return apply(&convOp{mode: down2xFwd, pad: 1, consts: constants(x, w)}, "Conv2dDown2x", x, w)
 }
 
 func (op *convOp) String() string {
@@ -126,6 +139,34 @@ func (op *convOp) dims(a, b tensor.Shape) (d convDims, err error) {
 		if b[0] != d.b || d.ho != 2*d.h || d.wo != 2*d.w {
 			return d, bad("gradient must be [%d,Cout,%d,%d]", d.b, 2*d.h, 2*d.w)
 		}
+	case down2xFwd, down2xBackData:
+		// a is x [B,C,H,W] (fwd) or gy [B,Cout,H/2,W/2] (back data); b is w [Cout,C,3,3].
+		d.cout, d.c, d.k = b[0], b[1], 3
+		if b[2] != 3 || b[3] != 3 {
+			return d, bad("weight must be [Cout,Cin,3,3]")
+		}
+		if op.mode == down2xFwd {
+			d.b, d.h, d.w = a[0], a[2], a[3]
+			if a[1] != d.c {
+				return d, bad("input has %d channels, weight wants %d", a[1], d.c)
+			}
+			if d.h%2 != 0 || d.w%2 != 0 {
+				return d, bad("height and width must be even")
+			}
+			d.ho, d.wo = d.h/2, d.w/2
+		} else {
+			d.b, d.ho, d.wo = a[0], a[2], a[3]
+			if a[1] != d.cout {
+				return d, bad("gradient has %d channels, weight has %d outputs", a[1], d.cout)
+			}
+			d.h, d.w = 2*d.ho, 2*d.wo
+		}
+	case down2xBackFilter:
+		d.b, d.c, d.h, d.w = nchw(a)
+		d.cout, d.ho, d.wo, d.k = b[1], b[2], b[3], 3
+		if b[0] != d.b || d.h != 2*d.ho || d.w != 2*d.wo {
+			return d, bad("gradient must be [%d,Cout,%d,%d]", d.b, d.h/2, d.w/2)
+		}
 	}
 	if d.k < 1 || d.h < 1 || d.w < 1 || d.ho < 1 || d.wo < 1 || d.c < 1 || d.cout < 1 {
 		return d, bad("empty or negative size")
@@ -146,11 +187,11 @@ func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 		return nil, err
 	}
 	switch op.mode {
-	case conv2dFwd, convT2xFwd:
+	case conv2dFwd, convT2xFwd, down2xFwd:
 		return tensor.Shape{d.b, d.cout, d.ho, d.wo}, nil
-	case conv2dBackData, convT2xBackData:
+	case conv2dBackData, convT2xBackData, down2xBackData:
 		return tensor.Shape{d.b, d.c, d.h, d.w}, nil
-	case conv2dBackFilter:
+	case conv2dBackFilter, down2xBackFilter:
 		return tensor.Shape{d.cout, d.c, d.k, d.k}, nil
 	default: // convT2xBackFilter
 		return tensor.Shape{d.c, d.cout, 4, 4}, nil
@@ -200,6 +241,55 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T) {
 		// The transposed conv is the adjoint of a conv from its output to its input, whose
 		// "input" image is gy and whose "output gradient" is x.
 		convBackFilter(convT2xGeom(d.cout, d.h, d.w), d.c, d.b, b, a, out)
+	case down2xFwd, down2xBackData:
+		w4 := getBuf[T](d.cout * d.c * 16)
+		defer putBuf(w4)
+		downWeight(*w4, b, d.cout*d.c)
+		if mode == down2xFwd {
+			convForward(down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out)
+		} else {
+			convBackData(down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out)
+		}
+	case down2xBackFilter:
+		dw4 := getBuf[T](d.cout * d.c * 16)
+		defer putBuf(dw4)
+		convBackFilter(down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, b, *dw4)
+		downWeightAdjoint(out, *dw4, d.cout*d.c)
+	}
+}
+
+// downWeight writes the 4×4 kernels w4 [n][4][4] of Conv2dDown2x from the 3×3 kernels w [n][3][3]:
+// w4[u'][v'] = ¼ Σ w[u][v] over u' - 1 ≤ u ≤ u', v' - 1 ≤ v ≤ v'.
+func downWeight[T float](w4, w []T, n int) {
+	for k := 0; k < n; k++ {
+		g, d := w[k*9:k*9+9], w4[k*16:k*16+16]
+		// rows: r[u'][v] = Σ_{u=u'-1..u'} g[u][v]
+		var r [4][3]T
+		for v := 0; v < 3; v++ {
+			r[0][v] = g[v]
+			r[1][v] = g[v] + g[3+v]
+			r[2][v] = g[3+v] + g[6+v]
+			r[3][v] = g[6+v]
+		}
+		for u := 0; u < 4; u++ {
+			d[u*4+0] = r[u][0] / 4
+			d[u*4+1] = (r[u][0] + r[u][1]) / 4
+			d[u*4+2] = (r[u][1] + r[u][2]) / 4
+			d[u*4+3] = r[u][2] / 4
+		}
+	}
+}
+
+// downWeightAdjoint writes dw [n][3][3] from dw4 [n][4][4]: the adjoint of downWeight,
+// dw[u][v] = ¼ Σ_{a,b∈{0,1}} dw4[u+a][v+b].
+func downWeightAdjoint[T float](dw, dw4 []T, n int) {
+	for k := 0; k < n; k++ {
+		s, d := dw4[k*16:k*16+16], dw[k*9:k*9+9]
+		for u := 0; u < 3; u++ {
+			for v := 0; v < 3; v++ {
+				d[u*3+v] = (s[u*4+v] + s[u*4+v+1] + s[(u+1)*4+v] + s[(u+1)*4+v+1]) / 4
+			}
+		}
 	}
 }
 
@@ -217,7 +307,7 @@ func flipTranspose[T float](wt, w []T, cout, cin int) {
 }
 
 func (op *convOp) DiffWRT(n int) []bool {
-	if op.mode != conv2dFwd && op.mode != convT2xFwd {
+	if op.mode != conv2dFwd && op.mode != convT2xFwd && op.mode != down2xFwd {
 		return make([]bool, n)
 	}
 	return op.consts.diffWRT(n)
@@ -232,6 +322,8 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	case conv2dFwd:
 	case convT2xFwd:
 		data, filter = convT2xBackData, convT2xBackFilter
+	case down2xFwd:
+		data, filter = down2xBackData, down2xBackFilter
 	default:
 		return nil, errors.Errorf("ops: %v is not differentiable", op)
 	}

@@ -210,8 +210,8 @@ func buildD(b *builder, ch []int, dp *ParamSet, x *G.Node, step int, alpha *G.No
 		// block at 4·2^s px: conv, blur, conv + 2x2 average down
 		h = b.lrelu(b.conv(h, P(dName("block%d.conv0.weight", s)), P(dName("block%d.conv0.bias", s))))
 		h = b.do(func() (*G.Node, error) { return ops.Blur(h) })
-		h = b.do(func() (*G.Node, error) { return ops.Conv2d(h, b.param(P(dName("block%d.conv1.weight", s))), 1) })
-		h = b.do(func() (*G.Node, error) { return ops.Downsample2x(h) })
+		// conv then 2x2 average, as one stride-2 4x4 conv
+		h = b.do(func() (*G.Node, error) { return ops.Conv2dDown2x(h, b.param(P(dName("block%d.conv1.weight", s)))) })
 		h = b.do(func() (*G.Node, error) { return ops.AddBias(h, b.param(P(dName("block%d.conv1.bias", s)))) })
 		h = b.lrelu(h)
 		if s == step && alpha != nil {
