@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"strings"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -179,11 +180,41 @@ func constants(children ...*G.Node) constMask {
 	return m
 }
 
-// isConstant reports whether n was made by gorgonia.NewConstant: its op is one of gorgonia's
-// unexported constant ops, which are the ops with a Value method.
+// isConstant reports whether n was made by gorgonia.NewConstant (its op is one of gorgonia's
+// unexported constant ops, which are the ops with a Value method) or is marked by NoGradient.
 func isConstant(n *G.Node) bool {
-	_, ok := n.Op().(interface{ Value() G.Value })
-	return ok
+	if _, ok := n.Op().(interface{ Value() G.Value }); ok {
+		return true
+	}
+	noGrad.Lock()
+	defer noGrad.Unlock()
+	return noGrad.m[n]
+}
+
+// noGrad holds the nodes marked by NoGradient.
+var noGrad = struct {
+	sync.Mutex
+	m map[*G.Node]bool
+}{m: map[*G.Node]bool{}}
+
+// NoGradient marks nodes whose gradient no graph will ask for (the discriminator's weights in
+// a generator step, input images): ops of this package built while they are marked treat them
+// as constants and build no gradient for them, so that gorgonia.Grad does not add, for
+// example, the weight gradients of the discriminator's convolutions to a generator step. The
+// returned function removes the marks; call it once the graph's gradients are built.
+func NoGradient(nodes ...*G.Node) (unmark func()) {
+	noGrad.Lock()
+	defer noGrad.Unlock()
+	for _, n := range nodes {
+		noGrad.m[n] = true
+	}
+	return func() {
+		noGrad.Lock()
+		defer noGrad.Unlock()
+		for _, n := range nodes {
+			delete(noGrad.m, n)
+		}
+	}
 }
 
 // wants reports whether input i needs a gradient.

@@ -18,10 +18,36 @@ type builder struct {
 	nodes  map[*Param]*G.Node
 	params []*Param // in order of first use
 	err    error
+	// train is the parameter set the graph's gradients are for (nil: no
+	// gradients). The other parameters and the inputs are marked with
+	// ops.NoGradient until compile, so that the ops build no gradients
+	// for them (D's weight gradients in a G step).
+	train  *ParamSet
+	unmark []func()
 }
 
-func newBuilder(dt tensor.Dtype) *builder {
-	return &builder{g: G.NewGraph(), dt: dt, nodes: map[*Param]*G.Node{}}
+func newBuilder(dt tensor.Dtype, train *ParamSet) *builder {
+	return &builder{g: G.NewGraph(), dt: dt, nodes: map[*Param]*G.Node{}, train: train}
+}
+
+// noGrad marks a leaf that needs no gradient.
+func (b *builder) noGrad(n *G.Node) {
+	if b.train != nil {
+		b.unmark = append(b.unmark, ops.NoGradient(n))
+	}
+}
+
+// trains reports whether the graph's gradients are for p.
+func (b *builder) trains(p *Param) bool {
+	return b.train != nil && b.train.Has(p.Name) && b.train.P(p.Name) == p
+}
+
+// release removes the builder's ops.NoGradient marks.
+func (b *builder) release() {
+	for _, f := range b.unmark {
+		f()
+	}
+	b.unmark = nil
 }
 
 // param returns the leaf of p in this graph.
@@ -30,6 +56,9 @@ func (b *builder) param(p *Param) *G.Node {
 		return n
 	}
 	n := G.NewTensor(b.g, b.dt, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Eff))
+	if !b.trains(p) {
+		b.noGrad(n)
+	}
 	b.nodes[p] = n
 	b.params = append(b.params, p)
 	return n
@@ -38,7 +67,9 @@ func (b *builder) param(p *Param) *G.Node {
 // input makes an input leaf with its own backing tensor.
 func (b *builder) input(name string, shape ...int) (*G.Node, *tensor.Dense) {
 	t := tensor.New(tensor.WithShape(shape...), tensor.Of(b.dt))
-	return G.NewTensor(b.g, b.dt, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t)), t
+	n := G.NewTensor(b.g, b.dt, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	b.noGrad(n)
+	return n, t
 }
 
 func (b *builder) constant(v float64) *G.Node {

@@ -22,6 +22,7 @@ type stepGraph struct {
 // compile differentiates loss w.r.t. the parameters of b that belong to
 // set (nil loss: forward only) and makes the machine.
 func (s *stepGraph) compile(set *ParamSet) error {
+	defer s.b.release()
 	if s.b.err != nil {
 		return s.b.err
 	}
@@ -103,7 +104,7 @@ type dGraph struct {
 // buildDStep builds D's loss: mean softplus(D(fake)) + mean softplus(−D(real))
 // [+ r1Weight·mean(((D(real+εu) − D(real))/ε)²) when r1Weight > 0].
 func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, B, step int, fade bool, r1Weight, r1Eps float64) (*dGraph, error) {
-	b := newBuilder(dt)
+	b := newBuilder(dt, dp)
 	r := model.BlockRes(step)
 	g := &dGraph{stepGraph: stepGraph{b: b}}
 	real, rt := b.input("real", B, 3, r, r)
@@ -138,7 +139,7 @@ func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, B, step int, fade bool,
 
 // buildGStep builds G's loss mean softplus(−D(G(z))).
 func buildGStep(dt tensor.Dtype, cfg *model.Config, gp, dp *ParamSet, B, step int, fade bool) (*stepGraph, *gInputs, *dInputs, *G.Node, error) {
-	b := newBuilder(dt)
+	b := newBuilder(dt, gp)
 	in := buildG(b, cfg, gp, B, step, fade)
 	alpha, ai := dAlpha(b, cfg.Channels, B, step, fade)
 	logits := buildD(b, cfg.Channels, dp, in.Img, step, alpha)
@@ -154,7 +155,7 @@ func buildGStep(dt tensor.Dtype, cfg *model.Config, gp, dp *ParamSet, B, step in
 
 // buildGFwd builds the generator alone (no gradients).
 func buildGFwd(dt tensor.Dtype, cfg *model.Config, gp *ParamSet, B, step int, fade bool) (*stepGraph, *gInputs, error) {
-	b := newBuilder(dt)
+	b := newBuilder(dt, nil)
 	in := buildG(b, cfg, gp, B, step, fade)
 	s := &stepGraph{b: b}
 	if err := s.compile(gp); err != nil {
