@@ -419,20 +419,28 @@ func TestConvAlgorithms(t *testing.T) {
 
 // TestWinogradLarger compares Winograd and im2col with each other and the reference on sizes
 // with several tiles, odd and even, and more channels than the table uses.
-// The float32 cases run on both tile layouts (packed panels for the AVX2 kernel, and plain),
-// with the chunk budget also cut to one tile row so that chunks end mid-panel.
+// The float32 cases run on the fused path (for every size), on both tile layouts of the
+// unfused one (packed panels for the AVX2 kernel, and plain), with the chunk budget cut to one
+// tile row so that chunks end mid-panel, and with the portable transform loops.
 func TestWinogradLarger(t *testing.T) {
-	defer func(p bool, b int) { winogradPackOn, winogradBudget = p, b }(winogradPackOn, winogradBudget)
-	for _, packed := range []bool{true, false} {
-		for _, budget := range []int{winogradBudget, 1} {
-			winogradPackOn, winogradBudget = packed, budget
-			t.Run(fmt.Sprintf("packed=%t,budget=%d", packed, budget), testWinogradLarger)
-		}
+	defer func(f bool, ft int, p, v bool, b int) {
+		winogradFusedOn, winogradFusedMinTiles, winogradPackOn, winogradVecOn, winogradBudget = f, ft, p, v, b
+	}(winogradFusedOn, winogradFusedMinTiles, winogradPackOn, winogradVecOn, winogradBudget)
+	for _, m := range []struct {
+		name               string
+		fused, packed, vec bool
+		budget             int
+	}{{"fused", true, true, true, winogradBudget}, {"fused,portable", true, true, false, winogradBudget},
+		{"packed", false, true, true, winogradBudget}, {"packed,1row", false, true, true, 1},
+		{"plain", false, false, true, winogradBudget}, {"plain,1row", false, false, true, 1},
+		{"plain,portable", false, false, false, winogradBudget}} {
+		winogradFusedOn, winogradFusedMinTiles, winogradPackOn, winogradVecOn, winogradBudget = m.fused, 1, m.packed, m.vec, m.budget
+		t.Run(m.name, testWinogradLarger)
 	}
 }
 
 func testWinogradLarger(t *testing.T) {
-	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 17, 16, 3, 16}, {1, 512, 8, 6, 4}, {2, 24, 34, 40, 8}, {1, 300, 20, 64, 12}} {
+	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 17, 16, 3, 16}, {1, 512, 8, 6, 4}, {2, 24, 34, 40, 8}, {1, 300, 20, 64, 12}, {1, 8, 37, 35, 4}, {2, 4, 64, 64, 8}} {
 		b, cin, h, w, cout := s[0], s[1], s[2], s[3], s[4]
 		c := conv2dCase(b, cin, h, w, cout, 3, 1)
 		in := randInputs(c, 4)
@@ -729,9 +737,18 @@ func TestLarge(t *testing.T) {
 }
 
 // TestConvTWinograd compares the Winograd ConvTranspose2x with the reference directly, on odd
-// and even sizes.
+// and even sizes, on the fused path (for every float32 size) and on the unfused one.
 func TestConvTWinograd(t *testing.T) {
-	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 2, 1, 1, 3}, {1, 64, 5, 4, 8}} {
+	defer func(f bool, ft int) { winogradFusedOn, winogradFusedMinTiles = f, ft }(winogradFusedOn, winogradFusedMinTiles)
+	for _, fused := range []bool{true, false} {
+		winogradFusedOn, winogradFusedMinTiles = fused, 1
+		t.Run(fmt.Sprintf("fused=%t", fused), testConvTWinograd)
+	}
+}
+
+func testConvTWinograd(t *testing.T) {
+	for _, s := range [][5]int{{1, 16, 9, 11, 20}, {2, 5, 8, 8, 7}, {1, 3, 1, 6, 2}, {1, 2, 1, 1, 3}, {1, 64, 5, 4, 8},
+		{2, 24, 34, 40, 8}, {1, 8, 37, 35, 4}, {1, 300, 20, 64, 12}} {
 		b, cin, h, w, cout := s[0], s[1], s[2], s[3], s[4]
 		c := convT2xCase(b, cin, h, w, cout)
 		in := randInputs(c, 9)

@@ -1,5 +1,7 @@
 package ops
 
+import "stylegan-tui/model/ops/simd"
+
 // Winograd F(2×2, 3×3) for 3×3, stride-1, pad-1 convolutions (Lavin & Gray, "Fast Algorithms
 // for Convolutional Neural Networks", 2015, arXiv:1509.09308). Each 2×2 output tile is
 // Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, with d the 4×4 input tile around it. Summing over input channels
@@ -105,6 +107,10 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 	}
 	us := slabStride(cout * cin)
 	th, tw := (h+1)/2, (wd+1)/2
+	if is32[T]() && useWinogradFused(cin, cout, th*tw) {
+		winogradFused(as32(y), as32(x), as32(u), us, batch, cin, h, wd, cout)
+		return
+	}
 	rb := winogradBudget / (16 * (cin + cout) * tw) // tile rows per chunk
 	rb = max(1, min(rb, th))
 	packed := winogradPacked[T](cin, cout)
@@ -126,7 +132,7 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 			n := (t1 - t0) * tw
 			lv, lm := tileLayout{cin, n, packed}, tileLayout{cout, n, packed}
 			parallelFor(cin, 16*cin*n, func(c0, c1 int) {
-				winogradInput(v, vs, lv, xb, h, wd, t0, t1, c0, c1)
+				winogradInput(v, vs, lv, xb, h, wd, t0*tw, t1*tw, c0, c1)
 			})
 			if packed && n&15 != 0 { // zero the padding tiles: stale denormals would slow the kernel
 				for xi := 0; xi < 16; xi++ {
@@ -144,7 +150,7 @@ func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 				})
 			}
 			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
-				winogradOutput(yb, m, ms, lm, h, wd, t0, t1, o0, o1)
+				winogradOutput(yb, m, ms, lm, h, wd, t0*tw, t1*tw, o0, o1)
 			})
 		}
 	}
@@ -216,17 +222,26 @@ func winogradGEMMPacked(u []float32, us int, v []float32, vs int, m []float32, m
 // at once do not map to the same cache sets (k is often a multiple of 4 KB).
 func slabStride(k int) int { return (k+15)/16*16 + 16 }
 
-// winogradInput writes V[ξ][c][t] = (Bᵀ d B)[ξ] for channels [c0,c1) and tile rows [t0,t1)
-// into v, whose matrices are stride elements apart, in layout l.
-func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, t0, t1, c0, c1 int) {
+// winogradInput writes V[ξ][c][t−ta] = (Bᵀ d B)[ξ] for channels [c0,c1) and the tiles
+// [ta,tb) of the image (row major, (w+1)/2 per row) into v, whose matrices are stride elements
+// apart, in layout l.
+func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, ta, tb, c0, c1 int) {
 	tw := (w + 1) / 2
 	pw := 2*tw + 2 // padded row: column -1 .. 2tw
 	buf := make([]T, 4*pw)
 	r0, r1, r2, r3 := buf[0:pw], buf[pw:2*pw], buf[2*pw:3*pw], buf[3*pw:4*pw]
 	rows := [4][]T{r0, r1, r2, r3}
+	// With the AVX2 loops, the four row combinations of Bᵀ d are formed once per column (eo:
+	// E0 O0 .. E3 O3 at the even and odd padded columns) and the tiles eight at a time.
+	vec := is32[T]() && simd.Available && winogradVecOn
+	ld := tw + 1
+	var eo []float32
+	if vec {
+		eo = make([]float32, 8*ld)
+	}
 	for c := c0; c < c1; c++ {
 		xc := x[c*h*w : (c+1)*h*w]
-		for ty := t0; ty < t1; ty++ {
+		for ty := ta / tw; ty*tw < tb; ty++ {
 			for r, row := range rows {
 				ii := 2*ty - 1 + r
 				if ii < 0 || ii >= h {
@@ -239,14 +254,25 @@ func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, t0, t1
 			}
 			// Runs of tiles that are contiguous in the layout (a whole row in the plain one,
 			// up to a panel's end in the packed one); d holds their 16 destination runs.
-			for tx0, t := 0, (ty-t0)*tw; tx0 < tw; {
-				seg := l.run(t, tw-tx0)
+			txa, txb := max(ta-ty*tw, 0), min(tb-ty*tw, tw)
+			if vec {
+				rowCombos(eo, ld, as32(r0), as32(r1), as32(r2), as32(r3), txa, txb)
+			}
+			for tx0, t := txa, ty*tw+txa-ta; tx0 < txb; {
+				seg := l.run(t, txb-tx0)
 				at := l.at(c, t)
+				k0 := 0
+				if vec {
+					k0 = seg &^ 7
+					if k0 > 0 {
+						simd.WinogradIn(&as32(v)[at], stride, &eo[tx0], ld, k0)
+					}
+				}
 				var d [16][]T
 				for xi := range d {
 					d[xi] = v[xi*stride+at : xi*stride+at+seg]
 				}
-				for k := 0; k < seg; k++ {
+				for k := k0; k < seg; k++ {
 					j := 2 * (tx0 + k)
 					a, b, e, f := r0[j:j+4], r1[j:j+4], r2[j:j+4], r3[j:j+4]
 					// t = Bᵀ d, column q of the 4×4 tile
@@ -266,23 +292,53 @@ func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, t0, t1
 	}
 }
 
-// winogradOutput writes the 2×2 tiles Aᵀ M A of output channels [o0,o1), tile rows [t0,t1),
-// from m, whose matrices are stride elements apart, in layout l.
-func winogradOutput[T float](y, m []T, stride int, l tileLayout, h, w, t0, t1, o0, o1 int) {
+// winogradVecOn lets tests compare the AVX2 transform loops with the portable ones.
+var winogradVecOn = true
+
+// rowCombos fills eo (rows ld apart) with the row combinations of Bᵀ d for padded columns
+// 2·txa .. 2·txb+1: Ek[i] at column 2i and Ok[i] at 2i+1 of combination k of the padded input
+// rows a, b, e, f: a−e, b+e, e−b, b−f.
+func rowCombos(eo []float32, ld int, a, b, e, f []float32, txa, txb int) {
+	e0, o0, e1, o1 := eo[0:ld], eo[ld:2*ld], eo[2*ld:3*ld], eo[3*ld:4*ld]
+	e2, o2, e3, o3 := eo[4*ld:5*ld], eo[5*ld:6*ld], eo[6*ld:7*ld], eo[7*ld:8*ld]
+	for i := txa; i <= txb; i++ {
+		p, q := 2*i, 2*i+1
+		e0[i], o0[i] = a[p]-e[p], a[q]-e[q]
+		e1[i], o1[i] = b[p]+e[p], b[q]+e[q]
+		e2[i], o2[i] = e[p]-b[p], e[q]-b[q]
+		e3[i], o3[i] = b[p]-f[p], b[q]-f[q]
+	}
+}
+
+// winogradOutput writes the 2×2 tiles Aᵀ M A of output channels [o0,o1) for the tiles
+// [ta,tb) of the image from m (tile t at column t−ta), whose matrices are stride elements
+// apart, in layout l.
+func winogradOutput[T float](y, m []T, stride int, l tileLayout, h, w, ta, tb, o0, o1 int) {
 	tw := (w + 1) / 2
+	vec := is32[T]() && simd.Available && winogradVecOn
 	for o := o0; o < o1; o++ {
 		yo := y[o*h*w : (o+1)*h*w]
-		for ty := t0; ty < t1; ty++ {
+		for ty := ta / tw; ty*tw < tb; ty++ {
 			i := 2 * ty
 			full := i+1 < h
-			for tx0, t := 0, (ty-t0)*tw; tx0 < tw; {
-				seg := l.run(t, tw-tx0)
+			txa, txb := max(ta-ty*tw, 0), min(tb-ty*tw, tw)
+			for tx0, t := txa, ty*tw+txa-ta; tx0 < txb; {
+				seg := l.run(t, txb-tx0)
 				at := l.at(o, t)
+				k0 := 0
+				if vec && full {
+					// tiles with both output columns inside the image, eight at a time
+					k0 = max(0, min(seg, w/2-tx0)) &^ 7
+					if k0 > 0 {
+						j := 2 * tx0
+						simd.WinogradOut(&as32(yo)[i*w+j], &as32(yo)[(i+1)*w+j], &as32(m)[at], stride, k0)
+					}
+				}
 				var s [16][]T
 				for xi := range s {
 					s[xi] = m[xi*stride+at : xi*stride+at+seg]
 				}
-				for k := 0; k < seg; k++ {
+				for k := k0; k < seg; k++ {
 					// u = Aᵀ M (2×4), then Y = u A
 					u00 := s[0][k] + s[4][k] + s[8][k]
 					u01 := s[1][k] + s[5][k] + s[9][k]
@@ -344,7 +400,7 @@ func winogradBackFilter[T float](dw, x, gy []T, batch, cin, h, wd, cout int) {
 			t1 := min(t0+rb, th)
 			n := (t1 - t0) * tw
 			parallelFor(cin, 16*cin*n, func(c0, c1 int) {
-				winogradInput(v, vs, tileLayout{cin, n, false}, xb, h, wd, t0, t1, c0, c1)
+				winogradInput(v, vs, tileLayout{cin, n, false}, xb, h, wd, t0*tw, t1*tw, c0, c1)
 			})
 			parallelFor(cout, 16*cout*n, func(o0, o1 int) {
 				winogradOutputAdjoint(z, zs, gb, h, wd, t0, t1, o0, o1)

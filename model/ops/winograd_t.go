@@ -64,6 +64,10 @@ func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
 		convTAllWeights(*up, w, cin, cout)
 	}
 	th, tw := (h+1)/2, (wd+1)/2
+	if is32[T]() && useWinogradFused(cin, cout, th*tw) {
+		convTFused(as32(y), as32(x), as32(*up), us, batch, cin, h, wd, cout)
+		return
+	}
 	rb := winogradBudget / (9 * (cin + cout) * tw)
 	rb = max(1, min(rb, th))
 	vs, ms := slabStride(cin*rb*tw), slabStride(cout*rb*tw)
@@ -81,30 +85,30 @@ func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
 				pa, pb := ph/2, ph%2
 				u := (*up)[ph*9*us:]
 				parallelFor(cin, 9*cin*n, func(c0, c1 int) {
-					convTInput(v, vs, xb, h, wd, pa, pb, t0, t1, c0, c1)
+					convTInput(v, vs, tileLayout{cin, n, false}, xb, h, wd, pa, pb, t0*tw, t1*tw, c0, c1)
 				})
 				gemms(9, 9*cout*n*cin, func(xi int) {
 					gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
 				})
 				parallelFor(cout, 9*cout*n, func(o0, o1 int) {
-					convTOutput(yb, m, ms, h, wd, pa, pb, t0, t1, o0, o1)
+					convTOutput(yb, m, ms, tileLayout{cout, n, false}, h, wd, pa, pb, t0*tw, t1*tw, o0, o1)
 				})
 			}
 		}
 	}
 }
 
-// convTInput writes V[ξ][c][t] = (Bᵀ d B)[ξ] of phase (a,b) for channels [c0,c1) and tile rows
-// [t0,t1); tile (ti,tj) reads the 3×3 input window at (2ti+a-1, 2tj+b-1).
-func convTInput[T float](v []T, stride int, x []T, h, w, a, b, t0, t1, c0, c1 int) {
+// convTInput writes V[ξ][c][t−ta] = (Bᵀ d B)[ξ] of phase (a,b) for channels [c0,c1) and the
+// tiles [ta,tb) (row major, (w+1)/2 per row) in layout l; tile (ti,tj) reads the 3×3 input
+// window at (2ti+a-1, 2tj+b-1).
+func convTInput[T float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta, tb, c0, c1 int) {
 	tw := (w + 1) / 2
-	n := (t1 - t0) * tw
 	pw := 2*tw + 2 // padded row: column -1 .. 2tw
 	buf := make([]T, 3*pw)
 	rows := [3][]T{buf[0:pw], buf[pw : 2*pw], buf[2*pw : 3*pw]}
 	for c := c0; c < c1; c++ {
 		xc := x[c*h*w : (c+1)*h*w]
-		for ti := t0; ti < t1; ti++ {
+		for ti := ta / tw; ti*tw < tb; ti++ {
 			for r, row := range rows {
 				ii := 2*ti + a - 1 + r
 				if ii < 0 || ii >= h {
@@ -116,66 +120,75 @@ func convTInput[T float](v []T, stride int, x []T, h, w, a, b, t0, t1, c0, c1 in
 				clear(row[1+w:])
 			}
 			r0, r1, r2 := rows[0], rows[1], rows[2]
-			base := c*n + (ti-t0)*tw
-			var d [9][]T
-			for xi := range d {
-				d[xi] = v[xi*stride+base : xi*stride+base+tw]
-			}
-			for tj := 0; tj < tw; tj++ {
-				j := 2*tj + b // padded index of column 2tj+b-1
-				p, q, s := r0[j:j+3], r1[j:j+3], r2[j:j+3]
-				// t = Bᵀ d (rows), then V = t B
-				t00, t01, t02 := p[0]-q[0], p[1]-q[1], p[2]-q[2]
-				t10, t11, t12 := q[0], q[1], q[2]
-				t20, t21, t22 := s[0]-q[0], s[1]-q[1], s[2]-q[2]
-				d[0][tj], d[1][tj], d[2][tj] = t00-t01, t01, t02-t01
-				d[3][tj], d[4][tj], d[5][tj] = t10-t11, t11, t12-t11
-				d[6][tj], d[7][tj], d[8][tj] = t20-t21, t21, t22-t21
+			tja, tjb := max(ta-ti*tw, 0), min(tb-ti*tw, tw)
+			for tj0, t := tja, ti*tw+tja-ta; tj0 < tjb; {
+				seg := l.run(t, tjb-tj0)
+				at := l.at(c, t)
+				var d [9][]T
+				for xi := range d {
+					d[xi] = v[xi*stride+at : xi*stride+at+seg]
+				}
+				for k := 0; k < seg; k++ {
+					j := 2*(tj0+k) + b // padded index of column 2tj+b-1
+					p, q, s := r0[j:j+3], r1[j:j+3], r2[j:j+3]
+					// t = Bᵀ d (rows), then V = t B
+					t00, t01, t02 := p[0]-q[0], p[1]-q[1], p[2]-q[2]
+					t10, t11, t12 := q[0], q[1], q[2]
+					t20, t21, t22 := s[0]-q[0], s[1]-q[1], s[2]-q[2]
+					d[0][k], d[1][k], d[2][k] = t00-t01, t01, t02-t01
+					d[3][k], d[4][k], d[5][k] = t10-t11, t11, t12-t11
+					d[6][k], d[7][k], d[8][k] = t20-t21, t21, t22-t21
+				}
+				tj0, t = tj0+seg, t+seg
 			}
 		}
 	}
 }
 
-// convTOutput writes the 2×2 phase tiles Aᵀ M A of output channels [o0,o1): phase pixel (i,j)
-// goes to y[o, 2i+a, 2j+b].
-func convTOutput[T float](y, m []T, stride, h, w, a, b, t0, t1, o0, o1 int) {
+// convTOutput writes the 2×2 phase tiles Aᵀ M A of output channels [o0,o1) for the tiles
+// [ta,tb) from m (tile t at column t−ta, layout l): phase pixel (i,j) goes to y[o, 2i+a, 2j+b].
+func convTOutput[T float](y, m []T, stride int, l tileLayout, h, w, a, b, ta, tb, o0, o1 int) {
 	tw := (w + 1) / 2
-	n := (t1 - t0) * tw
 	W2 := 2 * w
 	for o := o0; o < o1; o++ {
 		yo := y[o*4*h*w : (o+1)*4*h*w]
-		for ti := t0; ti < t1; ti++ {
+		for ti := ta / tw; ti*tw < tb; ti++ {
 			i := 2 * ti
-			base := o*n + (ti-t0)*tw
-			var s [9][]T
-			for xi := range s {
-				s[xi] = m[xi*stride+base : xi*stride+base+tw]
-			}
 			full := i+1 < h
 			row0 := yo[(2*i+a)*W2:]
 			var row1 []T
 			if full {
 				row1 = yo[(2*i+2+a)*W2:]
 			}
-			for tj := 0; tj < tw; tj++ {
-				u00 := s[0][tj] + s[3][tj]
-				u01 := s[1][tj] + s[4][tj]
-				u02 := s[2][tj] + s[5][tj]
-				u10 := s[3][tj] + s[6][tj]
-				u11 := s[4][tj] + s[7][tj]
-				u12 := s[5][tj] + s[8][tj]
-				j := 2 * tj
-				x0 := 2*j + b
-				row0[x0] = u00 + u01
-				if j+1 < w {
-					row0[x0+2] = u01 + u02
+			tja, tjb := max(ta-ti*tw, 0), min(tb-ti*tw, tw)
+			for tj0, t := tja, ti*tw+tja-ta; tj0 < tjb; {
+				seg := l.run(t, tjb-tj0)
+				at := l.at(o, t)
+				var s [9][]T
+				for xi := range s {
+					s[xi] = m[xi*stride+at : xi*stride+at+seg]
 				}
-				if full {
-					row1[x0] = u10 + u11
+				for k := 0; k < seg; k++ {
+					u00 := s[0][k] + s[3][k]
+					u01 := s[1][k] + s[4][k]
+					u02 := s[2][k] + s[5][k]
+					u10 := s[3][k] + s[6][k]
+					u11 := s[4][k] + s[7][k]
+					u12 := s[5][k] + s[8][k]
+					j := 2 * (tj0 + k)
+					x0 := 2*j + b
+					row0[x0] = u00 + u01
 					if j+1 < w {
-						row1[x0+2] = u11 + u12
+						row0[x0+2] = u01 + u02
+					}
+					if full {
+						row1[x0] = u10 + u11
+						if j+1 < w {
+							row1[x0+2] = u11 + u12
+						}
 					}
 				}
+				tj0, t = tj0+seg, t+seg
 			}
 		}
 	}

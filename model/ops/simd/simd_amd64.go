@@ -19,3 +19,18 @@ func LeakySum(dst, x, nz *float32, n int, s, b, slope float32) (sum, sumsq float
 //
 //go:noescape
 func NormAffine(dst *float32, n int, m, a, c float32)
+
+// WinogradIn writes Winograd F(2×2,3×3) input tiles from row combinations: eo holds eight
+// rows ld floats apart, E0 O0 E1 O1 E2 O2 E3 O3, each n+1 long, where Ek/Ok are row
+// combination k of the tile rows at the even/odd padded columns. For tile t < n and k = 0..3:
+// dst[(4k)·stride+t] = Ek[t]−Ek[t+1], dst[(4k+1)·stride+t] = Ok[t]+Ek[t+1],
+// dst[(4k+2)·stride+t] = Ek[t+1]−Ok[t], dst[(4k+3)·stride+t] = Ok[t]−Ok[t+1]. n % 8 == 0.
+//
+//go:noescape
+func WinogradIn(dst *float32, stride int, eo *float32, ld int, n int)
+
+// WinogradOut writes the 2×2 output tiles Aᵀ M A of n tiles (n % 8 == 0), M[ξ][t] at
+// m[ξ·stride+t], into two image rows: y0[2t], y0[2t+1] and y1[2t], y1[2t+1].
+//
+//go:noescape
+func WinogradOut(y0, y1, m *float32, stride int, n int)

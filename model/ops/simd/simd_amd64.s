@@ -81,3 +81,173 @@ aloop:
 fin:
 	VZEROUPPER
 	RET
+
+// func WinogradIn(dst *float32, stride int, eo *float32, ld int, n int)
+// Winograd F(2×2,3×3) input tiles from the row combinations eo (E0 O0 E1 O1 E2 O2 E3 O3, ld
+// floats apart, each n+1 long): for tile t and k = 0..3,
+// dst[(4k+0)·stride+t] = Ek[t] − Ek[t+1], dst[(4k+1)·stride+t] = Ok[t] + Ek[t+1],
+// dst[(4k+2)·stride+t] = Ek[t+1] − Ok[t], dst[(4k+3)·stride+t] = Ok[t] − Ok[t+1]. n % 8 == 0.
+TEXT ·WinogradIn(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ eo+16(FP), SI
+	MOVQ ld+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JEQ indone
+	LEAQ (R8)(R8*2), R10  // 3·stride
+	LEAQ (R8)(R8*4), R11  // 5·stride
+	LEAQ (R10)(R8*4), R12 // 7·stride
+	LEAQ (DI)(R8*8), R13  // xi 8..15
+	LEAQ (R9)(R9*2), R14  // 3·ld
+	LEAQ (R9)(R9*4), R15  // 5·ld
+	LEAQ (R14)(R9*4), BX  // 7·ld
+	LEAQ (R14)(R14*1), AX // 6·ld
+
+inloop:
+	// k = 0: E0 at 0, O0 at ld
+	VMOVUPS (SI), Y0
+	VMOVUPS 4(SI), Y1
+	VMOVUPS (SI)(R9*1), Y2
+	VMOVUPS 4(SI)(R9*1), Y3
+	VSUBPS Y1, Y0, Y4
+	VADDPS Y1, Y2, Y5
+	VSUBPS Y2, Y1, Y6
+	VSUBPS Y3, Y2, Y7
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R10*1)
+	// k = 1: E1 at 2ld, O1 at 3ld
+	VMOVUPS (SI)(R9*2), Y0
+	VMOVUPS 4(SI)(R9*2), Y1
+	VMOVUPS (SI)(R14*1), Y2
+	VMOVUPS 4(SI)(R14*1), Y3
+	VSUBPS Y1, Y0, Y4
+	VADDPS Y1, Y2, Y5
+	VSUBPS Y2, Y1, Y6
+	VSUBPS Y3, Y2, Y7
+	VMOVUPS Y4, (DI)(R8*4)
+	VMOVUPS Y5, (DI)(R11*1)
+	VMOVUPS Y6, (DI)(R10*2)
+	VMOVUPS Y7, (DI)(R12*1)
+	// k = 2: E2 at 4ld, O2 at 5ld
+	VMOVUPS (SI)(R9*4), Y0
+	VMOVUPS 4(SI)(R9*4), Y1
+	VMOVUPS (SI)(R15*1), Y2
+	VMOVUPS 4(SI)(R15*1), Y3
+	VSUBPS Y1, Y0, Y4
+	VADDPS Y1, Y2, Y5
+	VSUBPS Y2, Y1, Y6
+	VSUBPS Y3, Y2, Y7
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, (R13)(R8*1)
+	VMOVUPS Y6, (R13)(R8*2)
+	VMOVUPS Y7, (R13)(R10*1)
+	// k = 3: E3 at 6ld, O3 at 7ld
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS 4(SI)(AX*1), Y1
+	VMOVUPS (SI)(BX*1), Y2
+	VMOVUPS 4(SI)(BX*1), Y3
+	VSUBPS Y1, Y0, Y4
+	VADDPS Y1, Y2, Y5
+	VSUBPS Y2, Y1, Y6
+	VSUBPS Y3, Y2, Y7
+	VMOVUPS Y4, (R13)(R8*4)
+	VMOVUPS Y5, (R13)(R11*1)
+	VMOVUPS Y6, (R13)(R10*2)
+	VMOVUPS Y7, (R13)(R12*1)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R13
+	DECQ CX
+	JNE inloop
+
+indone:
+	VZEROUPPER
+	RET
+
+// func WinogradOut(y0, y1, m *float32, stride int, n int)
+// Winograd F(2×2,3×3) output tiles Aᵀ M A for n tiles (n % 8 == 0) from M[ξ][t] (ξ·stride
+// floats apart) into two image rows: y0[2t], y0[2t+1], y1[2t], y1[2t+1].
+TEXT ·WinogradOut(SB), NOSPLIT, $0-40
+	MOVQ y0+0(FP), DI
+	MOVQ y1+8(FP), DX
+	MOVQ m+16(FP), SI
+	MOVQ stride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JEQ outdone
+	LEAQ (R8)(R8*2), R10  // 3·stride
+	LEAQ (R8)(R8*4), R11  // 5·stride
+	LEAQ (R10)(R8*4), R12 // 7·stride
+
+outloop:
+	LEAQ (SI)(R8*8), R13 // ξ 8..15
+	// column q: u0q = s[q] + s[4+q] + s[8+q], u1q = s[4+q] − s[8+q] − s[12+q]
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*4), Y1
+	VMOVUPS (R13), Y2
+	VMOVUPS (R13)(R8*4), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y8
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y12
+	VMOVUPS (SI)(R8*1), Y0
+	VMOVUPS (SI)(R11*1), Y1
+	VMOVUPS (R13)(R8*1), Y2
+	VMOVUPS (R13)(R11*1), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y9
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y13
+	VMOVUPS (SI)(R8*2), Y0
+	VMOVUPS (SI)(R10*2), Y1
+	VMOVUPS (R13)(R8*2), Y2
+	VMOVUPS (R13)(R10*2), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y10
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y14
+	VMOVUPS (SI)(R10*1), Y0
+	VMOVUPS (SI)(R12*1), Y1
+	VMOVUPS (R13)(R10*1), Y2
+	VMOVUPS (R13)(R12*1), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y11
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y15
+	// y00 = u00+u01+u02, y01 = u01−u02−u03 (and the same for row 1)
+	VADDPS Y9, Y8, Y0
+	VADDPS Y10, Y0, Y0
+	VSUBPS Y10, Y9, Y1
+	VSUBPS Y11, Y1, Y1
+	VADDPS Y13, Y12, Y2
+	VADDPS Y14, Y2, Y2
+	VSUBPS Y14, Y13, Y3
+	VSUBPS Y15, Y3, Y3
+	// interleave (y00, y01) into row 0 and (y10, y11) into row 1
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VPERM2F128 $0x20, Y5, Y4, Y6
+	VPERM2F128 $0x31, Y5, Y4, Y7
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VUNPCKLPS Y3, Y2, Y4
+	VUNPCKHPS Y3, Y2, Y5
+	VPERM2F128 $0x20, Y5, Y4, Y6
+	VPERM2F128 $0x31, Y5, Y4, Y7
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNE outloop
+
+outdone:
+	VZEROUPPER
+	RET

@@ -14,3 +14,13 @@ func LeakySum(dst, x, nz *float32, n int, s, b, slope float32) (float64, float64
 func NormAffine(dst *float32, n int, m, a, c float32) {
 	panic("simd: NormAffine without the amd64 kernel")
 }
+
+// WinogradIn panics: check Available.
+func WinogradIn(dst *float32, stride int, eo *float32, ld int, n int) {
+	panic("simd: WinogradIn without the amd64 kernel")
+}
+
+// WinogradOut panics: check Available.
+func WinogradOut(y0, y1, m *float32, stride int, n int) {
+	panic("simd: WinogradOut without the amd64 kernel")
+}
