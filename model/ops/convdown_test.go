@@ -119,3 +119,47 @@ func TestConv2dDown2x(t *testing.T) {
 		groupCols, colBudget, convSplitWork = oc, ob, os
 	}
 }
+
+// TestReuseOutputs runs a graph twice after ReuseOutputs: the second run writes into the first
+// run's output tensor and gives the values of a fresh graph.
+func TestReuseOutputs(t *testing.T) {
+	c := down2xCase(2, 3, 4, 4, 2)
+	in := randInputs(c, 1)
+	g := G.NewGraph()
+	nodes := inputNodes(g, tensor.Float64, c, in)
+	y, err := c.build(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := G.Must(LeakyReLU(y, 0.2))
+	ReuseOutputs(g)
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	first := z.Value().Uintptr()
+	m.Reset()
+	x := nodes[0].Value().Data().([]float64)
+	for i := range x {
+		x[i] = -x[i]
+	}
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if z.Value().Uintptr() != first {
+		t.Errorf("second run allocated a new output")
+	}
+	for i := range in[0] {
+		in[0][i] = -in[0][i]
+	}
+	want, _ := c.ref(in)
+	for i, v := range want {
+		if v < 0 {
+			want[i] = 0.2 * v
+		}
+	}
+	if e := maxRelErr(toF64(z.Value()), want, 1); e > 1e-12 {
+		t.Errorf("second run: error %.3g", e)
+	}
+}

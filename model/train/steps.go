@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"stylegan-tui/model"
+	"stylegan-tui/model/ops"
 )
 
 // stepGraph is one compiled graph: a machine, its loss and the gradients
@@ -40,6 +41,9 @@ func (s *stepGraph) compile(set *ParamSet) error {
 		}
 		s.grads = grads
 	}
+	// Outputs are read before the next run (see run), so the ops may
+	// write into the same tensors every run.
+	ops.ReuseOutputs(s.b.g)
 	s.m = G.NewTapeMachine(s.b.g)
 	return nil
 }
