@@ -82,64 +82,69 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	res := cfg.Resolution()
 	fmt.Fprintf(stdout, "%s: %d parameters, BLAS %s\n", cfg.Name, g.W.NumParams(), blasName())
 	st := g.NewState()
-	// time measures a render of each state, after one warm-up of the first.
-	time1 := func(full bool, states func(i int) latent.State) (time.Duration, error) {
-		if _, _, err := g.Render(states(-1), nil); err != nil {
-			return 0, err
-		}
-		var ds []time.Duration
-		for i := 0; i < *runs; i++ {
-			s := states(i)
-			t0 := time.Now()
-			if full {
-				in, err := g.Inputs(s)
-				if err != nil {
-					return 0, err
-				}
-				if _, _, err := g.Synthesis(in, model.Options{Step: -1, Alpha: -1, Full: true}); err != nil {
-					return 0, err
-				}
-			} else if _, _, err := g.Render(s, nil); err != nil {
-				return 0, err
-			}
-			ds = append(ds, time.Since(t0))
-		}
-		slices.Sort(ds)
-		return ds[len(ds)/2], nil
-	}
-	full, err := time1(true, func(int) latent.State { return st })
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "forward %dpx: median %.1f ms\n", res, ms(full))
 	fine, _, _ := cfg.GroupSlots("fine")
-	// alternately take the fine styles from B and back: layers 8+ change.
-	edit := func(i int) latent.State {
-		if i%2 == 0 {
-			return st.WithStyles(fine, cfg.NumStyles()-1, latent.FromB)
-		}
-		return st
-	}
-	inc, err := time1(false, edit)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "incremental fine-layer edit (slots %d-%d): median %.1f ms (%.2fx of full)\n", fine, cfg.NumStyles()-1, ms(inc), float64(inc)/float64(full))
 	last := cfg.NumStyles() - 1
+	// fineEdit takes the fine styles from B (layers 8+ change); lastEdit changes only the last
+	// slot's style and noise seed.
+	fineEdit := st.WithStyles(fine, last, latent.FromB)
 	lastEdit := func(i int) latent.State {
 		s := st.Clone()
 		s.Noise[len(s.Noise)-1].Seed = int64(i + 100)
-		if i%2 == 0 {
-			return s.WithStyles(last, last, latent.FromB)
-		}
-		return s
+		return s.WithStyles(last, last, latent.FromB)
 	}
-	lastT, err := time1(false, lastEdit)
-	if err != nil {
+	timed := func(f func() error) (time.Duration, error) {
+		t0 := time.Now()
+		err := f()
+		return time.Since(t0), err
+	}
+	fullRender := func() error {
+		in, err := g.Inputs(st)
+		if err == nil {
+			_, _, err = g.Synthesis(in, model.Options{Step: -1, Alpha: -1, Full: true})
+		}
 		return err
 	}
-	fmt.Fprintf(stdout, "incremental last-layer style/noise edit: median %.1f ms (%.2fx of full)\n", ms(lastT), float64(lastT)/float64(full))
+	render := func(s latent.State) func() error {
+		return func() error { _, _, err := g.Render(s, nil); return err }
+	}
+	// The three measurements are interleaved run by run, and the ratios are taken within a
+	// run, so that load from other processes (these machines are shared) cancels out.
+	var fulls, fines, lasts []time.Duration
+	var fineR, lastR []float64
+	for i := -1; i < *runs; i++ { // run -1 warms up
+		tf, err := timed(fullRender)
+		if err != nil {
+			return err
+		}
+		ti, err := timed(render(fineEdit))
+		if err != nil {
+			return err
+		}
+		if err := render(st)(); err != nil { // back to st, so that only the last slot differs
+			return err
+		}
+		tl, err := timed(render(lastEdit(i)))
+		if err != nil {
+			return err
+		}
+		if i >= 0 {
+			fulls, fines, lasts = append(fulls, tf), append(fines, ti), append(lasts, tl)
+			fineR, lastR = append(fineR, float64(ti)/float64(tf)), append(lastR, float64(tl)/float64(tf))
+		}
+	}
+	fmt.Fprintf(stdout, "forward %dpx: median %.1f ms\n", res, ms(median(fulls)))
+	fmt.Fprintf(stdout, "incremental fine-layer edit (slots %d-%d): median %.1f ms (%.2fx of full, median of per-run ratios)\n",
+		fine, last, ms(median(fines)), median(fineR))
+	fmt.Fprintf(stdout, "incremental last-layer style/noise edit: median %.1f ms (%.2fx of full, median of per-run ratios)\n",
+		ms(median(lasts)), median(lastR))
 	return nil
+}
+
+// median returns the middle element of a copy of v sorted (the upper one for even lengths).
+func median[T time.Duration | float64](v []T) T {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
