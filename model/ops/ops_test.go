@@ -737,12 +737,15 @@ func TestLarge(t *testing.T) {
 }
 
 // TestConvTWinograd compares the Winograd ConvTranspose2x with the reference directly, on odd
-// and even sizes, on the fused path (for every float32 size) and on the unfused one.
+// and even sizes, on the fused path (for every float32 size, with the AVX2 and the portable
+// transform loops) and on the unfused one.
 func TestConvTWinograd(t *testing.T) {
-	defer func(f bool, ft int) { winogradFusedOn, winogradFusedMinTiles = f, ft }(winogradFusedOn, winogradFusedMinTiles)
-	for _, fused := range []bool{true, false} {
-		winogradFusedOn, winogradFusedMinTiles = fused, 1
-		t.Run(fmt.Sprintf("fused=%t", fused), testConvTWinograd)
+	defer func(f bool, ft int, v bool) {
+		winogradFusedOn, winogradFusedMinTiles, winogradVecOn = f, ft, v
+	}(winogradFusedOn, winogradFusedMinTiles, winogradVecOn)
+	for _, m := range []struct{ fused, vec bool }{{true, true}, {true, false}, {false, true}} {
+		winogradFusedOn, winogradFusedMinTiles, winogradVecOn = m.fused, 1, m.vec
+		t.Run(fmt.Sprintf("fused=%t,avx2=%t", m.fused, m.vec), testConvTWinograd)
 	}
 }
 

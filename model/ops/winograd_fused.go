@@ -108,21 +108,24 @@ func convTFused(y, x, u []float32, us, batch, cin, h, w, cout int) {
 	for b := 0; b < batch; b++ {
 		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
 		parallelFor(jobs, 36*cout*cin*tiles, func(j0, j1 int) {
-			vp, mp := getBuf[float32](9*vs), getBuf[float32](9*ms)
+			vp, mp0, mp1 := getBuf[float32](9*vs), getBuf[float32](9*ms), getBuf[float32](9*ms)
 			defer putBuf(vp)
-			defer putBuf(mp)
-			v, m := *vp, *mp
+			defer putBuf(mp0)
+			defer putBuf(mp1)
+			v, m := *vp, [2][]float32{*mp0, *mp1}
 			for j := j0; j < j1; j++ {
 				ta := j * group
 				tb := min(ta+group, tiles)
 				np := (tb - ta + 15) &^ 15
 				lv, lm := tileLayout{cin, tb - ta, true}, tileLayout{cout, tb - ta, true}
-				for ph := 0; ph < 4; ph++ {
-					pa, pb := ph/2, ph%2
-					convTInput(v, vs, lv, xb, h, w, pa, pb, ta, tb, 0, cin)
-					clearPadding(v, vs, 9, lv)
-					winogradGroupGEMM(9, u[ph*9*us:], us, v, vs, m, ms, cout, cin, np/16)
-					convTOutput(yb, m, ms, lm, h, w, pa, pb, ta, tb, 0, cout)
+				for pa := 0; pa < 2; pa++ {
+					// phases (pa,0) and (pa,1) fill the output rows of pa together
+					for pb := 0; pb < 2; pb++ {
+						convTInput(v, vs, lv, xb, h, w, pa, pb, ta, tb, 0, cin)
+						clearPadding(v, vs, 9, lv)
+						winogradGroupGEMM(9, u[(2*pa+pb)*9*us:], us, v, vs, m[pb], ms, cout, cin, np/16)
+					}
+					convTOutput(yb, m[0], m[1], ms, lm, h, w, pa, 0, ta, tb, 0, cout)
 				}
 			}
 		})

@@ -1,5 +1,7 @@
 package ops
 
+import "stylegan-tui/model/ops/simd"
+
 // Winograd F(2×2, 2×2) for ConvTranspose2x (stride 2, padding 1, 4×4 kernel). Output pixel
 // (2i+a, 2j+b) of the transposed convolution only sees the 2×2 input window starting at
 // (i+a-1, j+b-1), through the kernel taps u = 3-a-2p, v = 3-b-2q (p, q ∈ {0,1}). So each of
@@ -91,7 +93,7 @@ func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
 					gemm(false, false, cout, n, cin, 1, u[xi*us:], cin, v[xi*vs:], n, 0, m[xi*ms:], n)
 				})
 				parallelFor(cout, 9*cout*n, func(o0, o1 int) {
-					convTOutput(yb, m, ms, tileLayout{cout, n, false}, h, wd, pa, pb, t0*tw, t1*tw, o0, o1)
+					convTOutput(yb, m, nil, ms, tileLayout{cout, n, false}, h, wd, pa, pb, t0*tw, t1*tw, o0, o1)
 				})
 			}
 		}
@@ -106,6 +108,14 @@ func convTInput[T float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta,
 	pw := 2*tw + 2 // padded row: column -1 .. 2tw
 	buf := make([]T, 3*pw)
 	rows := [3][]T{buf[0:pw], buf[pw : 2*pw], buf[2*pw : 3*pw]}
+	// With the AVX2 loops, the row combinations of Bᵀ d are formed once per column (pq) and
+	// the tiles eight at a time.
+	vec := is32[T]() && simd.Available && winogradVecOn
+	ld := tw + 1
+	var pq []float32
+	if vec {
+		pq = make([]float32, 6*ld)
+	}
 	for c := c0; c < c1; c++ {
 		xc := x[c*h*w : (c+1)*h*w]
 		for ti := ta / tw; ti*tw < tb; ti++ {
@@ -121,14 +131,23 @@ func convTInput[T float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta,
 			}
 			r0, r1, r2 := rows[0], rows[1], rows[2]
 			tja, tjb := max(ta-ti*tw, 0), min(tb-ti*tw, tw)
+			if vec {
+				convTCombos(pq, ld, as32(r0), as32(r1), as32(r2), b, tja, tjb)
+			}
 			for tj0, t := tja, ti*tw+tja-ta; tj0 < tjb; {
 				seg := l.run(t, tjb-tj0)
 				at := l.at(c, t)
+				k0 := 0
+				if vec {
+					if k0 = seg &^ 7; k0 > 0 {
+						simd.ConvTIn(&as32(v)[at], stride, &pq[tj0], ld, k0)
+					}
+				}
 				var d [9][]T
 				for xi := range d {
 					d[xi] = v[xi*stride+at : xi*stride+at+seg]
 				}
-				for k := 0; k < seg; k++ {
+				for k := k0; k < seg; k++ {
 					j := 2*(tj0+k) + b // padded index of column 2tj+b-1
 					p, q, s := r0[j:j+3], r1[j:j+3], r2[j:j+3]
 					// t = Bᵀ d (rows), then V = t B
@@ -147,9 +166,16 @@ func convTInput[T float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta,
 
 // convTOutput writes the 2×2 phase tiles Aᵀ M A of output channels [o0,o1) for the tiles
 // [ta,tb) from m (tile t at column t−ta, layout l): phase pixel (i,j) goes to y[o, 2i+a, 2j+b].
-func convTOutput[T float](y, m []T, stride int, l tileLayout, h, w, a, b, ta, tb, o0, o1 int) {
+// With m1 != nil it writes phases (a,0) from m and (a,1) from m1 (b is ignored): then whole
+// output rows are contiguous and the AVX2 loop writes them eight tiles at a time.
+func convTOutput[T float](y, m, m1 []T, stride int, l tileLayout, h, w, a, b, ta, tb, o0, o1 int) {
 	tw := (w + 1) / 2
 	W2 := 2 * w
+	ms, bs := [][]T{m}, []int{b}
+	if m1 != nil {
+		ms, bs = [][]T{m, m1}, []int{0, 1}
+	}
+	vec := m1 != nil && is32[T]() && simd.Available && winogradVecOn
 	for o := o0; o < o1; o++ {
 		yo := y[o*4*h*w : (o+1)*4*h*w]
 		for ti := ta / tw; ti*tw < tb; ti++ {
@@ -164,32 +190,57 @@ func convTOutput[T float](y, m []T, stride int, l tileLayout, h, w, a, b, ta, tb
 			for tj0, t := tja, ti*tw+tja-ta; tj0 < tjb; {
 				seg := l.run(t, tjb-tj0)
 				at := l.at(o, t)
-				var s [9][]T
-				for xi := range s {
-					s[xi] = m[xi*stride+at : xi*stride+at+seg]
-				}
-				for k := 0; k < seg; k++ {
-					u00 := s[0][k] + s[3][k]
-					u01 := s[1][k] + s[4][k]
-					u02 := s[2][k] + s[5][k]
-					u10 := s[3][k] + s[6][k]
-					u11 := s[4][k] + s[7][k]
-					u12 := s[5][k] + s[8][k]
-					j := 2 * (tj0 + k)
-					x0 := 2*j + b
-					row0[x0] = u00 + u01
-					if j+1 < w {
-						row0[x0+2] = u01 + u02
+				k0 := 0
+				if vec && full {
+					// tiles with both output columns inside the image, eight at a time
+					if k0 = max(0, min(seg, w/2-tj0)) &^ 7; k0 > 0 {
+						simd.ConvTOut(&as32(row0)[4*tj0], &as32(row1)[4*tj0], &as32(m)[at], &as32(m1)[at], stride, k0)
 					}
-					if full {
-						row1[x0] = u10 + u11
+				}
+				for p, mp := range ms {
+					b := bs[p]
+					var s [9][]T
+					for xi := range s {
+						s[xi] = mp[xi*stride+at : xi*stride+at+seg]
+					}
+					for k := k0; k < seg; k++ {
+						u00 := s[0][k] + s[3][k]
+						u01 := s[1][k] + s[4][k]
+						u02 := s[2][k] + s[5][k]
+						u10 := s[3][k] + s[6][k]
+						u11 := s[4][k] + s[7][k]
+						u12 := s[5][k] + s[8][k]
+						j := 2 * (tj0 + k)
+						x0 := 2*j + b
+						row0[x0] = u00 + u01
 						if j+1 < w {
-							row1[x0+2] = u11 + u12
+							row0[x0+2] = u01 + u02
+						}
+						if full {
+							row1[x0] = u10 + u11
+							if j+1 < w {
+								row1[x0+2] = u11 + u12
+							}
 						}
 					}
 				}
 				tj0, t = tj0+seg, t+seg
 			}
+		}
+	}
+}
+
+// convTCombos fills pq (rows ld apart: P0 Q0 P1 Q1 P2 Q2) with the row combinations of Bᵀ d
+// of phase b for tiles tja .. tjb: Pk[i] at padded column 2i+b and Qk[i] at 2i+b+1 (i < tjb)
+// of combination k of the padded rows p, q, s: p−q, q, s−q.
+func convTCombos(pq []float32, ld int, p, q, s []float32, b, tja, tjb int) {
+	p0, q0, p1, q1, p2, q2 := pq[0:ld], pq[ld:2*ld], pq[2*ld:3*ld], pq[3*ld:4*ld], pq[4*ld:5*ld], pq[5*ld:6*ld]
+	for i := tja; i <= tjb; i++ {
+		c := 2*i + b
+		p0[i], p1[i], p2[i] = p[c]-q[c], q[c], s[c]-q[c]
+		if i < tjb {
+			c++
+			q0[i], q1[i], q2[i] = p[c]-q[c], q[c], s[c]-q[c]
 		}
 	}
 }

@@ -34,3 +34,20 @@ func WinogradIn(dst *float32, stride int, eo *float32, ld int, n int)
 //
 //go:noescape
 func WinogradOut(y0, y1, m *float32, stride int, n int)
+
+// ConvTIn writes the Winograd F(2×2,2×2) input tiles of one transposed-conv phase from row
+// combinations: pq holds six rows ld floats apart, P0 Q0 P1 Q1 P2 Q2 (Pk[t] and Qk[t] are row
+// combination k at the first and second column of tile t; Pk is n+1 long). For t < n
+// (n % 8 == 0) and k = 0..2: dst[(3k)·stride+t] = Pk[t]−Qk[t], dst[(3k+1)·stride+t] = Qk[t],
+// dst[(3k+2)·stride+t] = Pk[t+1]−Qk[t].
+//
+//go:noescape
+func ConvTIn(dst *float32, stride int, pq *float32, ld int, n int)
+
+// ConvTOut writes the output tiles Aᵀ M A of the transposed-conv phases (a,0) from m0 and
+// (a,1) from m1 (9 matrices stride floats apart each) for n tiles (n % 8 == 0) into two output
+// rows, four floats per tile: y00(0), y00(1), y01(0), y01(1) to y0 and y10(0), y10(1), y11(0),
+// y11(1) to y1.
+//
+//go:noescape
+func ConvTOut(y0, y1, m0, m1 *float32, stride int, n int)

@@ -251,3 +251,135 @@ outloop:
 outdone:
 	VZEROUPPER
 	RET
+
+// func ConvTIn(dst *float32, stride int, pq *float32, ld int, n int)
+// Winograd F(2×2,2×2) input tiles of one transposed-conv phase from row combinations pq
+// (P0 Q0 P1 Q1 P2 Q2, ld floats apart): for tile t < n (n % 8 == 0) and k = 0..2,
+// dst[(3k)·stride+t] = Pk[t] − Qk[t], dst[(3k+1)·stride+t] = Qk[t],
+// dst[(3k+2)·stride+t] = Pk[t+1] − Qk[t].
+TEXT ·ConvTIn(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ pq+16(FP), SI
+	MOVQ ld+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JEQ ctidone
+	LEAQ (R8)(R8*2), R10  // 3·stride
+	LEAQ (R8)(R8*4), R11  // 5·stride
+	LEAQ (R10)(R8*4), R12 // 7·stride
+	LEAQ (R9)(R9*2), R14  // 3·ld
+	LEAQ (R9)(R9*4), R15  // 5·ld
+
+ctiloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 4(SI), Y1
+	VMOVUPS (SI)(R9*1), Y2
+	VSUBPS Y2, Y0, Y3
+	VSUBPS Y2, Y1, Y4
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y2, (DI)(R8*1)
+	VMOVUPS Y4, (DI)(R8*2)
+	VMOVUPS (SI)(R9*2), Y0
+	VMOVUPS 4(SI)(R9*2), Y1
+	VMOVUPS (SI)(R14*1), Y2
+	VSUBPS Y2, Y0, Y3
+	VSUBPS Y2, Y1, Y4
+	VMOVUPS Y3, (DI)(R10*1)
+	VMOVUPS Y2, (DI)(R8*4)
+	VMOVUPS Y4, (DI)(R11*1)
+	VMOVUPS (SI)(R9*4), Y0
+	VMOVUPS 4(SI)(R9*4), Y1
+	VMOVUPS (SI)(R15*1), Y2
+	VSUBPS Y2, Y0, Y3
+	VSUBPS Y2, Y1, Y4
+	VMOVUPS Y3, (DI)(R10*2)
+	VMOVUPS Y2, (DI)(R12*1)
+	VMOVUPS Y4, (DI)(R8*8)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE ctiloop
+
+ctidone:
+	VZEROUPPER
+	RET
+
+// convTPhase computes, from the 9 matrices at base (stride R8, R10 = 3, R11 = 5, R12 = 7
+// strides), y00 → ra, y01 → rb, y10 → rc, y11 → rd of 8 tiles, with u0c = s[c]+s[3+c],
+// u1c = s[3+c]+s[6+c], y00 = u00+u01, y01 = u01+u02, y10 = u10+u11, y11 = u11+u12.
+#define convTPhase(base, ra, rb, rc, rd) \
+	VMOVUPS (base), Y0; \
+	VMOVUPS (base)(R10*1), Y1; \
+	VADDPS Y1, Y0, Y0; \
+	VMOVUPS (base)(R8*1), Y2; \
+	VMOVUPS (base)(R8*4), Y3; \
+	VADDPS Y3, Y2, Y2; \
+	VMOVUPS (base)(R8*2), Y4; \
+	VMOVUPS (base)(R11*1), Y5; \
+	VADDPS Y5, Y4, Y4; \
+	VADDPS Y2, Y0, ra; \
+	VADDPS Y4, Y2, rb; \
+	VMOVUPS (base)(R10*2), Y6; \
+	VADDPS Y6, Y1, Y1; \
+	VMOVUPS (base)(R12*1), Y7; \
+	VADDPS Y7, Y3, Y3; \
+	VMOVUPS (base)(R8*8), Y6; \
+	VADDPS Y6, Y5, Y5; \
+	VADDPS Y3, Y1, rc; \
+	VADDPS Y5, Y3, rd
+
+// interleave4 stores A B C D (8 tiles each) as A0 B0 C0 D0 A1 B1 C1 D1 ... at dst.
+#define interleave4(A, B, C, D, dst) \
+	VUNPCKLPS B, A, Y0; \
+	VUNPCKHPS B, A, Y1; \
+	VUNPCKLPS D, C, Y2; \
+	VUNPCKHPS D, C, Y3; \
+	VUNPCKLPD Y2, Y0, Y4; \
+	VUNPCKHPD Y2, Y0, Y5; \
+	VUNPCKLPD Y3, Y1, Y6; \
+	VUNPCKHPD Y3, Y1, Y7; \
+	VPERM2F128 $0x20, Y5, Y4, Y0; \
+	VPERM2F128 $0x20, Y7, Y6, Y1; \
+	VPERM2F128 $0x31, Y5, Y4, Y2; \
+	VPERM2F128 $0x31, Y7, Y6, Y3; \
+	VMOVUPS Y0, (dst); \
+	VMOVUPS Y1, 32(dst); \
+	VMOVUPS Y2, 64(dst); \
+	VMOVUPS Y3, 96(dst)
+
+// func ConvTOut(y0, y1, m0, m1 *float32, stride int, n int)
+// Winograd F(2×2,2×2) output tiles of the transposed-conv phases (a,0) (from m0) and (a,1)
+// (from m1), 9 matrices stride floats apart each, for n tiles (n % 8 == 0): output row 0 gets
+// y00(b=0), y00(b=1), y01(b=0), y01(b=1) per tile, row 1 the same with y10, y11.
+TEXT ·ConvTOut(SB), NOSPLIT, $0-48
+	MOVQ y0+0(FP), DI
+	MOVQ y1+8(FP), R13
+	MOVQ m0+16(FP), SI
+	MOVQ m1+24(FP), DX
+	MOVQ stride+32(FP), R8
+	SHLQ $2, R8
+	MOVQ n+40(FP), CX
+	SHRQ $3, CX
+	JEQ ctodone
+	LEAQ (R8)(R8*2), R10  // 3·stride
+	LEAQ (R8)(R8*4), R11  // 5·stride
+	LEAQ (R10)(R8*4), R12 // 7·stride
+
+ctoloop:
+	convTPhase(SI, Y8, Y9, Y10, Y11)
+	convTPhase(DX, Y12, Y13, Y14, Y15)
+	interleave4(Y8, Y12, Y9, Y13, DI)
+	interleave4(Y10, Y14, Y11, Y15, R13)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $128, DI
+	ADDQ $128, R13
+	DECQ CX
+	JNE ctoloop
+
+ctodone:
+	VZEROUPPER
+	RET

@@ -24,3 +24,13 @@ func WinogradIn(dst *float32, stride int, eo *float32, ld int, n int) {
 func WinogradOut(y0, y1, m *float32, stride int, n int) {
 	panic("simd: WinogradOut without the amd64 kernel")
 }
+
+// ConvTIn panics: check Available.
+func ConvTIn(dst *float32, stride int, pq *float32, ld int, n int) {
+	panic("simd: ConvTIn without the amd64 kernel")
+}
+
+// ConvTOut panics: check Available.
+func ConvTOut(y0, y1, m0, m1 *float32, stride int, n int) {
+	panic("simd: ConvTOut without the amd64 kernel")
+}
