@@ -41,16 +41,22 @@ func NewRandomState(seed uint32) *RandomState {
 	return r
 }
 
-// refill regenerates the 624 words of state (MT19937's genrand block step).
+// refill regenerates the 624 words of state (MT19937's genrand block step), in
+// the reference's three runs so that no index needs a modulo.
 func (r *RandomState) refill() {
-	for i := 0; i < mtN; i++ {
-		y := r.mt[i]&mtUpper | r.mt[(i+1)%mtN]&mtLower
-		v := r.mt[(i+mtM)%mtN] ^ y>>1
-		if y&1 != 0 {
-			v ^= mtMatrixA
-		}
-		r.mt[i] = v
+	mt := &r.mt
+	mix := func(a, b, c uint32) uint32 {
+		y := a&mtUpper | b&mtLower
+		return c ^ y>>1 ^ -(y&1)&mtMatrixA // branch-free: the low bit selects the matrix
 	}
+	i := 0
+	for ; i < mtN-mtM; i++ {
+		mt[i] = mix(mt[i], mt[i+1], mt[i+mtM])
+	}
+	for ; i < mtN-1; i++ {
+		mt[i] = mix(mt[i], mt[i+1], mt[i+mtM-mtN])
+	}
+	mt[mtN-1] = mix(mt[mtN-1], mt[0], mt[mtM-1])
 	r.pos = 0
 }
 
@@ -109,10 +115,35 @@ func (r *RandomState) Randn(n int) []float64 {
 		return []float64{}
 	}
 	out := make([]float64, n)
-	for i := range out {
+	r.fillGauss(out)
+	return out
+}
+
+// fillGauss sets out to the next len(out) values of Gauss, a pair per
+// accepted polar draw (the same sequence, without a call and a cache check
+// per value).
+func (r *RandomState) fillGauss(out []float64) {
+	i := 0
+	if r.hasGauss && len(out) > 0 {
+		out[0] = r.Gauss()
+		i = 1
+	}
+	for ; i+1 < len(out); i += 2 {
+		var x1, x2, r2 float64
+		for {
+			x1 = 2*r.RandomSample() - 1
+			x2 = 2*r.RandomSample() - 1
+			r2 = x1*x1 + x2*x2
+			if r2 < 1 && r2 != 0 {
+				break
+			}
+		}
+		f := math.Sqrt(-2 * math.Log(r2) / r2)
+		out[i], out[i+1] = f*x2, f*x1
+	}
+	if i < len(out) {
 		out[i] = r.Gauss()
 	}
-	return out
 }
 
 // SeedZ64 returns numpy.random.RandomState(seed).randn(dim), the z an NVIDIA
@@ -146,7 +177,17 @@ func NoiseMap(seed int64, layer int, h, w int) []float32 {
 		return []float32{}
 	}
 	s := uint32(seed)*NoiseSeedMul + uint32(layer) // uint32 arithmetic is the % 2**32
-	return to32(NewRandomState(s).Randn(h * w))
+	r := NewRandomState(s)
+	out := make([]float32, h*w)
+	var buf [512]float64
+	for i := 0; i < len(out); i += len(buf) {
+		b := buf[:min(len(buf), len(out)-i)]
+		r.fillGauss(b)
+		for k, v := range b {
+			out[i+k] = float32(v)
+		}
+	}
+	return out
 }
 
 func to32(v []float64) []float32 {

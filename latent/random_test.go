@@ -191,3 +191,15 @@ func equal32(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestNoiseMapChunks checks that NoiseMap, which draws in chunks, gives
+// numpy's randn on an odd size larger than a chunk.
+func TestNoiseMapChunks(t *testing.T) {
+	got := NoiseMap(5, 2, 33, 31)
+	want := NewRandomState(5*NoiseSeedMul + 2).Randn(33 * 31)
+	for i := range want {
+		if got[i] != float32(want[i]) {
+			t.Fatalf("value %d = %v, want %v", i, got[i], float32(want[i]))
+		}
+	}
+}
