@@ -204,11 +204,26 @@ func gemmN[T float](par bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T
 // convForward computes y[b] = w × im2col(x[b]) for each of the B images:
 // x [B,C,H,W], w [Cout, C·k·k], y [B,Cout,Ho,Wo].
 func convForward[T float](g geom, cout, batch int, x, w, y []T) {
-	workers, group := convPlan(g, cout, batch)
-	forBatch(batch, workers, func(_, b0, b1 int, par bool) { convForwardRange(par, g, cout, group, b0, b1, x, w, y) })
+	convForwardCols(g, cout, batch, x, w, y, nil)
 }
 
-func convForwardRange[T float](par bool, g geom, cout, group, b0, b1 int, x, w, y []T) {
+// convForwardCols is convForward that, when cols is not nil (batch·C·k·k·Ho·Wo elements, and
+// not an identity geometry), keeps the whole batch's im2col matrices there for
+// convBackFilterCols. It returns the plan that the latter must be given.
+func convForwardCols[T float](g geom, cout, batch int, x, w, y, cols []T) (workers, group int) {
+	workers, group = convPlan(g, cout, batch)
+	forBatch(batch, workers, func(_, b0, b1 int, par bool) { convForwardRange(par, g, cout, group, b0, b1, x, w, y, cols) })
+	return workers, group
+}
+
+// colsAt returns the part of a whole batch's im2col matrices (see convForwardCols) that holds
+// output rows [r0, r0+rows) of image b, or, for groups, the matrix of the group starting at b.
+func colsAt[T float](g geom, cols []T, b, r0, n int) []T {
+	kk, hw := g.rows(), g.Ho*g.Wo
+	return cols[b*kk*hw+kk*r0*g.Wo:][:kk*n]
+}
+
+func convForwardRange[T float](par bool, g geom, cout, group, b0, b1 int, x, w, y, cols []T) {
 	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
 	hw := g.Ho * g.Wo
 	if group == 1 && g.identity() {
@@ -219,14 +234,22 @@ func convForwardRange[T float](par bool, g geom, cout, group, b0, b1 int, x, w, 
 	}
 	if group == 1 {
 		rb := g.chunkRows()
-		colp := getBuf[T](kk * rb * g.Wo)
-		defer putBuf(colp)
+		var colp *[]T
+		if cols == nil {
+			colp = getBuf[T](kk * rb * g.Wo)
+			defer putBuf(colp)
+		}
 		for b := b0; b < b1; b++ {
 			xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
 			for r0 := 0; r0 < g.Ho; r0 += rb {
 				r1 := min(r0+rb, g.Ho)
 				n := (r1 - r0) * g.Wo
-				col := (*colp)[:kk*n]
+				var col []T
+				if cols != nil {
+					col = colsAt(g, cols, b, r0, n)
+				} else {
+					col = (*colp)[:kk*n]
+				}
 				im2colPar(par, g, xb, col, n, r0, r1)
 				gemmN(par, cout, n, kk, w, kk, col, n, yb[r0*g.Wo:], hw)
 			}
@@ -234,13 +257,23 @@ func convForwardRange[T float](par bool, g geom, cout, group, b0, b1 int, x, w, 
 		return
 	}
 	// group images side by side: col [kk, n·hw], t [cout, n·hw], then t's blocks to y.
-	colp, tp := getBuf[T](kk*group*hw), getBuf[T](cout*group*hw)
-	defer putBuf(colp)
+	var colp *[]T
+	if cols == nil {
+		colp = getBuf[T](kk * group * hw)
+		defer putBuf(colp)
+	}
+	tp := getBuf[T](cout * group * hw)
 	defer putBuf(tp)
 	for b := b0; b < b1; b += group {
 		n := min(group, b1-b)
 		ld := n * hw
-		col, t := (*colp)[:kk*ld], (*tp)[:cout*ld]
+		var col []T
+		if cols != nil {
+			col = colsAt(g, cols, b, 0, ld)
+		} else {
+			col = (*colp)[:kk*ld]
+		}
+		t := (*tp)[:cout*ld]
 		for j := 0; j < n; j++ {
 			im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
 		}
@@ -317,6 +350,12 @@ func convBackDataRange[T float](par bool, g geom, cout, group, b0, b1 int, dy, w
 // Each worker sums its range of the batch; the partial sums are added in worker order.
 func convBackFilter[T float](g geom, cout, batch int, x, dy, dw []T) {
 	workers, group := convPlan(g, cout, batch)
+	convBackFilterCols(g, cout, batch, x, dy, dw, nil, workers, group)
+}
+
+// convBackFilterCols is convBackFilter with, when cols is not nil, the im2col matrices of x kept
+// by convForwardCols, which returned workers and group.
+func convBackFilterCols[T float](g geom, cout, batch int, x, dy, dw, cols []T, workers, group int) {
 	size := cout * g.rows()
 	var parts *[]T
 	if workers > 1 {
@@ -328,7 +367,7 @@ func convBackFilter[T float](g geom, cout, batch int, x, dy, dw []T) {
 		if wk > 0 {
 			d = (*parts)[(wk-1)*size : wk*size]
 		}
-		convBackFilterRange(par, g, cout, group, b0, b1, x, dy, d)
+		convBackFilterRange(par, g, cout, group, b0, b1, x, dy, d, cols)
 	})
 	for wk := 1; wk < workers; wk++ {
 		p := (*parts)[(wk-1)*size : wk*size]
@@ -338,7 +377,7 @@ func convBackFilter[T float](g geom, cout, batch int, x, dy, dw []T) {
 	}
 }
 
-func convBackFilterRange[T float](par bool, g geom, cout, group, b0, b1 int, x, dy, dw []T) {
+func convBackFilterRange[T float](par bool, g geom, cout, group, b0, b1 int, x, dy, dw, cols []T) {
 	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
 	hw := g.Ho * g.Wo
 	var beta T
@@ -351,31 +390,49 @@ func convBackFilterRange[T float](par bool, g geom, cout, group, b0, b1 int, x, 
 	}
 	if group == 1 {
 		rb := g.chunkRows()
-		colp := getBuf[T](kk * rb * g.Wo)
-		defer putBuf(colp)
+		var colp *[]T
+		if cols == nil {
+			colp = getBuf[T](kk * rb * g.Wo)
+			defer putBuf(colp)
+		}
 		for b := b0; b < b1; b++ {
 			xb, dyb := x[b*in:(b+1)*in], dy[b*out:(b+1)*out]
 			for r0 := 0; r0 < g.Ho; r0 += rb {
 				r1 := min(r0+rb, g.Ho)
 				n := (r1 - r0) * g.Wo
-				col := (*colp)[:kk*n]
-				im2colPar(par, g, xb, col, n, r0, r1)
+				var col []T
+				if cols != nil {
+					col = colsAt(g, cols, b, r0, n)
+				} else {
+					col = (*colp)[:kk*n]
+					im2colPar(par, g, xb, col, n, r0, r1)
+				}
 				gemm(false, true, cout, kk, n, 1, dyb[r0*g.Wo:], hw, col, n, beta, dw, kk)
 				beta = 1
 			}
 		}
 		return
 	}
-	colp, tp := getBuf[T](kk*group*hw), getBuf[T](cout*group*hw)
-	defer putBuf(colp)
+	var colp *[]T
+	if cols == nil {
+		colp = getBuf[T](kk * group * hw)
+		defer putBuf(colp)
+	}
+	tp := getBuf[T](cout * group * hw)
 	defer putBuf(tp)
 	for b := b0; b < b1; b += group {
 		n := min(group, b1-b)
 		ld := n * hw
-		col, t := (*colp)[:kk*ld], (*tp)[:cout*ld]
-		for j := 0; j < n; j++ {
-			im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
+		var col []T
+		if cols != nil {
+			col = colsAt(g, cols, b, 0, ld)
+		} else {
+			col = (*colp)[:kk*ld]
+			for j := 0; j < n; j++ {
+				im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
+			}
 		}
+		t := (*tp)[:cout*ld]
 		gatherGroup(t, dy[b*out:], n, cout, hw)
 		gemm(false, true, cout, kk, ld, 1, t, ld, col, ld, beta, dw, kk)
 		beta = 1

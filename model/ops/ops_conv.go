@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -33,6 +34,39 @@ type convOp struct {
 	mode   convMode
 	pad    int
 	consts constMask
+	// cols, shared by a forward op and its weight-gradient op, passes the forward pass's
+	// im2col matrices to the weight gradient, which would otherwise build them again.
+	cols *colCache
+}
+
+// colCache holds the im2col matrices of one forward run of a convolution over x.
+type colCache struct {
+	mu             sync.Mutex
+	buf            any     // *[]float32 or *[]float64 from getBuf
+	x              uintptr // the input they were made from
+	workers, group int     // the plan of the forward pass
+}
+
+// put keeps buf (returning an unused older buffer to the pool).
+func colPut[T float](c *colCache, buf *[]T, x uintptr, workers, group int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.buf.(*[]T); ok {
+		putBuf(old)
+	}
+	c.buf, c.x, c.workers, c.group = buf, x, workers, group
+}
+
+// colTake returns and forgets the matrices if they were made from x and have n elements.
+func colTake[T float](c *colCache, x uintptr, n int) (buf *[]T, workers, group int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.buf.(*[]T)
+	if !ok || c.x != x || len(*b) != n {
+		return nil, 0, 0
+	}
+	c.buf = nil
+	return b, c.workers, c.group
 }
 
 // Conv2d returns the cross-correlation of x [B,Cin,H,W] with w [Cout,Cin,k,k] (PyTorch conv2d,
@@ -208,14 +242,48 @@ func (op *convOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 	if err != nil {
 		return err
 	}
+	x := in[0].Uintptr()
 	return run(out,
-		func() { convExec(op.mode, op.pad, d, data[float32](in[0]), data[float32](in[1]), data[float32](out)) },
-		func() { convExec(op.mode, op.pad, d, data[float64](in[0]), data[float64](in[1]), data[float64](out)) })
+		func() {
+			convExec(op.mode, op.pad, d, data[float32](in[0]), data[float32](in[1]), data[float32](out), op.cols, x)
+		},
+		func() {
+			convExec(op.mode, op.pad, d, data[float64](in[0]), data[float64](in[1]), data[float64](out), op.cols, x)
+		})
 }
 
-func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T) {
+// convCached runs the forward convolution of geometry g keeping its im2col matrices in cc, or
+// the weight gradient with the matrices kept there for the same x (made again if they are
+// missing).
+func convCached[T float](fwd bool, g geom, cout, batch int, a, b, out []T, cc *colCache, x uintptr) {
+	n := batch * g.rows() * g.Ho * g.Wo
+	if fwd {
+		if cc == nil || g.identity() {
+			convForward(g, cout, batch, a, b, out)
+			return
+		}
+		buf := getBuf[T](n)
+		workers, group := convForwardCols(g, cout, batch, a, b, out, *buf)
+		colPut(cc, buf, x, workers, group)
+		return
+	}
+	if cc != nil {
+		if buf, workers, group := colTake[T](cc, x, n); buf != nil {
+			convBackFilterCols(g, cout, batch, a, b, out, *buf, workers, group)
+			putBuf(buf)
+			return
+		}
+	}
+	convBackFilter(g, cout, batch, a, b, out)
+}
+
+func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T, cc *colCache, x uintptr) {
 	switch mode {
 	case conv2dFwd:
+		if cc != nil && !(d.k == 3 && pad == 1 && useWinograd(d.c, d.h, d.w, d.cout, d.k, pad, frozenWinograd(b, d.cout, d.c) != nil)) {
+			convCached(true, conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out, cc, x)
+			return
+		}
 		conv2d(out, a, b, d.b, d.c, d.h, d.w, d.cout, d.k, pad)
 	case conv2dBackData:
 		if useWinograd(d.cout, d.ho, d.wo, d.c, d.k, pad, false) {
@@ -232,7 +300,7 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T) {
 			winogradBackFilter(out, a, b, d.b, d.c, d.h, d.w, d.cout)
 			return
 		}
-		convBackFilter(conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out)
+		convCached(false, conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out, cc, x)
 	case convT2xFwd:
 		convT2x(out, a, b, d.b, d.c, d.h, d.w, d.cout)
 	case convT2xBackData:
@@ -246,14 +314,14 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T) {
 		defer putBuf(w4)
 		downWeight(*w4, b, d.cout*d.c)
 		if mode == down2xFwd {
-			convForward(down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out)
+			convCached(true, down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out, cc, x)
 		} else {
 			convBackData(down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out)
 		}
 	case down2xBackFilter:
 		dw4 := getBuf[T](d.cout * d.c * 16)
 		defer putBuf(dw4)
-		convBackFilter(down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, b, *dw4)
+		convCached(false, down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, b, *dw4, cc, x)
 		downWeightAdjoint(out, *dw4, d.cout*d.c)
 	}
 }
@@ -336,7 +404,14 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 		}
 	}
 	if op.consts.wants(1) {
-		if grads[1], err = apply(&convOp{mode: filter, pad: op.pad}, op.String()+" grad w", x, grad); err != nil {
+		var cc *colCache
+		if op.mode != convT2xFwd {
+			if op.cols == nil {
+				op.cols = &colCache{}
+			}
+			cc = op.cols
+		}
+		if grads[1], err = apply(&convOp{mode: filter, pad: op.pad, cols: cc}, op.String()+" grad w", x, grad); err != nil {
 			return nil, err
 		}
 	}
