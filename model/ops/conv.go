@@ -61,6 +61,10 @@ func (g geom) chunkRows() int {
 // output rows [r0,r1), into col with row stride ld (at least (r1-r0)·Wo; a larger ld leaves room
 // for the columns of other images of a group).
 func im2col[T float](g geom, x, col []T, ld, r0, r1, c0, c1 int) {
+	if g.S == 1 && g.K <= 8 {
+		im2colS1(g, x, col, ld, r0, r1, c0, c1)
+		return
+	}
 	for c := c0; c < c1; c++ {
 		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for u := 0; u < g.K; u++ {
@@ -84,6 +88,50 @@ func im2col[T float](g geom, x, col []T, ld, r0, r1, c0, c1 int) {
 						}
 					}
 					clear(dst[hi:])
+				}
+			}
+		}
+	}
+}
+
+// im2colS1 is im2col for stride 1 (k ≤ 8): the column ranges are worked out once per call and
+// the few zeros at the row ends are written without calls.
+func im2colS1[T float](g geom, x, col []T, ld, r0, r1, c0, c1 int) {
+	var los, his [8]int
+	for v := 0; v < g.K; v++ {
+		los[v], his[v] = g.colRange(v)
+	}
+	wo, hw := g.Wo, g.H*g.W
+	for c := c0; c < c1; c++ {
+		xc := x[c*hw : (c+1)*hw]
+		for u := 0; u < g.K; u++ {
+			// output rows whose input row i+u-P is inside the image
+			i0, i1 := max(r0, g.P-u), min(r1, g.H+g.P-u)
+			for v := 0; v < g.K; v++ {
+				row := col[((c*g.K+u)*g.K+v)*ld:][:(r1-r0)*wo]
+				lo, hi := los[v], his[v]
+				if lo >= hi || i0 >= i1 {
+					clear(row)
+					continue
+				}
+				if i0 > r0 {
+					clear(row[:(i0-r0)*wo])
+				}
+				if i1 < r1 {
+					clear(row[(i1-r0)*wo:])
+				}
+				off := v - g.P
+				for i := i0; i < i1; i++ {
+					dst := row[(i-r0)*wo:][:wo]
+					ii := i + u - g.P
+					src := xc[ii*g.W+lo+off : ii*g.W+hi+off]
+					for j := 0; j < lo; j++ {
+						dst[j] = 0
+					}
+					copy(dst[lo:hi], src)
+					for j := hi; j < wo; j++ {
+						dst[j] = 0
+					}
 				}
 			}
 		}
