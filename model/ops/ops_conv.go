@@ -294,6 +294,16 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T, cc *co
 			winogradConv2d(out, a, *wt, nil, d.b, d.cout, d.ho, d.wo, d.c)
 			return
 		}
+		if d.k > 1 && pad <= d.k-1 {
+			// gx = gy ⋆ flip(wᵀ) with padding k-1-pad: im2col of gy and one GEMM with
+			// K = Cout·k·k, faster than a GEMM with K = Cout into im2col-sized columns
+			// followed by col2im.
+			wt := getBuf[T](d.c * d.cout * d.k * d.k)
+			defer putBuf(wt)
+			flipTransposeK(*wt, b, d.cout, d.c, d.k)
+			convForward(conv2dGeom(d.cout, d.ho, d.wo, d.k, d.k-1-pad), d.c, d.b, a, *wt, out)
+			return
+		}
 		convBackData(conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out)
 	case conv2dBackFilter:
 		if useWinograd(d.c, d.h, d.w, d.cout, d.k, pad, false) {
@@ -356,6 +366,20 @@ func downWeightAdjoint[T float](dw, dw4 []T, n int) {
 		for u := 0; u < 3; u++ {
 			for v := 0; v < 3; v++ {
 				d[u*3+v] = (s[u*4+v] + s[u*4+v+1] + s[(u+1)*4+v] + s[(u+1)*4+v+1]) / 4
+			}
+		}
+	}
+}
+
+// flipTransposeK writes wt[c][o][u][v] = w[o][c][k-1-u][k-1-v] for k×k kernels.
+func flipTransposeK[T float](wt, w []T, cout, cin, k int) {
+	kk := k * k
+	for o := 0; o < cout; o++ {
+		for c := 0; c < cin; c++ {
+			src := w[(o*cin+c)*kk : (o*cin+c+1)*kk]
+			dst := wt[(c*cout+o)*kk : (c*cout+o+1)*kk]
+			for i := 0; i < kk; i++ {
+				dst[i] = src[kk-1-i]
 			}
 		}
 	}
