@@ -121,6 +121,33 @@ func im2colS1[T float](g geom, x, col []T, ld, r0, r1, c0, c1 int) {
 					clear(row[(i1-r0)*wo:])
 				}
 				off := v - g.P
+				if wo == g.W {
+					// same-size output: the valid rows are one shifted copy of the image's
+					// rows, with the columns that wrapped around to the next or previous
+					// row zeroed.
+					d := row[(i0-r0)*wo : (i1-r0)*wo]
+					s0 := (i0+u-g.P)*g.W + off
+					a, b := max(0, -s0), min(len(d), hw-s0)
+					copy(d[a:b], xc[s0+a:s0+b])
+					for j := 0; j < a; j++ {
+						d[j] = 0
+					}
+					for j := b; j < len(d); j++ {
+						d[j] = 0
+					}
+					if lo > 0 || hi < wo {
+						for r := 0; r < len(d); r += wo {
+							dr := d[r : r+wo]
+							for j := 0; j < lo; j++ {
+								dr[j] = 0
+							}
+							for j := hi; j < wo; j++ {
+								dr[j] = 0
+							}
+						}
+					}
+					continue
+				}
 				for i := i0; i < i1; i++ {
 					dst := row[(i-r0)*wo:][:wo]
 					ii := i + u - g.P
