@@ -456,9 +456,21 @@ func convBackFilterRange[T float](par bool, g geom, cout, group, b0, b1 int, x, 
 	in, out, kk := g.C*g.H*g.W, cout*g.Ho*g.Wo, g.rows()
 	hw := g.Ho * g.Wo
 	var beta T
+	// dwᵀ [kk, cout] = Σ col × gyᵀ: OpenBLAS runs this shape (many rows, few columns) faster
+	// than gy × colᵀ with cout rows; transposed into dw at the end.
+	dtp := getBuf[T](kk * cout)
+	defer putBuf(dtp)
+	dwt := *dtp
+	defer func() {
+		for o := 0; o < cout; o++ {
+			for r := 0; r < kk; r++ {
+				dw[o*kk+r] = dwt[r*cout+o]
+			}
+		}
+	}()
 	if group == 1 && g.identity() {
 		for b := b0; b < b1; b++ {
-			gemm(false, true, cout, kk, hw, 1, dy[b*out:(b+1)*out], hw, x[b*in:(b+1)*in], hw, beta, dw, kk)
+			gemm(false, true, kk, cout, hw, 1, x[b*in:(b+1)*in], hw, dy[b*out:(b+1)*out], hw, beta, dwt, cout)
 			beta = 1
 		}
 		return
@@ -482,7 +494,7 @@ func convBackFilterRange[T float](par bool, g geom, cout, group, b0, b1 int, x, 
 					col = (*colp)[:kk*n]
 					im2colPar(par, g, xb, col, n, r0, r1)
 				}
-				gemm(false, true, cout, kk, n, 1, dyb[r0*g.Wo:], hw, col, n, beta, dw, kk)
+				gemm(false, true, kk, cout, n, 1, col, n, dyb[r0*g.Wo:], hw, beta, dwt, cout)
 				beta = 1
 			}
 		}
@@ -509,7 +521,7 @@ func convBackFilterRange[T float](par bool, g geom, cout, group, b0, b1 int, x, 
 		}
 		t := (*tp)[:cout*ld]
 		gatherGroup(t, dy[b*out:], n, cout, hw)
-		gemm(false, true, cout, kk, ld, 1, t, ld, col, ld, beta, dw, kk)
+		gemm(false, true, kk, cout, ld, 1, col, ld, t, ld, beta, dwt, cout)
 		beta = 1
 	}
 }
