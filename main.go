@@ -33,6 +33,8 @@ var commands = map[string]command{
 	"render": {"render a state to PNG (or raw tensors)", runRender},
 	"info":   {"describe a checkpoint", runInfo},
 	"bench":  {"time the forward pass on random weights of real sizes", runBench},
+
+	"train-classifier": {"train the toyfaces classifier that measures generated images", runTrainClassifier},
 }
 
 // usageError is a mistake in the command line: exit code 2 with a hint.

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"stylegan-tui/model/classifier"
+	"stylegan-tui/model/toyfaces"
+	"stylegan-tui/render"
+)
+
+func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
+	def := classifier.DefaultConfig()
+	fs := newFlags("train-classifier", "[--images N] [--batch B] [--seed S] [--out FILE] [--heldout 2000]", stderr)
+	images := fs.String("images", "60k", "training images shown (k, M suffixes), each a fresh toyface")
+	batch := fs.Int("batch", 32, "images per Adam step")
+	seed := fs.Int64("seed", 1, "seed of the weights, the training images and the resolution augmentation")
+	out := fs.String("out", "classifier.safetensors", "output file (written atomically)")
+	heldout := fs.Int("heldout", 2000, "held-out toyfaces (seeds −1, −2, …, never trained on) for the final accuracy table")
+	lr := fs.Float64("lr", 2e-3, "peak Adam learning rate (warm-up, then cosine decay)")
+	channels := fs.String("channels", joinInts(def.Channels), "conv stage widths from 64 px down")
+	features := fs.Int("features", def.Features, "feature vector length (the dense layer before the heads)")
+	resWeights := fs.String("res-weights", "64:0.5,32:0.25,16:0.15,8:0.1", "resolution augmentation RES:WEIGHT,...: the share of training images shown at each resolution")
+	initPath := fs.String("init", "", "continue training this classifier file (fine-tuning; its architecture wins over --channels and --features)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	n, err := parseImages(*images)
+	if err != nil {
+		return usageError{fmt.Sprintf("--images %q: %v", *images, err)}
+	}
+	if *batch < 1 || int64(*batch) > n {
+		return usageError{fmt.Sprintf("--batch %d: want 1..--images", *batch)}
+	}
+	if *heldout < 0 {
+		return usageError{fmt.Sprintf("--heldout %d: want ≥ 0", *heldout)}
+	}
+	ch, err := parseInts(*channels)
+	if err != nil {
+		return usageError{fmt.Sprintf("--channels %q: %v", *channels, err)}
+	}
+	if *features < 1 {
+		return usageError{fmt.Sprintf("--features %d: want ≥ 1", *features)}
+	}
+	cfg := classifier.Config{Channels: ch, Features: *features}
+	res, weights, err := parseResWeights(*resWeights)
+	if err != nil {
+		return usageError{fmt.Sprintf("--res-weights %q: %v", *resWeights, err)}
+	}
+	var initNet *classifier.Net
+	if *initPath != "" {
+		if initNet, err = classifier.Load(*initPath); err != nil {
+			return err
+		}
+		cfg = initNet.Config()
+	}
+	steps := int(n) / *batch
+	fmt.Fprintf(stderr, "train-classifier: channels %v, %d features, %d images in %d steps of %d, BLAS %s\n",
+		cfg.Channels, cfg.Features, steps**batch, steps, *batch, blasName())
+
+	prog := render.NewProgress(stderr, "train-classifier", steps**batch)
+	var lossSum float64
+	var lossN, tenth int
+	start := time.Now()
+	net, err := classifier.Train(classifier.TrainOptions{
+		Config: cfg, Images: int(n), Batch: *batch, Seed: *seed, LR: *lr, Init: initNet,
+		Res: res, ResWeight: weights,
+		Progress: func(done int, loss float64) {
+			prog.Set(done)
+			lossSum += loss
+			lossN++
+			if t := 10 * done / (steps * *batch); t > tenth {
+				tenth = t
+				fmt.Fprintf(stderr, "\r\x1b[Ktrain-classifier: %d images, mean loss %.4f over the last %d steps\n", done, lossSum/float64(lossN), lossN)
+				lossSum, lossN = 0, 0
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	prog.Done()
+	wall := time.Since(start)
+	md := net.Metadata()
+	md["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
+	md["wall"] = wall.Round(time.Second).String()
+	fmt.Fprintf(stderr, "train-classifier: %d parameters, %s, %.1f images/s\n",
+		net.NumParams(), wall.Round(time.Second), float64(steps**batch)/wall.Seconds())
+
+	if *heldout > 0 {
+		seeds := make([]int64, *heldout)
+		for i := range seeds {
+			seeds[i] = classifier.HeldoutSeed(i)
+		}
+		resList := []int{64, 32, 16, 8}
+		acc, err := classifier.Evaluate(net, seeds, resList)
+		if err != nil {
+			return err
+		}
+		table := accuracyTable(acc, resList, *heldout)
+		fmt.Fprint(stdout, table)
+		md["heldout_accuracy"] = table
+	}
+	if err := net.Save(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "train-classifier: wrote %s\n", *out)
+	return nil
+}
+
+// accuracyTable formats per-factor accuracies (rows) per resolution
+// (columns) as a Markdown table.
+func accuracyTable(acc [][]float64, resList []int, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| factor (%d held-out) |", n)
+	for _, r := range resList {
+		fmt.Fprintf(&b, " %d px |", r)
+	}
+	b.WriteString("\n| --- |" + strings.Repeat(" ---: |", len(resList)) + "\n")
+	for f, fac := range toyfaces.Factors {
+		fmt.Fprintf(&b, "| %s |", fac.Name)
+		for k := range resList {
+			fmt.Fprintf(&b, " %.2f%% |", 100*acc[k][f])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// parseResWeights parses RES:WEIGHT,... (RES one of 8, 16, 32, 64).
+func parseResWeights(s string) ([]int, []float64, error) {
+	var res []int
+	var w []float64
+	for _, f := range strings.Split(s, ",") {
+		a, b, ok := strings.Cut(strings.TrimSpace(f), ":")
+		r, err1 := strconv.Atoi(a)
+		v, err2 := strconv.ParseFloat(b, 64)
+		if !ok || err1 != nil || err2 != nil || v < 0 || (r != 8 && r != 16 && r != 32 && r != 64) {
+			return nil, nil, fmt.Errorf("want RES:WEIGHT,... with RES 8, 16, 32 or 64 and WEIGHT ≥ 0")
+		}
+		res, w = append(res, r), append(w, v)
+	}
+	return res, w, nil
+}
