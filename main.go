@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"render": {"render a state to PNG (or raw tensors)", runRender},
 	"info":   {"describe a checkpoint", runInfo},
 	"bench":  {"time the forward pass on random weights of real sizes", runBench},
+	"eval":   {"measure a toyfaces model against issue 5's bar (label distributions, style mixing, noise)", runEval},
 
 	"train-classifier": {"train the toyfaces classifier that measures generated images", runTrainClassifier},
 }

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"stylegan-tui/checkpoints"
+	"stylegan-tui/model/classifier"
+	"stylegan-tui/model/metrics"
+	"stylegan-tui/render"
+)
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	def := metrics.DefaultOptions
+	fs := newFlags("eval", "[--checkpoint F|default | --curve DIR [--table FILE]] [--classifier F|default] [flags]", stderr)
+	ckpt := fs.String("checkpoint", "default", "generator checkpoint to measure: a file, or \"default\" for the embedded model")
+	clf := fs.String("classifier", "default", "toyfaces classifier: a file from train-classifier, or \"default\" for the embedded one")
+	n := fs.Int("n", def.N, "generated images (psi 1), and real toyfaces per real set, for the label distributions and the Frechet distance")
+	pairs := fs.Int("pairs", def.Pairs, "random (A, B) pairs for style-mixing separation")
+	noiseCases := fs.Int("noise-cases", def.NoiseCases, "latents whose noise is resampled")
+	stdLatents := fs.Int("std-latents", def.StdLatents, "latents of the per-pixel noise std figure")
+	stdDraws := fs.Int("std-draws", def.StdDraws, "noise draws per latent for the per-pixel std")
+	batch := fs.Int("batch", def.Batch, "images per generator and classifier call")
+	seed := fs.Int64("seed", 0, "seed of every latent, noise map and real image")
+	stdImage := fs.String("std-image", "", "write the per-pixel noise std figure (noise draws and std map per latent) to this PNG; with --curve one file per snapshot (NAME-000500k.png)")
+	jsonOut := fs.String("json", "", "write every number to this JSON file")
+	curve := fs.String("curve", "", "learning curve: evaluate every DIR/ema-NNNNNNk.safetensors snapshot and print a markdown table (smaller --n and --pairs keep it short)")
+	table := fs.String("table", "", "with --curve: also write the markdown table to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, v := range map[string]int{"n": *n, "pairs": *pairs, "noise-cases": *noiseCases, "std-latents": *stdLatents, "std-draws": *stdDraws, "batch": *batch} {
+		if v < 1 {
+			return usageError{fmt.Sprintf("--%s %d: want a positive count", name, v)}
+		}
+	}
+	if *n < 2 {
+		return usageError{fmt.Sprintf("--n %d: a Gaussian fit needs at least 2 images", *n)}
+	}
+	if *curve != "" && set["checkpoint"] {
+		return usageError{"--curve and --checkpoint exclude each other"}
+	}
+	if *table != "" && *curve == "" {
+		return usageError{"--table needs --curve"}
+	}
+	opt := metrics.Options{N: *n, Pairs: *pairs, NoiseCases: *noiseCases, StdLatents: *stdLatents,
+		StdDraws: *stdDraws, Batch: *batch, Seed: *seed}
+
+	// The work list: one checkpoint, or the snapshots of a run.
+	type job struct {
+		file   string
+		images int64 // from the file name; the provenance wins when it says
+	}
+	var jobs []job
+	if *curve == "" {
+		jobs = []job{{file: *ckpt, images: -1}}
+	} else {
+		snaps, err := snapshots(*curve)
+		if err != nil {
+			return fmt.Errorf("--curve: %w", err)
+		}
+		for _, s := range snaps {
+			jobs = append(jobs, job{s.file, s.images})
+		}
+	}
+	net, err := loadClassifier(*clf)
+	if err != nil {
+		return err
+	}
+	c := netClassifier{net}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	reals := map[int]*metrics.RealSet{}
+	var pts []metrics.CurvePoint
+	for _, j := range jobs {
+		m, err := loadModel(j.file)
+		if err != nil {
+			return err
+		}
+		g, err := m.Generator()
+		if err != nil {
+			return err
+		}
+		res := g.Cfg.Resolution()
+		images := imagesSeen(m.Provenance, j.images)
+		name := j.file
+		if *curve != "" {
+			name = filepath.Base(j.file)
+		}
+		if res != 8 && res != 16 && res != 32 && res != 64 {
+			g.Close()
+			return fmt.Errorf("%s: a %d px model; toyfaces and the classifier exist at 8, 16, 32 and 64 px", name, res)
+		}
+		if reals[res] == nil {
+			o := opt
+			p := render.NewProgress(stderr, fmt.Sprintf("eval: real toyfaces %dpx", res), 2*opt.N)
+			o.Progress = p.Add
+			if reals[res], err = metrics.NewRealSet(ctx, c, res, o); err != nil {
+				g.Close()
+				return err
+			}
+			p.Done()
+		}
+		o := opt
+		o.Real = reals[res]
+		label := "eval: " + name
+		if images >= 0 {
+			label = fmt.Sprintf("eval: %s images", imagesShort(images))
+		}
+		p := render.NewProgress(stderr, label, metrics.Work(g.Cfg, o))
+		o.Progress = p.Add
+		r, err := metrics.Evaluate(ctx, g, c, o)
+		g.Close()
+		if err != nil {
+			return err
+		}
+		p.Done()
+		pts = append(pts, metrics.CurvePoint{Images: images, File: j.file, Report: r})
+		if *stdImage != "" {
+			path := *stdImage
+			if *curve != "" {
+				ext := filepath.Ext(path)
+				path = fmt.Sprintf("%s-%s%s", strings.TrimSuffix(path, ext), strings.TrimSuffix(strings.TrimPrefix(filepath.Base(j.file), "ema-"), ".safetensors"), ext)
+			}
+			if err := render.WritePNG(path, stdFigure(r)); err != nil {
+				return err
+			}
+		}
+		if *curve == "" {
+			fmt.Fprintf(stdout, "eval: %s: %d px, %s\n", name, res, m.Provenance)
+			fmt.Fprintf(stdout, "classifier: %s\n\n", *clf)
+			r.WriteText(stdout, g.Cfg)
+			if *stdImage != "" {
+				fmt.Fprintf(stdout, "  std figure: %s\n", *stdImage)
+			}
+		} else {
+			fmt.Fprintf(stderr, "eval: %s: %d px, TV mean %.3f max %.3f, hole %.3f, FD %.2f (real %.2f), noise stay %.2f\n",
+				name, res, r.TVMean, r.TVMax, r.Hole, r.FDGen, r.FDReal, r.NoiseStay)
+		}
+	}
+	if *curve != "" {
+		metrics.WriteCurve(stdout, pts)
+		if *table != "" {
+			var b strings.Builder
+			metrics.WriteCurve(&b, pts)
+			if err := os.WriteFile(*table, []byte(b.String()), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	if *jsonOut != "" {
+		var v any = pts
+		if *curve == "" {
+			v = pts[0]
+		}
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "eval: done in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// netClassifier adapts classifier.Net to metrics.Classifier.
+type netClassifier struct{ n *classifier.Net }
+
+func (c netClassifier) Classify(x []float32, batch, res int) (*metrics.Prediction, error) {
+	p, err := c.n.Predict(x, batch, res)
+	if err != nil {
+		return nil, err
+	}
+	return &metrics.Prediction{Labels: p.Labels, Features: p.Features}, nil
+}
+
+// loadClassifier opens --classifier (a path, or "default" for the embedded one).
+func loadClassifier(path string) (*classifier.Net, error) {
+	if path == "" {
+		return nil, usageError{"--classifier is required"}
+	}
+	if path == "default" {
+		return checkpoints.DefaultClassifier()
+	}
+	return classifier.Load(path)
+}
+
+var snapshotName = regexp.MustCompile(`^ema-(\d+)k\.safetensors$`)
+
+type snapshot struct {
+	file   string
+	images int64
+}
+
+// snapshots lists a training run's EMA snapshots in order of images seen.
+func snapshots(dir string) ([]snapshot, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []snapshot
+	for _, e := range entries {
+		m := snapshotName.FindStringSubmatch(e.Name())
+		if m == nil || e.IsDir() {
+			continue
+		}
+		k, _ := strconv.ParseInt(m[1], 10, 64)
+		out = append(out, snapshot{filepath.Join(dir, e.Name()), 1000 * k})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no ema-NNNNNNk.safetensors snapshots", dir)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].images < out[j].images })
+	return out, nil
+}
+
+var provenanceImages = regexp.MustCompile(`at (\d+) images`)
+
+// imagesSeen reads the images seen from a checkpoint's provenance (the
+// trainer writes "EMA generator at N images"), else returns fallback.
+func imagesSeen(prov string, fallback int64) int64 {
+	if m := provenanceImages.FindStringSubmatch(prov); m != nil {
+		if v, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+			return v
+		}
+	}
+	return fallback
+}
+
+func imagesShort(n int64) string {
+	if n >= 1000 {
+		return fmt.Sprintf("%dk", (n+500)/1000)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// stdFigure lays out the noise figure: per latent three noise draws and the
+// per-pixel standard deviation, enlarged with square pixels.
+func stdFigure(r *metrics.Report) image.Image {
+	scale := max(1, 128/r.Resolution)
+	var cells [][]image.Image
+	var rows []string
+	for i, row := range r.StdCells {
+		var out []image.Image
+		for _, c := range row {
+			out = append(out, enlarge(c, scale))
+		}
+		cells = append(cells, out)
+		rows = append(rows, fmt.Sprintf("z seed\n%d", r.StdSeeds[i]))
+	}
+	cols := []string{"noise 1", "noise 2", "noise 3", fmt.Sprintf("std, %d draws\nwhite = %.3f", r.StdDraws, r.StdScale)}
+	return render.Grid(cells, rows, cols, nil)
+}
+
+// enlarge repeats every pixel s×s times.
+func enlarge(img image.Image, s int) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*s, b.Dy()*s))
+	for y := 0; y < b.Dy()*s; y++ {
+		for x := 0; x < b.Dx()*s; x++ {
+			out.Set(x, y, img.At(b.Min.X+x/s, b.Min.Y+y/s))
+		}
+	}
+	return out
+}
