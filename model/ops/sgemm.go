@@ -4,6 +4,8 @@ import (
 	"runtime"
 
 	G "gorgonia.org/gorgonia"
+
+	"stylegan-tui/model/ops/simd"
 )
 
 // A pure-Go-build float32 GEMM for the shapes of the convolutions (C = A·B + beta·C, neither
@@ -76,7 +78,7 @@ func sgemmFast(m, n, k int, a []float32, lda int, b []float32, ldb int, beta flo
 					acc = 0
 				}
 				for i := 0; i < m4; i += 4 {
-					sgemm4x16(kc, &a[i*lda+k0], lda, bp, lb, &c[i*ldc+j], ldc, acc)
+					simd.Sgemm4x16(kc, &a[i*lda+k0], lda, bp, lb, &c[i*ldc+j], ldc, acc)
 				}
 			}
 		}

@@ -210,7 +210,7 @@ func winogradGEMMPacked(u []float32, us int, v []float32, vs int, m []float32, m
 					acc = 1
 				}
 				for i := 0; i < cout; i += 4 {
-					sgemm4x16(kc, &a[i*cin+k0], cin, &vq[k0*16], 16, &mq[i*16], 16, acc)
+					simd.Sgemm4x16(kc, &a[i*cin+k0], cin, &vq[k0*16], 16, &mq[i*16], 16, acc)
 				}
 			}
 		}

@@ -1,8 +1,12 @@
 package ops
 
-import "runtime"
+import (
+	"runtime"
 
-// The fused Winograd forward pass (pure-Go build, float32, AVX2 kernel): instead of
+	"stylegan-tui/model/ops/simd"
+)
+
+// The fused Winograd forward pass (float32, AVX2 kernel, both builds): instead of
 // transforming the whole image, running 16 image-wide GEMMs and transforming back — which
 // streams V and M, 16/4 times the size of the input and output, through memory three times —
 // each job takes a group of tiles through all three steps while its V and M are in L2. At 256²
@@ -19,8 +23,11 @@ var winogradFusedMinTiles = 256
 // reads all the transformed weights, so groups below 64 tiles (Cin = 512) lose more on that
 // than the fusion saves (1.2-1.35x slower at 32² with 512 channels; 0.56-0.94x the unfused time
 // with 64-256 channels at 64²-256², measured A/B in one process).
+//
+// It runs in the OpenBLAS build too: at these shapes (64-256 channels, many tiles) one
+// OpenBLAS call per ξ and chunk pays its packing and threading on small matrices.
 func useWinogradFused(cin, cout, tiles int) bool {
-	return winogradFusedOn && tiles >= winogradFusedMinTiles && winogradPacked[float32](cin, cout) &&
+	return winogradFusedOn && tiles >= winogradFusedMinTiles && haveSgemmKernel && sgemmKernelOn && cout%4 == 0 &&
 		(fusedGroup(cin, tiles) >= 64 || winogradFusedMinTiles <= 1)
 }
 
@@ -66,7 +73,7 @@ func winogradGroupGEMM(count int, u []float32, us int, v []float32, vs int, m []
 			}
 			for i := 0; i < cout; i += 4 {
 				for q := 0; q < panels; q++ {
-					sgemm4x16(kc, &a[i*cin+k0], cin, &vx[(q*cin+k0)*16], 16, &mx[(q*cout+i)*16], 16, acc)
+					simd.Sgemm4x16(kc, &a[i*cin+k0], cin, &vx[(q*cin+k0)*16], 16, &mx[(q*cout+i)*16], 16, acc)
 				}
 			}
 		}

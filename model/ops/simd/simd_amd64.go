@@ -51,3 +51,9 @@ func ConvTIn(dst *float32, stride int, pq *float32, ld int, n int)
 //
 //go:noescape
 func ConvTOut(y0, y1, m0, m1 *float32, stride int, n int)
+
+// Sgemm4x16 is the GEMM micro-kernel: C[0:4, 0:16] (+)= A[0:4, 0:k] · B[0:k, 0:16], row
+// major with strides lda, ldb, ldc in elements; acc != 0 adds to C, acc == 0 overwrites it.
+//
+//go:noescape
+func Sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int)

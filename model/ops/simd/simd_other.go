@@ -34,3 +34,8 @@ func ConvTIn(dst *float32, stride int, pq *float32, ld int, n int) {
 func ConvTOut(y0, y1, m0, m1 *float32, stride int, n int) {
 	panic("simd: ConvTOut without the amd64 kernel")
 }
+
+// Sgemm4x16 panics: check Available.
+func Sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int) {
+	panic("simd: Sgemm4x16 without the amd64 kernel")
+}

@@ -1,11 +1,11 @@
-//go:build !noasm && !openblas
+//go:build !noasm
 
 #include "textflag.h"
 
-// func sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int)
+// func Sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int)
 // C[0:4, 0:16] (+)= A[0:4, 0:k] · B[0:k, 0:16], row major with strides lda, ldb, ldc in
 // elements. acc != 0 adds to C, acc == 0 overwrites it.
-TEXT ·sgemm4x16(SB), NOSPLIT, $0-64
+TEXT ·Sgemm4x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
