@@ -17,11 +17,11 @@ import (
 // tiny is a configuration small enough for tests in seconds.
 var tiny = Config{Channels: []int{4, 8, 8, 8, 8}, Features: 16}
 
-// heldout renders held-out images 0..n-1 at 64 px.
-func heldout(n int) ([]float32, []toyfaces.Labels) {
+// heldout renders held-out images first..first+n-1 at 64 px.
+func heldout(first, n int) ([]float32, []toyfaces.Labels) {
 	seeds := make([]int64, n)
 	for i := range seeds {
-		seeds[i] = HeldoutSeed(i)
+		seeds[i] = HeldoutSeed(first + i)
 	}
 	pix, labels := RenderRGB(seeds)
 	return Images(pix, Size), labels
@@ -40,7 +40,7 @@ func crossEntropy(p *Prediction, labels []toyfaces.Labels) float64 {
 }
 
 func TestTrainLowersLoss(t *testing.T) {
-	x, labels := heldout(64)
+	x, labels := heldout(0, 64)
 	init, err := initNet(tiny, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestSaveParseRoundTrip(t *testing.T) {
 	}
 	// 70 images: two chunks, the second partial; 16 px exercises Upsample.
 	for _, res := range []int{64, 16} {
-		x, _ := heldout(70)
+		x, _ := heldout(0, 70)
 		if res != Size {
 			seeds := make([]int64, 70)
 			for i := range seeds {
@@ -317,14 +317,15 @@ func TestCorrupt(t *testing.T) {
 }
 
 // TestCommittedClassifier measures the committed classifier on held-out
-// toyfaces: labels come from the renderer, not from the net.
+// toyfaces: labels come from the renderer, not from the net. It uses held-out
+// images from 2000 on: the first 2000 decided when fine-tuning stopped.
 func TestCommittedClassifier(t *testing.T) {
 	n, err := Load("../../checkpoints/default/classifier.safetensors")
 	if err != nil {
 		t.Fatalf("the committed classifier: %v", err)
 	}
 	const count = 400
-	x, labels := heldout(count)
+	x, labels := heldout(2000, count)
 	p, err := n.Predict(x, count, Size)
 	if err != nil {
 		t.Fatal(err)
