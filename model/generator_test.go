@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -199,5 +200,32 @@ func TestInputErrors(t *testing.T) {
 	st.Styles = st.Styles[:2]
 	if _, _, err := g.Render(st, nil); err == nil {
 		t.Error("a state with the wrong slot count accepted")
+	}
+}
+
+// TestToImageRounding checks ToImage against the official scripts' formula,
+// round((x+1)·127.5) clamped to 0..255, on values around every rounding edge.
+func TestToImageRounding(t *testing.T) {
+	const res = 64
+	x := make([]float32, 3*res*res)
+	for i := range x {
+		// sweep -1.1 .. 1.1 in steps that hit the .5 edges exactly and the floats next to them
+		v := float32(-1.1 + 2.2*float64(i)/float64(len(x)-1))
+		switch i % 3 {
+		case 1:
+			v = float32(float64(i%512)/255 - 1) // k/127.5 - 1: v = k/2 exactly
+		case 2:
+			v = math.Nextafter32(float32(float64(i%512)/255-1), 2)
+		}
+		x[i] = v
+	}
+	img := ToImage(x, res, 0)
+	for ch := 0; ch < 3; ch++ {
+		for p := 0; p < res*res; p++ {
+			want := uint8(max(0, min(255, math.Round((float64(x[ch*res*res+p])+1)*127.5))))
+			if got := img.Pix[4*p+ch]; got != want {
+				t.Fatalf("x = %v: %d, want %d", x[ch*res*res+p], got, want)
+			}
+		}
 	}
 }

@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"image"
-	"image/color"
 	"math"
 	"slices"
 
@@ -196,13 +195,16 @@ func ToImage(x []float32, res, b int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, res, res))
 	plane := res * res
 	base := b * 3 * plane
-	for p := 0; p < plane; p++ {
-		var px [3]uint8
-		for ch := 0; ch < 3; ch++ {
-			v := math.Round((float64(x[base+ch*plane+p]) + 1) * 127.5)
-			px[ch] = uint8(max(0, min(255, v)))
+	for ch := 0; ch < 3; ch++ {
+		src := x[base+ch*plane : base+(ch+1)*plane]
+		for p, xv := range src {
+			// math.Round for v >= 0 is floor(v + 0.5); negative values clamp to 0 anyway
+			v := (float64(xv)+1)*127.5 + 0.5
+			img.Pix[4*p+ch] = uint8(max(0, min(255, math.Floor(v))))
 		}
-		img.SetRGBA(p%res, p/res, color.RGBA{px[0], px[1], px[2], 255})
+	}
+	for p := 0; p < plane; p++ {
+		img.Pix[4*p+3] = 255
 	}
 	return img
 }

@@ -31,8 +31,10 @@ type Schedule []Phase
 
 // DefaultSchedule is TRAINING.md's run 2 stretched for a long CPU run:
 // most images at 8–32 px, where a step is cheap and pose and shape are
-// learned; the last phase runs until stopped.
-const DefaultSchedule = "8:0+300k@32,16:50k+250k@32,32:50k+400k@16,64:50k+inf@16"
+// learned; the last phase runs until stopped. (The default model's run began
+// with 400k stable images at 32 px and was cut to 200k at 621k images, inside
+// that phase's fade-in, to leave hours for 64 px.)
+const DefaultSchedule = "8:0+300k@32,16:50k+250k@32,32:50k+200k@16,64:50k+inf@16"
 
 // ParseSchedule reads "RES:FADE+STABLE@BATCH,..." with counts in images
 // (k and M suffixes allowed, "inf" for an endless last phase), e.g.
