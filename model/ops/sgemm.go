@@ -36,7 +36,8 @@ func sgemmFewRows(m, n, k int, a []float32, lda int, b []float32, ldb int, c []f
 	for i := 0; i < m; i++ {
 		copy(a4[i*k:(i+1)*k], a[i*lda:i*lda+k])
 	}
-	sgemmFast(4, n, k, a4, k, b, ldb, 0, c4, n)
+	// One row block uses each panel of B once: packing it would only copy it.
+	sgemmPanels(false, 4, n, k, a4, k, b, ldb, 0, c4, n)
 	for i := 0; i < m; i++ {
 		copy(c[i*ldc:i*ldc+n], c4[i*n:(i+1)*n])
 	}
@@ -50,6 +51,11 @@ var sgemmPack = true
 
 // sgemmFast computes C = A·B + beta·C (beta 0 or 1), row major.
 func sgemmFast(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmPanels(sgemmPack, m, n, k, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmPanels is sgemmFast, packing B's panels or not.
+func sgemmPanels(pack bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	m4, n16 := m/4*4, n/16*16
 	panels := n16 / 16
 	p := runtime.GOMAXPROCS(0)
@@ -67,7 +73,7 @@ func sgemmFast(m, n, k int, a []float32, lda int, b []float32, ldb int, beta flo
 			for k0 := 0; k0 < k; k0 += sgemmKC {
 				kc := min(sgemmKC, k-k0)
 				bp, lb := &b[k0*ldb+j], ldb
-				if sgemmPack {
+				if pack {
 					for l := 0; l < kc; l++ {
 						*(*[16]float32)(pb[l*16:]) = *(*[16]float32)(b[(k0+l)*ldb+j:])
 					}

@@ -269,8 +269,10 @@ func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, ta, tb
 					}
 				}
 				var d [16][]T
-				for xi := range d {
-					d[xi] = v[xi*stride+at : xi*stride+at+seg]
+				if k0 < seg { // the scalar tail (or the portable loop) needs them
+					for xi := range d {
+						d[xi] = v[xi*stride+at : xi*stride+at+seg]
+					}
 				}
 				for k := k0; k < seg; k++ {
 					j := 2 * (tx0 + k)
@@ -335,8 +337,10 @@ func winogradOutput[T float](y, m []T, stride int, l tileLayout, h, w, ta, tb, o
 					}
 				}
 				var s [16][]T
-				for xi := range s {
-					s[xi] = m[xi*stride+at : xi*stride+at+seg]
+				if k0 < seg { // the scalar tail (or the portable loop) needs them
+					for xi := range s {
+						s[xi] = m[xi*stride+at : xi*stride+at+seg]
+					}
 				}
 				for k := k0; k < seg; k++ {
 					// u = Aᵀ M (2×4), then Y = u A

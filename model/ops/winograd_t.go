@@ -144,8 +144,10 @@ func convTInput[T float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta,
 					}
 				}
 				var d [9][]T
-				for xi := range d {
-					d[xi] = v[xi*stride+at : xi*stride+at+seg]
+				if k0 < seg { // the scalar tail (or the portable loop) needs them
+					for xi := range d {
+						d[xi] = v[xi*stride+at : xi*stride+at+seg]
+					}
 				}
 				for k := k0; k < seg; k++ {
 					j := 2*(tj0+k) + b // padded index of column 2tj+b-1
@@ -200,8 +202,10 @@ func convTOutput[T float](y, m, m1 []T, stride int, l tileLayout, h, w, a, b, ta
 				for p, mp := range ms {
 					b := bs[p]
 					var s [9][]T
-					for xi := range s {
-						s[xi] = mp[xi*stride+at : xi*stride+at+seg]
+					if k0 < seg { // the scalar tail (or the portable loop) needs them
+						for xi := range s {
+							s[xi] = mp[xi*stride+at : xi*stride+at+seg]
+						}
 					}
 					for k := k0; k < seg; k++ {
 						u00 := s[0][k] + s[3][k]
