@@ -93,6 +93,15 @@ func (r *RandomState) Gauss() float64 {
 		r.gauss = 0
 		return g
 	}
+	g, next := r.polar()
+	r.gauss, r.hasGauss = next, true
+	return g
+}
+
+// polar draws (x1, x2) uniformly in the unit disc and returns the pair of
+// normals x2·f, x1·f, f = sqrt(-2 log(r²) / r²), in the order legacy_gauss
+// hands them out.
+func (r *RandomState) polar() (float64, float64) {
 	var x1, x2, r2 float64
 	for {
 		x1 = 2*r.RandomSample() - 1
@@ -103,9 +112,7 @@ func (r *RandomState) Gauss() float64 {
 		}
 	}
 	f := math.Sqrt(-2 * math.Log(r2) / r2)
-	r.gauss = f * x1
-	r.hasGauss = true
-	return f * x2
+	return f * x2, f * x1
 }
 
 // Randn returns n standard normal values, identical to numpy's legacy
@@ -129,17 +136,7 @@ func (r *RandomState) fillGauss(out []float64) {
 		i = 1
 	}
 	for ; i+1 < len(out); i += 2 {
-		var x1, x2, r2 float64
-		for {
-			x1 = 2*r.RandomSample() - 1
-			x2 = 2*r.RandomSample() - 1
-			r2 = x1*x1 + x2*x2
-			if r2 < 1 && r2 != 0 {
-				break
-			}
-		}
-		f := math.Sqrt(-2 * math.Log(r2) / r2)
-		out[i], out[i+1] = f*x2, f*x1
+		out[i], out[i+1] = r.polar()
 	}
 	if i < len(out) {
 		out[i] = r.Gauss()
