@@ -200,19 +200,7 @@ func winogradGEMMPacked(u []float32, us int, v []float32, vs int, m []float32, m
 	parallelFor(jobs, work/64, func(j0, j1 int) {
 		for j := j0; j < j1; j++ {
 			xi, q := j/panels, j%panels
-			a := u[xi*us:]
-			vq := v[xi*vs+q*cin*16:]
-			mq := m[xi*ms+q*cout*16:]
-			for k0 := 0; k0 < cin; k0 += sgemmKC {
-				kc := min(sgemmKC, cin-k0)
-				acc := 0
-				if k0 > 0 {
-					acc = 1
-				}
-				for i := 0; i < cout; i += 4 {
-					simd.Sgemm4x16(kc, &a[i*cin+k0], cin, &vq[k0*16], 16, &mq[i*16], 16, acc)
-				}
-			}
+			panelGEMM(u[xi*us:], v[xi*vs:], m[xi*ms:], cout, cin, q, q+1)
 		}
 	})
 }

@@ -60,21 +60,25 @@ func winogradFused(y, x, u []float32, us, batch, cin, h, w, cout int) {
 	}
 }
 
-// winogradGroupGEMM computes M[ξ] = U[ξ] × V[ξ] for count ξ over a group of packed panels,
-// with the panel loop innermost so that each 4×KC block of U is read once per group.
+// winogradGroupGEMM computes M[ξ] = U[ξ] × V[ξ] for count ξ over a group of packed panels.
 func winogradGroupGEMM(count int, u []float32, us int, v []float32, vs int, m []float32, ms int, cout, cin, panels int) {
 	for xi := 0; xi < count; xi++ {
-		a, vx, mx := u[xi*us:], v[xi*vs:], m[xi*ms:]
-		for k0 := 0; k0 < cin; k0 += sgemmKC {
-			kc := min(sgemmKC, cin-k0)
-			acc := 0
-			if k0 > 0 {
-				acc = 1
-			}
-			for i := 0; i < cout; i += 4 {
-				for q := 0; q < panels; q++ {
-					simd.Sgemm4x16(kc, &a[i*cin+k0], cin, &vx[(q*cin+k0)*16], 16, &mx[(q*cout+i)*16], 16, acc)
-				}
+		panelGEMM(u[xi*us:], v[xi*vs:], m[xi*ms:], cout, cin, 0, panels)
+	}
+}
+
+// panelGEMM computes the packed panels [q0,q1) of M = A × V (A [Cout][Cin] row major; V and M
+// packed, tileLayout), with the panel loop innermost so that each 4×KC block of A is read once.
+func panelGEMM(a, v, m []float32, cout, cin, q0, q1 int) {
+	for k0 := 0; k0 < cin; k0 += sgemmKC {
+		kc := min(sgemmKC, cin-k0)
+		acc := 0
+		if k0 > 0 {
+			acc = 1
+		}
+		for i := 0; i < cout; i += 4 {
+			for q := q0; q < q1; q++ {
+				simd.Sgemm4x16(kc, &a[i*cin+k0], cin, &v[(q*cin+k0)*16], 16, &m[(q*cout+i)*16], 16, acc)
 			}
 		}
 	}
