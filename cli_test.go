@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -162,5 +163,36 @@ func TestBadInput(t *testing.T) {
 		if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
 			t.Errorf("%v: stack trace: %q", c, stderr)
 		}
+	}
+}
+
+// TestBench runs the benchmark (medians of 3) on the NVlabs 256 px size and checks that
+// it reports every measurement, with incremental edits cheaper than a full
+// pass (the activation cache works end to end), and refuses unknown configs.
+func TestBench(t *testing.T) {
+	code, stdout, stderr := runCLI("bench", "--config", "nvlabs-256", "--runs", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"forward 256px: median", "incremental fine-layer edit (slots 8-13)", "last-slot style edit", "last-slot noise edit"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in:\n%s", want, stdout)
+		}
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		i := strings.Index(line, "x of full")
+		if i < 0 {
+			continue
+		}
+		var r float64
+		if _, err := fmt.Sscanf(line[strings.LastIndex(line[:i], "(")+1:i], "%g", &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if r <= 0 || r >= 1 {
+			t.Errorf("%q: an incremental edit should cost a fraction of a full pass", line)
+		}
+	}
+	if code, _, stderr := runCLI("bench", "--config", "nvlabs-9000"); code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("bad --config: exit %d, stderr %q", code, stderr)
 	}
 }
