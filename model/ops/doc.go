@@ -20,7 +20,8 @@
 //   - Dtypes: Float32 or Float64; all inputs of one op have the same dtype (the type checker
 //     rejects a mix at graph-building time).
 //   - No op overwrites its inputs (OverwritesInput is -1). Each run allocates fresh outputs
-//     (Do), so a Value taken from a node after one run stays valid after the next Reset+RunAll.
+//     (Do), so a Value taken from a node after one run stays valid after the next Reset+RunAll,
+//     unless the graph opted into ReuseOutputs.
 //     UsePreallocDo is implemented but a TapeMachine only uses it when a register still holds
 //     a value, which Reset clears. Scratch memory (im2col columns, Winograd tiles) is pooled and
 //     bounded (about 4 MB for im2col, 16 MB for Winograd, float32), so memory stays flat across
@@ -39,18 +40,23 @@
 //
 // # Speed
 //
-// Convolutions are per-image im2col + one GEMM through gorgonia.WhichBLAS() (gonum by default,
-// OpenBLAS when the program calls gorgonia.Use(netlib.Implementation{})), with no transpose, in
-// chunks of output rows; im2col, col2im and the element-wise kernels split their work over
-// GOMAXPROCS goroutines (the GEMMs parallelize themselves). 3×3 pad-1 convolutions use Winograd
-// F(2×2,3×3) in the forward pass and both gradient passes, and ConvTranspose2x uses Winograd
-// F(2×2,2×2) on its four output phases, where the benchmarks show them faster (useWinograd,
-// useConvTWinograd).
+// Convolutions are im2col + GEMM through gorgonia.WhichBLAS() (gonum by default, OpenBLAS when
+// the program calls gorgonia.Use(netlib.Implementation{})), in chunks of output rows; batches of
+// small images share one im2col matrix and GEMM, and batches are split over the cores. A
+// conv's weight gradient reuses its forward pass's im2col matrices; its input gradient is a
+// convolution with the flipped kernel. 3×3 pad-1 convolutions use Winograd F(2×2,3×3) in the
+// forward pass and the weight gradient, and ConvTranspose2x uses Winograd F(2×2,2×2) on its
+// four output phases, where the benchmarks show them faster (useWinograd, useConvTWinograd).
+// Conv2dDown2x is D's conv + 2×2 average as one stride-2 4×4 conv.
 //
-// With gonum's BLAS on an AVX2+FMA CPU, float32 GEMMs without transposes (the forward
-// convolutions) go to a Go-assembly 4×16 micro-kernel with packed B panels (sgemm.go), 5-8x
-// gonum's Sgemm. With OpenBLAS, inference runs between InferenceBLAS() and its restore function:
-// OpenBLAS single-threaded, the convolutions' independent GEMMs spread over goroutines (OpenBLAS's
-// idle workers otherwise spin in sched_yield and take a core from the Go kernels).
-// StyleEpilogue is the inference-only fused form of the per-layer epilogue.
+// On an AVX2+FMA CPU, float32 GEMMs without transposes in the pure-Go build go to a Go-assembly
+// 4×16 micro-kernel (simd.Sgemm4x16) with packed B panels (sgemm.go), 5-8x gonum's Sgemm. In
+// both builds, Winograd convolutions with 64-256 channels on large images take the fused path
+// (winograd_fused.go): groups of tiles go through the input transform, the GEMMs on packed
+// panels and the output transform while they are in L2, with AVX2 transform loops
+// (model/ops/simd, a package of its own because Go assembly cannot live next to cgo). With
+// OpenBLAS, inference runs between InferenceBLAS() and its restore function and training with
+// SingleThreadedBLAS: OpenBLAS single-threaded, the independent GEMMs spread over goroutines
+// (OpenBLAS's idle workers otherwise spin in sched_yield and take a core from the Go kernels).
+// StyleEpilogue is the inference-only fused form of the per-layer epilogue (AVX2 loops too).
 package ops
