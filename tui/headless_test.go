@@ -416,6 +416,7 @@ func TestFrameTimes(t *testing.T) {
 		// while a preview or the later re-encode with the pair's palette
 		// leaves the status alone.
 		var inApp []string
+		prev := -1
 		measure := func(keys string, wantExplain string) time.Duration {
 			from := len(s.out.String())
 			at := time.Now()
@@ -425,7 +426,15 @@ func TestFrameTimes(t *testing.T) {
 			var n int
 			fmt.Sscanf(string([]rune(v.text(r))[c:]), "frame %d ms", &n)
 			inApp = append(inApp, fmt.Sprintf("%dms", n))
-			end, ok := s.out.firstWriteAfter(at, from, "\x1bP", fmt.Sprintf("frame %d ms", n))
+			subs := []string{"\x1bP", fmt.Sprintf("frame %d ms", n)}
+			if n == prev {
+				// The same figure as the last frame: the renderer does not rewrite an
+				// unchanged status line, so only the image marks the write (a preview's
+				// write may stand in for it, which only shortens this logged figure).
+				subs = subs[:1]
+			}
+			prev = n
+			end, ok := s.out.firstWriteAfter(at, from, subs...)
 			if !ok {
 				t.Fatalf("%s: no write with the result image and \"frame %d ms\" after %q", path, n, keys)
 			}
