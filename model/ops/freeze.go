@@ -118,38 +118,27 @@ func frozenUpWeight(t *tensor.Dense) *tensor.Dense {
 // frozenConvT returns the cached ConvTranspose2x Winograd transform of w [cin,cout,4,4] if w is
 // the backing array of a frozen tensor (computing it on first use), or nil.
 func frozenConvT[T float](w []T, cin, cout int) []T {
-	if len(w) == 0 {
-		return nil
-	}
-	key := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
-	frozen.Lock()
-	e := frozen.m[key]
-	var u []T
-	ok := false
-	if e != nil {
-		u, ok = e.u.([]T)
-		ok = ok && e.cout == -cout && e.cin == cin // negative cout marks a ConvTranspose2x transform
-	}
-	frozen.Unlock()
-	if e == nil || e.t.Shape().TotalSize() < len(w) || len(w) < cin*cout*16 {
-		return nil
-	}
-	if ok {
+	// a negative cout marks a ConvTranspose2x transform
+	return frozenTransform(w, -cout, cin, cin*cout*16, func() []T {
+		u := make([]T, convTLen(cin, cout))
+		convTAllWeights(u, w, cin, cout)
 		return u
-	}
-	u = make([]T, convTLen(cin, cout))
-	convTAllWeights(u, w, cin, cout)
-	frozen.Lock()
-	if frozen.m[key] == e {
-		e.u, e.cout, e.cin = u, -cout, cin
-	}
-	frozen.Unlock()
-	return u
+	})
 }
 
 // frozenWinograd returns the cached Winograd transform of w [cout,cin,3,3] if w is the backing
 // array of a frozen tensor (computing it on first use), or nil.
 func frozenWinograd[T float](w []T, cout, cin int) []T {
+	return frozenTransform(w, cout, cin, 0, func() []T {
+		u := make([]T, winogradLen(cout, cin))
+		winogradWeights(u, w, cout, cin)
+		return u
+	})
+}
+
+// frozenTransform returns the transform of w cached under (tag, cin) if w, at least need long,
+// is the backing array of a frozen tensor, computing it with compute on first use; or nil.
+func frozenTransform[T float](w []T, tag, cin, need int, compute func() []T) []T {
 	if len(w) == 0 {
 		return nil
 	}
@@ -160,20 +149,19 @@ func frozenWinograd[T float](w []T, cout, cin int) []T {
 	ok := false
 	if e != nil {
 		u, ok = e.u.([]T)
-		ok = ok && e.cout == cout && e.cin == cin
+		ok = ok && e.cout == tag && e.cin == cin
 	}
 	frozen.Unlock()
-	if e == nil || e.t.Shape().TotalSize() < len(w) {
+	if e == nil || e.t.Shape().TotalSize() < len(w) || len(w) < need {
 		return nil
 	}
 	if ok {
 		return u
 	}
-	u = make([]T, winogradLen(cout, cin))
-	winogradWeights(u, w, cout, cin)
+	u = compute()
 	frozen.Lock()
 	if frozen.m[key] == e {
-		e.u, e.cout, e.cin = u, cout, cin
+		e.u, e.cout, e.cin = u, tag, cin
 	}
 	frozen.Unlock()
 	return u

@@ -104,21 +104,7 @@ func blur[T float](dst, x []T, planes, h, w int) {
 // planeStats returns the mean and 1/sqrt(biased variance + eps) of a plane (two passes, float64
 // accumulation).
 func planeStats[T float](x []T, eps float64) (mean, inv float64) {
-	mean = sum4(x) / float64(len(x))
-	var q0, q1, q2, q3 float64
-	j := 0
-	for ; j+4 <= len(x); j += 4 {
-		d0, d1, d2, d3 := float64(x[j])-mean, float64(x[j+1])-mean, float64(x[j+2])-mean, float64(x[j+3])-mean
-		q0 += d0 * d0
-		q1 += d1 * d1
-		q2 += d2 * d2
-		q3 += d3 * d3
-	}
-	for ; j < len(x); j++ {
-		d := float64(x[j]) - mean
-		q0 += d * d
-	}
-	return mean, 1 / math.Sqrt((q0+q1+q2+q3)/float64(len(x))+eps)
+	return planeStatsMean(x, sum4(x)/float64(len(x)), eps)
 }
 
 // sum4 returns Σx in float64 with four independent accumulators (one chain of dependent adds
