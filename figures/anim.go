@@ -317,7 +317,7 @@ func PresetGIF(ctx context.Context, g *model.Generator, kind string, st latent.S
 	if name == "" {
 		name = "stylegan"
 	}
-	path := freePath(dir, fmt.Sprintf("%s-%s-%s", name, kind, time.Now().Format("20060102-150405")), ".gif")
+	path := FreePath(dir, fmt.Sprintf("%s-%s-%s", name, kind, time.Now().Format("20060102-150405")), ".gif")
 	size := min(g.Cfg.Resolution(), 256)
 	if _, _, err := a.Write(ctx, path, g, size, false, DefaultFPS(kind), nil); err != nil {
 		return "", err

@@ -172,7 +172,7 @@ func (r *Recorder) Stop(end time.Time) (Recording, error) {
 	rec.Dropped += skipped
 	rec.Frames, rec.States = len(frames), states
 	rec.Duration = end.Sub(r.kept[0].at)
-	rec.Path = freePath(r.opts.Dir, fmt.Sprintf("%s-%s", r.opts.Name, end.Format("20060102-150405")), ".gif")
+	rec.Path = FreePath(r.opts.Dir, fmt.Sprintf("%s-%s", r.opts.Name, end.Format("20060102-150405")), ".gif")
 	if _, err := writeGIF(rec.Path, frames, delays, nil); err != nil {
 		return rec, err
 	}
@@ -209,9 +209,9 @@ func timeline(kept []keptFrame, end time.Time) (frames []image.Image, delays []i
 	return frames, delays, states, skipped
 }
 
-// freePath is dir/name+ext, or dir/name-2+ext, -3 ... when that exists, so
+// FreePath is dir/name+ext, or dir/name-2+ext, -3 ... when that exists, so
 // two recordings in the same second do not overwrite each other.
-func freePath(dir, name, ext string) string {
+func FreePath(dir, name, ext string) string {
 	p := filepath.Join(dir, name+ext)
 	for i := 2; i < 1000; i++ {
 		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -176,21 +173,9 @@ func writePresetVia(fn renderFunc, a *figures.Animation, res int, dir, name stri
 			frames[i] = c
 		}
 	}
-	path := freeName(dir, fmt.Sprintf("%s-%s-%s", name, a.Kind, time.Now().Format("20060102-150405")), ".gif")
+	path := figures.FreePath(dir, fmt.Sprintf("%s-%s-%s", name, a.Kind, time.Now().Format("20060102-150405")), ".gif")
 	if _, err := figures.WriteGIF(path, frames, []int{figures.Delay(figures.DefaultFPS(a.Kind))}, nil); err != nil {
 		return "", err
 	}
 	return path, nil
-}
-
-// freeName is dir/name+ext, or dir/name-2+ext ... when that exists.
-func freeName(dir, name, ext string) string {
-	p := filepath.Join(dir, name+ext)
-	for i := 2; i < 1000; i++ {
-		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		p = filepath.Join(dir, fmt.Sprintf("%s-%d%s", name, i, ext))
-	}
-	return p
 }
