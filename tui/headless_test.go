@@ -416,24 +416,30 @@ func TestFrameTimes(t *testing.T) {
 		// while a preview or the later re-encode with the pair's palette
 		// leaves the status alone.
 		var inApp []string
+		frameMs := func(v *vt) int {
+			r, c, _ := v.find("frame ")
+			n := -1
+			fmt.Sscanf(string([]rune(v.text(r))[c:]), "frame %d ms", &n)
+			return n
+		}
+		// The status line's figure on the screen before each key (the settled
+		// screen of the last step).
 		prev := -1
 		measure := func(keys string, wantExplain string) time.Duration {
 			from := len(s.out.String())
 			at := time.Now()
 			s.send(keys)
 			v := s.waitFor(wantExplain, 60*time.Second, all(screenHas(wantExplain), screenHas("frame"), idle))
-			r, c, _ := v.find("frame ")
-			var n int
-			fmt.Sscanf(string([]rune(v.text(r))[c:]), "frame %d ms", &n)
+			n := frameMs(v)
 			inApp = append(inApp, fmt.Sprintf("%dms", n))
 			subs := []string{"\x1bP", fmt.Sprintf("frame %d ms", n)}
 			if n == prev {
-				// The same figure as the last frame: the renderer does not rewrite an
-				// unchanged status line, so only the image marks the write (a preview's
-				// write may stand in for it, which only shortens this logged figure).
+				// The same figure as on the screen before the key: the renderer does
+				// not rewrite an unchanged status line, so only the image marks the
+				// write (a preview's write may stand in for it, which only shortens
+				// this logged figure).
 				subs = subs[:1]
 			}
-			prev = n
 			end, ok := s.out.firstWriteAfter(at, from, subs...)
 			if !ok {
 				t.Fatalf("%s: no write with the result image and \"frame %d ms\" after %q", path, n, keys)
@@ -442,7 +448,7 @@ func TestFrameTimes(t *testing.T) {
 		}
 		// Let the source images settle too, so each measure starts idle.
 		settle := func(what string, cond func(v *vt) bool) {
-			s.waitQuiet(what, 60*time.Second, 700*time.Millisecond, all(idle, cond))
+			prev = frameMs(s.waitQuiet(what, 60*time.Second, 700*time.Millisecond, all(idle, cond)))
 		}
 		settle("start", screenHas("frame"))
 		var full, fine []time.Duration
