@@ -242,11 +242,23 @@ func (a *Animation) work() int {
 }
 
 func (a *Animation) render(ctx context.Context, g *model.Generator, size int, labels bool, p *render.Progress) ([]image.Image, *render.Progress, error) {
-	if len(a.Frames) == 0 {
-		return nil, p, fmt.Errorf("figures: %s: no frames", a.Kind)
-	}
 	if size <= 0 {
 		size = g.Cfg.Resolution()
+	}
+	out, err := a.RenderVia(ctx, size, labels, func(ctx context.Context, st latent.State) (image.Image, error) {
+		img, err := renderState(ctx, g, st)
+		p.Add(1)
+		return img, err
+	})
+	return out, p, err
+}
+
+// RenderVia is Render with the generator behind a function (the explorer
+// renders through its worker): fn gives each panel's picture, which is
+// resized to size x size.
+func (a *Animation) RenderVia(ctx context.Context, size int, labels bool, fn func(context.Context, latent.State) (image.Image, error)) ([]image.Image, error) {
+	if len(a.Frames) == 0 {
+		return nil, fmt.Errorf("figures: %s: no frames", a.Kind)
 	}
 	out := make([]image.Image, len(a.Frames))
 	tallest := 0
@@ -255,12 +267,11 @@ func (a *Animation) render(ctx context.Context, g *model.Generator, size int, la
 		canvas := image.NewRGBA(image.Rect(0, 0, n*size+(n-1)*panelGap, size))
 		draw.Draw(canvas, canvas.Rect, image.Black, image.Point{}, draw.Src)
 		for j, st := range f.States {
-			img, err := renderState(ctx, g, st)
+			img, err := fn(ctx, st)
 			if err != nil {
-				return nil, p, fmt.Errorf("figures: %s frame %d: %w", a.Kind, i, err)
+				return nil, fmt.Errorf("figures: %s frame %d: %w", a.Kind, i, err)
 			}
 			draw.Draw(canvas, PanelRect(j, size), render.Resize(img, size, size), image.Point{}, draw.Src)
-			p.Add(1)
 		}
 		var m *image.RGBA = canvas
 		if text := f.caption(labels); text != "" {
@@ -277,7 +288,7 @@ func (a *Animation) render(ctx context.Context, g *model.Generator, size int, la
 			out[i] = c
 		}
 	}
-	return out, p, nil
+	return out, nil
 }
 
 // Delay is the GIF frame delay, in 1/100 s, for fps frames a second: at

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -13,7 +12,6 @@ import (
 	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
-	"stylegan-tui/render"
 )
 
 // renderFunc is Options.Render.
@@ -144,34 +142,12 @@ func (m *Model) animSaved(msg animSavedMsg) {
 // px side by side, the preset's captions under them, its frame rate), and
 // writes it into dir as NAME-KIND-YYYYMMDD-HHMMSS.gif.
 func writePresetVia(fn renderFunc, a *figures.Animation, res int, dir, name string) (string, error) {
-	size := min(res, 256)
-	frames := make([]image.Image, len(a.Frames))
-	tallest := 0
-	for i, f := range a.Frames {
-		n := len(f.States)
-		canvas := image.NewRGBA(image.Rect(0, 0, n*size+(n-1)*4, size))
-		draw.Draw(canvas, canvas.Rect, image.Black, image.Point{}, draw.Src)
-		for j, st := range f.States {
-			img, _, err := fn(context.Background(), st, nil)
-			if err != nil {
-				return "", fmt.Errorf("frame %d: %w", i, err)
-			}
-			draw.Draw(canvas, figures.PanelRect(j, size), render.Resize(img, size, size), image.Point{}, draw.Src)
-		}
-		out := canvas
-		if f.Caption != "" {
-			out = render.Label(canvas, f.Caption)
-		}
-		frames[i] = out
-		tallest = max(tallest, out.Rect.Dy())
-	}
-	for i, f := range frames {
-		if b := f.Bounds(); b.Dy() < tallest {
-			c := image.NewRGBA(image.Rect(0, 0, b.Dx(), tallest))
-			draw.Draw(c, c.Rect, image.Black, image.Point{}, draw.Src)
-			draw.Draw(c, b, f, b.Min, draw.Src)
-			frames[i] = c
-		}
+	frames, err := a.RenderVia(context.Background(), min(res, 256), false, func(ctx context.Context, st latent.State) (image.Image, error) {
+		img, _, err := fn(ctx, st, nil)
+		return img, err
+	})
+	if err != nil {
+		return "", err
 	}
 	path := figures.FreePath(dir, fmt.Sprintf("%s-%s-%s", name, a.Kind, time.Now().Format("20060102-150405")), ".gif")
 	if _, err := figures.WriteGIF(path, frames, []int{figures.Delay(figures.DefaultFPS(a.Kind))}, nil); err != nil {
