@@ -99,3 +99,27 @@ func (d *dataset) fill(dst []float32, first int64, B, size int) {
 		toyfaces.DownsampleCHW(dst[i*n:(i+1)*n], d.image(first+int64(i)), size)
 	}
 }
+
+// fadeReals blends NCHW reals at res toward their half-resolution version,
+// as the fakes are during a fade-in: lerp(up2(down2(x)), x, alpha), with the
+// area average and nearest upsampling of the fade in G and D (progressive
+// GAN's process_reals). Without it D tells the blocky fakes of a young
+// block from sharp reals by their blockiness alone.
+func fadeReals(x []float32, res int, alpha float64) {
+	if alpha >= 1 {
+		return
+	}
+	a := float32(alpha)
+	for p := 0; p+res*res <= len(x); p += res * res {
+		pl := x[p : p+res*res]
+		for i := 0; i < res; i += 2 {
+			for j := 0; j < res; j += 2 {
+				k := i*res + j
+				m := 0.25 * (pl[k] + pl[k+1] + pl[k+res] + pl[k+res+1])
+				for _, q := range [4]int{k, k + 1, k + res, k + res + 1} {
+					pl[q] = m + a*(pl[q]-m)
+				}
+			}
+		}
+	}
+}

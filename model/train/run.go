@@ -143,6 +143,7 @@ func (t *Trainer) WriteSamples(dir string) error {
 	if err != nil {
 		return err
 	}
+	defer g.Close() // frees its frozen weight transforms
 	c := g.Cfg
 	const n, nA, nB = 32, 5, 6
 	r := rand.New(rand.NewPCG(2026, 11))

@@ -150,8 +150,10 @@ func LoadState(path string) (*Trainer, error) {
 }
 
 // ExportStep is the block step the exported generator ends at: the current
-// resolution, or during a fade-in the previous one (whose ToRGB is still
-// fully trained; the new block at alpha 1 is not yet).
+// resolution, or during a fade-in the previous one (the model format has no
+// fade blend, and the new block at alpha 1 is not trained yet; the old
+// ToRGB is trained only through the 1−alpha share, so snapshots taken in a
+// fade-in understate the model).
 func (t *Trainer) ExportStep() int {
 	pos := t.Position()
 	s := stepOf(pos.Res)

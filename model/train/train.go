@@ -299,6 +299,9 @@ func (t *Trainer) Step() error {
 	real := f32(dg.real)
 	t.data.fill(real, t.DataPos, B, res)
 	t.DataPos += int64(B)
+	if pos.Fade && stepOf(res) > 0 {
+		fadeReals(real, res, pos.Alpha)
+	}
 	if r1 {
 		rp := f32(dg.realP)
 		eps := t.Opt.R1Eps

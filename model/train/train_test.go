@@ -556,3 +556,79 @@ func TestInterruptWritesCheckpoint(t *testing.T) {
 		t.Errorf("state at %d images, trainer at %d", s.Images, tr.Images)
 	}
 }
+
+// TestFadeReals: during a fade-in D sees reals blended like the fakes:
+// alpha 0 gives the half-resolution reals, nearest-upsampled (so D at alpha
+// 0 is exactly the lower-resolution D on the lower-resolution reals, see
+// TestFadeIn), alpha 1 the reals themselves, linear in between; and Step
+// feeds D the blended reals.
+func TestFadeReals(t *testing.T) {
+	d := newDataset(3, 8)
+	defer d.close()
+	const B = 2
+	hi := make([]float32, B*3*16*16)
+	lo := make([]float32, B*3*8*8)
+	d.fill(hi, 0, B, 16)
+	d.fill(lo, 0, B, 8)
+	up := make([]float32, len(hi))
+	for p := 0; p < B*3; p++ {
+		for y := 0; y < 16; y++ {
+			for x := 0; x < 16; x++ {
+				up[p*256+y*16+x] = lo[p*64+(y/2)*8+x/2]
+			}
+		}
+	}
+	for _, alpha := range []float64{0, 0.37, 1} {
+		x := slices.Clone(hi)
+		fadeReals(x, 16, alpha)
+		want := make([]float32, len(hi))
+		for i := range want {
+			want[i] = up[i] + float32(alpha)*(hi[i]-up[i])
+		}
+		if m := maxDiff(x, want); m > 1e-6 {
+			t.Errorf("alpha %g: reals differ from lerp(up2(down2(x)), x, alpha) by %g", alpha, m)
+		}
+	}
+	if maxDiff(hi, up) < 0.05 {
+		t.Fatal("the 16 px reals are already blocky; the test cannot tell a blend")
+	}
+
+	// Step at the start of the fade-in (alpha 0): D's reals are the 8 px
+	// reals, nearest-upsampled.
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for !tr.Position().Fade {
+		if err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a := tr.Position().Alpha; a != 0 {
+		t.Fatalf("fade starts at alpha %g", a)
+	}
+	first := tr.DataPos
+	if err := tr.Step(); err != nil {
+		t.Fatal(err)
+	}
+	ph := tr.graphs
+	real := f32(ph.d.real)
+	if ph.dR1 != nil && (tr.Iter-1)%int64(tr.Opt.R1Every) == 0 {
+		real = f32(ph.dR1.real)
+	}
+	n := ph.B
+	lo = make([]float32, n*3*8*8)
+	tr.data.fill(lo, first, n, 8)
+	up = make([]float32, n*3*16*16)
+	for p := 0; p < n*3; p++ {
+		for y := 0; y < 16; y++ {
+			for x := 0; x < 16; x++ {
+				up[p*256+y*16+x] = lo[p*64+(y/2)*8+x/2]
+			}
+		}
+	}
+	if m := maxDiff(real, up); m > 1e-6 {
+		t.Errorf("D's reals at alpha 0 differ from the 8 px reals upsampled by %g", m)
+	}
+}
