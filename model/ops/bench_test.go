@@ -322,3 +322,38 @@ func BenchmarkUpsampleConv(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConv2dTrainShapes: the 3×3 pad-1 convolutions of the trainer (B=16, float32, BLAS
+// single-threaded and the batch split over the cores as in training), im2col + GEMM against
+// winogradBatch. "fwd": the forward pass (the input gradient is the same convolution with the
+// flipped kernel); "fwd+gw": the forward pass and the weight gradient, which takes the forward
+// pass's im2col matrices when there are some and builds them again after winogradBatch.
+func BenchmarkConv2dTrainShapes(b *testing.B) {
+	defer SingleThreadedBLAS()()
+	for _, s := range []struct{ c, hw int }{{64, 8}, {64, 16}, {32, 16}, {64, 32}, {32, 32}, {32, 64}, {128, 16}, {128, 32}} {
+		const B = 16
+		g := conv2dGeom(s.c, s.hw, s.hw, 3, 1)
+		x, w, gy := randF32(B*s.c*s.hw*s.hw, 1), randF32(s.c*s.c*9, 2), randF32(B*s.c*s.hw*s.hw, 3)
+		y, dw := make([]float32, B*s.c*s.hw*s.hw), make([]float32, s.c*s.c*9)
+		cols := make([]float32, B*g.rows()*s.hw*s.hw)
+		b.Run(fmt.Sprintf("fwd/%dch@%d", s.c, s.hw), func(b *testing.B) {
+			interleave(b, []variant{
+				{"im2col", func() { convForward(g, s.c, B, x, w, y) }},
+				{"winograd", func() { winogradBatch(y, x, w, B, s.c, s.hw, s.hw, s.c) }},
+				{"winograd_unsplit", func() { winogradConv2d(y, x, w, nil, B, s.c, s.hw, s.hw, s.c) }},
+			})
+		})
+		b.Run(fmt.Sprintf("fwd+gw/%dch@%d", s.c, s.hw), func(b *testing.B) {
+			interleave(b, []variant{
+				{"im2col", func() {
+					wk, gr := convForwardCols(g, s.c, B, x, w, y, cols)
+					convBackFilterCols(g, s.c, B, x, gy, dw, cols, wk, gr)
+				}},
+				{"winograd", func() {
+					winogradBatch(y, x, w, B, s.c, s.hw, s.hw, s.c)
+					convBackFilter(g, s.c, B, x, gy, dw)
+				}},
+			})
+		})
+	}
+}

@@ -47,6 +47,10 @@
 // convolution with the flipped kernel. 3×3 pad-1 convolutions use Winograd F(2×2,3×3) in the
 // forward pass and the weight gradient, and ConvTranspose2x uses Winograd F(2×2,2×2) on its
 // four output phases, where the benchmarks show them faster (useWinograd, useConvTWinograd).
+// In training (float32, weights not frozen), 3×3 pad-1 convolutions with 16-128 channels from
+// 16×16 up run their forward pass and input gradient through the fused Winograd path with the
+// weight transformed on every call, each core taking its share of the batch
+// (winograd_train.go, useWinogradTrain), in both builds.
 // Conv2dDown2x is D's conv + 2×2 average as one stride-2 4×4 conv.
 //
 // On an AVX2+FMA CPU, float32 GEMMs without transposes in the pure-Go build go to a Go-assembly

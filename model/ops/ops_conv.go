@@ -280,12 +280,21 @@ func convCached[T float](fwd bool, g geom, cout, batch int, a, b, out []T, cc *c
 func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T, cc *colCache, x uintptr) {
 	switch mode {
 	case conv2dFwd:
+		if d.k == 3 && pad == 1 && is32[T]() && useWinogradTrain(d.b, d.c, d.h, d.w, d.cout) && frozenWinograd(b, d.cout, d.c) == nil {
+			// a weight that changes between runs (training): transformed on every call
+			winogradBatch(as32(out), as32(a), as32(b), d.b, d.c, d.h, d.w, d.cout)
+			return
+		}
 		if cc != nil && !(d.k == 3 && pad == 1 && useWinograd(d.c, d.h, d.w, d.cout, d.k, pad, frozenWinograd(b, d.cout, d.c) != nil)) {
 			convCached(true, conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out, cc, x)
 			return
 		}
 		conv2d(out, a, b, d.b, d.c, d.h, d.w, d.cout, d.k, pad)
 	case conv2dBackData:
+		if d.k == 3 && pad == 1 && is32[T]() && useWinogradTrain(d.b, d.cout, d.ho, d.wo, d.c) {
+			winogradBackDataBatch(as32(out), as32(a), as32(b), d.b, d.c, d.h, d.w, d.cout)
+			return
+		}
 		if useWinograd(d.cout, d.ho, d.wo, d.c, d.k, pad, false) {
 			// gx = gy ⋆ flip(wᵀ): again a 3×3 pad-1 convolution.
 			wt := getBuf[T](d.c * d.cout * 9)
