@@ -42,7 +42,28 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 		res := c.SlotRes(s)
 		fmt.Fprintf(stdout, "  slot %2d  %4dx%-4d  %-6s  %d channels\n", s, res, res, model.Group(res), c.Channels[log2(res)-2])
 	}
+	// How much each layer listens to its noise input: a trained model keeps
+	// the strengths small where structure is decided (coarse layers).
+	fmt.Fprintf(stdout, "noise strength per layer (mean |B|, max |B| over channels):\n")
+	for i, l := range m.W.Layers {
+		mean, peak := absStats(l.Noise)
+		res := c.LayerRes(i)
+		fmt.Fprintf(stdout, "  layer %2d  %4dx%-4d  %.3f  %.3f\n", i, res, res, mean, peak)
+	}
 	return nil
+}
+
+// absStats returns the mean and the largest absolute value of x.
+func absStats(x []float32) (mean, peak float64) {
+	for _, v := range x {
+		a := math.Abs(float64(v))
+		mean += a
+		peak = max(peak, a)
+	}
+	if len(x) > 0 {
+		mean /= float64(len(x))
+	}
+	return mean, peak
 }
 
 func log2(n int) int { return int(math.Round(math.Log2(float64(n)))) }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"stylegan-tui/checkpoints"
 	"stylegan-tui/checkpoints/safetensors"
 )
 
@@ -124,6 +126,22 @@ func TestInfoFormats(t *testing.T) {
 		}
 		if !strings.Contains(out, "format:      "+want) || !strings.Contains(out, "convention:") || !strings.Contains(out, "slot  0") {
 			t.Errorf("info %s:\n%s", in, out)
+		}
+		// the noise strengths as stored in the file
+		m, err := checkpoints.Load(filepath.Join(fixtures, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := len(m.W.Layers) - 1
+		var sum, peak float64
+		for _, v := range m.W.Layers[last].Noise {
+			sum += math.Abs(float64(v))
+			peak = math.Max(peak, math.Abs(float64(v)))
+		}
+		res := m.Cfg.LayerRes(last)
+		line := fmt.Sprintf("layer %2d  %4dx%-4d  %.3f  %.3f", last, res, res, sum/float64(len(m.W.Layers[last].Noise)), peak)
+		if !strings.Contains(out, line) {
+			t.Errorf("info %s: no line %q in\n%s", in, line, out)
 		}
 	}
 }
