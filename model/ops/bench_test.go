@@ -327,7 +327,9 @@ func BenchmarkUpsampleConv(b *testing.B) {
 // single-threaded and the batch split over the cores as in training), im2col + GEMM against
 // winogradBatch. "fwd": the forward pass (the input gradient is the same convolution with the
 // flipped kernel); "fwd+gw": the forward pass and the weight gradient, which takes the forward
-// pass's im2col matrices when there are some and builds them again after winogradBatch.
+// pass's im2col matrices when there are some and builds them again after winogradBatch
+// ("winograd"), or runs in the Winograd domain ("winograd+gw", winogradBackFilterBatch); "gw":
+// the weight gradient alone, im2col against winogradBackFilterBatch with groups of 64-256 tiles.
 func BenchmarkConv2dTrainShapes(b *testing.B) {
 	defer SingleThreadedBLAS()()
 	for _, s := range []struct{ c, hw int }{{64, 8}, {64, 16}, {32, 16}, {64, 32}, {32, 32}, {32, 64}, {128, 16}, {128, 32}} {
@@ -353,6 +355,41 @@ func BenchmarkConv2dTrainShapes(b *testing.B) {
 					winogradBatch(y, x, w, B, s.c, s.hw, s.hw, s.c)
 					convBackFilter(g, s.c, B, x, gy, dw)
 				}},
+				{"winograd+gw", func() {
+					winogradBatch(y, x, w, B, s.c, s.hw, s.hw, s.c)
+					winogradBackFilterBatch(dw, x, gy, B, s.c, s.hw, s.hw, s.c)
+				}},
+			})
+		})
+		b.Run(fmt.Sprintf("gw/%dch@%d", s.c, s.hw), func(b *testing.B) {
+			tiles := func(n int) func() {
+				return func() {
+					defer func(old int) { winogradGradTiles = old }(winogradGradTiles)
+					winogradGradTiles = n
+					winogradBackFilterBatch(dw, x, gy, B, s.c, s.hw, s.hw, s.c)
+				}
+			}
+			interleave(b, []variant{
+				{"im2col", func() { convBackFilter(g, s.c, B, x, gy, dw) }},
+				{"winograd64", tiles(64)}, {"winograd128", tiles(128)}, {"winograd256", tiles(256)},
+			})
+		})
+	}
+}
+
+// BenchmarkConvTTrainShapes: ConvTranspose2x at the trainer's shapes (B=16, float32, BLAS
+// single-threaded, batch split over the cores), GEMM + col2im against convTBatch. The input
+// gradient of Conv2dDown2x is the same computation.
+func BenchmarkConvTTrainShapes(b *testing.B) {
+	defer SingleThreadedBLAS()()
+	for _, s := range []struct{ cin, cout, hw int }{{64, 32, 32}, {64, 64, 16}, {128, 64, 16}, {64, 64, 8}} {
+		const B = 16
+		x, w := randF32(B*s.cin*s.hw*s.hw, 1), randF32(s.cin*s.cout*16, 2)
+		y := make([]float32, B*s.cout*4*s.hw*s.hw)
+		b.Run(fmt.Sprintf("%dto%d@%d", s.cin, s.cout, s.hw), func(b *testing.B) {
+			interleave(b, []variant{
+				{"col2im", func() { convBackData(convT2xGeom(s.cout, s.hw, s.hw), s.cin, B, x, w, y) }},
+				{"winograd", func() { convTBatch(y, x, w, B, s.cin, s.hw, s.hw, s.cout) }},
 			})
 		})
 	}

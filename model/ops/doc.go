@@ -49,8 +49,13 @@
 // four output phases, where the benchmarks show them faster (useWinograd, useConvTWinograd).
 // In training (float32, weights not frozen), 3×3 pad-1 convolutions with 16-128 channels from
 // 16×16 up run their forward pass and input gradient through the fused Winograd path with the
-// weight transformed on every call, each core taking its share of the batch
-// (winograd_train.go, useWinogradTrain), in both builds.
+// weight transformed on every call, and their weight gradient in the Winograd domain
+// (dU[ξ] = Σ_tiles Z[ξ] V[ξ]ᵀ with Z = A gY Aᵀ, then dw = Gᵀ dU G: 4 instead of 9 multiply-adds
+// per pixel and channel pair), each core taking its share of the batch, the cores' partial
+// weight gradients added in a fixed order (winograd_train.go, useWinogradTrain), in both builds.
+// ConvTranspose2x and Conv2dDown2x's input gradient (the same transposed convolution) with
+// 16-128 channels from 16×16 inputs up take the Winograd F(2×2,2×2) fused path the same way
+// (convTBatch, useConvTTrain) instead of GEMM + col2im.
 // Conv2dDown2x is D's conv + 2×2 average as one stride-2 4×4 conv.
 //
 // On an AVX2+FMA CPU, float32 GEMMs without transposes in the pure-Go build go to a Go-assembly

@@ -315,12 +315,21 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T, cc *co
 		}
 		convBackData(conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out)
 	case conv2dBackFilter:
+		if d.k == 3 && pad == 1 && is32[T]() && winogradTrainGradOn && useWinogradTrain(d.b, d.c, d.h, d.w, d.cout) {
+			// the layers whose forward pass ran on winogradBatch
+			winogradBackFilterBatch(as32(out), as32(a), as32(b), d.b, d.c, d.h, d.w, d.cout)
+			return
+		}
 		if useWinograd(d.c, d.h, d.w, d.cout, d.k, pad, false) {
 			winogradBackFilter(out, a, b, d.b, d.c, d.h, d.w, d.cout)
 			return
 		}
 		convCached(false, conv2dGeom(d.c, d.h, d.w, d.k, pad), d.cout, d.b, a, b, out, cc, x)
 	case convT2xFwd:
+		if is32[T]() && useConvTTrain(d.b, d.c, d.h, d.w, d.cout) && frozenConvT(b, d.c, d.cout) == nil {
+			convTBatch(as32(out), as32(a), as32(b), d.b, d.c, d.h, d.w, d.cout)
+			return
+		}
 		convT2x(out, a, b, d.b, d.c, d.h, d.w, d.cout)
 	case convT2xBackData:
 		convForward(convT2xGeom(d.cout, d.h, d.w), d.c, d.b, a, b, out)
@@ -334,6 +343,9 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T, cc *co
 		downWeight(*w4, b, d.cout*d.c)
 		if mode == down2xFwd {
 			convCached(true, down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out, cc, x)
+		} else if is32[T]() && useConvTTrain(d.b, d.cout, d.ho, d.wo, d.c) {
+			// the adjoint of the stride-2 4×4 conv: ConvTranspose2x of gy with w4 as it is
+			convTBatch(as32(out), as32(a), as32(*w4), d.b, d.cout, d.ho, d.wo, d.c)
 		} else {
 			convBackData(down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out)
 		}

@@ -403,7 +403,7 @@ func winogradBackFilter[T float](dw, x, gy []T, batch, cin, h, wd, cout int) {
 			beta = 1
 		}
 	}
-	winogradWeightsAdjoint(dw, du, us, cout, cin)
+	winogradWeightsAdjoint(dw, du, us, cout, cin, cin, 1)
 }
 
 // winogradOutputAdjoint writes Z[ξ][o][t] = (A gY Aᵀ)[ξ] for the 2×2 tiles of gy (zero outside
@@ -445,15 +445,16 @@ func winogradOutputAdjoint[T float](z []T, stride int, gy []T, h, w, t0, t1, o0,
 	}
 }
 
-// winogradWeightsAdjoint writes dw[o][c] = Gᵀ dU[·][o][c] G (3×3) from du [16][Cout][Cin]
-// (matrices us apart): the adjoint of winogradWeights.
-func winogradWeightsAdjoint[T float](dw, du []T, us, cout, cin int) {
+// winogradWeightsAdjoint writes dw[o][c] = Gᵀ dU[·][o][c] G (3×3) from du (16 matrices us
+// apart, element (o, c) at o·ro + c·rc): the adjoint of winogradWeights.
+func winogradWeightsAdjoint[T float](dw, du []T, us, cout, cin, ro, rc int) {
 	n := cout * cin
 	parallelFor(n, 40*n, func(lo, hi int) {
 		for oc := lo; oc < hi; oc++ {
 			var m [4][4]T
+			at := oc/cin*ro + oc%cin*rc
 			for xi := 0; xi < 16; xi++ {
-				m[xi/4][xi%4] = du[xi*us+oc]
+				m[xi/4][xi%4] = du[xi*us+at]
 			}
 			// s = Gᵀ m (3×4), Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1]
 			var s [3][4]T

@@ -113,11 +113,211 @@ func TestWinogradTrain(t *testing.T) {
 				}
 				t.Logf("%s: relative error %.2g (bound %.2g)", e.name, err, e.tol)
 			}
-			// the weight gradient (im2col either way; after Winograd it builds its own
-			// matrices instead of the forward pass's) is unchanged
-			if err := maxRelErr(gw, gw0, 0); err > 1e-6 {
-				t.Errorf("weight gradient differs by %.3g", err)
+			// the weight gradient, in the Winograd domain (winogradBackFilterBatch) against
+			// im2col with the forward pass's matrices: TestWinogradTrainGrad's bound
+			tolW := 8 * 0x1p-24 * math.Sqrt(float64(s.b*s.h*s.w))
+			if err := maxRelErr(gw, gw0, 0); err > tolW || math.IsNaN(err) {
+				t.Errorf("weight gradient, Winograd vs im2col: relative error %.3g > %.3g", err, tolW)
 			}
 		})
 	}
+}
+
+// TestWinogradTrainGrad checks winogradBackFilterBatch, the weight gradient in the Winograd
+// domain, against convBackFilter on im2col (float32) and against a float64 reference (float64
+// im2col on the same float32-rounded inputs), at the trainer's shapes (B=16; 32 channels at
+// 16²-64², 64 at 16²) and odd ones: batches that split unevenly over the cores (3, 5, 7),
+// Cin ≠ Cout, channel counts that leave padding rows (Cin not a multiple of 4) and columns
+// (Cout not a multiple of 16) in its GEMMs, 17×19 images (edge tiles), and groups that end
+// mid-image and span images (winogradGradTiles forced to 48 tiles: tile counts of 80, 90, 100
+// are not multiples of it). Two calls must give the same bits.
+//
+// Error bound: each weight's gradient is a sum of K = B·H·W products x·gy (direct form), K
+// large here (65536 at B=16, 64²). Summed in float32 with random signs, the rounding error of
+// a plain chain of K additions grows like u·√K (u = 2⁻²⁴) relative to the sum (each partial
+// sum of size s·√k rounds by about u·s·√k, and the K roundings add up with random signs to
+// about u·s·K/√2 against a sum of size s·√K), so the bound scales with u·√K (1.5e-5 at 65536).
+// The Winograd form sums each of its 16 matrices over the B·H·W/4 tiles: the GEMM kernel sums
+// a group's tiles (128) in registers and adds that to dU, one chain of groups per core, and
+// the cores' sums are added at the end — blocked, so the error grows more slowly than the
+// chain's. Its terms are products of transformed values larger than the inputs (V sums up to
+// 4 input values, Z up to 4 gradient values) and Gᵀ dU G adds up to 16 such sums with weights
+// ¼ to 1, cancelling most of their size: a few times the rounding of a direct sum. im2col
+// (blocked GEMM, partial sums per core) is as accurate. Observed: 3-7e-7 (0.03-0.4·u·√K) for
+// Winograd, 1-7e-7 for im2col (inputs uniform in [-1,1]); the test allows 4·u·√K for both and
+// 8·u·√K between them, as TestWinogradTrain allows 4·u·√K for its K: a lost tile, image or
+// core's share (an error of order 1/√(tiles), ≥ 1e-3 here) cannot pass.
+func TestWinogradTrainGrad(t *testing.T) {
+	if !haveSgemmKernel {
+		t.Skip("no AVX2/FMA GEMM kernel: training convolutions stay on im2col")
+	}
+	defer SingleThreadedBLAS()()
+	for _, s := range []struct{ b, cin, h, w, cout, procs, group int }{
+		{16, 32, 64, 64, 32, 2, 0}, {16, 32, 32, 32, 32, 2, 0}, {16, 64, 16, 16, 64, 2, 0}, {16, 32, 16, 16, 32, 2, 0},
+		{3, 32, 16, 16, 64, 2, 0}, {5, 64, 17, 19, 32, 2, 0}, {7, 16, 20, 20, 16, 3, 0}, {2, 128, 16, 16, 128, 2, 0},
+		{5, 18, 17, 19, 20, 2, 48}, {7, 20, 20, 20, 36, 3, 48}, {3, 32, 16, 16, 64, 2, 48}, {1, 16, 16, 16, 16, 1, 0},
+	} {
+		t.Run(fmt.Sprintf("B%d_%dx%dx%d_to%d_P%d_G%d", s.b, s.cin, s.h, s.w, s.cout, s.procs, s.group), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.procs))
+			if s.group > 0 {
+				defer func(old int) { winogradGradTiles = old }(winogradGradTiles)
+				winogradGradTiles = s.group
+			}
+			c := opCase{shapes: [][]int{{s.b, s.cin, s.h, s.w}, {s.b, s.cout, s.h, s.w}}}
+			in := randInputs(c, 11)
+			x32, gy32 := toF32(in[0]), toF32(in[1])
+			x, gy := f32To64(x32), f32To64(gy32)
+			g := conv2dGeom(s.cin, s.h, s.w, 3, 1)
+			want := make([]float64, s.cout*s.cin*9)
+			convBackFilter(g, s.cout, s.b, x, gy, want)
+			gw, gw2, gw0 := make([]float32, len(want)), make([]float32, len(want)), make([]float32, len(want))
+			for i := range gw { // stale values must not leak into the result
+				gw[i], gw2[i] = float32(math.NaN()), 1e30
+			}
+			winogradBackFilterBatch(gw, x32, gy32, s.b, s.cin, s.h, s.w, s.cout)
+			winogradBackFilterBatch(gw2, x32, gy32, s.b, s.cin, s.h, s.w, s.cout)
+			convBackFilter(g, s.cout, s.b, x32, gy32, gw0)
+			for i := range gw {
+				if math.Float32bits(gw[i]) != math.Float32bits(gw2[i]) {
+					t.Fatalf("second call differs at %d: %v, %v", i, gw[i], gw2[i])
+				}
+			}
+			tol := 4 * 0x1p-24 * math.Sqrt(float64(s.b*s.h*s.w))
+			for _, e := range []struct {
+				name     string
+				got, ref []float64
+				tol      float64
+			}{
+				{"Winograd vs float64", f32To64(gw), want, tol}, {"im2col vs float64", f32To64(gw0), want, tol},
+				{"Winograd vs im2col", f32To64(gw), f32To64(gw0), 2 * tol},
+			} {
+				err := maxRelErr(e.got, e.ref, 0)
+				if err > e.tol || math.IsNaN(err) {
+					t.Errorf("%s: relative error %.3g > %.3g", e.name, err, e.tol)
+				}
+				t.Logf("%s: relative error %.2g (%.2f·u·√K, bound %.2g)", e.name, err, err/(e.tol/4), e.tol)
+			}
+		})
+	}
+}
+
+func toF32(v []float64) []float32 {
+	s := make([]float32, len(v))
+	for i, x := range v {
+		s[i] = float32(x)
+	}
+	return s
+}
+
+func f32To64(v []float32) []float64 {
+	s := make([]float64, len(v))
+	for i, x := range v {
+		s[i] = float64(x)
+	}
+	return s
+}
+
+// TestConvTTrain checks convTBatch (ConvTranspose2x on the batch-split Winograd F(2×2,2×2)
+// path, which also computes Conv2dDown2x's input gradient) against GEMM + col2im in float32
+// and float64 (on the same float32-rounded inputs), at the trainer's shapes (B=16, 64 → 32
+// channels from 32², 64 → 64 from 16²) and odd ones (batches 3, 5, 7 split unevenly, Cin ≠
+// Cout, 17×19 inputs whose tile count is not a multiple of 16). Through the ops it checks
+// Conv2dDown2x's input gradient against the GEMM + col2im path.
+//
+// Error bound: each output is a sum of K = 4·Cin products (a 2×2 window of each input channel
+// per output phase); as in TestWinogradTrain, 4·u·√K for both paths against float64 and twice
+// that between them. F(2×2,2×2) only adds and subtracts neighbours in its transforms (no
+// halves), so it is at least as accurate as F(2×2,3×3).
+func TestConvTTrain(t *testing.T) {
+	if !haveSgemmKernel {
+		t.Skip("no AVX2/FMA GEMM kernel")
+	}
+	defer SingleThreadedBLAS()()
+	for _, s := range []struct{ b, cin, h, w, cout, procs int }{
+		{16, 64, 32, 32, 32, 2}, {16, 64, 16, 16, 64, 2}, {16, 128, 16, 16, 64, 2},
+		{3, 32, 16, 16, 64, 2}, {5, 64, 17, 19, 32, 2}, {7, 16, 20, 20, 16, 3},
+	} {
+		t.Run(fmt.Sprintf("B%d_%dx%dx%d_to%d_P%d", s.b, s.cin, s.h, s.w, s.cout, s.procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.procs))
+			if !useConvTTrain(s.b, s.cin, s.h, s.w, s.cout) {
+				t.Fatalf("shape does not take convTBatch")
+			}
+			c := opCase{shapes: [][]int{{s.b, s.cin, s.h, s.w}, {s.cin, s.cout, 4, 4}}}
+			in := randInputs(c, 5)
+			x32, w32 := toF32(in[0]), toF32(in[1])
+			x, w := f32To64(x32), f32To64(w32)
+			g := convT2xGeom(s.cout, s.h, s.w)
+			n := s.b * s.cout * 4 * s.h * s.w
+			want := make([]float64, n)
+			convBackData(g, s.cin, s.b, x, w, want)
+			y, y2, y0 := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range y {
+				y[i], y2[i] = float32(math.NaN()), 1e30
+			}
+			convTBatch(y, x32, w32, s.b, s.cin, s.h, s.w, s.cout)
+			convTBatch(y2, x32, w32, s.b, s.cin, s.h, s.w, s.cout)
+			convBackData(g, s.cin, s.b, x32, w32, y0)
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
+					t.Fatalf("second call differs at %d: %v, %v", i, y[i], y2[i])
+				}
+			}
+			tol := 4 * 0x1p-24 * math.Sqrt(float64(4*s.cin))
+			for _, e := range []struct {
+				name     string
+				got, ref []float64
+				tol      float64
+			}{
+				{"Winograd vs float64", f32To64(y), want, tol}, {"col2im vs float64", f32To64(y0), want, tol},
+				{"Winograd vs col2im", f32To64(y), f32To64(y0), 2 * tol},
+			} {
+				err := maxRelErr(e.got, e.ref, 0)
+				if err > e.tol || math.IsNaN(err) {
+					t.Errorf("%s: relative error %.3g > %.3g", e.name, err, e.tol)
+				}
+				t.Logf("%s: relative error %.2g (bound %.2g)", e.name, err, e.tol)
+			}
+			if s.h%2 != 0 || s.w%2 != 0 {
+				return
+			}
+			// Conv2dDown2x of a [B,Cout,2H,2W] image with Cin outputs: its input gradient
+			xs, ws := []int{s.b, s.cout, 2 * s.h, 2 * s.w}, []int{s.cin, s.cout, 3, 3}
+			dc := opCase{shapes: [][]int{xs, ws, {s.b, s.cin, s.h, s.w}}}
+			din := randInputs(dc, 9)
+			gx := down2xGradX(t, true, xs, ws, din[0], din[1], din[2])
+			gx0 := down2xGradX(t, false, xs, ws, din[0], din[1], din[2])
+			if err := maxRelErr(gx, gx0, 0); err > 2*tol || math.IsNaN(err) {
+				t.Errorf("Conv2dDown2x input gradient, Winograd vs col2im: relative error %.3g > %.3g", err, 2*tol)
+			}
+		})
+	}
+}
+
+// down2xGradX returns ∂loss/∂x of loss = Σ Conv2dDown2x(x, w) ⊙ r (float32) with convTBatch
+// on or off.
+func down2xGradX(t *testing.T, on bool, xs, ws []int, x, w, r []float64) []float64 {
+	t.Helper()
+	defer func(old bool) { winogradTrainOn = old }(winogradTrainOn)
+	winogradTrainOn = on
+	g := G.NewGraph()
+	xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(xs...), G.WithName("x"), G.WithValue(toDense(tensor.Float32, xs, x)))
+	wn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ws...), G.WithName("w"), G.WithValue(toDense(tensor.Float32, ws, w)))
+	ys := []int{xs[0], ws[0], xs[2] / 2, xs[3] / 2}
+	rn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ys...), G.WithName("r"), G.WithValue(toDense(tensor.Float32, ys, r)))
+	yn, err := Conv2dDown2x(xn, wn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := G.Must(G.HadamardProd(yn, rn))
+	loss := G.Must(G.Sum(G.Must(G.Reshape(p, tensor.Shape{size(ys)}))))
+	if _, err := G.Grad(loss, xn, wn); err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	dx, _ := xn.Grad()
+	return toF64(dx)
 }
