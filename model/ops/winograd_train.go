@@ -42,9 +42,10 @@ var winogradTrainMinHW = 256
 // forward pass's, forward + weight gradient is 1.0-1.45x faster from 16² up and 0.67-0.97x at
 // 8²: 8² keeps im2col. The weight gradient of these layers runs in the Winograd domain too
 // (winogradBackFilterBatch; OpenBLAS build, against im2col with its own matrices: 1.08-1.56x
-// from 16² up, 0.9x at 8²), and forward + weight gradient is then 1.32-1.8x faster than im2col. Above 128 channels the 256 KB groups hold fewer than 16 tiles, so each
-// group would read all of U (16·Cout·Cin floats) for a few tiles (not measured; the inference
-// path's fused convolutions cover those shapes).
+// from 16² up, 0.9x at 8²), and forward + weight gradient is then 1.32-1.8x faster than im2col.
+// Above 128 channels the 256 KB groups hold fewer than 16 tiles, so each group would read all
+// of U (16·Cout·Cin floats) for a few tiles (not measured; the inference path's fused
+// convolutions cover those shapes).
 func useWinogradTrain(batch, cin, h, w, cout int) bool {
 	return winogradTrainOn && haveSgemmKernel && sgemmKernelOn && cout%4 == 0 && min(cin, cout) >= 16 &&
 		max(cin, cout) <= 128 && h*w >= winogradTrainMinHW && batch >= runtime.GOMAXPROCS(0)
