@@ -126,19 +126,25 @@ func convTFused(y, x, u []float32, us, batch, cin, h, w, cout int) {
 			v, m := *vp, [2][]float32{*mp0, *mp1}
 			for j := j0; j < j1; j++ {
 				ta := j * group
-				tb := min(ta+group, tiles)
-				np := (tb - ta + 15) &^ 15
-				lv, lm := tileLayout{cin, tb - ta, true}, tileLayout{cout, tb - ta, true}
-				for pa := 0; pa < 2; pa++ {
-					// phases (pa,0) and (pa,1) fill the output rows of pa together
-					for pb := 0; pb < 2; pb++ {
-						convTInput(v, vs, lv, xb, h, w, pa, pb, ta, tb, 0, cin)
-						clearPadding(v, vs, 9, lv)
-						winogradGroupGEMM(9, u[(2*pa+pb)*9*us:], us, v, vs, m[pb], ms, cout, cin, np/16)
-					}
-					convTOutput(yb, m[0], m[1], ms, lm, h, w, pa, 0, ta, tb, 0, cout)
-				}
+				convTGroup(yb, xb, u, us, v, vs, m, ms, cin, h, w, cout, ta, min(ta+group, tiles))
 			}
 		})
+	}
+}
+
+// convTGroup runs tiles [ta,tb) of one image xb [Cin,H,W] through the F(2×2,2×2) transposed
+// conv into yb [Cout,2H,2W]: per output phase the input transform, the 9 GEMMs with the
+// phase's weight transform in u, and the output transform, in the work buffers v and m.
+func convTGroup(yb, xb, u []float32, us int, v []float32, vs int, m [2][]float32, ms, cin, h, w, cout, ta, tb int) {
+	np := (tb - ta + 15) &^ 15
+	lv, lm := tileLayout{cin, tb - ta, true}, tileLayout{cout, tb - ta, true}
+	for pa := 0; pa < 2; pa++ {
+		// phases (pa,0) and (pa,1) fill the output rows of pa together
+		for pb := 0; pb < 2; pb++ {
+			convTInput(v, vs, lv, xb, h, w, pa, pb, ta, tb, 0, cin)
+			clearPadding(v, vs, 9, lv)
+			winogradGroupGEMM(9, u[(2*pa+pb)*9*us:], us, v, vs, m[pb], ms, cout, cin, np/16)
+		}
+		convTOutput(yb, m[0], m[1], ms, lm, h, w, pa, 0, ta, tb, 0, cout)
 	}
 }

@@ -47,8 +47,14 @@ var winogradTrainMinHW = 256
 // of U (16·Cout·Cin floats) for a few tiles (not measured; the inference path's fused
 // convolutions cover those shapes).
 func useWinogradTrain(batch, cin, h, w, cout int) bool {
+	return trainShapeOK(batch, cin, cout) && h*w >= winogradTrainMinHW
+}
+
+// trainShapeOK holds the conditions the batch-split fused paths share: the AVX2 GEMM kernel
+// (Cout a multiple of its 4 rows), 16-128 channels, at least one image per core.
+func trainShapeOK(batch, cin, cout int) bool {
 	return winogradTrainOn && haveSgemmKernel && sgemmKernelOn && cout%4 == 0 && min(cin, cout) >= 16 &&
-		max(cin, cout) <= 128 && h*w >= winogradTrainMinHW && batch >= runtime.GOMAXPROCS(0)
+		max(cin, cout) <= 128 && batch >= runtime.GOMAXPROCS(0)
 }
 
 // winogradBatch computes y [B,Cout,H,W] = conv3×3 pad 1 of x [B,Cin,H,W] with w [Cout,Cin,3,3],
@@ -266,8 +272,7 @@ var convTTrainMinHW = 256
 // GEMM + col2im over convTBatch: 64→32 channels at 32² 1.24, 64→64 at 16² 1.85, 128→64 at 16²
 // 1.48, 64→64 at 8² 1.0 (8² keeps col2im).
 func useConvTTrain(batch, cin, h, w, cout int) bool {
-	return winogradTrainOn && haveSgemmKernel && sgemmKernelOn && cout%4 == 0 && min(cin, cout) >= 16 &&
-		max(cin, cout) <= 128 && h*w >= convTTrainMinHW && batch >= runtime.GOMAXPROCS(0)
+	return trainShapeOK(batch, cin, cout) && h*w >= convTTrainMinHW
 }
 
 // convTBatch computes y [B,Cout,2H,2W] = ConvTranspose2x of x [B,Cin,H,W] with w [Cin,Cout,4,4]
@@ -300,17 +305,7 @@ func convTFusedRange(y, x, u []float32, us, b0, b1, cin, h, w, cout int) {
 	for b := b0; b < b1; b++ {
 		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
 		for ta := 0; ta < tiles; ta += group {
-			tb := min(ta+group, tiles)
-			np := (tb - ta + 15) &^ 15
-			lv, lm := tileLayout{cin, tb - ta, true}, tileLayout{cout, tb - ta, true}
-			for pa := 0; pa < 2; pa++ {
-				for pb := 0; pb < 2; pb++ {
-					convTInput(v, vs, lv, xb, h, w, pa, pb, ta, tb, 0, cin)
-					clearPadding(v, vs, 9, lv)
-					winogradGroupGEMM(9, u[(2*pa+pb)*9*us:], us, v, vs, m[pb], ms, cout, cin, np/16)
-				}
-				convTOutput(yb, m[0], m[1], ms, lm, h, w, pa, 0, ta, tb, 0, cout)
-			}
+			convTGroup(yb, xb, u, us, v, vs, m, ms, cin, h, w, cout, ta, min(ta+group, tiles))
 		}
 	}
 }

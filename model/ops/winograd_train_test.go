@@ -182,21 +182,7 @@ func TestWinogradTrainGrad(t *testing.T) {
 					t.Fatalf("second call differs at %d: %v, %v", i, gw[i], gw2[i])
 				}
 			}
-			tol := 4 * 0x1p-24 * math.Sqrt(float64(s.b*s.h*s.w))
-			for _, e := range []struct {
-				name     string
-				got, ref []float64
-				tol      float64
-			}{
-				{"Winograd vs float64", f32To64(gw), want, tol}, {"im2col vs float64", f32To64(gw0), want, tol},
-				{"Winograd vs im2col", f32To64(gw), f32To64(gw0), 2 * tol},
-			} {
-				err := maxRelErr(e.got, e.ref, 0)
-				if err > e.tol || math.IsNaN(err) {
-					t.Errorf("%s: relative error %.3g > %.3g", e.name, err, e.tol)
-				}
-				t.Logf("%s: relative error %.2g (%.2f·u·√K, bound %.2g)", e.name, err, err/(e.tol/4), e.tol)
-			}
+			checkFastSlow(t, "im2col", gw, gw0, want, 4*0x1p-24*math.Sqrt(float64(s.b*s.h*s.w)))
 		})
 	}
 }
@@ -263,20 +249,7 @@ func TestConvTTrain(t *testing.T) {
 				}
 			}
 			tol := 4 * 0x1p-24 * math.Sqrt(float64(4*s.cin))
-			for _, e := range []struct {
-				name     string
-				got, ref []float64
-				tol      float64
-			}{
-				{"Winograd vs float64", f32To64(y), want, tol}, {"col2im vs float64", f32To64(y0), want, tol},
-				{"Winograd vs col2im", f32To64(y), f32To64(y0), 2 * tol},
-			} {
-				err := maxRelErr(e.got, e.ref, 0)
-				if err > e.tol || math.IsNaN(err) {
-					t.Errorf("%s: relative error %.3g > %.3g", e.name, err, e.tol)
-				}
-				t.Logf("%s: relative error %.2g (bound %.2g)", e.name, err, e.tol)
-			}
+			checkFastSlow(t, "col2im", y, y0, want, tol)
 			if s.h%2 != 0 || s.w%2 != 0 {
 				return
 			}
@@ -320,4 +293,25 @@ func down2xGradX(t *testing.T, on bool, xs, ws []int, x, w, r []float64) []float
 	}
 	dx, _ := xn.Grad()
 	return toF64(dx)
+}
+
+// checkFastSlow checks the Winograd result fast and the old path's slow (named slowName)
+// against the float64 reference want within the relative bound tol each, and against each
+// other within 2·tol (tol = 4·u·√K, K the length of the sums).
+func checkFastSlow(t *testing.T, slowName string, fast, slow []float32, want []float64, tol float64) {
+	t.Helper()
+	for _, e := range []struct {
+		name     string
+		got, ref []float64
+		tol      float64
+	}{
+		{"Winograd vs float64", f32To64(fast), want, tol}, {slowName + " vs float64", f32To64(slow), want, tol},
+		{"Winograd vs " + slowName, f32To64(fast), f32To64(slow), 2 * tol},
+	} {
+		err := maxRelErr(e.got, e.ref, 0)
+		if err > e.tol || math.IsNaN(err) {
+			t.Errorf("%s: relative error %.3g > %.3g", e.name, err, e.tol)
+		}
+		t.Logf("%s: relative error %.2g (%.2f·u·√K, bound %.2g)", e.name, err, err/(e.tol/4), e.tol)
+	}
 }
