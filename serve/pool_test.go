@@ -63,17 +63,13 @@ func TestPoolCancelClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	busy, c := p.NewClient(), p.NewClient()
-	// Keep the only worker busy.
-	bctx, bstop := context.WithCancel(context.Background())
-	go func() {
-		st := startState(m)
-		for k := int64(0); bctx.Err() == nil; k++ {
-			st.A = latent.Source{Seed: k}
-			busy.Render(bctx, st, nil)
-		}
-	}()
-	time.Sleep(50 * time.Millisecond)
+	c := p.NewClient()
+	// Hold the only generator, as a long render would (a render of the tiny
+	// fixture is quicker than any deadline a test could rely on).
+	p.mu.Lock()
+	g := p.free[0]
+	p.free = p.free[:0]
+	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 	defer cancel()
 	if _, _, err := c.Render(ctx, startState(m), nil); !errors.Is(err, context.DeadlineExceeded) {
@@ -82,7 +78,10 @@ func TestPoolCancelClose(t *testing.T) {
 	if n := c.Pending(); n != 0 {
 		t.Errorf("%d requests still queued after the cancel", n)
 	}
-	bstop()
+	p.mu.Lock()
+	p.free = append(p.free, g)
+	p.dispatch()
+	p.mu.Unlock()
 	errc := make(chan error, 1)
 	go func() {
 		_, _, err := c.Render(context.Background(), startState(m), nil)
