@@ -170,18 +170,11 @@ func TestWinogradTrainGrad(t *testing.T) {
 			g := conv2dGeom(s.cin, s.h, s.w, 3, 1)
 			want := make([]float64, s.cout*s.cin*9)
 			convBackFilter(g, s.cout, s.b, x, gy, want)
-			gw, gw2, gw0 := make([]float32, len(want)), make([]float32, len(want)), make([]float32, len(want))
-			for i := range gw { // stale values must not leak into the result
-				gw[i], gw2[i] = float32(math.NaN()), 1e30
-			}
-			winogradBackFilterBatch(gw, x32, gy32, s.b, s.cin, s.h, s.w, s.cout)
-			winogradBackFilterBatch(gw2, x32, gy32, s.b, s.cin, s.h, s.w, s.cout)
+			gw := sameTwice(t, len(want), func(out []float32) {
+				winogradBackFilterBatch(out, x32, gy32, s.b, s.cin, s.h, s.w, s.cout)
+			})
+			gw0 := make([]float32, len(want))
 			convBackFilter(g, s.cout, s.b, x32, gy32, gw0)
-			for i := range gw {
-				if math.Float32bits(gw[i]) != math.Float32bits(gw2[i]) {
-					t.Fatalf("second call differs at %d: %v, %v", i, gw[i], gw2[i])
-				}
-			}
 			checkFastSlow(t, "im2col", gw, gw0, want, 4*0x1p-24*math.Sqrt(float64(s.b*s.h*s.w)))
 		})
 	}
@@ -236,18 +229,9 @@ func TestConvTTrain(t *testing.T) {
 			n := s.b * s.cout * 4 * s.h * s.w
 			want := make([]float64, n)
 			convBackData(g, s.cin, s.b, x, w, want)
-			y, y2, y0 := make([]float32, n), make([]float32, n), make([]float32, n)
-			for i := range y {
-				y[i], y2[i] = float32(math.NaN()), 1e30
-			}
-			convTBatch(y, x32, w32, s.b, s.cin, s.h, s.w, s.cout)
-			convTBatch(y2, x32, w32, s.b, s.cin, s.h, s.w, s.cout)
+			y := sameTwice(t, n, func(out []float32) { convTBatch(out, x32, w32, s.b, s.cin, s.h, s.w, s.cout) })
+			y0 := make([]float32, n)
 			convBackData(g, s.cin, s.b, x32, w32, y0)
-			for i := range y {
-				if math.Float32bits(y[i]) != math.Float32bits(y2[i]) {
-					t.Fatalf("second call differs at %d: %v, %v", i, y[i], y2[i])
-				}
-			}
 			tol := 4 * 0x1p-24 * math.Sqrt(float64(4*s.cin))
 			checkFastSlow(t, "col2im", y, y0, want, tol)
 			if s.h%2 != 0 || s.w%2 != 0 {
@@ -314,4 +298,23 @@ func checkFastSlow(t *testing.T, slowName string, fast, slow []float32, want []f
 		}
 		t.Logf("%s: relative error %.2g (%.2f·u·√K, bound %.2g)", e.name, err, err/(e.tol/4), e.tol)
 	}
+}
+
+// sameTwice runs run into two n-float buffers filled with different stale values (NaN and
+// 1e30, which must not leak into the result) and fails unless both come out bit-identical;
+// it returns the first.
+func sameTwice(t *testing.T, n int, run func(out []float32)) []float32 {
+	t.Helper()
+	a, b := make([]float32, n), make([]float32, n)
+	for i := range a {
+		a[i], b[i] = float32(math.NaN()), 1e30
+	}
+	run(a)
+	run(b)
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("second call differs at %d: %v, %v", i, a[i], b[i])
+		}
+	}
+	return a
 }
