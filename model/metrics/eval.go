@@ -78,7 +78,7 @@ func Work(cfg *model.Config, opt Options) int {
 	}
 	n := o.N + o.Pairs*(2+groups) + 2*o.NoiseCases + o.StdLatents*o.StdDraws
 	if o.Real == nil {
-		n += 2 * o.N
+		n += 2*o.N + o.StdLatents*o.StdDraws
 	}
 	return n
 }
@@ -97,6 +97,8 @@ const (
 	streamStdZ
 	streamStdNoise
 	streamReal
+	streamRealStd
+	streamRealStdNoise
 )
 
 func splitmix64(x uint64) uint64 {
@@ -120,6 +122,11 @@ type RealSet struct {
 	Labels   [2][]toyfaces.Labels
 	Features [2][][]float32
 	Truth    [2][]toyfaces.Labels
+	// PixVar is the per-pixel variance over set 0 (summed over the colour
+	// channels, mean over pixels); NoiseVar the same over redraws of the
+	// stochastic details of Options.StdLatents images (StdDraws each, mean
+	// over the images): what the generator's noise should account for.
+	PixVar, NoiseVar float64
 }
 
 // NewRealSet renders 2·opt.N toyfaces images at res×res (area averages of
@@ -136,6 +143,7 @@ func NewRealSet(ctx context.Context, c Classifier, res int, opt Options) (*RealS
 	defer stream.Close()
 	n := 3 * res * res
 	buf := make([]float32, o.Batch*n)
+	var all pixelStats
 	for set := range 2 {
 		for done := 0; done < o.N; {
 			if err := ctx.Err(); err != nil {
@@ -151,13 +159,79 @@ func NewRealSet(ctx context.Context, c Classifier, res int, opt Options) (*RealS
 			rs.Labels[set] = append(rs.Labels[set], p.Labels...)
 			rs.Features[set] = append(rs.Features[set], p.Features...)
 			rs.Truth[set] = append(rs.Truth[set], truth...)
+			if set == 0 {
+				all.add(x, b)
+			}
 			done += b
 			if o.Progress != nil {
 				o.Progress(b)
 			}
 		}
 	}
+	rs.PixVar = mean(all.variance(res))
+	draws := make([]float32, o.StdDraws*n)
+	noise := make([]uint64, o.StdDraws)
+	for l := range o.StdLatents {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for d := range noise {
+			noise[d] = uint64(derive(o.Seed, streamRealStdNoise, l*o.StdDraws+d))
+		}
+		toyfaces.FillDraws(draws, derive(o.Seed, streamRealStd, l), noise, res)
+		var st pixelStats
+		st.add(draws, o.StdDraws)
+		rs.NoiseVar += mean(st.variance(res)) / float64(o.StdLatents)
+		if o.Progress != nil {
+			o.Progress(o.StdDraws)
+		}
+	}
 	return rs, nil
+}
+
+// pixelStats accumulates per-element sums of NCHW images to give the
+// per-pixel variance over them.
+type pixelStats struct {
+	n       int
+	sum, sq []float64
+}
+
+// add accumulates the b images of x.
+func (s *pixelStats) add(x []float32, b int) {
+	m := len(x) / b
+	if s.sum == nil {
+		s.sum, s.sq = make([]float64, m), make([]float64, m)
+	}
+	for k := range b {
+		for i, v := range x[k*m : (k+1)*m] {
+			s.sum[i] += float64(v)
+			s.sq[i] += float64(v) * float64(v)
+		}
+	}
+	s.n += b
+}
+
+// variance is the per-pixel variance of res×res images, summed over the
+// colour channels.
+func (s *pixelStats) variance(res int) []float64 {
+	plane := res * res
+	v := make([]float64, plane)
+	n := float64(s.n)
+	for c := 0; c < 3; c++ {
+		for p := range v {
+			m := s.sum[c*plane+p] / n
+			v[p] += max(s.sq[c*plane+p]/n-m*m, 0)
+		}
+	}
+	return v
+}
+
+func mean(v []float64) float64 {
+	var t float64
+	for _, x := range v {
+		t += x
+	}
+	return t / float64(len(v))
 }
 
 // classify calls c and checks the shape of its answer.
@@ -211,6 +285,15 @@ type Report struct {
 	StdTop20 float64 `json:"std_top20"`
 	StdMean  float64 `json:"std_mean"`
 	StdDraws int     `json:"std_draws"`
+	// NoiseShare is the part of the generated images' per-pixel variance
+	// that noise alone makes: the mean variance over noise draws of one
+	// latent (the standard deviation figure's) over the variance across the
+	// N generated images. NoiseShareReal is the same for toyfaces, whose
+	// stochastic details are subtle by design; a much larger NoiseShare
+	// means the generator draws with its noise what the data draws with
+	// labelled factors.
+	NoiseShare     float64 `json:"noise_share"`
+	NoiseShareReal float64 `json:"noise_share_real"`
 	// StdSeeds are the z seeds of the figure's rows; StdCells holds per row
 	// three noise draws and the standard deviation map (grey, white at
 	// StdScale), at the model's resolution.
@@ -353,7 +436,8 @@ func Evaluate(ctx context.Context, g *model.Generator, c Classifier, opt Options
 	for i := range gen {
 		gen[i] = item{a: derive(o.Seed, streamGenZ, i), lo: 1, noise: derive(o.Seed, streamGenNoise, i)}
 	}
-	labels, feats, err := e.predict(gen)
+	var genPix pixelStats
+	labels, feats, err := e.predictStats(gen, &genPix)
 	if err != nil {
 		return nil, err
 	}
@@ -391,8 +475,15 @@ func Evaluate(ctx context.Context, g *model.Generator, c Classifier, opt Options
 	if err := e.noiseStay(r); err != nil {
 		return nil, err
 	}
-	if err := e.noiseStd(r); err != nil {
+	noiseVar, err := e.noiseStd(r)
+	if err != nil {
 		return nil, err
+	}
+	if v := mean(genPix.variance(res)); v > 0 {
+		r.NoiseShare = noiseVar / v
+	}
+	if real.PixVar > 0 {
+		r.NoiseShareReal = real.NoiseVar / real.PixVar
 	}
 	return r, nil
 }
@@ -466,12 +557,14 @@ func (e *evaluator) noiseStay(r *Report) error {
 }
 
 // noiseStd renders StdDraws noise draws of StdLatents latents and measures
-// the per-pixel standard deviation.
-func (e *evaluator) noiseStd(r *Report) error {
+// the per-pixel standard deviation. It returns the per-pixel variance over
+// the draws, summed over the channels, mean over pixels and latents.
+func (e *evaluator) noiseStd(r *Report) (float64, error) {
 	o, res := e.o, e.res
 	plane := res * res
 	r.StdDraws = o.StdDraws
 	var stds [][]float64
+	var noiseVar float64
 	for l := 0; l < o.StdLatents; l++ {
 		z := derive(o.Seed, streamStdZ, l)
 		r.StdSeeds = append(r.StdSeeds, z)
@@ -479,35 +572,24 @@ func (e *evaluator) noiseStd(r *Report) error {
 		for d := range items {
 			items[d] = item{a: z, lo: 1, noise: derive(o.Seed, streamStdNoise, l*o.StdDraws+d)}
 		}
-		sum, sq := make([]float64, 3*plane), make([]float64, 3*plane)
+		var st pixelStats
 		var row []image.Image
 		for start := 0; start < len(items); start += o.Batch {
 			chunk := items[start:min(start+o.Batch, len(items))]
 			x, err := e.render(chunk)
 			if err != nil {
-				return err
+				return 0, err
 			}
+			st.add(x[:len(chunk)*3*plane], len(chunk))
 			for k := range chunk {
-				img := x[k*3*plane : (k+1)*3*plane]
-				for i, v := range img {
-					sum[i] += float64(v)
-					sq[i] += float64(v) * float64(v)
-				}
 				if len(row) < 3 {
 					row = append(row, model.ToImage(x, res, k))
 				}
 			}
 			e.progress(len(chunk))
 		}
-		// Per pixel: the variance summed over the colour channels.
-		v := make([]float64, plane)
-		n := float64(o.StdDraws)
-		for c := 0; c < 3; c++ {
-			for p := range v {
-				m := sum[c*plane+p] / n
-				v[p] += max(sq[c*plane+p]/n-m*m, 0)
-			}
-		}
+		v := st.variance(res)
+		noiseVar += mean(v) / float64(o.StdLatents)
 		r.StdTop20 += TopShare(v, 0.2) / float64(o.StdLatents)
 		std := make([]float64, plane)
 		for p := range v {
@@ -527,7 +609,7 @@ func (e *evaluator) noiseStd(r *Report) error {
 		}
 		r.StdCells[l] = append(r.StdCells[l], img)
 	}
-	return nil
+	return noiseVar, nil
 }
 
 // TopShare is the share of sum(v) held by the largest frac of its values
@@ -567,6 +649,12 @@ func (e *evaluator) progress(n int) {
 
 // predict renders items in batches and classifies them.
 func (e *evaluator) predict(items []item) ([]toyfaces.Labels, [][]float32, error) {
+	return e.predictStats(items, nil)
+}
+
+// predictStats is predict that also accumulates the images in pix (when
+// not nil).
+func (e *evaluator) predictStats(items []item, pix *pixelStats) ([]toyfaces.Labels, [][]float32, error) {
 	var labels []toyfaces.Labels
 	var feats [][]float32
 	for start := 0; start < len(items); start += e.o.Batch {
@@ -578,6 +666,9 @@ func (e *evaluator) predict(items []item) ([]toyfaces.Labels, [][]float32, error
 		p, err := classify(e.c, x, len(chunk), e.res)
 		if err != nil {
 			return nil, nil, err
+		}
+		if pix != nil {
+			pix.add(x[:len(chunk)*3*e.res*e.res], len(chunk))
 		}
 		labels = append(labels, p.Labels...)
 		feats = append(feats, p.Features...)

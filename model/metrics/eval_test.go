@@ -121,6 +121,13 @@ func TestEvaluateMixingWiring(t *testing.T) {
 	if r.NoiseStay > 0.2 || r.StdMean == 0 || r.StdTop20 < 0.2 || r.StdTop20 > 1 {
 		t.Errorf("noise stay %g, std mean %g, top-20%% share %g", r.NoiseStay, r.StdMean, r.StdTop20)
 	}
+	// Noise makes part of the pixel variance here; toyfaces' stochastic
+	// details are subtle (TestStochastic: at most 1.2% mean change), and
+	// average out further at 16 px.
+	t.Logf("noise share %.4f generated, %.5f real", r.NoiseShare, r.NoiseShareReal)
+	if r.NoiseShare <= 0 || r.NoiseShareReal <= 0 || r.NoiseShareReal > 0.01 {
+		t.Errorf("noise share %g generated, %g real; want > 0 and in (0, 0.01]", r.NoiseShare, r.NoiseShareReal)
+	}
 	if w := Work(g.Cfg, opt); done != w {
 		t.Errorf("progress counted %d images, Work says %d", done, w)
 	}
@@ -139,8 +146,9 @@ func TestEvaluateQuietNoise(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.NoiseStay != 1 || r.StdMean != 0 || r.StdTop20 != 0 || r.StdScale != 0 {
-		t.Errorf("noise stay %g, std mean %g, top share %g, scale %g; want 1, 0, 0, 0", r.NoiseStay, r.StdMean, r.StdTop20, r.StdScale)
+	if r.NoiseStay != 1 || r.StdMean != 0 || r.StdTop20 != 0 || r.StdScale != 0 || r.NoiseShare != 0 {
+		t.Errorf("noise stay %g, std mean %g, top share %g, scale %g, noise share %g; want 1, 0, 0, 0, 0",
+			r.NoiseStay, r.StdMean, r.StdTop20, r.StdScale, r.NoiseShare)
 	}
 	for f, s := range r.NoiseFactorStay {
 		if s != 1 {
@@ -187,5 +195,19 @@ func TestEvaluateCancel(t *testing.T) {
 	cancel()
 	if _, err := Evaluate(ctx, tinyGenerator(t, "", false), constClassifier{}, tinyOptions); err == nil {
 		t.Error("cancelled context: no error")
+	}
+}
+
+func TestPixelStats(t *testing.T) {
+	// Two 1x1 images: channel values 0 and 2 (variance 1), 1 and 1 (0), -1
+	// and 3 (4): the per-pixel variance summed over channels is 5.
+	var st pixelStats
+	st.add([]float32{0, 1, -1}, 1)
+	st.add([]float32{2, 1, 3}, 1)
+	if v := st.variance(1); len(v) != 1 || math.Abs(v[0]-5) > 1e-12 {
+		t.Errorf("variance %v, want [5]", v)
+	}
+	if m := mean([]float64{1, 2, 6}); m != 3 {
+		t.Errorf("mean %g, want 3", m)
 	}
 }

@@ -103,6 +103,8 @@ func (r *Report) WriteText(w io.Writer, cfg *model.Config) {
 		p("  per-pixel std over %d noise draws of %d latents: mean %.4f, max %.4f; the 20%% most variable pixels hold %.1f%% of the variance\n",
 			r.StdDraws, len(r.StdSeeds), r.StdMean, r.StdScale, 100*r.StdTop20)
 	}
+	p("  noise share of the pixel variance: %.1f%% of the variance across generated images comes from noise alone (toyfaces' stochastic details: %.1f%%)\n",
+		100*r.NoiseShare, 100*r.NoiseShareReal)
 	pass, n := 0, 0
 	var failed []string
 	for _, c := range r.Checks() {
@@ -136,8 +138,8 @@ func short(v float64) string {
 
 // WriteCurve writes a learning curve as a markdown table.
 func WriteCurve(w io.Writer, pts []CurvePoint) {
-	fmt.Fprintln(w, "| images | res | TV mean / max | hole | FD gen / real | coarse own/keep | middle own/keep | fine own/keep | noise stay |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| images | res | TV mean / max | hole | FD gen / real | coarse own/keep | middle own/keep | fine own/keep | noise stay | noise share gen / real |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, pt := range pts {
 		r := pt.Report
 		fmt.Fprintf(w, "| %s | %d | %s / %s | %s | %.2f / %.2f |", images(pt.Images), r.Resolution,
@@ -149,7 +151,7 @@ func WriteCurve(w io.Writer, pts []CurvePoint) {
 				fmt.Fprint(w, " — |")
 			}
 		}
-		fmt.Fprintf(w, " %s |\n", short(r.NoiseStay))
+		fmt.Fprintf(w, " %s | %.3f / %.3f |\n", short(r.NoiseStay), r.NoiseShare, r.NoiseShareReal)
 	}
 }
 

@@ -213,6 +213,28 @@ func FillBatch(dst []float32, seeds []int64, size int) []Labels {
 	return labels
 }
 
+// FillDraws renders the image of seed once per noise seed, each time with
+// its stochastic details (freckles, hair strands, skin grain) drawn from
+// that seed and everything else unchanged, into dst as FillBatch does; it
+// returns the image's labels. It is the real-data counterpart of
+// resampling a generator's noise. len(dst) must be len(noise)·3·size·size.
+func FillDraws(dst []float32, seed int64, noise []uint64, size int) Labels {
+	checkSize(size)
+	n := 3 * size * size
+	if len(dst) != len(noise)*n {
+		panic(fmt.Sprintf("toyfaces: FillDraws: len(dst) = %d, want %d·3·%d·%d = %d",
+			len(dst), len(noise), size, size, len(noise)*n))
+	}
+	r := getRenderer()
+	defer putRenderer(r)
+	p := newParams(seed)
+	for i, s := range noise {
+		p.noise = s
+		DownsampleCHW(dst[i*n:(i+1)*n], r.render(&p, nil), size)
+	}
+	return p.labels
+}
+
 // DownsampleCHW area-averages a 64×64 interleaved 8-bit RGB image to
 // size×size planar float32 in [-1, 1].
 func DownsampleCHW(dst []float32, pix []uint8, size int) {

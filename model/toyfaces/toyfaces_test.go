@@ -535,3 +535,30 @@ func TestStochastic(t *testing.T) {
 	}
 	t.Logf("mean abs difference between two noise seeds: %.4f (in [0, 1])", sum)
 }
+
+// TestFillDraws: the draw with the image's own noise seed is FillBatch's
+// image bit for bit; another draw changes only the stochastic details.
+func TestFillDraws(t *testing.T) {
+	const size = 32
+	n := 3 * size * size
+	for seed := int64(0); seed < 5; seed++ {
+		own := newParams(seed).noise
+		draws := make([]float32, 2*n)
+		l := FillDraws(draws, seed, []uint64{own, own ^ 0x9e3779b9}, size)
+		ref := make([]float32, n)
+		want := FillBatch(ref, []int64{seed}, size)[0]
+		if !slices.Equal(l, want) {
+			t.Errorf("seed %d: labels %v, want %v", seed, l, want)
+		}
+		if !slices.Equal(draws[:n], ref) {
+			t.Errorf("seed %d: the draw with the image's own noise seed differs from FillBatch", seed)
+		}
+		var d float64
+		for i, v := range draws[n:] {
+			d += math.Abs(float64(v-ref[i])) / 2 / float64(n) // [-1, 1] -> [0, 1] units
+		}
+		if d == 0 || d > 0.012 {
+			t.Errorf("seed %d: another noise seed changes the image by %.4f on average, want in (0, 0.012]", seed, d)
+		}
+	}
+}
