@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"math"
+	"strings"
 	"testing"
 
 	"stylegan-tui/model"
@@ -209,5 +210,13 @@ func TestPixelStats(t *testing.T) {
 	}
 	if m := mean([]float64{1, 2, 6}); m != 3 {
 		t.Errorf("mean %g, want 3", m)
+	}
+}
+
+func TestWriteCurveNoiseShare(t *testing.T) {
+	var b strings.Builder
+	WriteCurve(&b, []CurvePoint{{Images: 1100000, Report: &Report{Resolution: 64, NoiseShare: 0.074, NoiseShareReal: 0.00071}}})
+	if row := strings.Split(b.String(), "\n")[2]; !strings.HasPrefix(row, "| 1.10M | 64 |") || !strings.HasSuffix(row, "| 7.4% / 0.071% |") {
+		t.Errorf("row %q", row)
 	}
 }

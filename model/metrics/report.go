@@ -151,8 +151,17 @@ func WriteCurve(w io.Writer, pts []CurvePoint) {
 				fmt.Fprint(w, " — |")
 			}
 		}
-		fmt.Fprintf(w, " %s | %.3f / %.3f |\n", short(r.NoiseStay), r.NoiseShare, r.NoiseShareReal)
+		fmt.Fprintf(w, " %s | %s / %s |\n", short(r.NoiseStay), percent(r.NoiseShare), percent(r.NoiseShareReal))
 	}
+}
+
+// percent formats a share as a percentage: one decimal from 1% up (0.074
+// as 7.4%), two significant digits below (0.00071 as 0.071%).
+func percent(v float64) string {
+	if v < 0.01 {
+		return fmt.Sprintf("%.2g%%", 100*v)
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
 }
 
 func images(n int64) string {
