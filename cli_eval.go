@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,9 +46,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, v := range map[string]int{"n": *n, "pairs": *pairs, "noise-cases": *noiseCases, "std-latents": *stdLatents, "std-draws": *stdDraws, "batch": *batch} {
-		if v < 1 {
-			return usageError{fmt.Sprintf("--%s %d: want a positive count", name, v)}
+	// In flag order, so the error names the first bad count.
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"n", *n}, {"pairs", *pairs}, {"noise-cases", *noiseCases}, {"std-latents", *stdLatents}, {"std-draws", *stdDraws}, {"batch", *batch}} {
+		if c.v < 1 {
+			return usageError{fmt.Sprintf("--%s %d: want a positive count", c.name, c.v)}
 		}
 	}
 	if *n < 2 {
@@ -156,11 +162,14 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *curve != "" {
+		// File names order the work; the provenance's image counts, which
+		// win in the table, order the rows.
+		slices.SortStableFunc(pts, func(a, b metrics.CurvePoint) int { return cmp.Compare(a.Images, b.Images) })
 		metrics.WriteCurve(stdout, pts)
 		if *table != "" {
 			var b strings.Builder
 			metrics.WriteCurve(&b, pts)
-			if err := os.WriteFile(*table, []byte(b.String()), 0o644); err != nil {
+			if err := writeText(*table, b.String()); err != nil {
 				return err
 			}
 		}
@@ -174,12 +183,20 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+		if err := writeText(*jsonOut, string(b)+"\n"); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stderr, "eval: done in %s\n", time.Since(start).Round(time.Second))
 	return nil
+}
+
+// writeText writes s to path atomically.
+func writeText(path, s string) error {
+	return render.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, s)
+		return err
+	})
 }
 
 // netClassifier adapts classifier.Net to metrics.Classifier.
@@ -253,8 +270,8 @@ func imagesShort(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// stdFigure lays out the noise figure: per latent three noise draws and the
-// per-pixel standard deviation, enlarged with square pixels.
+// stdFigure lays out the noise figure: per latent up to three noise draws
+// and the per-pixel standard deviation, enlarged with square pixels.
 func stdFigure(r *metrics.Report) image.Image {
 	scale := max(1, 128/r.Resolution)
 	var cells [][]image.Image
@@ -267,7 +284,11 @@ func stdFigure(r *metrics.Report) image.Image {
 		cells = append(cells, out)
 		rows = append(rows, fmt.Sprintf("z seed\n%d", r.StdSeeds[i]))
 	}
-	cols := []string{"noise 1", "noise 2", "noise 3", fmt.Sprintf("std, %d draws\nwhite = %.3f", r.StdDraws, r.StdScale)}
+	var cols []string
+	for d := 1; d < len(r.StdCells[0]); d++ { // the last cell is the std map
+		cols = append(cols, fmt.Sprintf("noise %d", d))
+	}
+	cols = append(cols, fmt.Sprintf("std, %d draws\nwhite = %.3f", r.StdDraws, r.StdScale))
 	return render.Grid(cells, rows, cols, nil)
 }
 

@@ -262,13 +262,14 @@ func TestEvalCurve(t *testing.T) {
 	if err := os.Mkdir(run, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// 200k: the trainer's file as is (its provenance says how many images);
-	// 100k: the same weights with a provenance that does not.
+	// 50k: the trainer's file as is, under a name that disagrees with its
+	// provenance (1.1M images), which wins and orders the rows; 100k: the
+	// same weights with a provenance that gives no count.
 	raw, err := os.ReadFile("checkpoints/default/model.safetensors")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(run, "ema-000200k.safetensors"), raw, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(run, "ema-000050k.safetensors"), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	m, err := checkpoints.Default()
@@ -335,7 +336,7 @@ func TestEvalCurve(t *testing.T) {
 	for i, want := range []struct {
 		file   string
 		images int64
-	}{{"ema-000100k.safetensors", 100000}, {"ema-000200k.safetensors", seen}} {
+	}{{"ema-000100k.safetensors", 100000}, {"ema-000050k.safetensors", seen}} {
 		p := pts[i]
 		if filepath.Base(p.File) != want.file || p.Images != want.images || p.Report == nil || p.Report.Resolution != 64 {
 			t.Errorf("point %d: file %q images %d, want %s and %d", i, p.File, p.Images, want.file, want.images)

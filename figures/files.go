@@ -7,8 +7,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
-	"os"
-	"path/filepath"
+	"io"
 
 	"stylegan-tui/render"
 )
@@ -67,33 +66,10 @@ func WritePNG(path string, img image.Image, text [][2]string) error {
 	}
 	out := make([]byte, 0, len(data)+chunks.Len())
 	out = append(append(append(out, data[:afterIHDR]...), chunks.Bytes()...), data[afterIHDR:]...)
-	return writeAtomic(path, out)
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it
-// over path, so a failure never leaves a partial file.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("figures: writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("figures: writing %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
+	return render.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(out)
 		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	})
 }
 
 // PNGText reads the tEXt chunks of a PNG file's bytes, in order.

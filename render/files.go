@@ -17,7 +17,7 @@ import (
 // directory and renames it over path only once everything is written, so a
 // failure never leaves a partial file or clobbers an existing one.
 func WritePNG(path string, img image.Image) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		enc := png.Encoder{CompressionLevel: png.BestSpeed}
 		return enc.Encode(w, img)
 	})
@@ -137,14 +137,15 @@ func EncodeGIF(w io.Writer, frames []image.Image, delays []int, opts *GIFOptions
 
 // WriteGIF is EncodeGIF to a file, written atomically like WritePNG.
 func WriteGIF(path string, frames []image.Image, delays []int, opts *GIFOptions) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		return EncodeGIF(w, frames, delays, opts)
 	})
 }
 
-// writeAtomic writes path through a temporary file in its directory that is
-// renamed over path on success and removed on failure.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
+// WriteFileAtomic writes path through a temporary file in its directory
+// that is renamed over path on success and removed on failure, so a failed
+// save never leaves a partial file or clobbers the old one.
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
