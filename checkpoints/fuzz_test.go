@@ -3,6 +3,7 @@ package checkpoints
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"stylegan-tui/checkpoints/safetensors"
@@ -66,5 +67,10 @@ func TestLoadErrors(t *testing.T) {
 		} else {
 			t.Logf("%s: %v", name, err)
 		}
+	} // A file that is neither pickle, zip nor safetensors, under another
+	// name: the error says what would be read, before the format's detail.
+	text := write("README.md", []byte("# notes: the checkpoint is in ../run\n"))
+	if _, err := Load(text); err == nil || !strings.Contains(err.Error(), text+" is not a checkpoint this program reads") {
+		t.Errorf("README.md: %v", err)
 	}
 }

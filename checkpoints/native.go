@@ -3,6 +3,7 @@ package checkpoints
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"stylegan-tui/checkpoints/safetensors"
@@ -184,6 +185,10 @@ func Load(path string) (*Model, error) {
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
+		if !strings.EqualFold(filepath.Ext(path), ".safetensors") {
+			// Neither a pickle nor a zip: say what is read before the detail.
+			return nil, fmt.Errorf("checkpoints: %s is not a checkpoint this program reads (a .safetensors file, a rosinality .pt/.model or an NVlabs .pkl): %w", path, err)
+		}
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	m, err := FromTensors(f, path)
