@@ -162,8 +162,8 @@ func TestEvalCommand(t *testing.T) {
 	}
 	match(t, out, fmt.Sprintf(`(?m)^  per-pixel std over 4 noise draws of 2 latents: mean %.4f, max %.4f; the 20%% most variable pixels hold %s%% of the variance$`,
 		r.StdMean, r.StdScale, regexp.QuoteMeta(fmt.Sprintf("%.1f", 100*r.StdTop20))))
-	m = match(t, out, `(?m)^  noise share of the pixel variance: (\d+\.\d)% of the variance across generated images comes from noise alone \(toyfaces' stochastic details: (\d+\.\d)%\)$`)
-	if m[1] != fmt.Sprintf("%.1f", 100*r.NoiseShare) || m[2] != fmt.Sprintf("%.1f", 100*r.NoiseShareReal) {
+	m = match(t, out, `(?m)^  noise share of the pixel variance: ([0-9.e+-]+%) of the variance across generated images comes from noise alone \(toyfaces' stochastic details: ([0-9.e+-]+%)\)$`)
+	if m[1] != metrics.Percent(r.NoiseShare) || m[2] != metrics.Percent(r.NoiseShareReal) {
 		t.Errorf("noise share: text %q, JSON %v / %v", m[0], r.NoiseShare, r.NoiseShareReal)
 	}
 	if r.NoiseShare <= 0 || r.NoiseShare >= 1 || r.NoiseShareReal <= 0 || r.NoiseShareReal >= 1 {

@@ -103,8 +103,8 @@ func (r *Report) WriteText(w io.Writer, cfg *model.Config) {
 		p("  per-pixel std over %d noise draws of %d latents: mean %.4f, max %.4f; the 20%% most variable pixels hold %.1f%% of the variance\n",
 			r.StdDraws, len(r.StdSeeds), r.StdMean, r.StdScale, 100*r.StdTop20)
 	}
-	p("  noise share of the pixel variance: %.1f%% of the variance across generated images comes from noise alone (toyfaces' stochastic details: %.1f%%)\n",
-		100*r.NoiseShare, 100*r.NoiseShareReal)
+	p("  noise share of the pixel variance: %s of the variance across generated images comes from noise alone (toyfaces' stochastic details: %s)\n",
+		Percent(r.NoiseShare), Percent(r.NoiseShareReal))
 	pass, n := 0, 0
 	var failed []string
 	for _, c := range r.Checks() {
@@ -151,13 +151,13 @@ func WriteCurve(w io.Writer, pts []CurvePoint) {
 				fmt.Fprint(w, " — |")
 			}
 		}
-		fmt.Fprintf(w, " %s | %s / %s |\n", short(r.NoiseStay), percent(r.NoiseShare), percent(r.NoiseShareReal))
+		fmt.Fprintf(w, " %s | %s / %s |\n", short(r.NoiseStay), Percent(r.NoiseShare), Percent(r.NoiseShareReal))
 	}
 }
 
-// percent formats a share as a percentage: one decimal from 1% up (0.074
+// Percent formats a share as a percentage: one decimal from 1% up (0.074
 // as 7.4%), two significant digits below (0.00071 as 0.071%).
-func percent(v float64) string {
+func Percent(v float64) string {
 	if v < 0.01 {
 		return fmt.Sprintf("%.2g%%", 100*v)
 	}
