@@ -45,7 +45,18 @@ type Config struct {
 	// Truncation defaults for this model (the explorer starts here).
 	TruncPsi    float64 `json:"truncation_psi"`
 	TruncCutoff int     `json:"truncation_cutoff"`
+
+	// FadeAlpha, in (0,1), marks a model exported in the middle of a
+	// progressive-growing fade-in of its last block (Karras et al. 2018):
+	// the output is (1−α)·up2(ToRGB of the previous block) + α·ToRGB of the
+	// last block, with nearest-neighbour up2. 0 means no fade (every
+	// finished or imported model); it is then left out of the JSON.
+	FadeAlpha float64 `json:"fade_alpha,omitempty"`
 }
+
+// Fading reports whether the model's output is a fade-in blend
+// (FadeAlpha in (0,1)).
+func (c *Config) Fading() bool { return c.FadeAlpha > 0 && c.FadeAlpha < 1 }
 
 // Resolution is the output size in pixels.
 func (c *Config) Resolution() int { return 4 << (len(c.Channels) - 1) }
@@ -159,6 +170,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("model: config truncation_psi %g is not finite", c.TruncPsi)
 	case c.TruncCutoff < 0 || c.TruncCutoff > c.NumStyles():
 		return fmt.Errorf("model: config truncation_cutoff %d out of range 0..%d", c.TruncCutoff, c.NumStyles())
+	case c.FadeAlpha != 0 && !c.Fading():
+		return fmt.Errorf("model: config fade_alpha %g out of range: want a value in (0, 1), or none (no fade-in)", c.FadeAlpha)
+	case c.Fading() && len(c.Channels) < 2:
+		return fmt.Errorf("model: config fade_alpha %g: a one-block (4 px) model has no previous block to fade from", c.FadeAlpha)
 	}
 	for b, ch := range c.Channels {
 		if ch <= 0 || ch > 8192 {

@@ -288,7 +288,11 @@ type Options struct {
 	Step int
 	// Alpha in [0,1) blends the output with the nearest-x2 upsampled ToRGB
 	// of block Step−1 (the fade-in): (1−α)·up(rgb_{S−1}) + α·rgb_S.
-	// A negative Alpha (or 1) means no blend.
+	// Alpha ≥ 1 means no blend (block Step alone). A negative Alpha means
+	// the model's own: when the pass runs the whole network (Step −1 or
+	// the last block) of a fading model (Config.FadeAlpha), its fade-in;
+	// otherwise no blend. Note that 0 is an explicit alpha (the previous
+	// block's output alone, upsampled).
 	Alpha float64
 	// Preview, when set, is called with the ToRGB output of each block that
 	// has one, as soon as it is ready (low-resolution previews).
@@ -357,7 +361,12 @@ func (g *Generator) Synthesis(in SynthesisInput, opt Options) ([]float32, Stats,
 	if err != nil {
 		return nil, st, err
 	}
-	if opt.Alpha >= 0 && opt.Alpha < 1 && step > 0 {
+	// The fade-in blends the two ToRGB outputs, after the cached layers.
+	alpha := opt.Alpha
+	if alpha < 0 && step == c.NumBlocks()-1 && c.Fading() {
+		alpha = c.FadeAlpha
+	}
+	if alpha >= 0 && alpha < 1 && step > 0 {
 		if n.rgb[step-1] == nil {
 			return nil, st, fmt.Errorf("model: fade-in needs the ToRGB of %dpx, which the weights lack", BlockRes(step-1))
 		}
@@ -365,7 +374,7 @@ func (g *Generator) Synthesis(in SynthesisInput, opt Options) ([]float32, Stats,
 		if err != nil {
 			return nil, st, err
 		}
-		blendUp(out, skip, in.B*3, BlockRes(step), float32(opt.Alpha))
+		blendUp(out, skip, in.B*3, BlockRes(step), float32(alpha))
 	}
 	st.Duration = time.Since(start)
 	return out, st, nil

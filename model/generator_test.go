@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"stylegan-tui/latent"
@@ -27,12 +28,33 @@ func newSmall(t *testing.T, perBlock bool) *Generator {
 	return g
 }
 
+// newFading is newSmall's generator (per-layer styles) exported in the
+// middle of the fade-in of its 32 px block.
+func newFading(t *testing.T, alpha float64) *Generator {
+	t.Helper()
+	c := smallConfig(false)
+	c.FadeAlpha = alpha
+	g, err := New(c, RandomWeights(c, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // TestIncrementalEqualsFull applies random edit sequences and checks that
-// the cached (incremental) result equals a full recompute bit for bit.
+// the cached (incremental) result equals a full recompute bit for bit; for
+// a fading model the recompute asks for the fade explicitly.
 func TestIncrementalEqualsFull(t *testing.T) {
-	for _, perBlock := range []bool{false, true} {
-		g := newSmall(t, perBlock)
-		full := newSmall(t, perBlock) // a second engine that always recomputes
+	for _, tc := range []struct {
+		perBlock bool
+		fade     float64
+	}{{false, 0}, {true, 0}, {false, 0.3}} {
+		perBlock := tc.perBlock
+		g, full := newSmall(t, perBlock), newSmall(t, perBlock) // full always recomputes
+		alpha := -1.0
+		if tc.fade > 0 {
+			g, full, alpha = newFading(t, tc.fade), newSmall(t, perBlock), tc.fade
+		}
 		c := g.Cfg
 		r := rand.New(rand.NewPCG(1, 2))
 		st := g.NewState()
@@ -63,20 +85,20 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, _, err := full.Synthesis(in, Options{Step: -1, Alpha: -1, Full: true})
+			raw, _, err := full.Synthesis(in, Options{Step: -1, Alpha: alpha, Full: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := ToImage(raw, c.Resolution(), 0)
 			if !slices.Equal(got.Pix, want.Pix) {
-				t.Fatalf("perBlock=%v step %d: incremental (from layer %d) differs from full", perBlock, step, stats.FromLayer)
+				t.Fatalf("perBlock=%v fade %g step %d: incremental (from layer %d) differs from full", perBlock, tc.fade, step, stats.FromLayer)
 			}
 			if stats.FromLayer > 0 {
 				sawPartial = true
 			}
 		}
 		if !sawPartial {
-			t.Errorf("perBlock=%v: no edit was incremental", perBlock)
+			t.Errorf("perBlock=%v fade %g: no edit was incremental", perBlock, tc.fade)
 		}
 	}
 }
@@ -180,6 +202,80 @@ func TestStepAndFade(t *testing.T) {
 		if d := fade1[i] - top[i]; d > 1e-4 || d < -1e-4 {
 			t.Fatalf("alpha ~1 differs from the 32px output at %d", i)
 		}
+	}
+}
+
+// TestModelFade checks the rule for Options.Alpha against Config.FadeAlpha:
+// a negative Alpha gives a fading model's fade on a whole-network pass and
+// nothing else changes; an explicit alpha (0 included) or Alpha 1 wins.
+func TestModelFade(t *testing.T) {
+	const fade = 0.42
+	plain, fading := newSmall(t, false), newFading(t, fade) // the same weights
+	in, err := plain.Inputs(plain.NewState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want Options
+	}{
+		{"model's fade, Step -1", Options{Step: -1, Alpha: -1}, Options{Step: -1, Alpha: fade}},
+		{"model's fade, Step = last block", Options{Step: 3, Alpha: -1}, Options{Step: 3, Alpha: fade}},
+		{"model's fade, Step past the last block", Options{Step: 9, Alpha: -1}, Options{Step: 3, Alpha: fade}},
+		{"no fade below the last block", Options{Step: 2, Alpha: -1}, Options{Step: 2, Alpha: -1}},
+		{"explicit alpha", Options{Step: -1, Alpha: 0.7}, Options{Step: -1, Alpha: 0.7}},
+		{"explicit alpha 0", Options{Step: -1, Alpha: 0}, Options{Step: -1, Alpha: 0}},
+		{"alpha 1 = the last block alone", Options{Step: -1, Alpha: 1}, Options{Step: -1, Alpha: -1}},
+	} {
+		tc.got.Full, tc.want.Full = true, true
+		got, _, err := fading.Synthesis(in, tc.got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := plain.Synthesis(in, tc.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: the fading model's %+v differs from the plain model's %+v", tc.name, tc.got, tc.want)
+		}
+	}
+	// and the fade is a real blend: neither end
+	for _, a := range []float64{0, 1} {
+		end, _, _ := plain.Synthesis(in, Options{Step: -1, Alpha: a, Full: true})
+		got, _, _ := fading.Synthesis(in, Options{Step: -1, Alpha: -1, Full: true})
+		if slices.Equal(got, end) {
+			t.Errorf("the fading model renders as alpha %g", a)
+		}
+	}
+}
+
+// TestFadeAlphaConfig checks the validation and JSON of Config.FadeAlpha.
+func TestFadeAlphaConfig(t *testing.T) {
+	c := smallConfig(false)
+	if s := c.JSON(); strings.Contains(s, "fade") {
+		t.Errorf("a config without a fade writes one: %s", s)
+	}
+	c.FadeAlpha = 0.25
+	back, err := ParseConfig(c.JSON())
+	if err != nil || back.FadeAlpha != 0.25 || !back.Fading() {
+		t.Errorf("fade_alpha 0.25 round-trips as %+v, %v", back, err)
+	}
+	for _, bad := range []float64{-0.1, 1, 1.5, math.NaN(), math.Inf(1)} {
+		c.FadeAlpha = bad
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "fade_alpha") {
+			t.Errorf("fade_alpha %g: %v", bad, err)
+		}
+	}
+	one := &Config{ZDim: 4, WDim: 4, MappingLayers: 1, Channels: []int{4}, NormEps: 1e-8, FadeAlpha: 0.5}
+	if err := one.Validate(); err == nil || !strings.Contains(err.Error(), "fade_alpha") {
+		t.Errorf("a fading 4 px model: %v", err)
+	}
+	c.FadeAlpha = 0.5
+	w := RandomWeights(c, 1)
+	w.ToRGB[2] = ToRGB{}
+	if err := w.Check(c); err == nil || !strings.Contains(err.Error(), "16px") {
+		t.Errorf("a fading model without the previous ToRGB: %v", err)
 	}
 }
 

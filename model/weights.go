@@ -118,6 +118,9 @@ func (w *Weights) Check(c *Config) error {
 			return bad(fmt.Sprintf("ToRGB %dpx", BlockRes(b)), len(t.W)+len(t.B), 3*c.Channels[b]+3)
 		}
 	}
+	if prev := c.NumBlocks() - 2; c.Fading() && w.ToRGB[prev].W == nil {
+		return fmt.Errorf("model: the fade-in (fade_alpha %g) needs the ToRGB of %dpx, which the weights lack", c.FadeAlpha, BlockRes(prev))
+	}
 	if len(w.WAvg) != c.WDim {
 		return bad("w_avg", len(w.WAvg), c.WDim)
 	}
