@@ -204,7 +204,7 @@ func fuseKernel(w []float32, cin, cout int, div float64) []float32 {
 
 // AtResolution returns the model cut to its first blocks up to res pixels
 // (published rosinality checkpoints hold all nine blocks even when trained
-// only to 256 px).
+// only to 256 px). A cut below a fading model's resolution has no fade.
 func (m *Model) AtResolution(res int) (*Model, error) {
 	n := 0
 	for model.BlockRes(n) < res {
@@ -218,6 +218,9 @@ func (m *Model) AtResolution(res int) (*Model, error) {
 		return nil, fmt.Errorf("checkpoints: the weights have no ToRGB at %dpx", res)
 	}
 	cfg := *m.Cfg
+	if n < cfg.NumBlocks() {
+		cfg.FadeAlpha = 0 // the fade-in is the last block's
+	}
 	cfg.Channels = cfg.Channels[:n]
 	cfg.TruncCutoff = min(cfg.TruncCutoff, cfg.NumStyles())
 	w := *m.W

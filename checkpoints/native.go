@@ -22,6 +22,9 @@ const nativeFormat = "stylegan-tui/v1"
 //	synthesis.layerI.style.weight [W,2C]  synthesis.layerI.style.bias [2C]
 //	synthesis.torgbB.weight [3,C,1,1]     synthesis.torgbB.bias [3]
 //	w_avg [W]                        noise_const.J [1,1,R,R]
+//
+// The metadata's "config" is the model.Config as JSON; a model exported
+// mid fade-in carries "fade_alpha" there (absent otherwise).
 func toFile(m *Model) *safetensors.File {
 	c, w := m.Cfg, m.W
 	f := &safetensors.File{Tensors: map[string]*safetensors.Tensor{}, Metadata: map[string]string{

@@ -277,6 +277,92 @@ func TestNativeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestNativeFadeRoundTrip: a model mid fade-in keeps its fade through
+// Save/Load (the config's "fade_alpha", written only when fading), renders
+// the same blend, and a bad fade_alpha is an error that names it.
+func TestNativeFadeRoundTrip(t *testing.T) {
+	m, err := Load(filepath.Join(fixtures, "nvlabs", "tf_stylegan1_32.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	plainPath, fadePath := filepath.Join(dir, "plain.safetensors"), filepath.Join(dir, "fade.safetensors")
+	if err := Save(plainPath, m); err != nil {
+		t.Fatal(err)
+	}
+	cfg := *m.Cfg
+	cfg.FadeAlpha = 0.42
+	fading := *m
+	fading.Cfg = &cfg
+	if err := Save(fadePath, &fading); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{plainPath: false, fadePath: true} {
+		f, err := safetensors.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(f.Metadata["config"], `"fade_alpha":0.42`); got != want {
+			t.Errorf("%s: metadata config %s", filepath.Base(path), f.Metadata["config"])
+		}
+		if !want && strings.Contains(f.Metadata["config"], "fade") {
+			t.Errorf("a model without a fade writes one: %s", f.Metadata["config"])
+		}
+	}
+	n, err := Load(fadePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Cfg.FadeAlpha != 0.42 {
+		t.Fatalf("reloaded fade_alpha %g, want 0.42", n.Cfg.FadeAlpha)
+	}
+	// the reloaded model renders the blend of the original at 0.42
+	g1, _ := m.Generator()
+	g2, err := n.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := g1.Inputs(g1.NewState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err1 := g1.Synthesis(in, model.Options{Step: -1, Alpha: 0.42, Full: true})
+	got, _, err2 := g2.Synthesis(in, model.Options{Step: -1, Alpha: -1, Full: true})
+	plain, _, err3 := g1.Synthesis(in, model.Options{Step: -1, Alpha: -1, Full: true})
+	if err1 != nil || err2 != nil || err3 != nil {
+		t.Fatal(err1, err2, err3)
+	}
+	if maxErr(got, want) != 0 || maxErr(got, plain) == 0 {
+		t.Errorf("reloaded fading model: %g from the blend at 0.42, %g from the unblended output", maxErr(got, want), maxErr(got, plain))
+	}
+	// a cut below the last block drops the fade; the full cut keeps it
+	if lo, err := n.AtResolution(16); err != nil || lo.Cfg.FadeAlpha != 0 {
+		t.Errorf("16 px cut of a fading 32 px model: fade %v, %v", lo, err)
+	}
+	if same, err := n.AtResolution(32); err != nil || same.Cfg.FadeAlpha != 0.42 {
+		t.Errorf("32 px cut of a fading 32 px model: %v", err)
+	}
+
+	// bad values in the file
+	f, err := safetensors.ReadFile(fadePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := f.Metadata["config"]
+	for _, bad := range []string{"1.5", "1", "-0.2", `"0.4"`, "true"} {
+		f.Metadata["config"] = strings.Replace(good, `"fade_alpha":0.42`, `"fade_alpha":`+bad, 1)
+		b, err := f.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(b, "bad.safetensors"); err == nil || !strings.Contains(err.Error(), "fade_alpha") {
+			t.Errorf("fade_alpha %s: %v", bad, err)
+		} else {
+			t.Logf("fade_alpha %s: %v", bad, err)
+		}
+	}
+}
+
 // TestImportedParity loads the real-format fixtures (rosinality .pt in
 // legacy, zip and bare-state-dict form; NVlabs pickles of protocols 2-5)
 // through the importers and checks every reference output.
