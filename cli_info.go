@@ -29,6 +29,10 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "provenance:  %s\n", m.Provenance)
 	fmt.Fprintf(stdout, "convention:  %s\n", m.Convention())
 	fmt.Fprintf(stdout, "resolution:  %dx%d\n", c.Resolution(), c.Resolution())
+	if c.Fading() {
+		prev := c.Resolution() / 2
+		fmt.Fprintf(stdout, "fade-in:     α %.4g (output blends the upsampled %d px ToRGB, weight 1−α)\n", c.FadeAlpha, prev)
+	}
 	fmt.Fprintf(stdout, "Z, W:        %d, %d (mapping: %d fully connected layers)\n", c.ZDim, c.WDim, c.MappingLayers)
 	fmt.Fprintf(stdout, "parameters:  %d\n", m.W.NumParams())
 	fmt.Fprintf(stdout, "truncation:  psi %g on style slots < %d\n", c.TruncPsi, c.TruncCutoff)
