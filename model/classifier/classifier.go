@@ -379,9 +379,15 @@ func (n *Net) newScratch(b int) *scratch {
 	return s
 }
 
-// forward runs b images of 64 px through the net and returns the features
-// [b·Features] and the capped logits of each image, per factor.
-func (n *Net) forward(s *scratch, x []float32, b int) ([]float32, [][][]float32) {
+// stageFunc receives the activation of convolution stage i after its leaky
+// ReLU (before the pool): act holds b images of c×r×r. act is scratch
+// memory, overwritten by the next stages.
+type stageFunc func(i int, act []float32, c, r int)
+
+// convs runs b images of 64 px through the convolution stages, calling
+// visit (when not nil) with each stage's activation, and returns the last
+// stage's pooled maps [b·flatDim].
+func (n *Net) convs(s *scratch, x []float32, b int, visit stageFunc) []float32 {
 	cur, other := s.a, s.b
 	h, cin, r := x, 3, Size
 	for i, c := range n.cfg.Channels {
@@ -389,6 +395,9 @@ func (n *Net) forward(s *scratch, x []float32, b int) ([]float32, [][][]float32)
 		ops.Conv2dF32(out, h, n.p(fmt.Sprintf("conv%d.weight", i)), b, cin, r, r, c, 3, 1)
 		ops.AddBiasF32(out, out, n.p(fmt.Sprintf("conv%d.bias", i)), b, c, r, r)
 		ops.LeakyReLUF32(out, out, slope)
+		if visit != nil {
+			visit(i, out, c, r)
+		}
 		h = out
 		cur, other = other, cur
 		if n.cfg.pools(i) {
@@ -400,6 +409,13 @@ func (n *Net) forward(s *scratch, x []float32, b int) ([]float32, [][][]float32)
 		}
 		cin = c
 	}
+	return h
+}
+
+// forward runs b images of 64 px through the net and returns the features
+// [b·Features] and the capped logits of each image, per factor.
+func (n *Net) forward(s *scratch, x []float32, b int) ([]float32, [][][]float32) {
+	h := n.convs(s, x, b, nil)
 	D, F := n.cfg.flatDim(), n.cfg.Features
 	feat := s.feat[:b*F]
 	dense(feat, h, n.p("fc.weight"), n.p("fc.bias"), b, D, F)
