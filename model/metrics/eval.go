@@ -687,57 +687,41 @@ func (e *evaluator) render(items []item) ([]float32, error) {
 	}
 	g, cfg := e.g, e.g.Cfg
 	n := len(items)
-	B := max(e.o.Batch, n)
-	items = slices.Clone(items)
-	for len(items) < B {
-		items = append(items, items[n-1])
-	}
-	za, zb := make([]float32, 0, B*cfg.ZDim), make([]float32, 0, B*cfg.ZDim)
+	za, zb := make([]float32, 0, n*cfg.ZDim), make([]float32, 0, n*cfg.ZDim)
+	noise := make([]int64, n)
 	mixed := false
-	for _, it := range items {
+	for k, it := range items {
 		za = append(za, latent.SeedZ(it.a, cfg.ZDim)...)
 		zb = append(zb, latent.SeedZ(it.b, cfg.ZDim)...)
+		noise[k] = it.noise
 		mixed = mixed || it.lo <= it.hi
 	}
-	wa, err := g.Mapping(za, B)
+	wa, err := mapZ(g, za, n, e.o.Batch)
 	if err != nil {
 		return nil, err
 	}
 	wb := wa
 	if mixed {
-		if wb, err = g.Mapping(zb, B); err != nil {
+		if wb, err = mapZ(g, zb, n, e.o.Batch); err != nil {
 			return nil, err
 		}
 	}
 	D := cfg.WDim
-	in := model.SynthesisInput{B: B}
-	for s := 0; s < cfg.NumStyles(); s++ {
-		w := make([]float32, B*D)
+	w := make([][]float32, cfg.NumStyles())
+	for s := range w {
+		w[s] = make([]float32, n*D)
 		for k, it := range items {
 			src := wa
 			if s >= it.lo && s <= it.hi {
 				src = wb
 			}
-			copy(w[k*D:(k+1)*D], src[k*D:(k+1)*D])
+			copy(w[s][k*D:(k+1)*D], src[k*D:(k+1)*D])
 		}
-		in.W = append(in.W, w)
 	}
-	for j := 0; j < cfg.NumNoise(); j++ {
-		rr := cfg.NoiseRes(j)
-		m := make([]float32, 0, B*rr*rr)
-		for _, it := range items {
-			m = append(m, latent.NoiseMap(it.noise, j, rr, rr)...)
-		}
-		in.Noise = append(in.Noise, m)
-	}
-	out, _, err := g.Synthesis(in, model.Options{Step: -1, Alpha: -1, Full: true})
+	out, err := synthesize(g, w, noise, e.o.Batch)
 	if err != nil {
 		return nil, err
 	}
-	out = out[:n*3*e.res*e.res]
-	for i, v := range out {
-		q := math.Round((float64(v) + 1) * 127.5)
-		out[i] = float32(max(0, min(255, q))/127.5 - 1)
-	}
+	quantize(out)
 	return out, nil
 }
