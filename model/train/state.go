@@ -149,30 +149,36 @@ func LoadState(path string) (*Trainer, error) {
 	return t, nil
 }
 
-// ExportStep is the block step the exported generator ends at: the current
-// resolution, or during a fade-in the previous one (the model format has no
-// fade blend, and the new block at alpha 1 is not trained yet; the old
-// ToRGB is trained only through the 1−alpha share, so snapshots taken in a
-// fade-in understate the model).
-func (t *Trainer) ExportStep() int {
+// ExportAt is where the exported generator ends: the current resolution's
+// block and, during a fade-in, the current alpha (the model's FadeAlpha),
+// so that the export renders what the trainer's generator does. At alpha 0
+// (the first image of a fade-in) the output is the previous resolution's,
+// upsampled, and that resolution is exported without a fade.
+func (t *Trainer) ExportAt() (step int, fade float64) {
 	pos := t.Position()
 	s := stepOf(pos.Res)
-	if pos.Fade && s > 0 {
-		s--
+	switch {
+	case !pos.Fade || s == 0:
+		return s, 0
+	case pos.Alpha <= 0:
+		return s - 1, 0
 	}
-	return s
+	return s, pos.Alpha
 }
 
-// Export returns the EMA generator cut at block step (or the ExportStep
-// when step < 0), in the native model format.
+// Export returns the EMA generator in the native model format: when
+// step < 0 the current model (ExportAt: mid fade-in with its fade), else
+// cut at block step, without a fade.
 func (t *Trainer) Export(step int) *checkpoints.Model {
+	fade := 0.0
 	if step < 0 {
-		step = t.ExportStep()
+		step, fade = t.ExportAt()
 	}
 	full := t.Cfg
 	cfg := *full
 	cfg.Channels = append([]int(nil), full.Channels[:step+1]...)
 	cfg.TruncCutoff = min(full.TruncCutoff, cfg.NumStyles())
+	cfg.FadeAlpha = fade
 	ema := map[string][]float32{}
 	for i, p := range t.GP.List {
 		ema[p.Name] = append([]float32(nil), t.EMA[i]...)
@@ -190,7 +196,11 @@ func (t *Trainer) Export(step int) *checkpoints.Model {
 	for b := range cfg.Channels {
 		w.ToRGB = append(w.ToRGB, model.ToRGB{W: ema[torgbName(b, "weight")], B: ema[torgbName(b, "bias")]})
 	}
-	prov := fmt.Sprintf("stylegan-tui train: EMA generator at %d images (%d iterations), %dpx of schedule %s",
-		t.Images, t.Iter, cfg.Resolution(), t.Sched)
+	px := fmt.Sprintf("%dpx", cfg.Resolution())
+	if cfg.Fading() {
+		px += fmt.Sprintf(" fading in at alpha %.4f", fade)
+	}
+	prov := fmt.Sprintf("stylegan-tui train: EMA generator at %d images (%d iterations), %s of schedule %s",
+		t.Images, t.Iter, px, t.Sched)
 	return &checkpoints.Model{Cfg: &cfg, W: w, Format: "native", Provenance: prov}
 }

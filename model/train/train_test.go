@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -441,8 +443,105 @@ func TestResumeExact(t *testing.T) {
 	}
 }
 
+// TestFadeExport: an EMA export taken mid fade-in is the new resolution
+// with the current alpha, and after Save and checkpoints.Load renders what
+// the trainer's own generator graph does at that alpha; exports outside a
+// fade (and at alpha 0, the previous resolution) have no fade.
+func TestFadeExport(t *testing.T) {
+	tr, err := New(tinyOptions()) // 8 px for 16 images, then 16 images of 16 px fade-in
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, p := range tr.GP.List { // break the zero initialisations
+		for i := range p.Raw {
+			p.Raw[i] += float32(0.1 * r.NormFloat64())
+		}
+		p.SyncEff()
+	}
+	for i, p := range tr.GP.List { // the EMA is the trained generator
+		copy(tr.EMA[i], p.Eff.Data().([]float32))
+	}
+	dir := t.TempDir()
+	export := func(images int64) *checkpoints.Model {
+		t.Helper()
+		tr.Images = images
+		path := filepath.Join(dir, fmt.Sprintf("ema-%d.safetensors", images))
+		if err := checkpoints.Save(path, tr.Export(-1)); err != nil {
+			t.Fatal(err)
+		}
+		m, err := checkpoints.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for _, c := range []struct {
+		images int64
+		res    int
+	}{{8, 8}, {16, 8}, {32, 16}, {1000, 16}} { // stable 8 px, alpha 0, stable 16 px
+		if m := export(c.images); m.Cfg.Resolution() != c.res || m.Cfg.FadeAlpha != 0 {
+			t.Errorf("export at %d images: %dpx fade %g, want %dpx without a fade", c.images, m.Cfg.Resolution(), m.Cfg.FadeAlpha, c.res)
+		}
+	}
+
+	const images, B, step = 22, 4, 2
+	m := export(images)
+	pos := tr.Position()
+	if !pos.Fade || pos.Alpha != 6.0/16 {
+		t.Fatalf("at %d images: %+v, want the fade-in at alpha 6/16", images, pos)
+	}
+	if m.Cfg.Resolution() != 16 || m.Cfg.FadeAlpha != pos.Alpha || !strings.Contains(m.Provenance, "fading in at alpha 0.3750") {
+		t.Fatalf("mid-fade export: %dpx fade %g (%s), want 16px fade %g", m.Cfg.Resolution(), m.Cfg.FadeAlpha, m.Provenance, pos.Alpha)
+	}
+	gen, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gen.Close()
+	s, in, err := buildGFwd(tensor.Float32, tr.Cfg, tr.GP, B, step, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillNormal(in.Z, r, 1)
+	for _, n := range in.Noise {
+		fillNormal(n, r, 1)
+	}
+	for _, m := range in.Mix {
+		copyFill(m, 1)
+	}
+	copyFill(in.Alpha, pos.Alpha)
+	if err := s.run(); err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Clone(in.Img.Value().Data().([]float32))
+	s.done()
+	w, err := gen.Mapping(f32(in.Z)[:B*tr.Cfg.ZDim], B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sin := model.SynthesisInput{B: B}
+	for i := 0; i < gen.Cfg.NumLayers(); i++ {
+		sin.W = append(sin.W, w)
+		sin.Noise = append(sin.Noise, f32(in.Noise[i]))
+	}
+	want, _, err := gen.Synthesis(sin, model.Options{Step: -1, Alpha: -1, Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff(got, want); d > 1e-4 {
+		t.Errorf("the mid-fade export differs from the trainer's generator at alpha %g by %g", pos.Alpha, d)
+	}
+	unblended, _, _ := gen.Synthesis(sin, model.Options{Step: -1, Alpha: 1, Full: true})
+	if d := maxDiff(got, unblended); d < 1e-3 {
+		t.Errorf("the trainer's faded output is the unblended 16 px one (%g): the test checks nothing", d)
+	}
+}
+
 // TestCheckpointRenders: the EMA generator written mid-training (during a
-// fade-in: the previous resolution) loads with checkpoints.Load and renders.
+// fade-in: the new resolution with its fade) loads with checkpoints.Load
+// and renders.
 func TestCheckpointRenders(t *testing.T) {
 	tr, err := New(tinyOptions())
 	if err != nil {
@@ -458,8 +557,8 @@ func TestCheckpointRenders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Cfg.Resolution() != 8 { // at 24 images the 16 px block is fading in
-		t.Errorf("exported %dpx during the 16 px fade-in, want 8", m.Cfg.Resolution())
+	if m.Cfg.Resolution() != 16 || m.Cfg.FadeAlpha != 0.5 { // at 24 images the 16 px block is half faded in
+		t.Errorf("exported %dpx fade %g during the 16 px fade-in, want 16px fade 0.5", m.Cfg.Resolution(), m.Cfg.FadeAlpha)
 	}
 	g, err := m.Generator()
 	if err != nil {
@@ -471,7 +570,7 @@ func TestCheckpointRenders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != 8 {
+	if b := img.Bounds(); b.Dx() != 16 {
 		t.Errorf("rendered %v", b)
 	}
 	if _, err := LoadState(filepath.Join(dir, StateFile)); err != nil {
