@@ -9,6 +9,9 @@
 //	stylegan-tui render --checkpoint F --seed N -o out.png
 //	stylegan-tui info F
 //	stylegan-tui bench --config rosinality-256
+//	stylegan-tui eval --checkpoint default      the toyfaces bar
+//	stylegan-tui ppl --checkpoint default       perceptual path length
+//	stylegan-tui train --out DIR                train a toyfaces model
 //
 // Run a subcommand with --help for its flags.
 package main
