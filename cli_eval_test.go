@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -186,15 +186,7 @@ func TestEvalCommand(t *testing.T) {
 	// The figure: a row per std latent, three noise draws and the std map
 	// per row, each 64 px cell enlarged to 128; row labels "z seed\nN", two
 	// line column headers, 7 px glyphs, 4 px gaps and padding.
-	f, err := os.Open(fig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readPNG(t, fig)
 	const cell, gap, pad, glyph, lineH = 128, 4, 4, 7, 13
 	chars := len("z seed")
 	for _, s := range r.StdSeeds {
@@ -362,10 +354,7 @@ func TestEvalBadInput(t *testing.T) {
 	junk := filepath.Join(dir, "junk.safetensors")
 	os.WriteFile(junk, []byte("not a checkpoint either, but long enough to have a header length"), 0o644)
 	missing := filepath.Join(dir, "missing")
-	cases := []struct {
-		args []string
-		want []string
-	}{
+	cases := []badInput{
 		{[]string{"--curve", empty, "--checkpoint", "default"}, []string{"--curve", "--checkpoint"}},
 		{[]string{"--table", filepath.Join(dir, "t.md")}, []string{"--table", "--curve"}},
 		{[]string{"--n", "1"}, []string{"--n 1"}},
@@ -382,33 +371,9 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--classifier", text}, []string{text}},
 	}
 	if _, err := os.Stat(figFixture); err == nil {
-		cases = append(cases, struct {
-			args []string
-			want []string
-		}{[]string{"--checkpoint", figFixture}, []string{figFixture, "128 px model"}})
+		cases = append(cases, badInput{[]string{"--checkpoint", figFixture}, []string{figFixture, "128 px model"}})
 	}
-	for _, c := range cases {
-		var out, errb bytes.Buffer
-		err := func() (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("panic: %v", p)
-				}
-			}()
-			return runEval(evalArgs(c.args...), &out, &errb)
-		}()
-		if err == nil {
-			t.Errorf("%v: no error", c.args)
-			continue
-		}
-		t.Logf("%v: %v", c.args, err)
-		for _, w := range c.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%v: error %q does not name %q", c.args, err, w)
-			}
-		}
-		if strings.HasPrefix(err.Error(), "panic") || out.Len() > 0 {
-			t.Errorf("%v: error %q, stdout %q", c.args, err, out.String())
-		}
-	}
+	checkBadInput(t, func(args []string, stdout, stderr io.Writer) error {
+		return runEval(evalArgs(args...), stdout, stderr)
+	}, cases)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,10 +107,7 @@ func TestPPLBadInput(t *testing.T) {
 	text := filepath.Join(dir, "notes.txt")
 	os.WriteFile(text, []byte("not a checkpoint\n"), 0o644)
 	missing := filepath.Join(dir, "missing.safetensors")
-	cases := []struct {
-		args []string
-		want []string
-	}{
+	cases := []badInput{
 		{[]string{"--space", "x"}, []string{`--space "x"`}},
 		{[]string{"--sampling", "mid"}, []string{`--sampling "mid"`}},
 		{[]string{"--samples", "0"}, []string{"--samples 0"}},
@@ -125,33 +123,9 @@ func TestPPLBadInput(t *testing.T) {
 		{[]string{"--json", filepath.Join(dir, "no", "such", "dir.json")}, []string{filepath.Join(dir, "no", "such")}},
 	}
 	if _, err := os.Stat(figFixture); err == nil {
-		cases = append(cases, struct {
-			args []string
-			want []string
-		}{[]string{"--checkpoint", figFixture}, []string{figFixture, "128 px model", "LPIPS"}})
+		cases = append(cases, badInput{[]string{"--checkpoint", figFixture}, []string{figFixture, "128 px model", "LPIPS"}})
 	}
-	for _, c := range cases {
-		var out, errb bytes.Buffer
-		err := func() (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("panic: %v", p)
-				}
-			}()
-			return runPPL(pplArgs(c.args...), &out, &errb)
-		}()
-		if err == nil {
-			t.Errorf("%v: no error", c.args)
-			continue
-		}
-		t.Logf("%v: %v", c.args, err)
-		for _, w := range c.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%v: error %q does not name %q", c.args, err, w)
-			}
-		}
-		if strings.HasPrefix(err.Error(), "panic") {
-			t.Errorf("%v: %v", c.args, err)
-		}
-	}
+	checkBadInput(t, func(args []string, stdout, stderr io.Writer) error {
+		return runPPL(pplArgs(args...), stdout, stderr)
+	}, cases)
 }

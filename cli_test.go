@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,15 +32,7 @@ func TestRenderPNG(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readPNG(t, out)
 	if b := img.Bounds(); b.Dx() != 128 || b.Dy() != 128 {
 		t.Errorf("image is %v, want 128x128", b)
 	}
@@ -213,4 +207,55 @@ func TestBench(t *testing.T) {
 	if code, _, stderr := runCLI("bench", "--config", "nvlabs-9000"); code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 		t.Errorf("bad --config: exit %d, stderr %q", code, stderr)
 	}
+}
+
+// badInput is a command line that must fail with an error naming each of want.
+type badInput struct {
+	args []string
+	want []string
+}
+
+// checkBadInput runs each case through run and checks that it returns an
+// error (not a panic) naming every want, with nothing on stdout.
+func checkBadInput(t *testing.T, run func(args []string, stdout, stderr io.Writer) error, cases []badInput) {
+	t.Helper()
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			return run(c.args, &out, &errb)
+		}()
+		if err == nil {
+			t.Errorf("%v: no error", c.args)
+			continue
+		}
+		t.Logf("%v: %v", c.args, err)
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q does not name %q", c.args, err, w)
+			}
+		}
+		if strings.HasPrefix(err.Error(), "panic") || out.Len() > 0 {
+			t.Errorf("%v: error %q, stdout %q", c.args, err, out.String())
+		}
+	}
+}
+
+// readPNG decodes the PNG file at path.
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }
