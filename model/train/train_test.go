@@ -199,13 +199,7 @@ func TestFadeIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fillNormal(in.Z, r, 1)
-	for _, n := range in.Noise {
-		fillNormal(n, r, 1)
-	}
-	for _, m := range in.Mix {
-		copyFill(m, 1)
-	}
+	fillUnmixed(in, r)
 	gen, err := tr.Export(step).Generator()
 	if err != nil {
 		t.Fatal(err)
@@ -504,13 +498,7 @@ func TestFadeExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fillNormal(in.Z, r, 1)
-	for _, n := range in.Noise {
-		fillNormal(n, r, 1)
-	}
-	for _, m := range in.Mix {
-		copyFill(m, 1)
-	}
+	fillUnmixed(in, r)
 	copyFill(in.Alpha, pos.Alpha)
 	if err := s.run(); err != nil {
 		t.Fatal(err)
@@ -729,5 +717,17 @@ func TestFadeReals(t *testing.T) {
 	}
 	if m := maxDiff(real, up); m > 1e-6 {
 		t.Errorf("D's reals at alpha 0 differ from the 8 px reals upsampled by %g", m)
+	}
+}
+
+// fillUnmixed draws z and the noise maps of a generator graph's inputs and
+// takes every style slot from w1 (no style mixing).
+func fillUnmixed(in *gInputs, r *rand.Rand) {
+	fillNormal(in.Z, r, 1)
+	for _, n := range in.Noise {
+		fillNormal(n, r, 1)
+	}
+	for _, m := range in.Mix {
+		copyFill(m, 1)
 	}
 }
