@@ -56,8 +56,9 @@ type Config struct {
 	// WriteTimeout drops a client that takes longer than this to accept
 	// one write (a client that never reads); 0 = 30 s.
 	WriteTimeout time.Duration
-	// Workers is the number of generators rendering for all sessions
-	// (0 = the number of CPUs).
+	// Workers is the number of generators rendering for all sessions, and
+	// of the sessions' image encodings running at once (0 = the number of
+	// CPUs).
 	Workers int
 	// Graphics is the explorer's graphics mode ("" = auto).
 	Graphics string
@@ -80,6 +81,8 @@ type Server struct {
 	pools map[string]*Pool
 	names []string
 	log   *logger
+	// encodeSlots bounds the sessions' image encodings to Workers at once.
+	encodeSlots chan struct{}
 
 	keysMu   sync.Mutex
 	keys     []gossh.PublicKey
@@ -127,7 +130,7 @@ func New(cfg Config) (*Server, error) {
 	if !cfg.NoSave && cfg.OutDir == "" {
 		return nil, errors.New("serve: no output directory (or disable saving)")
 	}
-	s := &Server{cfg: cfg, pools: map[string]*Pool{}, log: &logger{w: cfg.Log}}
+	s := &Server{cfg: cfg, pools: map[string]*Pool{}, log: &logger{w: cfg.Log}, encodeSlots: make(chan struct{}, cfg.Workers)}
 	if !cfg.AllowAnyone {
 		if cfg.AuthorizedKeys == "" {
 			return nil, errors.New("serve: no authorized keys file (or allow anyone explicitly)")

@@ -169,6 +169,8 @@ func (s *Server) handle(sess ssh.Session) {
 		Raw:      out,
 		Render:   render,
 		Renderer: lipgloss.NewRenderer(out, termenv.WithEnvironment(env), termenv.WithTTY(true), termenv.WithUnsafe()),
+		// Encoding is per session but bounded like the renders.
+		EncodeSlots: s.encodeSlots,
 	})
 	if err != nil {
 		fmt.Fprintf(sess, "stylegan-tui: %v\r\n", err)

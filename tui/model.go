@@ -58,6 +58,11 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// NoSave disables the save keys (the PNG, recording and animation GIFs).
 	NoSave bool
+	// EncodeSlots, when set, bounds the image encodings (scaling, palette,
+	// dither, sixel) that run at once: each takes a slot for its duration.
+	// A server shares one among its sessions, so that many clients cannot
+	// run more encodings than it has cores. Nil = unbounded.
+	EncodeSlots chan struct{}
 
 	panicKey string // tests: a key that makes Update panic
 }
@@ -642,7 +647,7 @@ func (m *Model) encodeReq(which int) (encodeReq, bool) {
 	gen, preview := s.rawKey/2, s.rawKey%2 == 0
 	req := encodeReq{which: which, gen: gen, preview: preview, layout: m.layoutID,
 		img: s.raw, cols: box.cols, rows: box.rows, mode: m.mode, cellW: m.cellW, cellH: m.cellH,
-		palettes: m.palettes, at: s.at}
+		palettes: m.palettes, at: s.at, slots: m.opts.EncodeSlots}
 	withAB := false
 	if which == imgR {
 		a, b := &m.imgs[imgA], &m.imgs[imgB]

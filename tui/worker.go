@@ -200,6 +200,7 @@ type encodeReq struct {
 	quick    bool          // use the fixed colour cube (no palette to build)
 	palettes *render.PaletteCache
 	at       time.Time
+	slots    chan struct{} // Options.EncodeSlots
 }
 
 // encoded is an image as terminal bytes.
@@ -230,6 +231,10 @@ type encodedMsg struct {
 
 func encodeCmd(r encodeReq) tea.Cmd {
 	return func() tea.Msg {
+		if r.slots != nil {
+			r.slots <- struct{}{}
+			defer func() { <-r.slots }()
+		}
 		start := time.Now()
 		q := qualOwn
 		switch {

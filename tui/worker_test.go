@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"image"
 	"testing"
 	"time"
 
@@ -108,5 +109,33 @@ func TestWorkerDropsOlderSubmissions(t *testing.T) {
 	w.submit(renderReq{which: imgR, gen: 8, st: st})
 	if got := collect(t, ch, 8); got[len(got)-1].gen != 8 {
 		t.Fatal("newest not rendered")
+	}
+}
+
+// TestEncodeSlots: an encoding waits for a free slot of Options.EncodeSlots
+// and gives it back when done.
+func TestEncodeSlots(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	slots := make(chan struct{}, 1)
+	slots <- struct{}{} // another session's encoding holds the only slot
+	done := make(chan tea.Msg, 1)
+	cmd := encodeCmd(encodeReq{img: img, cols: 8, rows: 4, mode: gfxHalfBlock, slots: slots})
+	go func() { done <- cmd() }()
+	select {
+	case <-done:
+		t.Fatal("the encoding ran without a free slot")
+	case <-time.After(100 * time.Millisecond):
+	}
+	<-slots
+	select {
+	case msg := <-done:
+		if e := msg.(encodedMsg).enc; len(e.lines) == 0 {
+			t.Errorf("encoded %+v, want half-block lines", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the encoding did not run once the slot was free")
+	}
+	if len(slots) != 0 {
+		t.Errorf("%d slots held after the encoding, want 0", len(slots))
 	}
 }
