@@ -19,7 +19,13 @@
 //   - noise: the share of latents whose labels all survive resampling every
 //     noise map, and the per-pixel standard deviation over many noise draws
 //     (the paper's Figure 4, right column), summarised as the share of the
-//     total variance held by the 20% most variable pixels.
+//     total variance held by the 20% most variable pixels, and the noise
+//     share: the part of the pixel variance across generated images that
+//     the noise alone makes, next to the same for toyfaces' stochastic
+//     details.
+//
+// PPL measures the paper's perceptual path length (section 4.1) in Z and
+// in W, with a perceptual Distance (for toyfaces models the classifier's).
 //
 // All labels are the classifier's, for real and generated images alike. The
 // package knows nothing of files or terminals: the CLI (stylegan-tui eval)
