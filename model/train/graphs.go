@@ -231,7 +231,8 @@ type dInputs struct {
 // mbstdGroup is the minibatch-stddev group size (NVlabs: 4).
 const mbstdGroup = 4
 
-// buildD adds the discriminator's logits [B,1] of x [B,3,r,r], r = 4·2^step.
+// buildD adds the discriminator's logits [B,1] of x [B,3,r,r], r = 4·2^step;
+// ch are D's channels per block (Arch.DiscChannels).
 // alpha (full-size, shared by every D call of a graph) blends, after the
 // top block, the features of FromRGB(downsampled x) when fading in.
 func buildD(b *builder, ch []int, dp *ParamSet, x *G.Node, step int, alpha *G.Node) *G.Node {

@@ -116,7 +116,42 @@ type Arch struct {
 	ZDim, WDim    int
 	MappingLayers int
 	LRMul         float64 // mapping learning-rate multiplier (0.01)
-	Channels      []int   // per block from 4x4 up, shared by G and D
+	Channels      []int   // G's feature maps per block from 4x4 up (and D's, unless DChannels)
+	// DChannels are D's feature maps per block from 4x4 up, one per
+	// block of Channels (G sets the resolution); empty: the same as
+	// Channels. Omitted from the saved options when empty, so the states
+	// saved before the field existed read the same.
+	DChannels []int `json:",omitempty"`
+}
+
+// maxChannels bounds a block's feature maps (the model package's limit).
+const maxChannels = 8192
+
+// DiscChannels returns D's feature maps per block: DChannels, or
+// Channels when DChannels is empty.
+func (a *Arch) DiscChannels() []int {
+	if len(a.DChannels) > 0 {
+		return a.DChannels
+	}
+	return a.Channels
+}
+
+// validateD checks DChannels against Channels (G's are checked by the
+// model config).
+func (a *Arch) validateD() error {
+	if len(a.DChannels) == 0 {
+		return nil
+	}
+	if len(a.DChannels) != len(a.Channels) {
+		return fmt.Errorf("train: %d D channel blocks %v for %d G blocks %v: want one per block (G sets the resolution)",
+			len(a.DChannels), a.DChannels, len(a.Channels), a.Channels)
+	}
+	for b, c := range a.DChannels {
+		if c <= 0 || c > maxChannels {
+			return fmt.Errorf("train: D block %d (%dpx) has %d channels, want 1..%d", b, 4<<b, c, maxChannels)
+		}
+	}
+	return nil
 }
 
 // Name of a generator parameter (the native checkpoint's names, with
@@ -169,11 +204,12 @@ func newG(a *Arch, r *rand.Rand) *ParamSet {
 
 func dName(f string, a ...any) string { return "d." + fmt.Sprintf(f, a...) }
 
-// newD initialises the discriminator (NVlabs D_basic).
+// newD initialises the discriminator (NVlabs D_basic) with
+// a.DiscChannels().
 func newD(a *Arch, r *rand.Rand) *ParamSet {
 	s := newParamSet()
 	sq2 := math.Sqrt2
-	ch := a.Channels
+	ch := a.DiscChannels()
 	for b, c := range ch {
 		s.add(r, dName("fromrgb%d.weight", b), []int{c, 3, 1, 1}, 1, 0, he(sq2, 3))
 		s.add(r, dName("fromrgb%d.bias", b), []int{c}, 0, 0, 1)

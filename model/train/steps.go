@@ -106,7 +106,8 @@ type dGraph struct {
 }
 
 // buildDStep builds D's loss: mean softplus(D(fake)) + mean softplus(−D(real))
-// [+ r1Weight·mean(((D(real+εu) − D(real))/ε)²) when r1Weight > 0].
+// [+ r1Weight·mean(((D(real+εu) − D(real))/ε)²) when r1Weight > 0]; ch are
+// D's channels per block.
 func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, B, step int, fade bool, r1Weight, r1Eps float64) (*dGraph, error) {
 	b := newBuilder(dt, dp)
 	r := model.BlockRes(step)
@@ -141,12 +142,13 @@ func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, B, step int, fade bool,
 	return g, nil
 }
 
-// buildGStep builds G's loss mean softplus(−D(G(z))).
-func buildGStep(dt tensor.Dtype, cfg *model.Config, gp, dp *ParamSet, B, step int, fade bool) (*stepGraph, *gInputs, *dInputs, *G.Node, error) {
+// buildGStep builds G's loss mean softplus(−D(G(z))); cfg is G's
+// architecture, dch D's channels per block.
+func buildGStep(dt tensor.Dtype, cfg *model.Config, dch []int, gp, dp *ParamSet, B, step int, fade bool) (*stepGraph, *gInputs, *dInputs, *G.Node, error) {
 	b := newBuilder(dt, gp)
 	in := buildG(b, cfg, gp, B, step, fade)
-	alpha, ai := dAlpha(b, cfg.Channels, B, step, fade)
-	logits := buildD(b, cfg.Channels, dp, in.Img, step, alpha)
+	alpha, ai := dAlpha(b, dch, B, step, fade)
+	logits := buildD(b, dch, dp, in.Img, step, alpha)
 	nl := b.do(func() (*G.Node, error) { return G.Neg(logits) })
 	s := &stepGraph{b: b, loss: b.mean(b.softplus(nl))}
 	// w_avg reads the batch sum of w1 from its own node (see dGraph.realMean).

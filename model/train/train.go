@@ -122,6 +122,9 @@ func New(opt Options) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := opt.Arch.validateD(); err != nil {
+		return nil, err
+	}
 	if last := sc[len(sc)-1].Res; last > cfg.Resolution() {
 		return nil, fmt.Errorf("train: schedule reaches %dpx, the architecture only %dpx", last, cfg.Resolution())
 	}
@@ -206,16 +209,17 @@ func (t *Trainer) prepare(pos Position) error {
 	if ph.gFwd, ph.gIn, err = buildGFwd(dt, t.Cfg, t.GP, B, step, pos.Fade); err != nil {
 		return err
 	}
-	if ph.d, err = buildDStep(dt, t.Cfg.Channels, t.DP, B, step, pos.Fade, 0, 0); err != nil {
+	dch := t.Opt.Arch.DiscChannels()
+	if ph.d, err = buildDStep(dt, dch, t.DP, B, step, pos.Fade, 0, 0); err != nil {
 		return err
 	}
 	if t.Opt.R1Gamma > 0 && t.Opt.R1Every > 0 {
 		w := t.r1Gamma(pos.Res) / 2 * float64(t.Opt.R1Every)
-		if ph.dR1, err = buildDStep(dt, t.Cfg.Channels, t.DP, B, step, pos.Fade, w, t.Opt.R1Eps); err != nil {
+		if ph.dR1, err = buildDStep(dt, dch, t.DP, B, step, pos.Fade, w, t.Opt.R1Eps); err != nil {
 			return err
 		}
 	}
-	if ph.gStep, ph.gStepIn, ph.gStepAlpha, ph.gLogits, err = buildGStep(dt, t.Cfg, t.GP, t.DP, B, step, pos.Fade); err != nil {
+	if ph.gStep, ph.gStepIn, ph.gStepAlpha, ph.gLogits, err = buildGStep(dt, t.Cfg, dch, t.GP, t.DP, B, step, pos.Fade); err != nil {
 		return err
 	}
 	t.graphs = ph
