@@ -29,7 +29,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "run directory: state.safetensors (resumable), ema.safetensors (the EMA generator), sample PNGs")
 	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (the saved options win; --schedule may change phases not yet reached)")
 	schedule := fs.String("schedule", def.Schedule, "progressive schedule RES:FADE+STABLE@BATCH,... in images (k, M suffixes; inf = until stopped)")
-	channels := fs.String("channels", joinInts(def.Arch.Channels), "feature maps per block from 4 px up (G and D); the last block sets the resolution")
+	channels := fs.String("channels", joinInts(def.Arch.Channels), "feature maps per block from 4 px up (G, and D unless --d-channels); the last block sets the resolution")
+	dChannels := fs.String("d-channels", "", "the discriminator's feature maps per block from 4 px up, one per block of --channels (empty: the same as --channels)")
 	zdim := fs.Int("z", def.Arch.ZDim, "latent size (Z)")
 	wdim := fs.Int("w", def.Arch.WDim, "dlatent size (W)")
 	mapping := fs.Int("mapping-layers", def.Arch.MappingLayers, "mapping network depth")
@@ -85,14 +86,20 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usageError{fmt.Sprintf("--channels %q: %v", *channels, err)}
 		}
+		var dch []int
+		if *dChannels != "" {
+			if dch, err = parseInts(*dChannels); err != nil {
+				return usageError{fmt.Sprintf("--d-channels %q: %v", *dChannels, err)}
+			}
+		}
 		opt := def
-		opt.Arch = train.Arch{ZDim: *zdim, WDim: *wdim, MappingLayers: *mapping, LRMul: def.Arch.LRMul, Channels: ch}
+		opt.Arch = train.Arch{ZDim: *zdim, WDim: *wdim, MappingLayers: *mapping, LRMul: def.Arch.LRMul, Channels: ch, DChannels: dch}
 		opt.Schedule, opt.LR, opt.R1Gamma, opt.R1Every, opt.MixProb = *schedule, *lr, *gamma, *r1Every, *mix
 		opt.EMAHalfLife, opt.Seed, opt.DataSeed, opt.DataPool = *ema*1000, *seed, *dataSeed, *pool
 		if t, err = train.New(opt); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "train: new run in %s: channels %v, z %d, w %d, schedule %s, BLAS %s\n", *out, ch, *zdim, *wdim, t.Sched, blasName())
+		fmt.Fprintf(stderr, "train: new run in %s: channels %v, D channels %v, z %d, w %d, schedule %s, BLAS %s\n", *out, ch, opt.Arch.DiscChannels(), *zdim, *wdim, t.Sched, blasName())
 	}
 	defer t.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
