@@ -27,7 +27,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	def := train.DefaultOptions()
 	fs := newFlags("train", "--out DIR [--resume] [flags]", stderr)
 	out := fs.String("out", "", "run directory: state.safetensors (resumable), ema.safetensors (the EMA generator), sample PNGs")
-	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (the saved options win; --schedule may change phases not yet reached)")
+	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (its saved architecture and options: flags that would change them are refused; --schedule may change phases not yet reached)")
 	schedule := fs.String("schedule", def.Schedule, "progressive schedule RES:FADE+STABLE@BATCH,... in images (k, M suffixes; inf = until stopped)")
 	channels := fs.String("channels", joinInts(def.Arch.Channels), "feature maps per block from 4 px up (G, and D unless --d-channels); the last block sets the resolution")
 	dChannels := fs.String("d-channels", "", "the discriminator's feature maps per block from 4 px up, one per block of --channels (empty: the same as --channels)")
@@ -53,14 +53,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError{"--out is required"}
 	}
-	counts := map[string]*string{"checkpoint-every": ckptEvery, "sample-every": sampleEvery, "snapshot-every": snapEvery, "max-images": maxImages}
 	n := map[string]int64{}
-	for name, s := range counts {
-		v, err := parseImages(*s)
+	for _, c := range []struct {
+		name string
+		s    *string
+	}{{"checkpoint-every", ckptEvery}, {"sample-every", sampleEvery}, {"snapshot-every", snapEvery}, {"max-images", maxImages}} {
+		v, err := parseImages(*c.s)
 		if err != nil {
-			return usageError{fmt.Sprintf("--%s %q: %v", name, *s, err)}
+			return usageError{fmt.Sprintf("--%s %q: %v", c.name, *c.s, err)}
 		}
-		n[name] = v
+		n[c.name] = v
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -69,6 +71,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var err error
 	state := filepath.Join(*out, train.StateFile)
 	if *resume {
+		// The saved run fixes its architecture and training options: a flag
+		// that would change one is refused, not silently ignored.
+		var fixed []string
+		for _, name := range []string{"channels", "d-channels", "z", "w", "mapping-layers", "lr", "r1-gamma", "r1-every", "mix-prob", "ema-kimg", "seed", "data-seed", "data-pool"} {
+			if set[name] {
+				fixed = append(fixed, "--"+name)
+			}
+		}
+		if len(fixed) > 0 {
+			return usageError{fmt.Sprintf("--resume continues %s with its saved options; %s cannot change them (start a new --out to train with other options)", state, strings.Join(fixed, ", "))}
+		}
 		if t, err = train.LoadState(state); err != nil {
 			return err
 		}

@@ -59,5 +59,8 @@ func TestTrainDChannels(t *testing.T) {
 		{bad("8,x,8"), []string{"--d-channels", "positive integers"}},
 		{bad("8,0,8"), []string{"--d-channels", "positive integers"}},
 		{bad("8,9000,8"), []string{"D block 1 (8px) has 9000 channels, want 1..8192"}},
+		// The saved run fixes its options: changing one on resume is refused.
+		{[]string{"--out", out, "--resume", "--d-channels", "16,16,16"}, []string{"--resume", "--d-channels", "new --out"}},
+		{[]string{"--out", out, "--resume", "--lr", "0.001", "--channels", "8,8,8"}, []string{"--channels, --lr"}},
 	})
 }
