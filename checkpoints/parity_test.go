@@ -317,11 +317,16 @@ func TestNativeFadeRoundTrip(t *testing.T) {
 		t.Fatalf("reloaded fade_alpha %g, want 0.42", n.Cfg.FadeAlpha)
 	}
 	// the reloaded model renders the blend of the original at 0.42
-	g1, _ := m.Generator()
+	g1, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g1.Close()
 	g2, err := n.Generator()
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer g2.Close()
 	in, err := g1.Inputs(g1.NewState())
 	if err != nil {
 		t.Fatal(err)
