@@ -116,7 +116,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		if reals[res] == nil {
 			o := opt
-			p := render.NewProgress(stderr, fmt.Sprintf("eval: real toyfaces %dpx", res), 2*opt.N)
+			p := render.NewProgress(stderr, fmt.Sprintf("eval: real toyfaces %dpx", res), metrics.RealWork(opt))
 			o.Progress = p.Add
 			if reals[res], err = metrics.NewRealSet(ctx, c, res, o); err != nil {
 				g.Close()

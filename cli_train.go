@@ -71,19 +71,33 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var err error
 	state := filepath.Join(*out, train.StateFile)
 	if *resume {
-		// The saved run fixes its architecture and training options: a flag
-		// that would change one is refused, not silently ignored.
-		var fixed []string
-		for _, name := range []string{"channels", "d-channels", "z", "w", "mapping-layers", "lr", "r1-gamma", "r1-every", "mix-prob", "ema-kimg", "seed", "data-seed", "data-pool"} {
-			if set[name] {
-				fixed = append(fixed, "--"+name)
-			}
-		}
-		if len(fixed) > 0 {
-			return usageError{fmt.Sprintf("--resume continues %s with its saved options; %s cannot change them (start a new --out to train with other options)", state, strings.Join(fixed, ", "))}
-		}
 		if t, err = train.LoadState(state); err != nil {
 			return err
+		}
+		// The saved run fixes its architecture and training options: a flag
+		// that would change one is refused, not silently ignored (repeating
+		// the saved value is fine).
+		o := t.Opt
+		saved := []struct {
+			name string
+			same bool
+		}{
+			{"channels", *channels == joinInts(o.Arch.Channels)},
+			{"d-channels", *dChannels == joinInts(o.Arch.DChannels) || *dChannels == joinInts(o.Arch.DiscChannels())},
+			{"z", *zdim == o.Arch.ZDim}, {"w", *wdim == o.Arch.WDim}, {"mapping-layers", *mapping == o.Arch.MappingLayers},
+			{"lr", *lr == o.LR}, {"r1-gamma", *gamma == o.R1Gamma}, {"r1-every", *r1Every == o.R1Every},
+			{"mix-prob", *mix == o.MixProb}, {"ema-kimg", *ema*1000 == o.EMAHalfLife},
+			{"seed", *seed == o.Seed}, {"data-seed", *dataSeed == o.DataSeed}, {"data-pool", *pool == o.DataPool},
+		}
+		var changed []string
+		for _, f := range saved {
+			if set[f.name] && !f.same {
+				changed = append(changed, "--"+f.name)
+			}
+		}
+		if len(changed) > 0 {
+			t.Close()
+			return usageError{fmt.Sprintf("--resume continues %s with its saved options; %s would change them (start a new --out to train with other options)", state, strings.Join(changed, ", "))}
 		}
 		if set["schedule"] {
 			if err := t.SetSchedule(*schedule); err != nil {

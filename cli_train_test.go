@@ -61,6 +61,11 @@ func TestTrainDChannels(t *testing.T) {
 		{bad("8,9000,8"), []string{"D block 1 (8px) has 9000 channels, want 1..8192"}},
 		// The saved run fixes its options: changing one on resume is refused.
 		{[]string{"--out", out, "--resume", "--d-channels", "16,16,16"}, []string{"--resume", "--d-channels", "new --out"}},
-		{[]string{"--out", out, "--resume", "--lr", "0.001", "--channels", "8,8,8"}, []string{"--channels, --lr"}},
+		{[]string{"--out", out, "--resume", "--lr", "0.001", "--channels", "8,8,8", "--z", "8"}, []string{"--channels, --lr would"}},
 	})
+	// Repeating the saved options (the start command plus --resume) is fine.
+	stderr.Reset()
+	if err := runTrain(append(tiny(out), "--d-channels", "8,6,6", "--resume", "--max-images", "24"), &stdout, &stderr); err != nil {
+		t.Fatalf("resume with the saved options repeated: %v\n%s", err, stderr.String())
+	}
 }

@@ -78,9 +78,16 @@ func Work(cfg *model.Config, opt Options) int {
 	}
 	n := o.N + o.Pairs*(2+groups) + 2*o.NoiseCases + o.StdLatents*o.StdDraws
 	if o.Real == nil {
-		n += 2*o.N + o.StdLatents*o.StdDraws
+		n += RealWork(o)
 	}
 	return n
+}
+
+// RealWork is the number of images NewRealSet renders (what its
+// Options.Progress counts up to): two sets and the stochastic-detail draws.
+func RealWork(opt Options) int {
+	o := opt.withDefaults()
+	return 2*o.N + o.StdLatents*o.StdDraws
 }
 
 // Seed streams: every random choice of an evaluation is derived from

@@ -127,7 +127,8 @@ type PPLReport struct {
 // x walks from z0 to z1 by spherical interpolation (Space "z") or from
 // w0 = f(z0) to w1 = f(z1) by linear interpolation (Space "w"), one w
 // broadcast to every style slot, with no truncation (psi = 1). Both images
-// of a pair share their noise maps (NVlabs: randomize_noise=False). As
+// of a pair share their noise maps, drawn per pair (NVlabs uses the one
+// stored map for every sample, randomize_noise=False). As
 // NVlabs' metrics/perceptual_path_length.py does, distances outside the
 // 1st-99th percentile range are rejected before averaging. The images are
 // compared unrounded: 8 bits would erase an ε step. NVlabs' crop of the
@@ -209,7 +210,10 @@ func PPL(ctx context.Context, g *model.Generator, d Distance, opt PPLOptions) (*
 		if len(dist) != n {
 			return nil, fmt.Errorf("metrics: PPL: the distance returned %d values for %d pairs", len(dist), n)
 		}
-		for _, v := range dist {
+		for k, v := range dist {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("metrics: PPL: the distance of sample %d is %g", start+k, v)
+			}
 			r.Distances = append(r.Distances, v/(o.Epsilon*o.Epsilon))
 		}
 	}

@@ -216,11 +216,16 @@ func TestPPLCancel(t *testing.T) {
 	}
 }
 
-type failDistance struct{ short bool }
+type failDistance struct{ short, nan bool }
 
 func (f failDistance) Distance(a, b []float32, batch, res int) ([]float64, error) {
-	if f.short {
+	switch {
+	case f.short:
 		return make([]float64, batch-1), nil
+	case f.nan:
+		d := make([]float64, batch)
+		d[2] = math.NaN()
+		return d, nil
 	}
 	return nil, errors.New("no distance at 16 px")
 }
@@ -241,6 +246,7 @@ func TestPPLBadOptions(t *testing.T) {
 		{PPLOptions{Batch: -2}, &pixelDistance{}, "batch -2"},
 		{PPLOptions{Samples: 4}, failDistance{}, "no distance at 16 px"},
 		{PPLOptions{Samples: 4}, failDistance{short: true}, "3 values for 4 pairs"},
+		{PPLOptions{Samples: 4}, failDistance{nan: true}, "distance of sample 2 is NaN"},
 	}
 	for _, c := range cases {
 		_, err := PPL(context.Background(), g, c.d, c.o)
