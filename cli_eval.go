@@ -39,6 +39,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", 0, "seed of every latent, noise map and real image")
 	stdImage := fs.String("std-image", "", "write the per-pixel noise std figure (noise draws and std map per latent) to this PNG; with --curve one file per snapshot (NAME-000500k.png)")
 	jsonOut := fs.String("json", "", "write every number to this JSON file")
+	noiseOff := fs.String("noise-off", "", "a diagnosis: zero the noise inputs in this inclusive range (as `info` numbers them, like 8-9 or 0-) in every image; with --curve, inputs a snapshot lacks are skipped")
 	curve := fs.String("curve", "", "learning curve: evaluate every DIR/ema-NNNNNNk.safetensors snapshot and print a markdown table (smaller --n and --pairs keep it short)")
 	table := fs.String("table", "", "with --curve: also write the markdown table to this file")
 	if err := parse(fs, args); err != nil {
@@ -126,6 +127,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		o := opt
 		o.Real = reals[res]
+		if o.NoiseOff, err = offInputs(*noiseOff, g.Cfg.NumNoise(), *curve != ""); err != nil {
+			g.Close()
+			return err
+		}
 		label := "eval: " + name
 		if images >= 0 {
 			label = fmt.Sprintf("eval: %s images", imagesShort(images))
@@ -197,6 +202,28 @@ func writeText(path, s string) error {
 		_, err := io.WriteString(w, s)
 		return err
 	})
+}
+
+// offInputs reads --noise-off for a model with n noise inputs. clip skips
+// the inputs the model lacks (the snapshots of a curve have different
+// counts) instead of refusing them.
+func offInputs(rng string, n int, clip bool) ([]bool, error) {
+	if rng == "" {
+		return nil, nil
+	}
+	lim := n
+	if clip {
+		lim = 64 // more than any StyleGAN v1 has
+	}
+	lo, hi, err := parseRange("noise-off", "noise inputs", rng, lim)
+	if err != nil {
+		return nil, err
+	}
+	off := make([]bool, n)
+	for j := lo; j <= min(hi, n-1); j++ {
+		off[j] = true
+	}
+	return off, nil
 }
 
 // netClassifier adapts classifier.Net to metrics.Classifier.

@@ -345,6 +345,29 @@ func TestEvalCurve(t *testing.T) {
 
 // TestEvalBadInput: bad flags, directories and files give an error naming
 // them, before any output.
+// TestEvalNoiseOff: --noise-off zeroes the named noise inputs: with all of
+// them off every label stays and no pixel varies; with the 64 px ones off
+// the report says so and the noise still moves pixels.
+func TestEvalNoiseOff(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := runEval(evalArgs("--noise-off", "0-"), &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	all := out.String()
+	for _, want := range []string{"Noise inputs 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 off in every image", "all labels stay in 100.0%", "no pixel varies", "noise share of the pixel variance: 0%"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("--noise-off 0-: no %q in\n%s", want, all)
+		}
+	}
+	out.Reset()
+	if err := runEval(evalArgs("--noise-off", "8-9"), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "Noise inputs 8, 9 off") || strings.Contains(s, "no pixel varies") {
+		t.Errorf("--noise-off 8-9:\n%s", s)
+	}
+}
+
 func TestEvalBadInput(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
@@ -358,6 +381,8 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--curve", empty, "--checkpoint", "default"}, []string{"--curve", "--checkpoint"}},
 		{[]string{"--table", filepath.Join(dir, "t.md")}, []string{"--table", "--curve"}},
 		{[]string{"--n", "1"}, []string{"--n 1"}},
+		{[]string{"--noise-off", "10"}, []string{"--noise-off", "noise inputs 0..9"}},
+		{[]string{"--noise-off", "x-2"}, []string{"--noise-off"}},
 		{[]string{"--n", "0"}, []string{"--n 0"}},
 		{[]string{"--pairs", "0"}, []string{"--pairs 0"}},
 		{[]string{"--std-draws", "-1"}, []string{"--std-draws -1"}},
@@ -376,4 +401,29 @@ func TestEvalBadInput(t *testing.T) {
 	checkBadInput(t, func(args []string, stdout, stderr io.Writer) error {
 		return runEval(evalArgs(args...), stdout, stderr)
 	}, cases)
+}
+
+// TestOffInputs: --noise-off against models with different input counts;
+// --curve (clip) skips the inputs a snapshot lacks.
+func TestOffInputs(t *testing.T) {
+	for _, c := range []struct {
+		rng  string
+		n    int
+		clip bool
+		want []bool
+	}{
+		{"", 4, false, nil},
+		{"1-2", 4, false, []bool{false, true, true, false}},
+		{"2-", 4, true, []bool{false, false, true, true}},
+		{"8-9", 4, true, []bool{false, false, false, false}},
+		{"3-9", 4, true, []bool{false, false, false, true}},
+	} {
+		got, err := offInputs(c.rng, c.n, c.clip)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("offInputs(%q, %d, %v) = %v, %v; want %v", c.rng, c.n, c.clip, got, err, c.want)
+		}
+	}
+	if _, err := offInputs("8-9", 4, false); err == nil || !strings.Contains(err.Error(), "noise inputs 0..3") {
+		t.Errorf("8-9 of 4 inputs: %v", err)
+	}
 }

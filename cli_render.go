@@ -25,11 +25,11 @@ func loadModel(path string) (*checkpoints.Model, error) {
 	return checkpoints.Load(path)
 }
 
-// parseRange reads an inclusive slot range "0-3", "4-", "-3" or "8"
-// within n slots.
-func parseRange(s string, n int) (lo, hi int, err error) {
+// parseRange reads flag's inclusive range "0-3", "4-", "-3" or "8" of
+// what (style slots, noise inputs) within n.
+func parseRange(flag, what, s string, n int) (lo, hi int, err error) {
 	bad := func() (int, int, error) {
-		return 0, 0, usageError{fmt.Sprintf("--mix-layers %q: want an inclusive range of style slots 0..%d like 0-3, 4- or 8", s, n-1)}
+		return 0, 0, usageError{fmt.Sprintf("--%s %q: want an inclusive range of %s 0..%d like 0-3, 4- or 8", flag, s, what, n-1)}
 	}
 	a, b, dash := strings.Cut(s, "-")
 	if lo, err = strconv.Atoi(a); a == "" {
@@ -123,7 +123,7 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 			if *mixSeed < 0 {
 				return usageError{"--mix-layers needs --mix-seed"}
 			}
-			lo, hi, err := parseRange(*mixLayers, g.Cfg.NumStyles())
+			lo, hi, err := parseRange("mix-layers", "style slots", *mixLayers, g.Cfg.NumStyles())
 			if err != nil {
 				return err
 			}
@@ -203,7 +203,7 @@ func renderLatents(g *model.Generator, path string, psi float64, cutoff int, mix
 		if wb == nil || B2 != B {
 			return fmt.Errorf("%s: --mix-layers needs z2 or w2 with batch %d", path, B)
 		}
-		if lo, hi, err = parseRange(mixLayers, c.NumStyles()); err != nil {
+		if lo, hi, err = parseRange("mix-layers", "style slots", mixLayers, c.NumStyles()); err != nil {
 			return err
 		}
 	}

@@ -38,6 +38,10 @@ type Options struct {
 	StdDraws   int   // noise draws per latent for the standard deviation (50)
 	Batch      int   // images per generator and classifier call (32)
 	Seed       int64 // every latent, noise map and real image derives from it
+	// NoiseOff, when set, zeroes the generator's noise inputs j with
+	// NoiseOff[j] in every image: the model measured as if those layers'
+	// noise strengths were zero (a diagnosis, not the bar's setting).
+	NoiseOff []bool
 	// Real, when set, holds the real sets to compare with (made by NewRealSet
 	// for the model's resolution); nil makes them.
 	Real *RealSet
@@ -261,9 +265,11 @@ func classify(c Classifier, x []float32, b, res int) (*Prediction, error) {
 // Report holds the numbers of one evaluation.
 type Report struct {
 	Resolution int `json:"resolution"`
-	N          int `json:"n"`
-	Pairs      int `json:"pairs"`
-	NoiseCases int `json:"noise_cases"`
+	// NoiseOff lists the noise inputs that were off (Options.NoiseOff).
+	NoiseOff   []int `json:"noise_off,omitempty"`
+	N          int   `json:"n"`
+	Pairs      int   `json:"pairs"`
+	NoiseCases int   `json:"noise_cases"`
 
 	// Label distributions, generated vs real set 0.
 	Factors []FactorStat `json:"factors"`
@@ -437,6 +443,14 @@ func Evaluate(ctx context.Context, g *model.Generator, c Classifier, opt Options
 		return nil, fmt.Errorf("metrics: real set of %d images at %d px, want %d at %d px", real.N, real.Res, o.N, res)
 	}
 	r := &Report{Resolution: res, N: o.N, Pairs: o.Pairs, NoiseCases: o.NoiseCases}
+	if len(o.NoiseOff) > cfg.NumNoise() {
+		return nil, fmt.Errorf("metrics: %d noise inputs to switch off, the model has %d", len(o.NoiseOff), cfg.NumNoise())
+	}
+	for j, off := range o.NoiseOff {
+		if off {
+			r.NoiseOff = append(r.NoiseOff, j)
+		}
+	}
 
 	// Label distributions and features, generated (psi 1) vs real.
 	gen := make([]item, o.N)
@@ -725,7 +739,7 @@ func (e *evaluator) render(items []item) ([]float32, error) {
 			copy(w[s][k*D:(k+1)*D], src[k*D:(k+1)*D])
 		}
 	}
-	out, err := synthesize(g, w, noise, e.o.Batch)
+	out, err := synthesize(g, w, noise, e.o.Batch, e.o.NoiseOff)
 	if err != nil {
 		return nil, err
 	}

@@ -158,6 +158,33 @@ func TestEvaluateQuietNoise(t *testing.T) {
 	}
 }
 
+// TestEvaluateNoiseOff: with every noise input off, a generator that uses
+// its noise measures like one without noise strength.
+func TestEvaluateNoiseOff(t *testing.T) {
+	g := tinyGenerator(t, "coarse", false)
+	opt := tinyOptions
+	opt.NoiseOff = make([]bool, g.Cfg.NumNoise())
+	for j := range opt.NoiseOff {
+		opt.NoiseOff[j] = true
+	}
+	r, err := Evaluate(context.Background(), g, &hashClassifier{}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NoiseStay != 1 || r.StdMean != 0 || r.NoiseShare != 0 || len(r.NoiseOff) != g.Cfg.NumNoise() {
+		t.Errorf("noise stay %g, std mean %g, noise share %g, off %v; want 1, 0, 0, every input", r.NoiseStay, r.StdMean, r.NoiseShare, r.NoiseOff)
+	}
+	var b strings.Builder
+	r.WriteText(&b, g.Cfg)
+	if !strings.HasPrefix(b.String(), "Noise inputs 0, 1, ") {
+		t.Errorf("report starts %q", b.String()[:60])
+	}
+	opt.NoiseOff = append(opt.NoiseOff, true)
+	if _, err := Evaluate(context.Background(), g, &hashClassifier{}, opt); err == nil || !strings.Contains(err.Error(), "noise inputs") {
+		t.Errorf("one input too many: %v", err)
+	}
+}
+
 func TestEvaluateConstClassifier(t *testing.T) {
 	// Equal labels and features everywhere: no distance, every image in the
 	// hole, and the classifier's accuracy on the real images is the share

@@ -192,11 +192,11 @@ func PPL(ctx context.Context, g *model.Generator, d Distance, opt PPLOptions) (*
 		}
 		// Two calls of the same batch size: image k of both takes the same
 		// place in the same graph, so equal inputs give equal pixels.
-		ia, err := synthesize(g, broadcast(wa, cfg.NumStyles()), noise, o.Batch)
+		ia, err := synthesize(g, broadcast(wa, cfg.NumStyles()), noise, o.Batch, nil)
 		if err != nil {
 			return nil, err
 		}
-		ib, err := synthesize(g, broadcast(wb, cfg.NumStyles()), noise, o.Batch)
+		ib, err := synthesize(g, broadcast(wb, cfg.NumStyles()), noise, o.Batch, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"stylegan-tui/model"
@@ -67,6 +68,13 @@ func slotRange(cfg *model.Config, lo, hi int) string {
 // PASS or FAIL next to it. cfg is the evaluated model's config.
 func (r *Report) WriteText(w io.Writer, cfg *model.Config) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	if len(r.NoiseOff) > 0 {
+		var s []string
+		for _, j := range r.NoiseOff {
+			s = append(s, strconv.Itoa(j))
+		}
+		p("Noise inputs %s off in every image (a diagnosis: the bar is measured with all of them on)\n", strings.Join(s, ", "))
+	}
 	p("Label distributions: %d generated images (psi 1) vs %d toyfaces at %d px, classifier labels\n", r.N, r.N, r.Resolution)
 	p("  %-11s %-7s %-7s %-5s  %s\n", "factor", "group", "TV", "", "classifier accuracy on the real images")
 	for _, f := range r.Factors {

@@ -29,8 +29,9 @@ func mapZ(g *model.Generator, z []float32, n, B int) ([]float32, error) {
 // synthesize renders n images, unrounded (NCHW, roughly [-1, 1]): image k
 // takes w[s][k·WDim:(k+1)·WDim] in style slot s (no truncation: psi = 1)
 // and the noise maps of seed noise[k] (latent.NoiseMap) in every noise
-// slot. The batch is padded to B (when n < B) with copies of the last image.
-func synthesize(g *model.Generator, w [][]float32, noise []int64, B int) ([]float32, error) {
+// slot, but for the slots set in off (nil: none), whose maps are zero. The
+// batch is padded to B (when n < B) with copies of the last image.
+func synthesize(g *model.Generator, w [][]float32, noise []int64, B int, off []bool) ([]float32, error) {
 	cfg := g.Cfg
 	n := len(noise)
 	B = max(B, n)
@@ -47,8 +48,12 @@ func synthesize(g *model.Generator, w [][]float32, noise []int64, B int) ([]floa
 	for j := 0; j < cfg.NumNoise(); j++ {
 		rr := cfg.NoiseRes(j)
 		m := make([]float32, 0, B*rr*rr)
-		for k := range B {
-			m = append(m, latent.NoiseMap(noise[min(k, n-1)], j, rr, rr)...)
+		if j < len(off) && off[j] {
+			m = m[:B*rr*rr] // zeros: this input's noise is off
+		} else {
+			for k := range B {
+				m = append(m, latent.NoiseMap(noise[min(k, n-1)], j, rr, rr)...)
+			}
 		}
 		in.Noise = append(in.Noise, m)
 	}
