@@ -247,15 +247,7 @@ func TestFadeIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := gen.Mapping(f32(in.Z)[:B*tr.Cfg.ZDim], B)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sin := model.SynthesisInput{B: B}
-	for i := 0; i < gen.Cfg.NumLayers(); i++ {
-		sin.W = append(sin.W, w)
-		sin.Noise = append(sin.Noise, f32(in.Noise[i]))
-	}
+	sin := generatorInputs(t, gen, in, B)
 	for _, alpha := range []float64{0, 0.37, 1} {
 		copyFill(in.Alpha, alpha)
 		if err := s.run(); err != nil {
@@ -676,15 +668,7 @@ func TestFadeExport(t *testing.T) {
 	}
 	got := slices.Clone(in.Img.Value().Data().([]float32))
 	s.done()
-	w, err := gen.Mapping(f32(in.Z)[:B*tr.Cfg.ZDim], B)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sin := model.SynthesisInput{B: B}
-	for i := 0; i < gen.Cfg.NumLayers(); i++ {
-		sin.W = append(sin.W, w)
-		sin.Noise = append(sin.Noise, f32(in.Noise[i]))
-	}
+	sin := generatorInputs(t, gen, in, B)
 	want, _, err := gen.Synthesis(sin, model.Options{Step: -1, Alpha: -1, Full: true})
 	if err != nil {
 		t.Fatal(err)
@@ -901,4 +885,20 @@ func fillUnmixed(in *gInputs, r *rand.Rand) {
 	for _, m := range in.Mix {
 		copyFill(m, 1)
 	}
+}
+
+// generatorInputs are a training graph's inputs (z through gen's mapping,
+// one w for every layer, the same noise) for model.Generator's synthesis.
+func generatorInputs(t *testing.T, gen *model.Generator, in *gInputs, B int) model.SynthesisInput {
+	t.Helper()
+	w, err := gen.Mapping(f32(in.Z)[:B*gen.Cfg.ZDim], B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sin := model.SynthesisInput{B: B}
+	for i := 0; i < gen.Cfg.NumLayers(); i++ {
+		sin.W = append(sin.W, w)
+		sin.Noise = append(sin.Noise, f32(in.Noise[i]))
+	}
+	return sin
 }
