@@ -97,11 +97,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	reals := map[int]*metrics.RealSet{}
 	var pts []metrics.CurvePoint
 	for _, j := range jobs {
-		m, err := loadModel(j.file)
-		if err != nil {
-			return err
-		}
-		g, err := m.Generator()
+		m, g, err := loadGenerator(j.file)
 		if err != nil {
 			return err
 		}

@@ -118,11 +118,7 @@ func (b baseFlags) setup() (*checkpoints.Model, *model.Generator, latent.State, 
 	if *b.size < 0 || *b.size > 4096 {
 		return nil, nil, st, nil, usageError{fmt.Sprintf("--size %d: want 1..4096 px (0 for the default)", *b.size)}
 	}
-	m, err := loadModel(*b.ckpt)
-	if err != nil {
-		return nil, nil, st, nil, err
-	}
-	g, err := m.Generator()
+	m, g, err := loadGenerator(*b.ckpt)
 	if err != nil {
 		return nil, nil, st, nil, err
 	}

@@ -71,11 +71,7 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	m, err := loadModel(*ckpt)
-	if err != nil {
-		return err
-	}
-	g, err := m.Generator()
+	m, g, err := loadGenerator(*ckpt)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,20 @@ func loadModel(path string) (*checkpoints.Model, error) {
 	return checkpoints.Load(path)
 }
 
+// loadGenerator is loadModel and the model's generator (the caller closes
+// it).
+func loadGenerator(path string) (*checkpoints.Model, *model.Generator, error) {
+	m, err := loadModel(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := m.Generator()
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, g, nil
+}
+
 // parseRange reads flag's inclusive range "0-3", "4-", "-3" or "8" of
 // what (style slots, noise inputs) within n.
 func parseRange(flag, what, s string, n int) (lo, hi int, err error) {
@@ -84,11 +98,7 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError{"-o is required"}
 	}
-	m, err := loadModel(*ckpt)
-	if err != nil {
-		return err
-	}
-	g, err := m.Generator()
+	_, g, err := loadGenerator(*ckpt)
 	if err != nil {
 		return err
 	}
