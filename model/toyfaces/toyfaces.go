@@ -195,20 +195,14 @@ func SampleSize(seed int64, size int) (*image.RGBA, Labels) {
 // len(seeds)·3·size·size. It runs on the calling goroutine; see Stream for
 // parallel prefetching.
 func FillBatch(dst []float32, seeds []int64, size int) []Labels {
-	checkSize(size)
-	n := 3 * size * size
-	if len(dst) != len(seeds)*n {
-		panic(fmt.Sprintf("toyfaces: FillBatch: len(dst) = %d, want %d·3·%d·%d = %d",
-			len(dst), len(seeds), size, size, len(seeds)*n))
-	}
-	r := getRenderer()
-	defer putRenderer(r)
-	labels := make([]Labels, len(seeds))
+	ps := make([]params, len(seeds))
 	for i, seed := range seeds {
-		p := newParams(seed)
-		pix := r.render(&p, nil)
-		DownsampleCHW(dst[i*n:(i+1)*n], pix, size)
-		labels[i] = p.labels
+		ps[i] = newParams(seed)
+	}
+	fill("FillBatch", dst, ps, size)
+	labels := make([]Labels, len(seeds))
+	for i := range ps {
+		labels[i] = ps[i].labels
 	}
 	return labels
 }
@@ -219,20 +213,30 @@ func FillBatch(dst []float32, seeds []int64, size int) []Labels {
 // returns the image's labels. It is the real-data counterpart of
 // resampling a generator's noise. len(dst) must be len(noise)·3·size·size.
 func FillDraws(dst []float32, seed int64, noise []uint64, size int) Labels {
+	p := newParams(seed)
+	ps := make([]params, len(noise))
+	for i, s := range noise {
+		ps[i] = p
+		ps[i].noise = s
+	}
+	fill("FillDraws", dst, ps, size)
+	return p.labels
+}
+
+// fill renders the images of ps into dst for FillBatch and FillDraws
+// (caller, for the panic message).
+func fill(caller string, dst []float32, ps []params, size int) {
 	checkSize(size)
 	n := 3 * size * size
-	if len(dst) != len(noise)*n {
-		panic(fmt.Sprintf("toyfaces: FillDraws: len(dst) = %d, want %d·3·%d·%d = %d",
-			len(dst), len(noise), size, size, len(noise)*n))
+	if len(dst) != len(ps)*n {
+		panic(fmt.Sprintf("toyfaces: %s: len(dst) = %d, want %d·3·%d·%d = %d",
+			caller, len(dst), len(ps), size, size, len(ps)*n))
 	}
 	r := getRenderer()
 	defer putRenderer(r)
-	p := newParams(seed)
-	for i, s := range noise {
-		p.noise = s
-		DownsampleCHW(dst[i*n:(i+1)*n], r.render(&p, nil), size)
+	for i := range ps {
+		DownsampleCHW(dst[i*n:(i+1)*n], r.render(&ps[i], nil), size)
 	}
-	return p.labels
 }
 
 // DownsampleCHW area-averages a 64×64 interleaved 8-bit RGB image to
