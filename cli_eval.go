@@ -180,16 +180,21 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if *curve == "" {
 			v = pts[0]
 		}
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := writeText(*jsonOut, string(b)+"\n"); err != nil {
+		if err := writeJSON(*jsonOut, v); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stderr, "eval: done in %s\n", time.Since(start).Round(time.Second))
 	return nil
+}
+
+// writeJSON writes v to path as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeText(path, string(b)+"\n")
 }
 
 // writeText writes s to path atomically.

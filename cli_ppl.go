@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -105,11 +104,7 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 	}
 	writePPL(stdout, &out)
 	if *jsonOut != "" {
-		b, err := json.MarshalIndent(&out, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := writeText(*jsonOut, string(b)+"\n"); err != nil {
+		if err := writeJSON(*jsonOut, &out); err != nil {
 			return err
 		}
 	}
