@@ -20,7 +20,7 @@ const legacyMagic = "1950a86a20f9469cfc6c"
 
 // unpickle reads the pickle at *pos and advances *pos past it.
 func (c *container) unpickle(pos *int64, persistent func(any) (any, error)) (any, error) {
-	g := pickleguard.New(c.ra, *pos, c.size, pickleguard.Options{PersistentIDs: persistent != nil})
+	g := pickleguard.New(c.ra, *pos, c.size, pickleguard.Options{PersistentIDs: persistent != nil, Rename: renames})
 	u := g.Unpickler()
 	u.FindClass = findClass
 	u.PersistentLoad = persistent

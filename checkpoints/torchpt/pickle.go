@@ -31,10 +31,18 @@ var storageTypes = map[string]dtype{
 	"BoolStorage":     {"bool", 1, 0},
 }
 
-// findClass is the allow-list of globals. gopickle itself resolves
-// collections.OrderedDict (state dicts, tensor backward hooks).
+// renames sends collections.OrderedDict (state dicts, tensor backward hooks)
+// to orderedDictClass: gopickle's own takes no arguments, and Python 2 pickles
+// an OrderedDict's items as its argument (LPIPS v0.1's weights were saved so).
+var renames = map[pickleguard.Global]pickleguard.Global{
+	{Module: "collections", Name: "OrderedDict"}: {Module: "torchpt", Name: "OrderedDict"},
+}
+
+// findClass is the allow-list of globals.
 func findClass(module, name string) (any, error) {
 	switch module + "." + name {
+	case "torchpt.OrderedDict":
+		return orderedDictClass{}, nil
 	case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
 		return rebuildTensor{}, nil
 	case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
@@ -44,6 +52,48 @@ func findClass(module, name string) (any, error) {
 		return storageClass{dt}, nil
 	}
 	return nil, fmt.Errorf("pickle wants global %q, which is not allowed", module+"."+name)
+}
+
+// orderedDictClass is collections.OrderedDict.
+type orderedDictClass struct{}
+
+// Call is OrderedDict() or OrderedDict(items), items a list or tuple of
+// (key, value) pairs with str keys.
+func (orderedDictClass) Call(args ...any) (any, error) {
+	d := types.NewOrderedDict()
+	if len(args) == 0 {
+		return d, nil
+	}
+	if len(args) > 1 {
+		return nil, fmt.Errorf("OrderedDict with %d arguments", len(args))
+	}
+	items, err := sequence(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("OrderedDict of %s, want a list of pairs", pyType(args[0]))
+	}
+	for _, it := range items {
+		kv, err := sequence(it)
+		if err != nil || len(kv) != 2 {
+			return nil, fmt.Errorf("OrderedDict item is %s, want a (key, value) pair", pyType(it))
+		}
+		k, ok := kv[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("OrderedDict key is %s, want a str", pyType(kv[0]))
+		}
+		d.Set(k, kv[1])
+	}
+	return d, nil
+}
+
+// sequence returns the items of a list or tuple.
+func sequence(v any) ([]any, error) {
+	switch s := v.(type) {
+	case *types.List:
+		return []any(*s), nil
+	case *types.Tuple:
+		return []any(*s), nil
+	}
+	return nil, fmt.Errorf("%s is not a list or tuple", pyType(v))
 }
 
 // storageClass is a torch.*Storage class as named in a persistent id.

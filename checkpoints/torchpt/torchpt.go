@@ -50,7 +50,48 @@ func Load(path string) (tensors map[string]*safetensors.Tensor, meta map[string]
 	return tensors, meta, nil
 }
 
+// LoadStateDict reads any bare state dict saved by torch.save(module.state_dict())
+// (torchvision's vgg16-397923af.pth, LPIPS's linear layers, ...), in either format,
+// with the same allow-list and checks as Load but no layout check. Only the tensors
+// whose names keep accepts are read (keep nil: all), so a 528 MB VGG16 file costs
+// the convolutions' bytes only. Storage locations (a CUDA device) are ignored.
+// meta["serialization"] is "legacy" or "zip".
+func LoadStateDict(path string, keep func(name string) bool) (tensors map[string]*safetensors.Tensor, meta map[string]string, err error) {
+	err = pickleguard.LoadFile("torchpt", path, func(ra io.ReaderAt, size int64) (err error) {
+		tensors, meta, err = loadEntry(ra, size, keepAll(keep))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return tensors, meta, nil
+}
+
+// ReadStateDict is LoadStateDict for a file held in memory (an embedded one):
+// size bytes of ra, called name in errors.
+func ReadStateDict(name string, ra io.ReaderAt, size int64, keep func(name string) bool) (tensors map[string]*safetensors.Tensor, meta map[string]string, err error) {
+	tensors, meta, err = loadEntry(ra, size, keepAll(keep))
+	if err != nil {
+		return nil, nil, fmt.Errorf("torchpt: %s: %w", name, err)
+	}
+	return tensors, meta, nil
+}
+
+func keepAll(keep func(string) bool) func(string) bool {
+	if keep == nil {
+		return func(string) bool { return true }
+	}
+	return keep
+}
+
+// load reads the rosinality generator.
 func load(ra io.ReaderAt, size int64) (tensors map[string]*safetensors.Tensor, meta map[string]string, err error) {
+	return loadEntry(ra, size, nil)
+}
+
+// loadEntry reads the rosinality generator (keep nil) or the bare state
+// dict's tensors that keep accepts.
+func loadEntry(ra io.ReaderAt, size int64, keep func(string) bool) (tensors map[string]*safetensors.Tensor, meta map[string]string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			tensors, meta, err = nil, nil, fmt.Errorf("malformed file (panic: %v)", p)
@@ -81,12 +122,27 @@ func load(ra io.ReaderAt, size int64) (tensors map[string]*safetensors.Tensor, m
 	if err != nil {
 		return nil, nil, err
 	}
-	entry, sd, err := pickEntry(top)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkLayout(entry, sd); err != nil {
-		return nil, nil, err
+	var entry string
+	var sd []namedTensor
+	if keep != nil {
+		entry = "state_dict"
+		if sd, err = stateDict(entry, top); err != nil {
+			return nil, nil, err
+		}
+		kept := sd[:0:0]
+		for _, kv := range sd {
+			if keep(kv.name) {
+				kept = append(kept, kv)
+			}
+		}
+		sd = kept
+	} else {
+		if entry, sd, err = pickEntry(top); err != nil {
+			return nil, nil, err
+		}
+		if err := checkLayout(entry, sd); err != nil {
+			return nil, nil, err
+		}
 	}
 	names := make(map[string]bool, len(sd))
 	for _, kv := range sd {
@@ -99,7 +155,7 @@ func load(ra io.ReaderAt, size int64) (tensors map[string]*safetensors.Tensor, m
 	budget := limit
 	tensors = make(map[string]*safetensors.Tensor, len(sd))
 	for _, kv := range sd {
-		if isBlurBuffer(kv.name, names) {
+		if keep == nil && isBlurBuffer(kv.name, names) {
 			continue
 		}
 		n := 4 * kv.t.numelBound()

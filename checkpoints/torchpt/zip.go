@@ -62,7 +62,7 @@ func (c *container) loadZip() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := pickleguard.New(c.ra, off, off+n, pickleguard.Options{PersistentIDs: true})
+	g := pickleguard.New(c.ra, off, off+n, pickleguard.Options{PersistentIDs: true, Rename: renames})
 	u := g.Unpickler()
 	u.FindClass = findClass
 	u.PersistentLoad = c.zipPersistentLoad

@@ -81,7 +81,16 @@ type Options struct {
 	// PersistentIDs lets the pickle's own PERSID/BINPERSID opcodes through
 	// (torch uses them for storages); otherwise they are refused.
 	PersistentIDs bool
+	// Rename replaces the module and name of GLOBAL and INST opcodes before
+	// gopickle sees them. gopickle resolves a few globals itself, before
+	// FindClass: collections.OrderedDict among them, with a constructor that
+	// takes no arguments, while Python 2's OrderedDict pickles its items as
+	// the argument. Renaming it lets FindClass supply a complete one.
+	Rename map[Global]Global
 }
+
+// Global is a module-level name a pickle refers to.
+type Global struct{ Module, Name string }
 
 // Reader is the checked opcode stream of one pickle; it implements the
 // io.Reader and io.ByteReader that pickle.NewUnpickler wants. It stops after
@@ -426,6 +435,13 @@ func (r *Reader) step() {
 	case 'c', 'i': // GLOBAL INST: module and name lines
 		if !r.line(maxShort) || !r.line(maxShort) {
 			r.fail(start, "bad or overlong module/name of opcode %q", op)
+			return
+		}
+		if r.opt.Rename != nil {
+			m, n, _ := strings.Cut(strings.TrimSuffix(string(r.out[1:]), "\n"), "\n")
+			if to, ok := r.opt.Rename[Global{m, n}]; ok {
+				r.out = append(append(append(append(r.out[:1], to.Module...), '\n'), to.Name...), '\n')
+			}
 		}
 	case 'P', 'Q': // PERSID BINPERSID
 		if !r.opt.PersistentIDs {
