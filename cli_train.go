@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"stylegan-tui/checkpoints"
 	"stylegan-tui/model/toyfaces"
 	"stylegan-tui/model/train"
 	"stylegan-tui/render"
@@ -46,7 +47,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	sampleEvery := fs.String("sample-every", "20k", "images between sample and style-mixing grids")
 	snapEvery := fs.String("snapshot-every", "100k", "images between kept EMA snapshots for the learning curve (0 = none)")
 	maxImages := fs.String("max-images", "0", "stop after this many images in total (0 = run the schedule)")
+	noiseEvery := fs.String("noise-share-every", "5k", "images between estimates of the EMA generator's noise share on the progress line (0 = none)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "time between progress lines")
+	defFD := train.DefaultFeatureD()
+	featW := fs.Float64("feature-d", 0, fmt.Sprintf("weight of the feature-space discriminator: heads on the frozen toyfaces classifier's stages, next to the pixel D (0 = off; %g is the documented choice); may be turned on with --resume", defFD.Weight))
+	featTaps := fs.String("feature-d-taps", joinInts(defFD.Taps), "classifier stages with a feature D head (0 = 64 px, 1 = 32 px, 2 = 16 px, 3 = 8 px, 4 = 4 px)")
+	featCh := fs.Int("feature-d-channels", defFD.HeadChannels, "width of each feature D head's hidden 3x3 convolution")
+	featFrom := fs.Int("feature-d-from", defFD.FromRes, "lowest phase resolution the feature D is on (lower phases are upsampled to the classifier's 64 px)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -57,7 +64,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	for _, c := range []struct {
 		name string
 		s    *string
-	}{{"checkpoint-every", ckptEvery}, {"sample-every", sampleEvery}, {"snapshot-every", snapEvery}, {"max-images", maxImages}} {
+	}{{"checkpoint-every", ckptEvery}, {"sample-every", sampleEvery}, {"snapshot-every", snapEvery}, {"max-images", maxImages}, {"noise-share-every", noiseEvery}} {
 		v, err := parseImages(*c.s)
 		if err != nil {
 			return usageError{fmt.Sprintf("--%s %q: %v", c.name, *c.s, err)}
@@ -66,6 +73,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var featOpt *train.FeatureDOptions
+	if *featW != 0 {
+		taps, err := parseStages(*featTaps)
+		if err != nil {
+			return usageError{fmt.Sprintf("--feature-d-taps %q: %v", *featTaps, err)}
+		}
+		featOpt = &train.FeatureDOptions{Weight: *featW, Taps: taps, HeadChannels: *featCh, FromRes: *featFrom}
+	} else if set["feature-d-taps"] || set["feature-d-channels"] || set["feature-d-from"] {
+		return usageError{"--feature-d-taps, --feature-d-channels and --feature-d-from need --feature-d WEIGHT"}
+	}
 
 	var t *train.Trainer
 	var err error
@@ -95,6 +112,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 				changed = append(changed, "--"+f.name)
 			}
 		}
+		if featOpt != nil && o.FeatureD != nil && featOpt.String() != o.FeatureD.String() {
+			changed = append(changed, "--feature-d")
+		}
 		if len(changed) > 0 {
 			t.Close()
 			return usageError{fmt.Sprintf("--resume continues %s with its saved options; %s would change them (start a new --out to train with other options)", state, strings.Join(changed, ", "))}
@@ -105,6 +125,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		fmt.Fprintf(stderr, "train: resuming %s at %d images (%d iterations, %s trained)\n", state, t.Images, t.Iter, t.Wall.Round(time.Second))
+		if featOpt != nil && o.FeatureD == nil {
+			// Turning the feature D on in a running run: fresh heads, the
+			// embedded classifier as the backbone; G and D carry on.
+			if err := enableFeatureD(t, *featOpt); err != nil {
+				t.Close()
+				return err
+			}
+			fmt.Fprintf(stderr, "train: feature D turned on: %s\n", featOpt)
+		} else if o.FeatureD != nil {
+			fmt.Fprintf(stderr, "train: feature D: %s\n", o.FeatureD)
+		}
 	} else {
 		if _, err := os.Stat(state); err == nil {
 			return fmt.Errorf("%s exists: pass --resume to continue it, or choose another --out", state)
@@ -123,17 +154,22 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		opt.Arch = train.Arch{ZDim: *zdim, WDim: *wdim, MappingLayers: *mapping, LRMul: def.Arch.LRMul, Channels: ch, DChannels: dch}
 		opt.Schedule, opt.LR, opt.R1Gamma, opt.R1Every, opt.MixProb = *schedule, *lr, *gamma, *r1Every, *mix
 		opt.EMAHalfLife, opt.Seed, opt.DataSeed, opt.DataPool = *ema*1000, *seed, *dataSeed, *pool
+		opt.FeatureD = featOpt
 		if t, err = train.New(opt); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "train: new run in %s: channels %v, D channels %v, z %d, w %d, schedule %s, BLAS %s\n", *out, ch, opt.Arch.DiscChannels(), *zdim, *wdim, t.Sched, blasName())
+		if featOpt != nil {
+			fmt.Fprintf(stderr, "train: feature D: %s\n", featOpt)
+		}
 	}
 	defer t.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return t.Run(ctx, train.RunConfig{
 		Out: *out, CheckpointEvery: n["checkpoint-every"], SampleEvery: n["sample-every"],
-		SnapshotEvery: n["snapshot-every"], MaxImages: n["max-images"], LogEvery: *logEvery, Log: stderr,
+		SnapshotEvery: n["snapshot-every"], MaxImages: n["max-images"], NoiseShareEvery: n["noise-share-every"],
+		LogEvery: *logEvery, Log: stderr,
 	})
 }
 
@@ -167,6 +203,29 @@ func parseImages(s string) (int64, error) {
 		return 0, fmt.Errorf("want a count of images like 20000, 20k or 1M")
 	}
 	return v * mul, nil
+}
+
+// enableFeatureD turns the feature D on with the embedded classifier's
+// stages as its backbone.
+func enableFeatureD(t *train.Trainer, o train.FeatureDOptions) error {
+	net, err := checkpoints.DefaultClassifier()
+	if err != nil {
+		return err
+	}
+	return t.EnableFeatureD(o, net.Stages())
+}
+
+// parseStages parses comma-separated stage indices (0 allowed).
+func parseStages(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("want comma-separated stage numbers like 2,3,4")
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func parseInts(s string) ([]int, error) {

@@ -11,13 +11,15 @@ import (
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/checkpoints/safetensors"
 	"stylegan-tui/model"
+	"stylegan-tui/model/ops"
 )
 
 // stateFormat marks a resumable training state file.
 const stateFormat = "stylegan-tui/train-state/v1"
 
 // State tensor names: "g.raw/NAME", "g.v/NAME" (and "g.m/NAME" when
-// beta1 != 0), the same for "d.", "ema/NAME" (effective weights) and
+// beta1 != 0), the same for "d." and the feature D's heads "f.", "ema/NAME"
+// (effective weights), "fb/NAME" (the feature D's frozen backbone) and
 // "w_avg". Counters, the options and the RNG state are metadata.
 
 // SaveState writes the resumable state atomically.
@@ -26,10 +28,7 @@ func (t *Trainer) SaveState(path string, wall time.Duration) error {
 	put := func(name string, shape []int, data []float32) {
 		f.Tensors[name] = &safetensors.Tensor{Shape: shape, Data: data}
 	}
-	for _, set := range []struct {
-		pre string
-		ps  *ParamSet
-	}{{"g", t.GP}, {"d", t.DP}} {
+	for _, set := range t.trainedSets() {
 		for _, p := range set.ps.List {
 			put(set.pre+".raw/"+p.Name, p.Shape, p.Raw)
 			put(set.pre+".v/"+p.Name, p.Shape, p.V)
@@ -42,6 +41,11 @@ func (t *Trainer) SaveState(path string, wall time.Duration) error {
 		put("ema/"+p.Name, p.Shape, t.EMA[i])
 	}
 	put("w_avg", []int{len(t.WAvg)}, t.WAvg)
+	if t.feat != nil {
+		for _, p := range t.feat.FB.List {
+			put("fb/"+p.Name, p.Shape, p.Raw)
+		}
+	}
 	opt, err := json.Marshal(t.Opt)
 	if err != nil {
 		return err
@@ -59,12 +63,31 @@ func (t *Trainer) SaveState(path string, wall time.Duration) error {
 	md["adam_res"] = strconv.Itoa(t.AdamRes)
 	md["g_adam_t"] = strconv.Itoa(t.GAdam.T)
 	md["d_adam_t"] = strconv.Itoa(t.DAdam.T)
+	if t.feat != nil {
+		md["f_adam_t"] = strconv.Itoa(t.FAdam.T)
+	}
 	md["rng"] = base64.StdEncoding.EncodeToString(rng)
 	md["wall_seconds"] = strconv.FormatFloat(wall.Seconds(), 'f', 1, 64)
 	if err := safetensors.WriteFile(path, f); err != nil {
 		return fmt.Errorf("train: saving state: %w", err)
 	}
 	return nil
+}
+
+// namedSet is a trained parameter set with its state-file prefix.
+type namedSet struct {
+	pre string
+	ps  *ParamSet
+}
+
+// trainedSets are the parameter sets an optimizer updates: G, D and, when
+// on, the feature D's heads ("f").
+func (t *Trainer) trainedSets() []namedSet {
+	s := []namedSet{{"g", t.GP}, {"d", t.DP}}
+	if t.feat != nil {
+		s = append(s, namedSet{"f", t.feat.FH})
+	}
+	return s
 }
 
 // LoadState restores a trainer from a state file written by SaveState.
@@ -96,10 +119,7 @@ func LoadState(path string) (*Trainer, error) {
 		copy(dst, x.Data)
 		return nil
 	}
-	for _, set := range []struct {
-		pre string
-		ps  *ParamSet
-	}{{"g", t.GP}, {"d", t.DP}} {
+	for _, set := range t.trainedSets() {
 		for _, p := range set.ps.List {
 			if err := get(set.pre+".raw/"+p.Name, p.Raw); err != nil {
 				return nil, err
@@ -123,6 +143,18 @@ func LoadState(path string) (*Trainer, error) {
 	if err := get("w_avg", t.WAvg); err != nil {
 		return nil, err
 	}
+	if t.feat != nil {
+		// The backbone the run was trained with, not today's embedded one.
+		for _, p := range t.feat.FB.List {
+			if err := get("fb/"+p.Name, p.Raw); err != nil {
+				return nil, err
+			}
+			p.SyncEff()
+			if len(p.Shape) == 4 {
+				ops.FreezeWeights(p.Eff)
+			}
+		}
+	}
 	ints := map[string]*int64{"images": &t.Images, "data_pos": &t.DataPos, "iter": &t.Iter}
 	for k, p := range ints {
 		if *p, err = strconv.ParseInt(md[k], 10, 64); err != nil {
@@ -130,6 +162,9 @@ func LoadState(path string) (*Trainer, error) {
 		}
 	}
 	small := map[string]*int{"adam_res": &t.AdamRes, "g_adam_t": &t.GAdam.T, "d_adam_t": &t.DAdam.T}
+	if t.feat != nil {
+		small["f_adam_t"] = &t.FAdam.T
+	}
 	for k, p := range small {
 		if *p, err = strconv.Atoi(md[k]); err != nil {
 			return nil, fmt.Errorf("train: %s: %s: %w", path, k, err)

@@ -103,13 +103,21 @@ type dGraph struct {
 	// nodes: gorgonia's backward pass may overwrite the logits' values
 	// in place (read after a run they are the logits / B).
 	realMean, fakeMean *G.Node
+	// featReal and featFake are the feature D's mean patch logits (nil
+	// when it is off).
+	featReal, featFake *G.Node
 }
 
 // buildDStep builds D's loss: mean softplus(D(fake)) + mean softplus(−D(real))
 // [+ r1Weight·mean(((D(real+εu) − D(real))/ε)²) when r1Weight > 0]; ch are
-// D's channels per block.
-func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, B, step int, fade bool, r1Weight, r1Eps float64) (*dGraph, error) {
-	b := newBuilder(dt, dp)
+// D's channels per block. With a feature D (f not nil) the loss adds its
+// heads' loss on the same images and the graph trains the heads too.
+func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, f *featureD, B, step int, fade bool, r1Weight, r1Eps float64) (*dGraph, error) {
+	trained := dp
+	if f != nil {
+		trained = union(dp, f.FH)
+	}
+	b := newBuilder(dt, trained)
 	r := model.BlockRes(step)
 	g := &dGraph{stepGraph: stepGraph{b: b}}
 	real, rt := b.input("real", B, 3, r, r)
@@ -123,6 +131,14 @@ func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, B, step int, fade bool,
 	nr := b.do(func() (*G.Node, error) { return G.Neg(g.realLogits) })
 	lr := b.mean(b.softplus(nr))
 	loss := b.do(func() (*G.Node, error) { return G.Add(lf, lr) })
+	if f != nil {
+		fr, ff := buildFeatureD(b, f, real, r), buildFeatureD(b, f, fake, r)
+		lf := b.patchLoss(f, ff, 1)
+		lr := b.patchLoss(f, fr, -1)
+		loss = b.do(func() (*G.Node, error) { return G.Add(loss, lf) })
+		loss = b.do(func() (*G.Node, error) { return G.Add(loss, lr) })
+		g.featReal, g.featFake = b.meanOf(fr), b.meanOf(ff)
+	}
 	if r1Weight > 0 {
 		realP, rpt := b.input("real_perturbed", B, 3, r, r)
 		g.realP = rpt
@@ -136,21 +152,26 @@ func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, B, step int, fade bool,
 	}
 	g.loss = loss
 	g.realMean, g.fakeMean = b.mean(g.realLogits), b.mean(g.fakeLogits)
-	if err := g.compile(dp); err != nil {
+	if err := g.compile(trained); err != nil {
 		return nil, fmt.Errorf("train: D graph %dpx: %w", r, err)
 	}
 	return g, nil
 }
 
-// buildGStep builds G's loss mean softplus(−D(G(z))); cfg is G's
-// architecture, dch D's channels per block.
-func buildGStep(dt tensor.Dtype, cfg *model.Config, dch []int, gp, dp *ParamSet, B, step int, fade bool) (*stepGraph, *gInputs, *dInputs, *G.Node, error) {
+// buildGStep builds G's loss mean softplus(−D(G(z))) [+ the feature D's
+// heads' loss on G(z), through the frozen backbone, when f is not nil];
+// cfg is G's architecture, dch D's channels per block.
+func buildGStep(dt tensor.Dtype, cfg *model.Config, dch []int, gp, dp *ParamSet, f *featureD, B, step int, fade bool) (*stepGraph, *gInputs, *dInputs, *G.Node, error) {
 	b := newBuilder(dt, gp)
 	in := buildG(b, cfg, gp, B, step, fade)
 	alpha, ai := dAlpha(b, dch, B, step, fade)
 	logits := buildD(b, dch, dp, in.Img, step, alpha)
 	nl := b.do(func() (*G.Node, error) { return G.Neg(logits) })
 	s := &stepGraph{b: b, loss: b.mean(b.softplus(nl))}
+	if f != nil {
+		fl := b.patchLoss(f, buildFeatureD(b, f, in.Img, model.BlockRes(step)), -1)
+		s.loss = b.do(func() (*G.Node, error) { return G.Add(s.loss, fl) })
+	}
 	// w_avg reads the batch sum of w1 from its own node (see dGraph.realMean).
 	in.W1Sum = b.do(func() (*G.Node, error) { return G.Sum(in.W1, 0) })
 	if err := s.compile(gp); err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"stylegan-tui/checkpoints"
 	"stylegan-tui/model"
 	"stylegan-tui/model/ops"
 )
@@ -50,6 +51,10 @@ type Options struct {
 	Seed     uint64 // parameters, latents, noise
 	DataSeed int64  // toyfaces stream seed
 	DataPool int    // distinct toyfaces images
+
+	// FeatureD, when set, adds the feature-space discriminator (see
+	// FeatureDOptions); nil (omitted from saved options) when off.
+	FeatureD *FeatureDOptions `json:",omitempty"`
 }
 
 // DefaultOptions are the settings of the default model's run.
@@ -80,6 +85,9 @@ type Stats struct {
 	DLoss, GLoss         float64
 	RealLogit, FakeLogit float64 // means
 	R1                   float64 // last R1 estimate (E‖∇D‖²)
+	// FeatReal and FeatFake are the feature D's mean patch logits (0 when
+	// it is off or not yet on at this resolution).
+	FeatReal, FeatFake float64
 }
 
 // ErrDiverged reports a NaN or exploding loss.
@@ -97,6 +105,11 @@ type Trainer struct {
 
 	GAdam, DAdam Adam
 	AdamRes      int // resolution the Adam moments belong to
+
+	feat  *featureD // nil when off
+	FAdam Adam      // the feature D's heads
+
+	noiseShare float64 // last estimate (RunConfig.NoiseShareEvery); < 0: none yet
 
 	Images  int64 // images shown to D (the schedule's clock)
 	DataPos int64 // real images consumed
@@ -131,7 +144,7 @@ func New(opt Options) (*Trainer, error) {
 	if opt.DataPool < 1 {
 		return nil, fmt.Errorf("train: data pool %d, want >= 1", opt.DataPool)
 	}
-	t := &Trainer{Opt: opt, Cfg: cfg, Sched: sc}
+	t := &Trainer{Opt: opt, Cfg: cfg, Sched: sc, noiseShare: -1}
 	t.pcg = rand.NewPCG(opt.Seed, 0x7261696e)
 	t.rng = rand.New(t.pcg)
 	t.GP = newG(&opt.Arch, t.rng)
@@ -145,6 +158,19 @@ func New(opt Options) (*Trainer, error) {
 	t.DAdam = t.GAdam
 	t.GAdam.Reset(t.GP)
 	t.DAdam.Reset(t.DP)
+	if opt.FeatureD != nil {
+		// The backbone is the embedded toyfaces classifier (a resumed
+		// run then restores the one it was trained with).
+		net, err := checkpoints.DefaultClassifier()
+		if err != nil {
+			return nil, err
+		}
+		fo := *opt.FeatureD
+		t.Opt.FeatureD = nil
+		if err := t.EnableFeatureD(fo, net.Stages()); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -194,6 +220,9 @@ func (t *Trainer) prepare(pos Position) error {
 		if t.AdamRes != 0 {
 			t.GAdam.Reset(t.GP)
 			t.DAdam.Reset(t.DP)
+			if t.feat != nil {
+				t.FAdam.Reset(t.feat.FH)
+			}
 		}
 		t.AdamRes = pos.Res
 	}
@@ -210,16 +239,20 @@ func (t *Trainer) prepare(pos Position) error {
 		return err
 	}
 	dch := t.Opt.Arch.DiscChannels()
-	if ph.d, err = buildDStep(dt, dch, t.DP, B, step, pos.Fade, 0, 0); err != nil {
+	var f *featureD
+	if t.feat.on(pos.Res) {
+		f = t.feat
+	}
+	if ph.d, err = buildDStep(dt, dch, t.DP, f, B, step, pos.Fade, 0, 0); err != nil {
 		return err
 	}
 	if t.Opt.R1Gamma > 0 && t.Opt.R1Every > 0 {
 		w := t.r1Gamma(pos.Res) / 2 * float64(t.Opt.R1Every)
-		if ph.dR1, err = buildDStep(dt, dch, t.DP, B, step, pos.Fade, w, t.Opt.R1Eps); err != nil {
+		if ph.dR1, err = buildDStep(dt, dch, t.DP, f, B, step, pos.Fade, w, t.Opt.R1Eps); err != nil {
 			return err
 		}
 	}
-	if ph.gStep, ph.gStepIn, ph.gStepAlpha, ph.gLogits, err = buildGStep(dt, t.Cfg, dch, t.GP, t.DP, B, step, pos.Fade); err != nil {
+	if ph.gStep, ph.gStepIn, ph.gStepAlpha, ph.gLogits, err = buildGStep(dt, t.Cfg, dch, t.GP, t.DP, f, B, step, pos.Fade); err != nil {
 		return err
 	}
 	t.graphs = ph
@@ -323,11 +356,20 @@ func (t *Trainer) Step() error {
 	if r1 {
 		st.R1 = scalar(dg.r1)
 	}
+	if dg.featReal != nil {
+		st.FeatReal, st.FeatFake = scalar(dg.featReal), scalar(dg.featFake)
+	}
 	if !finite(st.DLoss) || math.Abs(st.DLoss) > maxLoss {
 		dg.done()
 		return fmt.Errorf("%w: D loss %g at %d images", ErrDiverged, st.DLoss, t.Images)
 	}
-	t.DAdam.Step(dg.wrt, dg.gradData())
+	if dg.featReal != nil {
+		heads, hg, d, dgr := split(t.feat.FH, dg.wrt, dg.gradData())
+		t.FAdam.Step(heads, hg)
+		t.DAdam.Step(d, dgr)
+	} else {
+		t.DAdam.Step(dg.wrt, dg.gradData())
+	}
 	dg.done()
 
 	// G step

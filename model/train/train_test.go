@@ -146,7 +146,7 @@ func testGradD(t *testing.T, opt Options) {
 	dp := tr.DP.As64()
 	ch := opt.Arch.DiscChannels()
 	const B = 4
-	g, err := buildDStep(tensor.Float64, ch, dp, B, 2, true, 2.5, 0.05)
+	g, err := buildDStep(tensor.Float64, ch, dp, nil, B, 2, true, 2.5, 0.05)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func testGradG(t *testing.T, opt Options) {
 	}
 	gp, dp := tr.GP.As64(), tr.DP.As64()
 	const B = 4
-	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, opt.Arch.DiscChannels(), gp, dp, B, 2, true)
+	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, opt.Arch.DiscChannels(), gp, dp, nil, B, 2, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,15 +280,15 @@ func TestFadeIn(t *testing.T) {
 	}
 
 	// D: alpha 1 = the 16 px D, alpha 0 = the 8 px D of the downsampled image
-	dFade, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, B, step, true, 0, 0)
+	dFade, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step, true, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dHi, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, B, step, false, 0, 0)
+	dHi, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step, false, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dLo, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, B, step-1, false, 0, 0)
+	dLo, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step-1, false, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func testDStepsLowerLoss(t *testing.T, opt Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := buildDStep(tensor.Float32, opt.Arch.DiscChannels(), tr.DP, 8, 1, false, 0, 0)
+	g, err := buildDStep(tensor.Float32, opt.Arch.DiscChannels(), tr.DP, nil, 8, 1, false, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestGStepsLowerLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, in, _, _, err := buildGStep(tensor.Float32, tr.Cfg, tr.Opt.Arch.DiscChannels(), tr.GP, tr.DP, 8, 1, false)
+	s, in, _, _, err := buildGStep(tensor.Float32, tr.Cfg, tr.Opt.Arch.DiscChannels(), tr.GP, tr.DP, nil, 8, 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,6 +428,11 @@ func TestResumeExact(t *testing.T) {
 	for _, c := range archCases {
 		t.Run(c.name, func(t *testing.T) { testResumeExact(t, c.opt()) })
 	}
+	t.Run("featureD", func(t *testing.T) {
+		o := tinyOptions()
+		o.FeatureD = &FeatureDOptions{Weight: 0.5, Taps: []int{2, 4}, HeadChannels: 4, FromRes: 8}
+		testResumeExact(t, o)
+	})
 }
 
 func testResumeExact(t *testing.T, opt Options) {
@@ -466,9 +471,13 @@ func testResumeExact(t *testing.T, opt Options) {
 	if a.Images != c.Images || a.Iter != c.Iter || a.DataPos != c.DataPos || a.GAdam.T != c.GAdam.T || a.DAdam.T != c.DAdam.T {
 		t.Fatalf("counters differ: %d/%d/%d vs %d/%d/%d", a.Images, a.Iter, a.DataPos, c.Images, c.Iter, c.DataPos)
 	}
-	for _, set := range [][2]*ParamSet{{a.GP, c.GP}, {a.DP, c.DP}} {
-		for i, p := range set[0].List {
-			q := set[1].List[i]
+	as, cs := a.trainedSets(), c.trainedSets()
+	if len(as) != len(cs) || a.FAdam.T != c.FAdam.T {
+		t.Fatalf("%d trained sets after resume, %d before; feature D Adam step %d vs %d", len(cs), len(as), c.FAdam.T, a.FAdam.T)
+	}
+	for k, set := range as {
+		for i, p := range set.ps.List {
+			q := cs[k].ps.List[i]
 			if !slices.Equal(p.Raw, q.Raw) || !slices.Equal(p.V, q.V) {
 				t.Errorf("%s differs after resume", p.Name)
 			}
