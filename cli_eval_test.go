@@ -395,9 +395,8 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--checkpoint", missing + ".safetensors"}, []string{missing + ".safetensors"}},
 		{[]string{"--classifier", text}, []string{text}},
 	}
-	if _, err := os.Stat(figFixture); err == nil {
-		cases = append(cases, badInput{[]string{"--checkpoint", figFixture}, []string{figFixture, "128 px model"}})
-	}
+	fix := figFixture(t) // a 128 px model: not a toyfaces one
+	cases = append(cases, badInput{[]string{"--checkpoint", fix}, []string{fix, "128 px model"}})
 	checkBadInput(t, func(args []string, stdout, stderr io.Writer) error {
 		return runEval(evalArgs(args...), stdout, stderr)
 	}, cases)

@@ -18,18 +18,21 @@ import (
 
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/figures"
+	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
 )
 
-const figFixture = "../shared/fixtures/rosinality/tiny_s5.safetensors"
+// figFixture is the checkpoint the figure and GIF tests draw: a 128 px
+// rosinality model with random weights.
+func figFixture(t testing.TB) string { return testfix.Path(t, "rosinality/tiny_s5.safetensors") }
 
 func figGenerator(t *testing.T) *model.Generator {
 	t.Helper()
-	m, err := checkpoints.Load(figFixture)
+	m, err := checkpoints.Load(figFixture(t))
 	if err != nil {
-		t.Skipf("fixture: %v", err)
+		t.Fatalf("fixture: %v", err)
 	}
 	g, err := m.Generator()
 	if err != nil {
@@ -111,7 +114,7 @@ func TestFigureCommand(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
 			path := filepath.Join(dir, c.kind+".png")
-			args := append([]string{c.kind, "--checkpoint", figFixture, "--size", strconv.Itoa(size), "-o", path, "-v"}, c.args...)
+			args := append([]string{c.kind, "--checkpoint", figFixture(t), "--size", strconv.Itoa(size), "-o", path, "-v"}, c.args...)
 			out := runCmd(t, figureCmd, args...)
 			data, err := os.ReadFile(path)
 			if err != nil {
@@ -190,7 +193,7 @@ func TestGIFCommand(t *testing.T) {
 	for _, kind := range figures.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			path := filepath.Join(dir, kind+".gif")
-			out := runCmd(t, gifCmd, kind, "--checkpoint", figFixture, "--seeds", "3,4", "--frames", strconv.Itoa(frames),
+			out := runCmd(t, gifCmd, kind, "--checkpoint", figFixture(t), "--seeds", "3,4", "--frames", strconv.Itoa(frames),
 				"--fps", "20", "--size", strconv.Itoa(size), "--labels", "-v", "-o", path)
 			f, err := os.Open(path)
 			if err != nil {
@@ -251,12 +254,12 @@ func TestFigureCommandErrors(t *testing.T) {
 		args []string
 	}{
 		{figureCmd, nil},
-		{figureCmd, []string{"--checkpoint", figFixture}},
+		{figureCmd, []string{"--checkpoint", figFixture(t)}},
 		{figureCmd, []string{"faces", "-o", out}},
-		{figureCmd, []string{"mixing", "--checkpoint", figFixture}},
-		{figureCmd, []string{"mixing", "--checkpoint", figFixture, "--seeds", "x", "-o", out}},
-		{figureCmd, []string{"noise", "--checkpoint", figFixture, "--draws", "1", "-o", out}},
-		{gifCmd, []string{"walk", "--checkpoint", figFixture, "--fps", "-1", "-o", out}},
+		{figureCmd, []string{"mixing", "--checkpoint", figFixture(t)}},
+		{figureCmd, []string{"mixing", "--checkpoint", figFixture(t), "--seeds", "x", "-o", out}},
+		{figureCmd, []string{"noise", "--checkpoint", figFixture(t), "--draws", "1", "-o", out}},
+		{gifCmd, []string{"walk", "--checkpoint", figFixture(t), "--fps", "-1", "-o", out}},
 		{gifCmd, []string{"spin", "-o", out}},
 	} {
 		var o, e bytes.Buffer

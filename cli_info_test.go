@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/internal/testfix"
 )
 
 // TestInfoFade: info prints the fade-in of a model exported mid fade, and
 // no fade line for any other.
 func TestInfoFade(t *testing.T) {
-	m, err := checkpoints.Load(filepath.Join(fixtures, "nvlabs/tf_stylegan1_32.safetensors"))
+	m, err := checkpoints.Load(testfix.Path(t, "nvlabs/tf_stylegan1_32.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,9 +122,8 @@ func TestPPLBadInput(t *testing.T) {
 		{[]string{"--classifier", missing}, []string{missing}},
 		{[]string{"--json", filepath.Join(dir, "no", "such", "dir.json")}, []string{filepath.Join(dir, "no", "such")}},
 	}
-	if _, err := os.Stat(figFixture); err == nil {
-		cases = append(cases, badInput{[]string{"--checkpoint", figFixture}, []string{figFixture, "128 px model", "LPIPS"}})
-	}
+	fix := figFixture(t) // a 128 px model: not a toyfaces one
+	cases = append(cases, badInput{[]string{"--checkpoint", fix}, []string{fix, "128 px model", "LPIPS"}})
 	checkBadInput(t, func(args []string, stdout, stderr io.Writer) error {
 		return runPPL(pplArgs(args...), stdout, stderr)
 	}, cases)

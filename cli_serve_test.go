@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"stylegan-tui/internal/testfix"
 )
 
 func TestServeFlags(t *testing.T) {
@@ -47,7 +48,7 @@ func TestServeSIGTERM(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	go func() {
 		done <- serveMain([]string{"--listen", "127.0.0.1:0", "--allow-anyone", "--state-dir", state, "--no-save",
-			"--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s5.safetensors")}, &stdout, &stderr,
+			"--checkpoint", testfix.Path(t, "rosinality/tiny_s5.safetensors")}, &stdout, &stderr,
 			func(a net.Addr, _ func()) { addrc <- a })
 	}()
 	var addr net.Addr

@@ -15,9 +15,8 @@ import (
 
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/checkpoints/safetensors"
+	"stylegan-tui/internal/testfix"
 )
-
-const fixtures = "../shared/fixtures"
 
 // runCLI runs a command line in-process and returns its exit code and output.
 func runCLI(args ...string) (int, string, string) {
@@ -28,7 +27,7 @@ func runCLI(args ...string) (int, string, string) {
 
 func TestRenderPNG(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x.png")
-	code, stdout, stderr := runCLI("render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s5.safetensors"), "--seed", "1", "-o", out)
+	code, stdout, stderr := runCLI("render", "--checkpoint", testfix.Path(t, "rosinality/tiny_s5.safetensors"), "--seed", "1", "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -43,7 +42,7 @@ func TestRenderPNG(t *testing.T) {
 	}
 	state := strings.TrimSpace(stdout[i+len("state "):])
 	out2 := filepath.Join(t.TempDir(), "y.png")
-	if code, _, stderr := runCLI("render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s5.safetensors"), "--state", state, "-o", out2); code != 0 {
+	if code, _, stderr := runCLI("render", "--checkpoint", testfix.Path(t, "rosinality/tiny_s5.safetensors"), "--state", state, "-o", out2); code != 0 {
 		t.Fatalf("render --state: exit %d: %s", code, stderr)
 	}
 	a, _ := os.ReadFile(out)
@@ -56,7 +55,7 @@ func TestRenderPNG(t *testing.T) {
 // TestRenderLatents renders explicit latents to a raw tensor, with mixing.
 func TestRenderLatents(t *testing.T) {
 	dir := t.TempDir()
-	ckpt := filepath.Join(fixtures, "nvlabs/tf_stylegan1_32.safetensors")
+	ckpt := testfix.Path(t, "nvlabs/tf_stylegan1_32.safetensors")
 	lat := filepath.Join(dir, "in.safetensors")
 	z := make([]float32, 2*16)
 	for i := range z {
@@ -90,11 +89,11 @@ func TestImportBitIdentical(t *testing.T) {
 	dir := t.TempDir()
 	for _, in := range []string{"rosinality/tiny_s3_legacy.pt", "nvlabs/tf_stylegan1_32_p2.pkl"} {
 		native := filepath.Join(dir, filepath.Base(in)+".safetensors")
-		if code, _, stderr := runCLI("import", filepath.Join(fixtures, in), native); code != 0 {
+		if code, _, stderr := runCLI("import", testfix.Path(t, in), native); code != 0 {
 			t.Fatalf("import %s: exit %d: %s", in, code, stderr)
 		}
 		a, b := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
-		for _, c := range [][2]string{{filepath.Join(fixtures, in), a}, {native, b}} {
+		for _, c := range [][2]string{{testfix.Path(t, in), a}, {native, b}} {
 			if code, _, stderr := runCLI("render", "--checkpoint", c[0], "--seed", "5", "--mix-seed", "6", "--mix-layers", "1-2", "-o", c[1]); code != 0 {
 				t.Fatalf("render %s: exit %d: %s", c[0], code, stderr)
 			}
@@ -114,7 +113,7 @@ func TestInfoFormats(t *testing.T) {
 		"nvlabs/tf_stylegan1_32.safetensors":      "nvlabs",
 		"rosinality/tiny_fusedlow_s3.safetensors": "rosinality",
 	} {
-		code, out, stderr := runCLI("info", filepath.Join(fixtures, in))
+		code, out, stderr := runCLI("info", testfix.Path(t, in))
 		if code != 0 {
 			t.Fatalf("info %s: exit %d: %s", in, code, stderr)
 		}
@@ -122,7 +121,7 @@ func TestInfoFormats(t *testing.T) {
 			t.Errorf("info %s:\n%s", in, out)
 		}
 		// the noise strengths as stored in the file
-		m, err := checkpoints.Load(filepath.Join(fixtures, in))
+		m, err := checkpoints.Load(testfix.Path(t, in))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,21 +147,21 @@ func TestBadInput(t *testing.T) {
 		os.WriteFile(p, b, 0o644)
 		return p
 	}
-	zip, _ := os.ReadFile(filepath.Join(fixtures, "rosinality/tiny_s3_zip.pt"))
-	pkl, _ := os.ReadFile(filepath.Join(fixtures, "nvlabs/tf_stylegan1_32_p4.pkl"))
+	zip, _ := os.ReadFile(testfix.Path(t, "rosinality/tiny_s3_zip.pt"))
+	pkl, _ := os.ReadFile(testfix.Path(t, "nvlabs/tf_stylegan1_32_p4.pkl"))
 	cases := [][]string{
 		{"render", "--checkpoint", filepath.Join(dir, "missing.pt"), "--seed", "1", "-o", filepath.Join(dir, "x.png")},
 		{"render", "--bogus"},
-		{"render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors"), "-o", filepath.Join(dir, "x.png")},
-		{"render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors"), "--seed", "1", "--mix-seed", "2", "--mix-layers", "7-9", "-o", filepath.Join(dir, "x.png")},
-		{"render", "--checkpoint", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors"), "--state", "sg1:garbage", "-o", filepath.Join(dir, "x.png")},
+		{"render", "--checkpoint", testfix.Path(t, "rosinality/tiny_s3.safetensors"), "-o", filepath.Join(dir, "x.png")},
+		{"render", "--checkpoint", testfix.Path(t, "rosinality/tiny_s3.safetensors"), "--seed", "1", "--mix-seed", "2", "--mix-layers", "7-9", "-o", filepath.Join(dir, "x.png")},
+		{"render", "--checkpoint", testfix.Path(t, "rosinality/tiny_s3.safetensors"), "--state", "sg1:garbage", "-o", filepath.Join(dir, "x.png")},
 		{"info", write("empty.pkl", nil)},
 		{"info", write("trunc.pt", zip[:len(zip)/2])},
 		{"info", write("trunc.pkl", pkl[:len(pkl)/3])},
 		{"info", write("evil.pkl", []byte("\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03."))},
 		{"info", write("junk.safetensors", []byte("not a checkpoint"))},
 		{"nosuchcommand"},
-		{"import", filepath.Join(fixtures, "rosinality/tiny_s3.safetensors")},
+		{"import", testfix.Path(t, "rosinality/tiny_s3.safetensors")},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(c...)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"stylegan-tui/checkpoints/safetensors"
+	"stylegan-tui/internal/testfix"
 )
 
 // FuzzParseModel feeds arbitrary bytes through the whole native/convention
@@ -14,8 +15,8 @@ import (
 // validation). It must never panic; errors are fine.
 func FuzzParseModel(f *testing.F) {
 	for _, p := range []string{
-		filepath.Join(fixtures, "rosinality", "tiny_fusedlow_s3.safetensors"),
-		filepath.Join(fixtures, "nvlabs", "tf_stylegan1_32.safetensors"),
+		testfix.Path(f, "rosinality/tiny_fusedlow_s3.safetensors"),
+		testfix.Path(f, "nvlabs/tf_stylegan1_32.safetensors"),
 	} {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -45,7 +46,7 @@ func TestLoadErrors(t *testing.T) {
 		}
 		return p
 	}
-	good, err := os.ReadFile(filepath.Join(fixtures, "nvlabs", "tf_stylegan1_32.safetensors"))
+	good, err := os.ReadFile(testfix.Path(t, "nvlabs/tf_stylegan1_32.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,9 @@ package checkpoints
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"testing"
 
+	"stylegan-tui/internal/testfix"
 	"stylegan-tui/model"
 )
 
@@ -209,11 +209,11 @@ func ref64(c *model.Config, w *model.Weights, B int, ws [][]float32, noise [][]f
 // the reference's own float32 rounding, the floor of any parity check.
 func TestFloat64Oracle(t *testing.T) {
 	for _, tag := range rosinalityTags {
-		m, err := Load(filepath.Join(fixtures, "rosinality", tag+".safetensors"))
+		m, err := Load(testfix.Path(t, "rosinality/"+tag+".safetensors"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := readRef(t, filepath.Join(fixtures, "rosinality", tag+"_ref.safetensors"))
+		ref := readRef(t, testfix.Path(t, "rosinality/"+tag+"_ref.safetensors"))
 		g, err := m.Generator()
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/figures"
+	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 )
 
@@ -40,7 +41,12 @@ func ExampleRecorder() {
 // The paper's Figure 3 for a model: every cell is a state, so each can be
 // re-made with `stylegan-tui render --state`.
 func ExampleMixing() {
-	m, err := checkpoints.Load("../../shared/fixtures/rosinality/tiny_s5.safetensors")
+	path, err := testfix.Lookup("rosinality/tiny_s5.safetensors")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := checkpoints.Load(path)
 	if err != nil {
 		fmt.Println(err)
 		return

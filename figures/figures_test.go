@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
@@ -25,16 +26,17 @@ import (
 // with one style per block, and NVlabs models with per-layer styles at 32 px
 // (no fine group) and 256 px.
 const (
-	fixRos128 = "../../shared/fixtures/rosinality/tiny_s5.safetensors"
-	fixNV32   = "../../shared/fixtures/nvlabs/tf_stylegan1_32.safetensors"
-	fixNV256  = "../../shared/fixtures/nvlabs/tf_stylegan1_256.safetensors"
+	fixRos128 = "rosinality/tiny_s5.safetensors"
+	fixNV32   = "nvlabs/tf_stylegan1_32.safetensors"
+	fixNV256  = "nvlabs/tf_stylegan1_256.safetensors"
 )
 
+// generator loads fixture path (relative to the repository's fixtures).
 func generator(t testing.TB, path string) *model.Generator {
 	t.Helper()
-	m, err := checkpoints.Load(path)
+	m, err := checkpoints.Load(testfix.Path(t, path))
 	if err != nil {
-		t.Skipf("fixture: %v", err)
+		t.Fatalf("fixture: %v", err)
 	}
 	g, err := m.Generator()
 	if err != nil {

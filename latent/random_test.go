@@ -7,17 +7,19 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"stylegan-tui/internal/testfix"
 )
 
-// numpySeedsPath is the reference numpy output, relative to this package.
-const numpySeedsPath = "../../shared/fixtures/numpy_seeds.json"
+// numpySeedsPath is the reference numpy output, in the repository's fixtures.
+const numpySeedsPath = "numpy_seeds.json"
 
 // loadNumpySeeds reads numpy.random.RandomState(seed).randn(512) for a few
 // seeds. A missing file fails the test: numpy parity is the point of
 // RandomState, and a skip would hide a broken checkout.
 func loadNumpySeeds(t *testing.T) map[int64][]float64 {
 	t.Helper()
-	raw, err := os.ReadFile(numpySeedsPath)
+	raw, err := os.ReadFile(testfix.Path(t, numpySeedsPath))
 	if err != nil {
 		t.Fatalf("reading the numpy fixture: %v", err)
 	}

@@ -18,18 +18,22 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 	"stylegan-tui/render"
 )
 
-// Tiny fixture models (the CPU is shared): a 64 px rosinality model.
-const fixtureTiny = "../../shared/fixtures/rosinality/tiny_s5.safetensors"
+// Tiny fixture models (the CPU is shared): a 128 px rosinality model with
+// random weights, in the repository's fixtures.
+const fixtureTiny = "rosinality/tiny_s5.safetensors"
 
 var (
 	fixtureMu    sync.Mutex
 	fixtureCache = map[string]*checkpoints.Model{}
 )
 
+// loadFixture loads fixture path (relative to the repository's fixtures)
+// once per test binary.
 func loadFixture(t testing.TB, path string) *checkpoints.Model {
 	t.Helper()
 	fixtureMu.Lock()
@@ -37,7 +41,7 @@ func loadFixture(t testing.TB, path string) *checkpoints.Model {
 	if m, ok := fixtureCache[path]; ok {
 		return m
 	}
-	m, err := checkpoints.Load(path)
+	m, err := checkpoints.Load(testfix.Path(t, path))
 	if err != nil {
 		t.Fatalf("fixture %s: %v", path, err)
 	}

@@ -110,7 +110,10 @@ func TestLoad(t *testing.T) {
 	m, err := checkpoints.Default()
 	which := "the default model"
 	if f := os.Getenv("STYLEGAN_LOAD_CHECKPOINT"); f != "" {
-		m, which = loadFixture(t, f), f
+		if m, err = checkpoints.Load(f); err != nil {
+			t.Fatal(err)
+		}
+		which = f
 	} else if err != nil {
 		m, which = loadFixture(t, fixtureTiny), "fixture "+fixtureTiny+" (no default model embedded yet)"
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"stylegan-tui/internal/testfix"
 )
 
 // buildBinary builds the stylegan-tui command once per test run.
@@ -92,10 +94,7 @@ func TestTmux(t *testing.T) {
 		t.Skip("tmux is not installed")
 	}
 	bin := buildBinary(t)
-	fixture, err := filepath.Abs(fixtureNV256)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture := testfix.Path(t, fixtureNV256)
 	p := &tmuxPane{t: t, sock: fmt.Sprintf("sgt-test-%d", os.Getpid())}
 	t.Cleanup(func() { p.run("kill-server") })
 	marker := filepath.Join(t.TempDir(), "exited")

@@ -11,15 +11,17 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 )
 
 // Fixture models (random weights): per-block slots (rosinality, 128 px, 6
-// slots) and per-layer slots (NVlabs, 32 px, 8 slots; 256 px, 14 slots).
+// slots) and per-layer slots (NVlabs, 32 px, 8 slots; 256 px, 14 slots),
+// named relative to the repository's fixtures.
 const (
-	fixtureRos128 = "../../shared/fixtures/rosinality/tiny_s5.safetensors"
-	fixtureNV32   = "../../shared/fixtures/nvlabs/tf_stylegan1_32.safetensors"
-	fixtureNV256  = "../../shared/fixtures/nvlabs/tf_stylegan1_256.safetensors"
+	fixtureRos128 = "rosinality/tiny_s5.safetensors"
+	fixtureNV32   = "nvlabs/tf_stylegan1_32.safetensors"
+	fixtureNV256  = "nvlabs/tf_stylegan1_256.safetensors"
 )
 
 var (
@@ -34,7 +36,7 @@ func loadFixture(t testing.TB, path string) *checkpoints.Model {
 	if m, ok := models[path]; ok {
 		return m
 	}
-	m, err := checkpoints.Load(path)
+	m, err := checkpoints.Load(testfix.Path(t, path))
 	if err != nil {
 		t.Fatalf("loading fixture: %v", err)
 	}

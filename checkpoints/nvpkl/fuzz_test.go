@@ -3,10 +3,11 @@ package nvpkl
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"runtime/metrics"
 	"strings"
 	"testing"
+
+	"stylegan-tui/internal/testfix"
 )
 
 // heapAllocated is the cumulative number of bytes the program has
@@ -25,7 +26,7 @@ func allocBudget(n int) uint64 { return 1<<20 + 1024*uint64(n) }
 
 func FuzzNVPkl(f *testing.F) {
 	for _, name := range []string{"tf_stylegan1_32_p2.pkl", "tf_stylegan1_32_p4.pkl", "tf_stylegan1_32_p5.pkl"} {
-		b, err := os.ReadFile(filepath.Join(fixtures, name))
+		b, err := os.ReadFile(testfix.Path(f, "nvlabs/"+name))
 		if err != nil {
 			f.Fatal(err)
 		}

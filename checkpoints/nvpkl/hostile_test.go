@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/internal/testfix"
 )
 
 // TestFortranToC anchors the column-major conversion to numpy itself:
@@ -78,7 +79,7 @@ func TestSharedKwargs(t *testing.T) {
 }
 
 func TestHostile(t *testing.T) {
-	fixture, err := os.ReadFile(filepath.Join(fixtures, "tf_stylegan1_32_p4.pkl"))
+	fixture, err := os.ReadFile(testfix.Path(t, "nvlabs/tf_stylegan1_32_p4.pkl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
 	"stylegan-tui/checkpoints/safetensors"
+	"stylegan-tui/internal/testfix"
 )
-
-const fixtures = "../../../shared/fixtures/nvlabs"
 
 // readSafetensors parses a float32 safetensors file (the fixtures' format)
 // without depending on the safetensors package's reader.
@@ -97,11 +95,11 @@ func TestFixtures(t *testing.T) {
 	} {
 		name := fmt.Sprintf("tf_stylegan1_%s_p%s.pkl", tc.res, tc.proto)
 		t.Run(name, func(t *testing.T) {
-			got, meta, err := Load(filepath.Join(fixtures, name))
+			got, meta, err := Load(testfix.Path(t, "nvlabs/"+name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := readSafetensors(t, filepath.Join(fixtures, "tf_stylegan1_"+tc.res+".safetensors"))
+			want := readSafetensors(t, testfix.Path(t, "nvlabs/tf_stylegan1_"+tc.res+".safetensors"))
 			if err := sameTensors(got, want); err != nil {
 				t.Fatal(err)
 			}

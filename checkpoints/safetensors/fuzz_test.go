@@ -2,13 +2,14 @@ package safetensors
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
+
+	"stylegan-tui/internal/testfix"
 )
 
 func FuzzParse(f *testing.F) {
 	for _, p := range []string{"rosinality/tiny_s3.safetensors", "nvlabs/tf_stylegan1_32.safetensors"} {
-		b, err := os.ReadFile(filepath.Join(fixtures, p))
+		b, err := os.ReadFile(testfix.Path(f, p))
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-const fixtures = "../../../shared/fixtures"
+	"stylegan-tui/internal/testfix"
+)
 
 // build assembles a file from a raw header and data section.
 func build(header string, data []byte) []byte {
@@ -105,7 +105,7 @@ func TestFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			f, err := ReadFile(filepath.Join(fixtures, tt.path))
+			f, err := ReadFile(testfix.Path(t, tt.path))
 			if err != nil {
 				t.Fatal(err) // a missing fixture fails, it does not skip
 			}
@@ -125,7 +125,7 @@ func TestFixtures(t *testing.T) {
 			// Our writer lays the data out as the reference writer does
 			// (name order, header padded to 8 bytes); only the header's key
 			// order differs (it puts __metadata__ last, unsorted).
-			orig, err := os.ReadFile(filepath.Join(fixtures, tt.path))
+			orig, err := os.ReadFile(testfix.Path(t, tt.path))
 			if err != nil {
 				t.Fatal(err)
 			}

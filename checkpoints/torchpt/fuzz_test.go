@@ -3,10 +3,11 @@ package torchpt
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"runtime/metrics"
 	"strings"
 	"testing"
+
+	"stylegan-tui/internal/testfix"
 )
 
 // heapAllocated is the cumulative number of bytes the program has
@@ -25,7 +26,7 @@ func allocBudget(n int) uint64 { return 1<<20 + 1024*uint64(n) }
 
 func FuzzTorchPT(f *testing.F) {
 	for _, name := range []string{"tiny_fusedlow_s3_legacy.pt", "tiny_fusedlow_s3_zip.pt", "tiny_fusedlow_s3_grunning_only_legacy.pt"} {
-		b, err := os.ReadFile(filepath.Join(fixtures, name))
+		b, err := os.ReadFile(testfix.Path(f, "rosinality/"+name))
 		if err != nil {
 			f.Fatal(err)
 		}

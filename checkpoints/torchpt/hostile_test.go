@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/internal/testfix"
 )
 
 // loadBytes writes b to a file and loads it, checking the error's form.
@@ -49,37 +49,56 @@ func rezip(t *testing.T, b []byte, edit func(f *zip.File, zw *zip.Writer) bool) 
 	return buf.Bytes()
 }
 
+// TestMissingDataRecord drops each storage record of a zip checkpoint in
+// turn: a record g_running needs is an error naming it, one that only the
+// unused "generator" entry needs is never read.
 func TestMissingDataRecord(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(fixtures, "tiny_s3_zip.pt"))
+	b, err := os.ReadFile(testfix.Path(t, "rosinality/tiny_s3_zip.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dir = "tiny_s3_zip/data/"
+	var records []string
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, dir) {
+			records = append(records, f.Name)
+		}
+	}
+	// g_running less its blur buffers, as the reference safetensors file
+	// holds it; in this file every tensor has a storage of its own.
+	want := len(readSafetensors(t, testfix.Path(t, "rosinality/tiny_s3.safetensors")))
+	if len(records) <= want {
+		t.Fatalf("%d storage records, want more than g_running's %d (the generator entry has its own)", len(records), want)
+	}
 	failed := 0
-	for i := range 124 {
-		drop := fmt.Sprintf("tiny_s3_zip/data/%d", i)
+	for _, drop := range records {
 		err := loadBytes(t, rezip(t, b, func(f *zip.File, _ *zip.Writer) bool { return f.Name != drop }))
 		if err == nil {
 			continue // a storage only the unused "generator" entry needs
 		}
 		failed++
-		if want := fmt.Sprintf("storage %q: no record %s in the zip", fmt.Sprint(i), drop); !strings.Contains(err.Error(), want) {
+		if want := fmt.Sprintf("storage %q: no record %s in the zip", strings.TrimPrefix(drop, dir), drop); !strings.Contains(err.Error(), want) {
 			t.Fatalf("dropping %s: %v, want %q", drop, err, want)
 		}
 		if failed == 1 {
 			t.Log(err)
 		}
 	}
-	if failed != 59 { // g_running's 65 tensors less its 6 blur buffers
-		t.Errorf("%d of 124 drops failed, want 59", failed)
+	if failed != want {
+		t.Errorf("%d of %d drops failed, want %d (g_running's tensors less its blur buffers)", failed, len(records), want)
 	}
 }
 
 func TestHostile(t *testing.T) {
-	zipFixture, err := os.ReadFile(filepath.Join(fixtures, "tiny_s3_zip.pt"))
+	zipFixture, err := os.ReadFile(testfix.Path(t, "rosinality/tiny_s3_zip.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	nvpkl, err := os.ReadFile("../../../shared/fixtures/nvlabs/tf_stylegan1_32_p4.pkl")
+	nvpkl, err := os.ReadFile(testfix.Path(t, "nvlabs/tf_stylegan1_32_p4.pkl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +203,7 @@ func TestHostile(t *testing.T) {
 // first 2 KiB and then at every 257th byte: never a panic, always an error.
 func TestTruncated(t *testing.T) {
 	for _, name := range []string{"tiny_s3_legacy.pt", "tiny_s3_zip.pt", "tiny_s3_grunning_only_legacy.pt"} {
-		b, err := os.ReadFile(filepath.Join(fixtures, name))
+		b, err := os.ReadFile(testfix.Path(t, "rosinality/"+name))
 		if err != nil {
 			t.Fatal(err)
 		}

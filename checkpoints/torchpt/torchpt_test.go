@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
 	"stylegan-tui/checkpoints/safetensors"
+	"stylegan-tui/internal/testfix"
 )
-
-const fixtures = "../../../shared/fixtures/rosinality"
 
 var tags = []string{"tiny_s3", "tiny_s5", "tiny_fusedlow_s3"}
 
@@ -95,14 +93,14 @@ func sameTensors(got, want map[string]*safetensors.Tensor) error {
 
 func TestFixtures(t *testing.T) {
 	for _, tag := range tags {
-		want := readSafetensors(t, filepath.Join(fixtures, tag+".safetensors"))
+		want := readSafetensors(t, testfix.Path(t, "rosinality/"+tag+".safetensors"))
 		for _, tc := range []struct{ suffix, entry, format string }{
 			{"_legacy.pt", "g_running", "legacy"},
 			{"_zip.pt", "g_running", "zip"},
 			{"_grunning_only_legacy.pt", "state_dict", "legacy"},
 		} {
 			t.Run(tag+tc.suffix, func(t *testing.T) {
-				got, meta, err := Load(filepath.Join(fixtures, tag+tc.suffix))
+				got, meta, err := Load(testfix.Path(t, "rosinality/"+tag+tc.suffix))
 				if err != nil {
 					t.Fatal(err)
 				}
