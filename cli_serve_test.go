@@ -46,9 +46,10 @@ func TestServeSIGTERM(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	addrc := make(chan net.Addr, 1)
+	ckpt := testfix.Path(t, "rosinality/tiny_s5.safetensors") // not in the goroutine: a failure there could not end the test
 	go func() {
 		done <- serveMain([]string{"--listen", "127.0.0.1:0", "--allow-anyone", "--state-dir", state, "--no-save",
-			"--checkpoint", testfix.Path(t, "rosinality/tiny_s5.safetensors")}, &stdout, &stderr,
+			"--checkpoint", ckpt}, &stdout, &stderr,
 			func(a net.Addr, _ func()) { addrc <- a })
 	}()
 	var addr net.Addr

@@ -595,7 +595,12 @@ func TestRecorderConcurrent(t *testing.T) {
 	rec, err := r.Stop(t0.Add(time.Minute))
 	taken := 0
 	for range 4 {
-		taken += <-done
+		select {
+		case n := <-done:
+			taken += n
+		case <-time.After(30 * time.Second):
+			t.Fatal("Add blocked")
+		}
 	}
 	if err != nil && err != ErrNoFrames {
 		t.Fatal(err)

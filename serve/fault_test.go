@@ -272,7 +272,13 @@ func TestExplorerOnly(t *testing.T) {
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	err = sess.Wait()
+	waited := make(chan error, 1)
+	go func() { waited <- sess.Wait() }()
+	select {
+	case err = <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a shell without a pty stayed open")
+	}
 	if ee, ok := err.(*gossh.ExitError); !ok || ee.ExitStatus() != 1 || !strings.Contains(out.String(), "needs a terminal") {
 		t.Errorf("shell without a pty: %v, %q", err, out.String())
 	}

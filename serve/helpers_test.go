@@ -104,8 +104,13 @@ func testServer(t *testing.T, cfg Config) (*Server, string) {
 		if err := s.Shutdown(ctx, "test over"); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("Serve did not return after Shutdown")
 		}
 	})
 	return s, addr.String()

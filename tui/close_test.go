@@ -33,7 +33,11 @@ func TestCloseEndsListener(t *testing.T) {
 		go func() { p.Run(); close(done) }()
 		time.Sleep(50 * time.Millisecond)
 		p.Quit()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Quit did not end the program")
+		}
 		pw.Close()
 		m.Close()
 	}

@@ -110,10 +110,33 @@ func startSessionOpts(t *testing.T, opts Options) *session {
 	return s
 }
 
+// send writes keys to the program's input. A pipe write waits for the
+// program to read it: one that has stopped reading fails the test rather
+// than hanging it (the write ends when the clean-up closes the pipe).
 func (s *session) send(keys string) {
 	s.t.Helper()
-	if _, err := s.in.Write([]byte(keys)); err != nil {
-		s.t.Fatalf("writing keys: %v", err)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := s.in.Write([]byte(keys))
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			s.t.Fatalf("writing keys: %v", err)
+		}
+	case err := <-s.done:
+		s.done <- err // for quit
+		select {
+		case werr := <-wrote: // read just before it ended ("q")
+			if werr == nil {
+				return
+			}
+		case <-time.After(time.Second):
+		}
+		s.t.Fatalf("the program ended without reading %q: %v", keys, err)
+	case <-time.After(10 * time.Second):
+		s.t.Fatalf("the program did not read %q within 10 s", keys)
 	}
 }
 

@@ -116,18 +116,28 @@ func TestDetect(t *testing.T) {
 
 // A panic in Update restores the terminal and Run returns it as an error.
 func TestPanicRestoresTerminal(t *testing.T) {
+	// Loaded here: a failure inside the goroutine below could not end the
+	// test, and the write to the pipe would then wait for a reader forever.
+	model := loadFixture(t, fixtureNV32)
 	pr, pw := io.Pipe()
+	defer pw.Close() // also ends a write still waiting for a reader
 	out := &tape{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(Options{Model: loadFixture(t, fixtureNV32), Graphics: "halfblock", Width: 80, Height: 24, panicKey: "!"}, pr, out)
+		done <- Run(Options{Model: model, Graphics: "halfblock", Width: 80, Height: 24, panicKey: "!"}, pr, out)
 	}()
-	defer pw.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), "group") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(out.String(), "group") {
+		select {
+		case err := <-done:
+			t.Fatalf("Run ended before its first frame: %v", err)
+		case <-deadline:
+			s := out.String()
+			t.Fatalf("no first frame within 20 s: output ends %q", s[max(0, len(s)-200):])
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	pw.Write([]byte("!"))
+	go pw.Write([]byte("!"))
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "crashed") {

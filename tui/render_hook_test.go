@@ -32,7 +32,11 @@ func TestWorkerRenderHook(t *testing.T) {
 	st := latent.New(4, 4, 0.7, 8)
 	st.A.Seed = 1
 	w.submit(renderReq{which: imgR, gen: 1, st: st})
-	<-started
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not start the first render")
+	}
 	st2 := st.Clone()
 	st2.A.Seed = 2
 	w.submit(renderReq{which: imgR, gen: 2, st: st2})
