@@ -72,18 +72,18 @@ func absStats(x []float32) (mean, peak float64) {
 
 func log2(n int) int { return int(math.Round(math.Log2(float64(n)))) }
 
-// benchConfigs are random-weight generators of the published sizes.
-var benchConfigs = map[string]*model.Config{
-	"rosinality-256": {Name: "rosinality-256", ZDim: 512, WDim: 512, MappingLayers: 8,
-		Channels: []int{512, 512, 512, 512, 256, 128, 64}, StylePerBlock: true, NoisePerBlock: true,
-		BiasBeforeBlur: true, NormEps: 1e-5, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 7},
-	"rosinality-1024": {Name: "rosinality-1024", ZDim: 512, WDim: 512, MappingLayers: 8,
-		Channels: []int{512, 512, 512, 512, 256, 128, 64, 32, 16}, StylePerBlock: true, NoisePerBlock: true,
-		BiasBeforeBlur: true, NormEps: 1e-5, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 9},
-	"nvlabs-256": {Name: "nvlabs-256", ZDim: 512, WDim: 512, MappingLayers: 8,
-		Channels: model.NVlabsChannels(256, 8192, 512), NormEps: 1e-8, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 8},
-	"nvlabs-1024": {Name: "nvlabs-1024", ZDim: 512, WDim: 512, MappingLayers: 8,
-		Channels: model.NVlabsChannels(1024, 8192, 512), NormEps: 1e-8, FusedFrom: 128, TruncPsi: 0.7, TruncCutoff: 8},
+// benchConfigs are random-weight generators of the published sizes: the
+// presets as they are, named for the command line.
+var benchConfigs = map[string]func() *model.Config{
+	"rosinality-256":  func() *model.Config { return named(model.Rosinality(256), "rosinality-256") },
+	"rosinality-1024": func() *model.Config { return named(model.Rosinality(1024), "rosinality-1024") },
+	"nvlabs-256":      func() *model.Config { return named(model.NVlabs(256), "nvlabs-256") },
+	"nvlabs-1024":     func() *model.Config { return named(model.NVlabs(1024), "nvlabs-1024") },
+}
+
+func named(c *model.Config, name string) *model.Config {
+	c.Name = name
+	return c
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -93,13 +93,14 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, ok := benchConfigs[*name]
+	preset, ok := benchConfigs[*name]
 	if !ok {
 		return usageError{fmt.Sprintf("--config %q: want rosinality-256, rosinality-1024, nvlabs-256 or nvlabs-1024", *name)}
 	}
 	if *runs < 1 {
 		return usageError{"--runs must be at least 1"}
 	}
+	cfg := preset()
 	g, err := model.New(cfg, model.RandomWeights(cfg, 1))
 	if err != nil {
 		return err

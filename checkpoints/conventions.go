@@ -44,11 +44,11 @@ func fromRosinality(t *table) (*Model, error) {
 		}
 		return nil, fmt.Errorf("checkpoints: %s: no generator.progression.0.conv2.conv.weight_orig: not a rosinality generator", t.src)
 	}
-	cfg := &model.Config{
-		Name: "rosinality", ZDim: dim, WDim: dim, MappingLayers: nMLP,
-		StylePerBlock: true, NoisePerBlock: true, BiasBeforeBlur: true, NormEps: 1e-5,
-		TruncPsi: 0.7,
-	}
+	// The convention's switches from the preset; sizes and the fused
+	// blocks from the weights.
+	cfg := model.Rosinality(4)
+	cfg.ZDim, cfg.WDim, cfg.MappingLayers = dim, dim, nMLP
+	cfg.Channels, cfg.FusedFrom = nil, 0
 	if blocks > 9 {
 		return nil, fmt.Errorf("checkpoints: %s: %d progression blocks, at most 9 (1024 px)", t.src, blocks)
 	}
@@ -190,10 +190,11 @@ func fromNVlabs(t *table) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &model.Config{
-		Name: "nvlabs", ZDim: zdim, WDim: wdim, MappingLayers: nMap,
-		NormEps: 1e-8, FusedFrom: fusedFrom, TruncPsi: psi,
-	}
+	// The convention's switches from the preset; sizes, fusing and
+	// truncation from the pickle's variables and kwargs.
+	cfg := model.NVlabs(4)
+	cfg.ZDim, cfg.WDim, cfg.MappingLayers = zdim, wdim, nMap
+	cfg.Channels, cfg.FusedFrom, cfg.TruncPsi = nil, fusedFrom, psi
 	for res := 4; ; res *= 2 {
 		name := fmt.Sprintf("G_synthesis/%dx%d/Conv1/bias", res, res)
 		if res == 4 {
