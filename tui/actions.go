@@ -102,14 +102,14 @@ func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
 		}
 		mode := nextMode(st.Noise[slots[0]].Mode)
 		n := st.WithNoise(slots[0], slots[len(slots)-1], mode)
-		return n, fmt.Sprintf("noise%s (%s): %s", slotList(slots), sq(m.cfg.NoiseRes(slots[0])), modeExplain(mode, n.Noise[slots[0]].Seed)), true
+		return n, fmt.Sprintf("noise%s (%s): %s", slotList(slots), sq(m.cfg.NoiseRes(slots[0])), m.modeExplain(mode, n.Noise[slots[0]].Seed)), true
 	case key.Matches(msg, k.NoiseModeAll):
 		if len(st.Noise) == 0 {
 			return st, "this model has no noise inputs", true
 		}
 		mode := nextMode(st.Noise[min(len(st.Noise)-1, m.firstNoise())].Mode)
 		n := st.WithNoise(0, len(st.Noise)-1, mode)
-		return n, fmt.Sprintf("noise[0:%d]: %s", len(n.Noise), modeExplain(mode, -1)), true
+		return n, fmt.Sprintf("noise[0:%d]: %s", len(n.Noise), m.modeExplain(mode, -1)), true
 
 	case key.Matches(msg, k.Interp):
 		n := st.Clone()
@@ -170,16 +170,9 @@ func (m *Model) groupFromB(group string) (latent.State, string, bool) {
 	}
 	n := m.st.WithStyles(0, len(m.st.Styles)-1, latent.FromA).WithStyles(lo, hi, latent.FromB)
 	n.Interp.On = false
-	e := fmt.Sprintf("w[%d:%d] <- w_B (%s, %s)", lo, hi+1, group, resRange(m.cfg, lo, hi))
-	rest := false
-	for i, s := range m.st.Styles {
-		if (i < lo || i > hi) && s == latent.FromB {
-			rest = true
-		}
-	}
-	if rest {
-		e += fmt.Sprintf(", other layers <- w_A")
-	}
+	// Every group key sets the whole mix (the paper's figure 3 rows), so
+	// the explanation always says what the other layers take.
+	e := fmt.Sprintf("w[%d:%d] <- w_B (%s, %s), other layers <- w_A", lo, hi+1, group, resRange(m.cfg, lo, hi))
 	return n, e, true
 }
 
@@ -222,10 +215,16 @@ func nextMode(mode latent.NoiseMode) latent.NoiseMode {
 	return latent.NoiseRandom
 }
 
-func modeExplain(mode latent.NoiseMode, seed int64) string {
+// modeExplain says what a noise mode feeds the layers. Const is the
+// checkpoint's stored maps when it has them (NVlabs pickles), else the fixed
+// N(0,1) maps of seed 0 (model.Generator's noiseMap).
+func (m *Model) modeExplain(mode latent.NoiseMode, seed int64) string {
 	switch mode {
 	case latent.NoiseConst:
-		return "const, the checkpoint's stored noise map (randomize_noise=False)"
+		if m.opts.Model.W != nil && m.opts.Model.W.NoiseConst != nil {
+			return "const, the checkpoint's stored noise map (randomize_noise=False)"
+		}
+		return "const, a fixed N(0,1) map (seed 0's: this model stores none); the same detail for every face"
 	case latent.NoiseOff:
 		return "off, no per-pixel noise added (the paper's figure 5: painterly, detail-less)"
 	}

@@ -83,7 +83,10 @@ func TestDetect(t *testing.T) {
 		{"DA1 without 4", "", false, &termReply{kind: 'c'}, gfxHalfBlock},
 		{"no answer", "", false, nil, gfxHalfBlock},
 		{"tmux", "/tmp/tmux-0/default,1,0", false, &termReply{kind: 'c'}, gfxHalfBlock},
-		{"tmux passthrough", "/tmp/tmux-0/default,1,0", true, &termReply{kind: 'c'}, gfxSixel},
+		// With passthrough, DA1 is the outside terminal's: its 4 decides.
+		{"tmux passthrough", "/tmp/tmux-0/default,1,0", true, &termReply{kind: 'c', sixel: true}, gfxSixel},
+		{"tmux passthrough, no sixel outside", "/tmp/tmux-0/default,1,0", true, &termReply{kind: 'c'}, gfxHalfBlock},
+		{"tmux passthrough, no answer", "/tmp/tmux-0/default,1,0", true, nil, gfxHalfBlock},
 		{"passthrough outside tmux", "", true, &termReply{kind: 'c'}, gfxHalfBlock},
 	} {
 		m, err := New(Options{Model: model, Width: 120, Height: 40, Raw: io.Discard, TmuxPassthrough: tc.pass,
@@ -162,7 +165,9 @@ func TestTmuxPassthroughSixel(t *testing.T) {
 			}
 			return ""
 		}})
-	s.send("\x1b[?1;2c") // tmux 3.3 answers DA1 without 4
+	// The terminal outside answers through passthrough (tmux itself is not
+	// asked DA1, which it would answer without 4).
+	s.send("\x1b[6;20;10t\x1b[?63;1;2;4c")
 	// The start-up queries go through too; then the images, each wrapped
 	// whole (ESC 7, cursor moves, sixel, ESC 8).
 	const wrapped = "\x1bPtmux;\x1b\x1b7"

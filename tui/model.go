@@ -58,6 +58,16 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// NoSave disables the save keys (the PNG, recording and animation GIFs).
 	NoSave bool
+	// TTYSize reads the local terminal's size (TIOCGWINSZ): its pixel size
+	// stands in for a cell size the terminal does not report (see
+	// cellSize). Nil = not known (Run sets it for a terminal).
+	TTYSize func() PtySize
+	// SSHPty reads the size the SSH client gave in its pty request or last
+	// window change, in pixels too. Nil = not over SSH.
+	SSHPty func() PtySize
+	// TmuxPassthrough, when set, asks tmux whether allow-passthrough is on
+	// (known false: tmux could not be asked). Run sets it inside tmux.
+	TmuxAllowsPassthrough func() (on, known bool)
 	// EncodeSlots, when set, bounds the image encodings (scaling, palette,
 	// dither, sixel) that run at once: each takes a slot for its duration.
 	// A server shares one among its sessions, so that many clients cannot
@@ -92,11 +102,16 @@ type Model struct {
 
 	width, height int
 
-	mode         gfxMode
-	graphics     string // requested graphics
-	tmux         bool   // wrap sixel for tmux passthrough
-	cellW, cellH int
-	detecting    bool
+	mode          gfxMode
+	graphics      string // requested graphics
+	tmux          bool   // wrap sixel for tmux passthrough
+	cellW, cellH  int
+	cellFrom      string // where the cell size came from (cellSize)
+	detecting     bool
+	answers       sizeAnswers // what the terminal said of its size
+	da1, da1Sixel bool        // a DA1 reply came; it lists sixel
+	passOff       bool        // tmux said allow-passthrough is off
+	osc           oscReply    // the background's reply, reassembled
 
 	gen       uint64            // generation of the newest request
 	want      [numImages]uint64 // generation of the newest request submitted, per image
@@ -203,12 +218,18 @@ func New(opts Options) (*Model, error) {
 		animDir:  1,
 	}
 	m.panicKey = opts.panicKey
+	m.help.Styles = m.helpStyles()
 	m.name = m.cfg.Name
 	if m.name == "" {
 		m.name = "model"
 	}
 	if opts.Raw != nil {
 		m.raw = &rawWriter{w: opts.Raw}
+		// The background is asked in-band with the other queries. Until
+		// it answers, take the usual dark one: lipgloss would otherwise
+		// ask the terminal itself on the first adaptive colour, racing
+		// bubbletea for the reply.
+		m.renderer().SetHasDarkBackground(true)
 	}
 	seed := opts.RandSeed
 	if seed == 0 {
@@ -257,7 +278,7 @@ func New(opts Options) (*Model, error) {
 	}
 	if m.raw == nil && m.detecting {
 		// Nobody to ask: decide now.
-		m.decide(false)
+		m.decide()
 	}
 	m.explain = m.describeStart()
 	m.relayout()
@@ -284,6 +305,13 @@ func (m *Model) Explain() string { return m.explain }
 // asks for the first render.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{listen(m.out), m.requestRender()}
+	if m.tmux && m.opts.TmuxAllowsPassthrough != nil && m.detecting {
+		ask := m.opts.TmuxAllowsPassthrough
+		cmds = append(cmds, func() tea.Msg {
+			on, known := ask()
+			return tmuxPassMsg{off: known && !on}
+		})
+	}
 	if m.opts.Width > 0 && m.opts.Height > 0 {
 		// A size given up front (output that is not a terminal): tell the
 		// renderer too, so it erases the rest of shortened lines.
@@ -291,31 +319,66 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, func() tea.Msg { return tea.WindowSizeMsg{Width: w, Height: h} })
 	}
 	if m.detecting {
-		q := queryCellSize + queryAreaSize
+		q := queryBg + queryCellSize + queryAreaSize + queryGfxSize + queryDA1
 		if m.tmux {
-			q = render.TmuxPassthrough(q)
+			// Everything but the background goes to the terminal outside:
+			// DA1 too, so that its reply (tmux answers DA1 itself, without
+			// sixel) shows that passthrough works; no reply, it does not.
+			q = queryBg + render.TmuxPassthrough(queryCellSize+queryAreaSize+queryGfxSize+queryDA1)
 		}
-		cmds = append(cmds, m.raw.cmd(q+queryDA1),
+		cmds = append(cmds, m.raw.cmd(q),
 			tea.Tick(detectTimeout, func(time.Time) tea.Msg { return detectTimeoutMsg{} }))
 	}
 	return tea.Batch(cmds...)
 }
 
+// tmuxPassMsg is tmux's answer about allow-passthrough.
+type tmuxPassMsg struct{ off bool }
+
 // decide fixes the graphics mode once the terminal has answered (or not).
-func (m *Model) decide(sixelOK bool) {
+func (m *Model) decide() {
 	m.detecting = false
-	switch {
-	case m.graphics == "sixel":
-		m.mode = gfxSixel
-	case m.graphics == "halfblock":
-		m.mode = gfxHalfBlock
-	case sixelOK || m.tmux:
-		m.mode = gfxSixel
-	default:
-		m.mode = gfxHalfBlock
+	m.readPty()
+	cw, ch, from := m.cellSize()
+	d := decideGraphics(termFacts{
+		requested: m.graphics, answered: m.da1, sixel: m.da1Sixel,
+		inTmux: m.opts.Env("TMUX") != "", pass: m.tmux, passOff: m.passOff,
+		cellW: cw, cellH: ch,
+	})
+	m.mode, m.cellFrom = d.mode, from
+	if d.cellW > 0 && d.cellH > 0 {
+		m.cellW, m.cellH = d.cellW, d.cellH
 	}
-	if m.mode == gfxSixel && !m.tmux && !sixelOK && m.opts.Env("TMUX") != "" {
-		m.info = "inside tmux, sixel needs --tmux-passthrough (and allow-passthrough on); or use --graphics halfblock"
+	if d.hint != "" {
+		m.info = d.hint
+	}
+}
+
+// cellSize is cellSize on what is known now.
+func (m *Model) cellSize() (w, h int, from string) {
+	a := m.answers
+	a.cols, a.rows, a.viaTmux = m.width, m.height, m.tmux
+	return cellSize(a)
+}
+
+// readPty reads the pty's size (local or SSH), pixels included.
+func (m *Model) readPty() {
+	if m.opts.TTYSize != nil {
+		m.answers.tty = m.opts.TTYSize()
+	}
+	if m.opts.SSHPty != nil {
+		m.answers.ssh = m.opts.SSHPty()
+	}
+}
+
+// recell takes a cell size learnt after the graphics mode was decided (a
+// late reply, a font change seen in the pty's pixels).
+func (m *Model) recell() {
+	if m.mode != gfxSixel {
+		return
+	}
+	if cw, ch, from := m.cellSize(); from != fromUnknown {
+		m.cellW, m.cellH, m.cellFrom = cw, ch, from
 	}
 }
 
@@ -333,8 +396,29 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		if !m.detecting {
+			m.readPty()
+			m.recell()
+		}
 		return m, m.relayoutCmd()
+	case tmuxPassMsg:
+		m.passOff = msg.off
+		if msg.off && m.detecting {
+			// No answer can come through: do not wait for one.
+			m.decide()
+			return m, m.relayoutCmd()
+		}
+		return m, nil
 	case tea.KeyMsg:
+		if m.detecting {
+			// The background's reply comes before DA1's, as keys.
+			if text, done, consumed := m.osc.key(msg); consumed {
+				if dark, ok := parseBackground(text); done && ok {
+					m.renderer().SetHasDarkBackground(dark)
+				}
+				return m, nil
+			}
+		}
 		if msg.Alt && msg.Type == tea.KeyRunes && !msg.Paste {
 			// Esc and a key that arrive together read as alt+key in
 			// bubbletea v1: the explorer binds no alt keys, so take them
@@ -359,7 +443,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.encodedImage(msg)
 	case detectTimeoutMsg:
 		if m.detecting {
-			m.decide(false)
+			m.decide()
 			return m, m.relayoutCmd()
 		}
 		return m, nil
@@ -374,8 +458,10 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case savedMsg:
 		if msg.err != nil {
 			m.info = "save: " + msg.err.Error()
+			m.explain = "save: the PNG was not written"
 		} else {
-			m.info = "saved " + msg.path
+			m.info = "saved " + m.shownPath(msg.path)
+			m.explain = "saved the result at full resolution as " + m.shownPath(msg.path)
 		}
 		return m, nil
 	}
@@ -395,23 +481,24 @@ var clearScreenType = reflect.TypeOf(tea.ClearScreen())
 
 func isClearScreen(msg tea.Msg) bool { return reflect.TypeOf(msg) == clearScreenType }
 
-// reply takes in a terminal's answer to the start-up queries.
+// reply takes in a terminal's answer to the start-up queries. The sizes
+// are kept until DA1's reply, which comes last, decides.
 func (m *Model) reply(r termReply) tea.Cmd {
 	switch r.kind {
 	case 't':
-		if r.cellW >= 2 && r.cellH >= 2 && r.cellW <= 200 && r.cellH <= 400 {
-			m.cellW, m.cellH = r.cellW, r.cellH
-		}
+		m.answers.cell16 = [2]int{r.cellW, r.cellH}
 	case 'T':
-		if m.cellW == defaultCellW && m.cellH == defaultCellH && m.width > 0 && m.height > 0 {
-			if cw, ch := r.areaW/m.width, r.areaH/m.height; cw >= 2 && ch >= 2 {
-				m.cellW, m.cellH = cw, ch
-			}
-		}
+		m.answers.area14 = [2]int{r.areaW, r.areaH}
+	case 'S':
+		m.answers.gfx = [2]int{r.gfxW, r.gfxH}
 	case 'c':
 		if m.detecting {
-			m.decide(r.sixel)
+			m.da1, m.da1Sixel = true, r.sixel
+			m.decide()
 		}
+	}
+	if !m.detecting && r.kind != 'c' {
+		m.recell()
 	}
 	return m.relayoutCmd()
 }
@@ -785,16 +872,35 @@ func (m *Model) submitPrompt(kind promptKind, text string) tea.Cmd {
 func (m *Model) save() tea.Cmd {
 	if m.opts.NoSave {
 		m.info = "save: disabled here"
+		m.explain = "save: saving is disabled here, no PNG written"
 		return nil
 	}
 	img := m.imgs[imgR].raw
 	if img == nil || !m.imgs[imgR].rendered {
 		m.info = "save: no image yet"
+		m.explain = "save: the result is not rendered yet"
 		return nil
 	}
-	name := fmt.Sprintf("stylegan-%s-A%d-B%d-%s.png", sanitize(m.name), m.st.A.Seed, m.st.B.Seed, time.Now().Format("150405"))
-	path := filepath.Join(m.opts.SaveDir, name)
-	return func() tea.Msg { return savedMsg{path: path, err: render.WritePNG(path, img)} }
+	name := fmt.Sprintf("%s-A%d-B%d-%s", m.fileName(), m.st.A.Seed, m.st.B.Seed, time.Now().Format("150405"))
+	dir := m.opts.SaveDir
+	res := m.cfg.Resolution()
+	m.explain = fmt.Sprintf("saving the result (%s) as a PNG…", sq(res))
+	return func() tea.Msg {
+		path := figures.FreePath(dir, name, ".png")
+		return savedMsg{path: path, err: render.WritePNG(path, img)}
+	}
+}
+
+// shownPath is how a saved file is named to the user: relative to the save
+// directory (a server's clients never see its paths).
+func (m *Model) shownPath(path string) string {
+	if m.opts.SaveDir == "" {
+		return path
+	}
+	if rel, err := filepath.Rel(m.opts.SaveDir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return filepath.Base(path)
 }
 
 // style binds s to the session's renderer (Options.Renderer), if any.
@@ -803,6 +909,14 @@ func (m *Model) style(s lipgloss.Style) lipgloss.Style {
 		return s.Renderer(m.opts.Renderer)
 	}
 	return s
+}
+
+// renderer is the lipgloss renderer the explorer's text is styled with.
+func (m *Model) renderer() *lipgloss.Renderer {
+	if m.opts.Renderer != nil {
+		return m.opts.Renderer
+	}
+	return lipgloss.DefaultRenderer()
 }
 
 func sanitize(s string) string {

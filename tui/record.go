@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -29,8 +30,16 @@ type animSavedMsg struct {
 	err        error
 }
 
-// fileName is the start of the explorer's file names.
-func (m *Model) fileName() string { return "stylegan-" + sanitize(m.name) }
+// fileName is the start of the explorer's file names: "stylegan-" and the
+// model's name, which may start with "stylegan" itself (the default model is
+// "stylegan-tui toyfaces": stylegan-tui_toyfaces, not stylegan-stylegan-…).
+func (m *Model) fileName() string {
+	n := sanitize(m.name)
+	if strings.HasPrefix(strings.ToLower(n), "stylegan") {
+		return n
+	}
+	return "stylegan-" + n
+}
 
 // toggleRecording starts recording every result shown (the picture on
 // screen now first), or stops: the recorder is let go at once and the GIF
@@ -70,7 +79,7 @@ func (m *Model) recorded(msg recordedMsg) {
 	case msg.err != nil:
 		m.info = "record: " + msg.err.Error()
 	default:
-		m.info = fmt.Sprintf("recorded %s (%d frames, %.1f s)", msg.rec.Path, msg.rec.Frames, msg.rec.Duration.Seconds())
+		m.info = fmt.Sprintf("recorded %s (%d frames, %.1f s)", m.shownPath(msg.rec.Path), msg.rec.Frames, msg.rec.Duration.Seconds())
 	}
 }
 
@@ -134,7 +143,7 @@ func (m *Model) animSaved(msg animSavedMsg) {
 		m.info = msg.kind + " GIF: " + msg.err.Error()
 		return
 	}
-	m.info = "saved " + msg.path
+	m.info = "saved " + m.shownPath(msg.path)
 }
 
 // writePresetVia renders animation a through a render hook, as

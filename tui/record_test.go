@@ -213,7 +213,9 @@ func TestRecordGIF(t *testing.T) {
 		t.Fatal(d.rec.err)
 	}
 	rec := d.rec.rec
-	if !strings.HasPrefix(m.info, "recorded "+rec.Path+" (") || filepath.Dir(rec.Path) != dir {
+	// The file is named relative to the save directory (a server's
+	// client never sees the server's paths).
+	if !strings.HasPrefix(m.info, "recorded "+filepath.Base(rec.Path)+" (") || filepath.Dir(rec.Path) != dir {
 		t.Fatalf("info %q, path %s", m.info, rec.Path)
 	}
 
@@ -305,7 +307,7 @@ func TestRecordGIF(t *testing.T) {
 	if d.anim.err != nil {
 		t.Fatal(d.anim.err)
 	}
-	if m.info != "saved "+d.anim.path || filepath.Dir(d.anim.path) != dir || !strings.Contains(d.anim.path, "-mix-sweep-") {
+	if m.info != "saved "+filepath.Base(d.anim.path) || filepath.Dir(d.anim.path) != dir || !strings.Contains(d.anim.path, "-mix-sweep-") {
 		t.Fatalf("info %q", m.info)
 	}
 	a, err := figures.Preset("mix-sweep", m.cfg, st, 0)

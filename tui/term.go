@@ -16,10 +16,15 @@ import (
 
 // Terminal queries, sent in one write with DA1 last (every terminal answers
 // DA1, so its reply is the sentinel that the others have had their chance):
-// CSI 16 t (cell size in pixels), CSI 14 t (text area in pixels), DA1.
+// CSI 16 t (cell size in pixels), CSI 14 t (text area in pixels),
+// XTSMGRAPHICS (the largest sixel image), OSC 11 (the background colour),
+// DA1. xterm answers the first two only with allowWindowOps, which is off by
+// default; see cellSize for what stands in for them.
 const (
 	queryCellSize = "\x1b[16t"
 	queryAreaSize = "\x1b[14t"
+	queryGfxSize  = "\x1b[?2;1;0S"
+	queryBg       = "\x1b]11;?\x07"
 	queryDA1      = "\x1b[c"
 )
 
@@ -29,7 +34,8 @@ const (
 // loaded server (600 ms was missed under load).
 const detectTimeout = 1500 * time.Millisecond
 
-// Default cell size when the terminal does not say (TERMINAL.md).
+// The cell size the layout assumes until the terminal has answered (no
+// image is drawn before: the mode is not known yet).
 const defaultCellW, defaultCellH = 10, 20
 
 // detectTimeoutMsg ends the wait for the terminal's replies.
@@ -37,10 +43,11 @@ type detectTimeoutMsg struct{}
 
 // termReply is one reply to a terminal query.
 type termReply struct {
-	kind         byte // 'c' DA1, 'c'+cell 't' sizes
+	kind         byte // 'c' DA1, 't' cell size, 'T' text area, 'S' XTSMGRAPHICS
 	sixel        bool // DA1 lists 4 (sixel graphics)
 	cellW, cellH int  // CSI 6;h;w t
 	areaW, areaH int  // CSI 4;h;w t
+	gfxW, gfxH   int  // CSI ? 2;0;w;h S
 }
 
 // parseReply reads a terminal reply that bubbletea v1 delivered as an
@@ -55,8 +62,9 @@ func parseReply(msg tea.Msg) (termReply, bool) {
 	return parseCSI(string(v.Bytes()))
 }
 
-// parseCSI reads "ESC [ ? 63;1;4 c" (DA1), "ESC [ 6;h;w t" (cell size) and
-// "ESC [ 4;h;w t" (text area size).
+// parseCSI reads "ESC [ ? 63;1;4 c" (DA1), "ESC [ 6;h;w t" (cell size),
+// "ESC [ 4;h;w t" (text area size) and "ESC [ ? 2;0;w;h S" (XTSMGRAPHICS:
+// the sixel geometry; status 0 is success).
 func parseCSI(s string) (termReply, bool) {
 	if !strings.HasPrefix(s, "\x1b[") || len(s) < 3 {
 		return termReply{}, false
@@ -75,6 +83,17 @@ func parseCSI(s string) (termReply, bool) {
 			}
 		}
 		return r, true
+	case 'S':
+		f := strings.Split(strings.TrimPrefix(body, "?"), ";")
+		if !strings.HasPrefix(body, "?") || len(f) != 4 || f[0] != "2" || f[1] != "0" {
+			return termReply{}, false
+		}
+		w, err1 := strconv.Atoi(f[2])
+		h, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil || w <= 0 || h <= 0 {
+			return termReply{}, false
+		}
+		return termReply{kind: 'S', gfxW: w, gfxH: h}, true
 	case 't':
 		f := strings.Split(body, ";")
 		if len(f) != 3 {
@@ -93,6 +112,64 @@ func parseCSI(s string) (termReply, bool) {
 		}
 	}
 	return termReply{}, false
+}
+
+// oscReply reassembles an OSC reply, which bubbletea v1 does not know: it
+// delivers "ESC ] 11;rgb:… BEL" as the keys alt+], the text as runes (one
+// message or several), then ctrl+g (or alt+\ for an ST ending).
+type oscReply struct {
+	on   bool
+	text []rune
+}
+
+// key feeds one key message. consumed reports that it belonged to a reply;
+// text is the reply's body once its end has come.
+func (o *oscReply) key(k tea.KeyMsg) (text string, done, consumed bool) {
+	switch {
+	case k.Type == tea.KeyRunes && k.Alt && len(k.Runes) > 0 && k.Runes[0] == ']':
+		o.on, o.text = true, append([]rune(nil), k.Runes[1:]...)
+		return "", false, true
+	case !o.on:
+		return "", false, false
+	case k.Type == tea.KeyRunes && !k.Alt:
+		o.text = append(o.text, k.Runes...)
+		if len(o.text) > 256 {
+			o.on = false // not a reply after all
+		}
+		return "", false, true
+	case k.Type == tea.KeyCtrlG, k.Type == tea.KeyRunes && k.Alt && string(k.Runes) == "\\":
+		o.on = false
+		return string(o.text), true, true
+	}
+	o.on = false
+	return "", false, false
+}
+
+// parseBackground reads the body of the reply to OSC 11, "11;rgb:R/G/B"
+// with 1-4 hex digits a channel. dark is true for a background darker than
+// mid-grey.
+func parseBackground(body string) (dark, ok bool) {
+	s, found := strings.CutPrefix(body, "11;rgb:")
+	if !found {
+		return false, false
+	}
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 {
+		return false, false
+	}
+	var c [3]float64
+	for i, p := range parts {
+		if len(p) == 0 || len(p) > 4 {
+			return false, false
+		}
+		v, err := strconv.ParseUint(p, 16, 16)
+		if err != nil {
+			return false, false
+		}
+		c[i] = float64(v) / float64(uint64(1)<<(4*len(p))-1)
+	}
+	// Rec. 709 luma of the (gamma-encoded) colour is enough to tell the two.
+	return 0.2126*c[0]+0.7152*c[1]+0.0722*c[2] < 0.5, true
 }
 
 // rawWriter writes escape sequences that are not part of the view (queries,

@@ -121,14 +121,14 @@ func TestGroupsFromB(t *testing.T) {
 	for _, tc := range []struct {
 		path, key, want, explain string
 	}{
-		{fixtureNV32, "1", "BBBBAAAA", "w[0:4] <- w_B (coarse, 4²-8²)"},
-		{fixtureNV32, "2", "AAAABBBB", "w[4:8] <- w_B (middle, 16²-32²)"},
+		{fixtureNV32, "1", "BBBBAAAA", "w[0:4] <- w_B (coarse, 4²-8²), other layers <- w_A"},
+		{fixtureNV32, "2", "AAAABBBB", "w[4:8] <- w_B (middle, 16²-32²), other layers <- w_A"},
 		{fixtureNV32, "3", "AAAAAAAA", "this 32px model has no fine layers"},
-		{fixtureRos128, "1", "BBAAAA", "w[0:2] <- w_B (coarse, 4²-8²)"},
-		{fixtureRos128, "2", "AABBAA", "w[2:4] <- w_B (middle, 16²-32²)"},
-		{fixtureRos128, "3", "AAAABB", "w[4:6] <- w_B (fine, 64²-128²)"},
-		{fixtureNV256, "2", "AAAABBBBAAAAAA", "w[4:8] <- w_B (middle, 16²-32²)"},
-		{fixtureNV256, "3", "AAAAAAAABBBBBB", "w[8:14] <- w_B (fine, 64²-256²)"},
+		{fixtureRos128, "1", "BBAAAA", "w[0:2] <- w_B (coarse, 4²-8²), other layers <- w_A"},
+		{fixtureRos128, "2", "AABBAA", "w[2:4] <- w_B (middle, 16²-32²), other layers <- w_A"},
+		{fixtureRos128, "3", "AAAABB", "w[4:6] <- w_B (fine, 64²-128²), other layers <- w_A"},
+		{fixtureNV256, "2", "AAAABBBBAAAAAA", "w[4:8] <- w_B (middle, 16²-32²), other layers <- w_A"},
+		{fixtureNV256, "3", "AAAAAAAABBBBBB", "w[8:14] <- w_B (fine, 64²-256²), other layers <- w_A"},
 	} {
 		m := newTestModel(t, tc.path)
 		before := m.State()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -105,13 +106,49 @@ func fitPx(res, cols, rows, cw, ch int) (pxW, pxH, usedCols, usedRows int) {
 	return s, s, (s + cw - 1) / cw, (s + ch - 1) / ch
 }
 
+// Every colour adapts to the terminal's background (dark unless the
+// terminal answers OSC 11 with a light one) and names its pick for each
+// colour profile, so a 16-colour terminal gets a readable one too: text
+// keeps a contrast of at least 4.5:1 (WCAG AA) on both backgrounds
+// (TestColoursReadable). No faint text: on a light background it is the
+// palest grey.
+func adaptive(light, dark [3]string) lipgloss.CompleteAdaptiveColor {
+	return lipgloss.CompleteAdaptiveColor{
+		Light: lipgloss.CompleteColor{TrueColor: light[0], ANSI256: light[1], ANSI: light[2]},
+		Dark:  lipgloss.CompleteColor{TrueColor: dark[0], ANSI256: dark[1], ANSI: dark[2]},
+	}
+}
+
 var (
-	styleA    = lipgloss.NewStyle().Background(lipgloss.Color("#2f5fb3")).Foreground(lipgloss.Color("#ffffff"))
-	styleB    = lipgloss.NewStyle().Background(lipgloss.Color("#d9822b")).Foreground(lipgloss.Color("#000000"))
+	// The A/B cells of the strip carry their own background.
+	colA    = adaptive([3]string{"#2f5fb3", "25", "4"}, [3]string{"#2f5fb3", "25", "4"})
+	colOnA  = adaptive([3]string{"#ffffff", "231", "15"}, [3]string{"#ffffff", "231", "15"})
+	colB    = adaptive([3]string{"#d9822b", "172", "3"}, [3]string{"#d9822b", "172", "3"})
+	colOnB  = adaptive([3]string{"#000000", "16", "0"}, [3]string{"#000000", "16", "0"})
+	colExpl = adaptive([3]string{"#005f5f", "23", "4"}, [3]string{"#7fd1b9", "115", "6"})
+	colDim  = adaptive([3]string{"#626262", "241", "8"}, [3]string{"#8a8a8a", "245", "8"})
+	colKey  = adaptive([3]string{"#303030", "236", "0"}, [3]string{"#bcbcbc", "250", "7"})
+	colDesc = adaptive([3]string{"#585858", "240", "8"}, [3]string{"#949494", "246", "7"})
+
+	styleA    = lipgloss.NewStyle().Background(colA).Foreground(colOnA)
+	styleB    = lipgloss.NewStyle().Background(colB).Foreground(colOnB)
 	styleCur  = lipgloss.NewStyle().Bold(true).Underline(true)
-	styleDim  = lipgloss.NewStyle().Faint(true)
-	styleExpl = lipgloss.NewStyle().Foreground(lipgloss.Color("#7fd1b9"))
+	styleDim  = lipgloss.NewStyle().Foreground(colDim)
+	styleExpl = lipgloss.NewStyle().Foreground(colExpl)
+	styleKey  = lipgloss.NewStyle().Foreground(colKey)
+	styleDesc = lipgloss.NewStyle().Foreground(colDesc)
 )
+
+// helpStyles are the key help's styles on the explorer's renderer (bubbles'
+// defaults are bound to lipgloss's global renderer, and their light-background
+// descriptions are #B2B2B2 on white).
+func (m *Model) helpStyles() help.Styles {
+	key, desc := m.style(styleKey), m.style(styleDesc)
+	return help.Styles{
+		Ellipsis: desc, ShortKey: key, ShortDesc: desc, ShortSeparator: desc,
+		FullKey: key, FullDesc: desc, FullSeparator: desc,
+	}
+}
 
 // View draws the screen. It never returns more lines than the window has,
 // nor a line wider than it.
@@ -363,7 +400,10 @@ func (m *Model) placeholder(j int) string {
 	return "rendering…"
 }
 
-// strip draws the layer strip: one cell per style slot.
+// strip draws the layer strip: one column of cw cells per style slot, its
+// content centred in the first cw-1 and a separator after it, the same on
+// every row (so the slots' columns line up), and each row's note after the
+// last slot at the same column.
 func (m *Model) strip() []string {
 	c := m.cfg
 	n := c.NumStyles()
@@ -373,23 +413,23 @@ func (m *Model) strip() []string {
 	for i, name := range []string{"group", "res", "style", "psi", "noise", ""} {
 		rows[i].WriteString(fmt.Sprintf("%-*s", prefix, name))
 	}
-	// Groups, bracketed.
+	// Groups, bracketed over their slots' columns.
 	for s := 0; s < n; {
 		g := model.Group(c.SlotRes(s))
 		e := s
 		for e+1 < n && model.Group(c.SlotRes(e+1)) == g {
 			e++
 		}
-		w := (e - s + 1) * cw
-		rows[0].WriteString(bracket(g, w))
+		rows[0].WriteString(bracket(g, (e-s+1)*cw))
 		s = e + 1
 	}
+	truncated := m.st.Psi != 1
 	for s := 0; s < n; s++ {
 		res := strconv.Itoa(c.SlotRes(s))
-		if len(res) > cw-1 && cw > 1 {
+		if len(res) > cw-1 {
 			res = res[:cw-1]
 		}
-		rows[1].WriteString(fmt.Sprintf("%*s ", cw-1, res))
+		rows[1].WriteString(center(res, cw-1) + " ")
 		letter := "A"
 		st := m.style(styleA)
 		if m.st.Styles[s] == latent.FromB {
@@ -400,19 +440,21 @@ func (m *Model) strip() []string {
 		}
 		cell := center(letter, cw-1)
 		if s == m.cursor {
-			cell = center("["+letter+"]", cw-1)
+			if cw-1 >= 3 {
+				cell = center("["+letter+"]", cw-1)
+			}
 			st = st.Inherit(styleCur)
 		}
 		rows[2].WriteString(st.Render(cell) + " ")
 		mark := " "
-		if s < m.st.Cutoff && m.st.Psi != 1 {
+		if s < m.st.Cutoff && truncated {
 			mark = "ψ"
 		}
-		trunc := center(mark, cw)
-		if s == m.st.Cutoff && s > 0 {
-			trunc = "┃" + trunc[1:]
+		sep := " "
+		if s+1 == m.st.Cutoff {
+			sep = "┃" // the cutoff: layers left of it are truncated
 		}
-		rows[3].WriteString(trunc)
+		rows[3].WriteString(center(mark, cw-1) + sep)
 		nm := "-"
 		if ns := m.noiseSlots(s); len(ns) > 0 {
 			nm = modeLetter(m.st.Noise[ns[0]].Mode)
@@ -424,19 +466,16 @@ func (m *Model) strip() []string {
 		}
 		rows[5].WriteString(center(cur, cw-1) + " ")
 	}
-	if m.st.Cutoff == n && n > 0 && m.st.Psi != 1 {
-		rows[3].WriteString("┃")
-	}
 	if m.st.Interp.On {
-		rows[0].WriteString("  " + slider(m.st.Interp.T, 16) + fmt.Sprintf(" t=%.2f %s", m.st.Interp.T,
+		rows[0].WriteString(" " + slider(m.st.Interp.T, 16) + fmt.Sprintf(" t=%.2f %s", m.st.Interp.T,
 			map[latent.Space]string{latent.SpaceW: "lerp W", latent.SpaceZ: "slerp Z"}[m.st.Interp.Space]))
 	} else {
-		rows[0].WriteString(m.style(styleDim).Render("  brackets: the paper's groups"))
+		rows[0].WriteString(" " + m.style(styleDim).Render("brackets: the paper's groups"))
 	}
 	rows[2].WriteString(" " + m.style(styleA).Render("A") + "/" + m.style(styleB).Render("B") + " = source of w")
 	rows[3].WriteString(fmt.Sprintf(" psi %g, cutoff %d", m.st.Psi, m.st.Cutoff))
 	rows[4].WriteString(" r random  c const  · off")
-	rows[5].WriteString(fmt.Sprintf("cursor: layer %d (%s²)", m.cursor, strconv.Itoa(c.SlotRes(m.cursor))))
+	rows[5].WriteString(fmt.Sprintf(" cursor: layer %d (%s²)", m.cursor, strconv.Itoa(c.SlotRes(m.cursor))))
 	out := make([]string, stripRows)
 	for i := range rows {
 		out[i] = fit(rows[i].String(), m.width)
@@ -487,6 +526,9 @@ func center(s string, w int) string {
 	return strings.Repeat(" ", l) + s + strings.Repeat(" ", w-n-l)
 }
 
+// statusLine joins the status parts that fit the window (one column
+// spare), dropping the least needed first, so it is never cut mid-word nor
+// wider than the window.
 func (m *Model) statusLine() string {
 	c := m.cfg
 	g := m.mode.String()
@@ -496,17 +538,21 @@ func (m *Model) statusLine() string {
 			g += " via tmux"
 		}
 	}
-	parts := []string{fmt.Sprintf("%s %dpx", m.name, c.Resolution()), g}
+	type part struct {
+		text string
+		keep int // higher stays longer
+	}
+	parts := []part{{fmt.Sprintf("%s %dpx", m.name, c.Resolution()), 9}, {g, 8}}
 	if m.busy() {
-		parts = append(parts, "rendering…")
+		parts = append(parts, part{"rendering…", 7})
 	}
 	switch {
 	case m.st.Psi == 1 || m.st.Cutoff == 0:
-		parts = append(parts, fmt.Sprintf("psi %g (off)", m.st.Psi))
+		parts = append(parts, part{fmt.Sprintf("psi %g (off)", m.st.Psi), 4})
 	default:
-		parts = append(parts, fmt.Sprintf("psi %g on 0-%d", m.st.Psi, m.st.Cutoff-1))
+		parts = append(parts, part{fmt.Sprintf("psi %g on 0-%d", m.st.Psi, m.st.Cutoff-1), 4})
 	}
-	parts = append(parts, "noise "+m.noiseSummary())
+	parts = append(parts, part{"noise " + m.noiseSummary(), 3})
 	if m.imgs[imgR].rendered {
 		inc := "full"
 		switch fl := m.status.fromLayer; {
@@ -515,21 +561,40 @@ func (m *Model) statusLine() string {
 		case fl > 0:
 			inc = fmt.Sprintf("incremental from layer %d", fl)
 		}
-		parts = append(parts, fmt.Sprintf("render %s %s", ms(m.status.render), inc))
+		parts = append(parts, part{fmt.Sprintf("render %s %s", ms(m.status.render), inc), 2})
 		if m.status.frame > 0 {
-			parts = append(parts, "frame "+ms(m.status.frame))
+			parts = append(parts, part{"frame " + ms(m.status.frame), 1})
 		}
 	}
 	if m.playing {
-		parts = append(parts, "▶ playing")
+		parts = append(parts, part{"▶ playing", 6})
 	}
 	if m.rec != nil {
-		parts = append(parts, "● recording")
+		parts = append(parts, part{"● recording", 6})
 	}
 	if m.savingAnim {
-		parts = append(parts, "saving GIF…")
+		parts = append(parts, part{"saving GIF…", 5})
 	}
-	return strings.Join(parts, " · ")
+	const sep = " · "
+	width := 0
+	for _, p := range parts {
+		width += ansi.StringWidth(p.text) + len([]rune(sep))
+	}
+	width -= len([]rune(sep))
+	for keep := 1; keep < 8 && width > m.width-1; keep++ { // never the name nor the mode
+		for i := 0; i < len(parts); i++ {
+			if parts[i].keep == keep && width > m.width-1 {
+				width -= ansi.StringWidth(parts[i].text) + len([]rune(sep))
+				parts = append(parts[:i], parts[i+1:]...)
+				i--
+			}
+		}
+	}
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.text
+	}
+	return strings.Join(texts, sep)
 }
 
 func ms(d time.Duration) string {
@@ -550,15 +615,24 @@ func (m *Model) noiseSummary() string {
 }
 
 // infoLines wraps the info or prompt text onto at most maxInfo rows (and
-// at most a quarter of the window), so a long state string shows whole.
+// at most a quarter of the window), so a long state string shows whole:
+// at a space where there is one (no word, nor a lone ")", on a row of its
+// own), else mid-word (a state string has no spaces).
 func (m *Model) infoLines() []string {
 	text := []rune(m.infoLine())
 	w := max(m.width-1, 1)
 	n := min(maxInfo, max(1, m.height/4))
 	var out []string
 	for len(text) > w && len(out) < n-1 {
-		out = append(out, string(text[:w]))
-		text = text[w:]
+		cut, next := w, w
+		for i := w; i > w/2; i-- {
+			if text[i] == ' ' {
+				cut, next = i, i+1
+				break
+			}
+		}
+		out = append(out, string(text[:cut]))
+		text = text[next:]
 	}
 	return append(out, string(text))
 }
