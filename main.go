@@ -122,7 +122,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return usageError{err.Error() + " (see --help)"}
 	}
-	if fs.NArg() > 0 && fs.Name() != "info" && fs.Name() != "import" {
+	if fs.NArg() > 0 && fs.Name() != "info" && fs.Name() != "import" && fs.Name() != "lpips" {
 		return usageError{fmt.Sprintf("unexpected argument %q (see --help)", fs.Arg(0))}
 	}
 	return nil

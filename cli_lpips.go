@@ -1,0 +1,246 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	_ "image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"stylegan-tui/checkpoints/safetensors"
+	"stylegan-tui/model/lpips"
+	"stylegan-tui/render"
+)
+
+func init() {
+	commands["lpips"] = command{"the LPIPS distance (VGG16) between two PNGs or between image pairs in a safetensors file", runLPIPS}
+}
+
+// vgg16File is torchvision's VGG16 weights file, which torch.hub caches in
+// $TORCH_HOME/hub/checkpoints ($TORCH_HOME defaulting to ~/.cache/torch).
+const vgg16File = "vgg16-397923af.pth"
+
+// vgg16Default is where torchvision keeps vgg16File after a
+// torchvision.models.vgg16(pretrained=True) (weights=...) call.
+func vgg16Default() string {
+	home := os.Getenv("TORCH_HOME")
+	if home == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return ""
+			}
+			cache = filepath.Join(h, ".cache")
+		}
+		home = filepath.Join(cache, "torch")
+	}
+	return filepath.Join(home, "hub", "checkpoints", vgg16File)
+}
+
+// vgg16Usage is the --vgg16 flag's help.
+func vgg16Usage() string {
+	return "torchvision's VGG16 weights (" + vgg16File + "), legacy or zip torch.save; empty: " + vgg16Default()
+}
+
+// loadLPIPS opens --vgg16 (empty: torchvision's cache) and --lin (empty: the
+// embedded LPIPS v0.1 weights).
+func loadLPIPS(vgg16, lin string) (*lpips.Net, error) {
+	if vgg16 == "" {
+		vgg16 = vgg16Default()
+		if _, err := os.Stat(vgg16); err != nil {
+			return nil, usageError{fmt.Sprintf("--vgg16: no %s: give torchvision's %s (python3 -c 'import torchvision; torchvision.models.vgg16(pretrained=True)' downloads it there)", vgg16, vgg16File)}
+		}
+	}
+	return lpips.Load(vgg16, lin)
+}
+
+// lpipsOutput is the -o file's metadata.
+func lpipsMetadata(vgg16, lin string, w [lpips.Taps]int) map[string]string {
+	if lin == "" {
+		lin = "embedded lpips_v0.1_vgg.pth"
+	}
+	return map[string]string{
+		"tool":   "stylegan-tui lpips (LPIPS v0.1, VGG16 trunk, spatial mean)",
+		"vgg16":  vgg16,
+		"lin":    lin,
+		"taps":   strings.Join(lpips.TapNames[:], ","),
+		"widths": strings.Trim(fmt.Sprint(w[:]), "[]"),
+	}
+}
+
+func runLPIPS(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("lpips", "[--vgg16 F] [--lin F] (A.png B.png | --pairs P.safetensors -o d.safetensors)", stderr)
+	vgg16 := fs.String("vgg16", "", vgg16Usage())
+	lin := fs.String("lin", "", "LPIPS linear layers (lin0..lin4.model.1.weight, torch.save); empty: the embedded LPIPS v0.1 VGG weights")
+	pairs := fs.String("pairs", "", "safetensors file with x0, x1 [N,3,H,W] in [-1, 1]: the distance of each pair x0[i], x1[i]")
+	out := fs.String("o", "", "with --pairs: write d [N] and layers [N,5] (the per-tap terms) to this safetensors file")
+	batch := fs.Int("batch", 8, "pairs per call")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	pngs := fs.Args()
+	switch {
+	case *pairs == "" && len(pngs) != 2:
+		return usageError{fmt.Sprintf("want two PNG files or --pairs, not %d file argument(s) (see --help)", len(pngs))}
+	case *pairs != "" && len(pngs) > 0:
+		return usageError{fmt.Sprintf("unexpected argument %q: --pairs takes the images from its file", pngs[0])}
+	case *pairs == "" && *out != "":
+		return usageError{"-o goes with --pairs (two PNGs print their distance)"}
+	case *batch < 1:
+		return usageError{fmt.Sprintf("--batch %d: want a positive count", *batch)}
+	}
+	if *out != "" {
+		if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+			return fmt.Errorf("-o %s: no directory %s to write it in", *out, filepath.Dir(*out))
+		}
+	}
+	var x0, x1 []float32
+	var n, h, w int
+	var err error
+	if *pairs != "" {
+		x0, x1, n, h, w, err = readPairs(*pairs)
+	} else {
+		x0, x1, h, w, err = readPNGPair(pngs[0], pngs[1])
+		n = 1
+	}
+	if err != nil {
+		return err
+	}
+	if h < lpips.MinSize || w < lpips.MinSize {
+		return fmt.Errorf("images of %d×%d px: LPIPS on VGG16 needs at least %d×%d (four 2×2 max-pools)", h, w, lpips.MinSize, lpips.MinSize)
+	}
+	net, err := loadLPIPS(*vgg16, *lin)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+
+	start := time.Now()
+	p := render.NewProgress(stderr, "lpips", n)
+	d := make([]float64, 0, n)
+	var layers [][lpips.Taps]float64
+	img := 3 * h * w
+	for i := 0; i < n; i += *batch {
+		k := min(*batch, n-i)
+		di, li, err := net.Distance(x0[i*img:(i+k)*img], x1[i*img:(i+k)*img], k, h, w)
+		if err != nil {
+			return err
+		}
+		d, layers = append(d, di...), append(layers, li...)
+		p.Add(k)
+	}
+	p.Done()
+	el := time.Since(start)
+
+	if *pairs == "" {
+		fmt.Fprintf(stdout, "lpips %s %s: %.6g\n", pngs[0], pngs[1], d[0])
+		for t, name := range lpips.TapNames {
+			fmt.Fprintf(stdout, "  %-8s %.6g\n", name, layers[0][t])
+		}
+		return nil
+	}
+	mean := 0.0
+	for _, v := range d {
+		mean += v
+	}
+	mean /= float64(n)
+	fmt.Fprintf(stdout, "lpips: %d pairs of %d×%d px, mean %.6g, %.1f pairs/s\n", n, h, w, mean, float64(n)/el.Seconds())
+	if *out == "" {
+		for i, v := range d {
+			fmt.Fprintf(stdout, "%d %.6g\n", i, v)
+		}
+		return nil
+	}
+	f := &safetensors.File{Tensors: map[string]*safetensors.Tensor{
+		"d":      {Shape: []int{n}, Data: make([]float32, n)},
+		"layers": {Shape: []int{n, lpips.Taps}, Data: make([]float32, n*lpips.Taps)},
+	}, Metadata: lpipsMetadata(*vgg16, *lin, net.Widths())}
+	for i := range n {
+		f.Tensors["d"].Data[i] = float32(d[i])
+		for t := range lpips.Taps {
+			f.Tensors["layers"].Data[i*lpips.Taps+t] = float32(layers[i][t])
+		}
+	}
+	if err := safetensors.WriteFile(*out, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (d [%d], layers [%d 5])\n", *out, n, n)
+	return nil
+}
+
+// readPairs reads x0 and x1 [N,3,H,W] from a safetensors file.
+func readPairs(path string) (x0, x1 []float32, n, h, w int, err error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, nil, 0, 0, 0, fmt.Errorf("--pairs: %w", err)
+	}
+	var shape []int
+	for _, name := range []string{"x0", "x1"} {
+		t := f.Tensors[name]
+		if t == nil {
+			return nil, nil, 0, 0, 0, fmt.Errorf("--pairs %s: no tensor %s (want x0 and x1 [N,3,H,W] in [-1, 1])", path, name)
+		}
+		if len(t.Shape) != 4 || t.Shape[1] != 3 || t.Shape[0] < 1 {
+			return nil, nil, 0, 0, 0, fmt.Errorf("--pairs %s: %s has shape %v, want [N 3 H W]", path, name, t.Shape)
+		}
+		if shape != nil && fmt.Sprint(shape) != fmt.Sprint(t.Shape) {
+			return nil, nil, 0, 0, 0, fmt.Errorf("--pairs %s: x0 is %v but x1 is %v: the images of a pair must have the same size", path, shape, t.Shape)
+		}
+		shape = t.Shape
+	}
+	return f.Tensors["x0"].Data, f.Tensors["x1"].Data, shape[0], shape[2], shape[3], nil
+}
+
+// readPNGPair decodes two images of the same size into [1,3,H,W] each, in [-1, 1].
+func readPNGPair(a, b string) (x0, x1 []float32, h, w int, err error) {
+	ia, err := readImage(a)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	ib, err := readImage(b)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	sa, sb := ia.Bounds().Size(), ib.Bounds().Size()
+	if sa != sb {
+		return nil, nil, 0, 0, fmt.Errorf("%s is %d×%d px but %s is %d×%d: LPIPS compares images of the same size", a, sa.X, sa.Y, b, sb.X, sb.Y)
+	}
+	return toTensor(ia), toTensor(ib), sa.Y, sa.X, nil
+}
+
+func readImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, fmt.Errorf("%s: not a PNG image", path)
+		}
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return img, nil
+}
+
+// toTensor maps an image's RGB to [3,H,W] in [-1, 1] (0 -> -1, full scale -> 1).
+func toTensor(img image.Image) []float32 {
+	r := img.Bounds()
+	h, w := r.Dy(), r.Dx()
+	x := make([]float32, 3*h*w)
+	for i := range h {
+		for j := range w {
+			cr, cg, cb, _ := img.At(r.Min.X+j, r.Min.Y+i).RGBA()
+			for c, v := range [3]uint32{cr, cg, cb} {
+				x[(c*h+i)*w+j] = float32(float64(v)/65535*2 - 1)
+			}
+		}
+	}
+	return x
+}
