@@ -91,11 +91,11 @@ func TestPPLReference(t *testing.T) {
 		for _, sampling := range []string{"full", "end"} {
 			o := tinyPPL
 			o.Samples, o.Space, o.Sampling, o.Epsilon = 10, space, sampling, 1e-2
-			var images int
-			o.Progress = func(n int) { images += n }
+			var done int
+			o.Progress = func(n int) { done += n }
 			r := runPPL(t, g, o)
-			if len(r.Distances) != o.Samples || images != PPLWork(o) || images != 2*o.Samples {
-				t.Fatalf("%s %s: %d distances, progress %d images, PPLWork %d", space, sampling, len(r.Distances), images, PPLWork(o))
+			if len(r.Distances) != o.Samples || done != PPLWork(o) || done != o.Samples {
+				t.Fatalf("%s %s: %d distances, progress %d samples, PPLWork %d", space, sampling, len(r.Distances), done, PPLWork(o))
 			}
 			for i, d := range r.Distances {
 				if want := refDistance(t, g, o, i); math.Abs(d-want) > 1e-3*want {
@@ -254,7 +254,83 @@ func TestPPLBadOptions(t *testing.T) {
 			t.Errorf("%+v: error %v, want one naming %q", c.o, err, c.want)
 		}
 	}
-	if PPLWork(PPLOptions{Samples: -1}) != 0 || PPLWork(PPLOptions{}) != 2*DefaultPPLOptions.Samples {
+	if PPLWork(PPLOptions{Samples: -1}) != 0 || PPLWork(PPLOptions{}) != DefaultPPLOptions.Samples {
 		t.Errorf("PPLWork: %d for bad options, %d for defaults", PPLWork(PPLOptions{Samples: -1}), PPLWork(PPLOptions{}))
+	}
+}
+
+// TestPPLPrepare checks NVlabs' crop and box downsampling against the
+// formulas written out per pixel: images[:, :, 3c:7c, 2c:6c] with c = H/8,
+// then the mean of each f×f block, f = side/256.
+func TestPPLPrepare(t *testing.T) {
+	for _, c := range []struct {
+		res  int
+		crop bool
+		want int
+	}{{1024, true, 256}, {1024, false, 256}, {512, true, 256}, {256, true, 128}, {256, false, 256}, {64, true, 32}, {32, true, 16}, {2048, false, 256}} {
+		if got := DistanceRes(c.res, c.crop); got != c.want {
+			t.Errorf("DistanceRes(%d, %v) = %d, want %d", c.res, c.crop, got, c.want)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, c := range []struct {
+		res  int
+		crop bool
+	}{{1024, true}, {1024, false}, {64, true}, {256, false}} {
+		n := 2
+		x := make([]float32, n*3*c.res*c.res)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		got := prepare(x, n, c.res, c.crop)
+		s := DistanceRes(c.res, c.crop)
+		if len(got) != n*3*s*s {
+			t.Fatalf("%d px crop %v: %d values, want %d", c.res, c.crop, len(got), n*3*s*s)
+		}
+		r0, c0, side := 0, 0, c.res
+		if c.crop {
+			q := c.res / 8
+			r0, c0, side = 3*q, 2*q, 4*q
+		}
+		f := side / s
+		for k := 0; k < 200; k++ {
+			p, i, j := r.IntN(n*3), r.IntN(s), r.IntN(s)
+			var want float64
+			for u := range f {
+				for v := range f {
+					want += float64(x[p*c.res*c.res+(r0+i*f+u)*c.res+c0+j*f+v])
+				}
+			}
+			want /= float64(f * f)
+			if v := float64(got[(p*s+i)*s+j]); math.Abs(v-want) > 1e-6 {
+				t.Fatalf("%d px crop %v: plane %d (%d, %d) = %g, want %g", c.res, c.crop, p, i, j, v, want)
+			}
+		}
+	}
+}
+
+// TestPPLBootstrap checks the interval against the spread the statistic
+// really has: for normal distances, PPL's standard error is close to
+// sd/sqrt(n), so the 95% interval is about ±1.96 of it around PPL, and it
+// is deterministic in the seed.
+func TestPPLBootstrap(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, n := range []int{400, 4000} {
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = 100 + 10*r.NormFloat64()
+		}
+		rep := &PPLReport{Distances: d}
+		rep.summarise()
+		lo, hi := bootstrapCI(d, 1000, 7)
+		if lo2, hi2 := bootstrapCI(d, 1000, 7); lo2 != lo || hi2 != hi {
+			t.Errorf("n %d: same seed, intervals [%g, %g] and [%g, %g]", n, lo, hi, lo2, hi2)
+		}
+		// The filter trims 2% of a normal sample, which shrinks the spread a little.
+		half := 1.96 * 10 / math.Sqrt(float64(n))
+		t.Logf("n %d: PPL %.4g, 95%% [%.4g, %.4g], ±%.3g expected about ±%.3g", n, rep.PPL, lo, hi, (hi-lo)/2, half)
+		if !(lo < rep.PPL && rep.PPL < hi) || (hi-lo)/2 < 0.7*half || (hi-lo)/2 > 1.3*half {
+			t.Errorf("n %d: PPL %g, interval [%g, %g]: want about ±%g around it", n, rep.PPL, lo, hi, half)
+		}
 	}
 }
