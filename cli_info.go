@@ -9,6 +9,7 @@ import (
 
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
+	"stylegan-tui/model/ops"
 )
 
 func runInfo(args []string, stdout, stderr io.Writer) error {
@@ -106,7 +107,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res := cfg.Resolution()
-	fmt.Fprintf(stdout, "%s: %d parameters, BLAS %s\n", cfg.Name, g.W.NumParams(), blasName())
+	fmt.Fprintf(stdout, "%s: %d parameters, BLAS %s\n", cfg.Name, g.W.NumParams(), ops.BLASName())
 	st := g.NewState()
 	fine, _, _ := cfg.GroupSlots("fine")
 	last := cfg.NumStyles() - 1

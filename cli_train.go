@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/model/ops"
 	"stylegan-tui/model/toyfaces"
 	"stylegan-tui/model/train"
 	"stylegan-tui/render"
@@ -158,7 +159,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if t, err = train.New(opt); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "train: new run in %s: channels %v, D channels %v, z %d, w %d, schedule %s, BLAS %s\n", *out, ch, opt.Arch.DiscChannels(), *zdim, *wdim, t.Sched, blasName())
+		fmt.Fprintf(stderr, "train: new run in %s: channels %v, D channels %v, z %d, w %d, schedule %s, BLAS %s\n", *out, ch, opt.Arch.DiscChannels(), *zdim, *wdim, t.Sched, ops.BLASName())
 		if featOpt != nil {
 			fmt.Fprintf(stderr, "train: feature D: %s\n", featOpt)
 		}

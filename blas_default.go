@@ -1,5 +1,0 @@
-//go:build !openblas
-
-package main
-
-func blasName() string { return "gonum (pure Go)" }
