@@ -5,8 +5,8 @@ import (
 	"flag"
 	"image"
 	"image/color"
-	"math"
 	"image/png"
+	"math"
 	"os"
 	"testing"
 )
