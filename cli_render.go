@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -79,31 +83,120 @@ func parseNoise(s string) (latent.NoiseMode, error) {
 	return 0, usageError{fmt.Sprintf("--noise %q: want random, const or off", s)}
 }
 
+// withNoise sets every noise slot of st to mode; random slot j draws from
+// seed+j.
+func withNoise(st latent.State, mode latent.NoiseMode, seed int64) latent.State {
+	for j := range st.Noise {
+		st.Noise[j] = latent.Noise{Mode: mode, Seed: seed + int64(j)}
+	}
+	return st
+}
+
+// optFloat and optInt are flags whose absence means something that is not
+// a number (the model's psi, no seed): unset, --help shows no default,
+// where a sentinel value would show "(default -99)".
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (o *optFloat) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.FormatFloat(o.v, 'g', -1, 64)
+}
+
+func (o *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return errors.New("want a number")
+	}
+	o.v, o.set = v, true
+	return nil
+}
+
+type optInt struct {
+	v   int64
+	set bool
+}
+
+func (o *optInt) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.FormatInt(o.v, 10)
+}
+
+func (o *optInt) Set(s string) error {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return errors.New("want a whole number, 0 or more")
+	}
+	o.v, o.set = v, true
+	return nil
+}
+
+// imageWriter is the encoder for an -o file's extension: a .jpg holding PNG
+// bytes (as every other extension once got) misleads viewers and tools.
+func imageWriter(out string) (func(string, image.Image) error, error) {
+	switch strings.ToLower(filepath.Ext(out)) {
+	case ".png":
+		return render.WritePNG, nil
+	case ".jpg", ".jpeg":
+		return writeJPEG, nil
+	}
+	return nil, usageError{fmt.Sprintf("-o %s: want a .png, .jpg/.jpeg or .safetensors file name", out)}
+}
+
+// writeJPEG writes img at quality 95 (the stdlib's default, 75, blurs the
+// noise's fine detail), through a temporary file renamed into place.
+func writeJPEG(path string, img image.Image) error {
+	return render.WriteFileAtomic(path, func(w io.Writer) error {
+		return jpeg.Encode(w, img, &jpeg.Options{Quality: 95})
+	})
+}
+
 func runRender(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("render", "--checkpoint F (--seed N | --state S | --latents L) [flags] -o out.png", stderr)
 	ckpt := fs.String("checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\"")
-	seed := fs.Int64("seed", -1, "seed of source A (numpy RandomState(seed).randn, as NVIDIA's scripts)")
+	var seed, mixSeed, cutoff optInt
+	var psi optFloat
+	fs.Var(&seed, "seed", "seed `N` of source A: z = numpy RandomState(N).randn, as NVIDIA's scripts make it")
 	stateStr := fs.String("state", "", "a state string copied from the explorer (overrides the other latent flags)")
 	latents := fs.String("latents", "", "safetensors file of explicit inputs: z or w [B,D], z2/w2, noise0..N, w_avg")
-	psi := fs.Float64("psi", -99, "truncation psi (default: the model's, 0.7 for NVlabs models)")
-	cutoff := fs.Int("cutoff", -1, "truncation applies to style slots < cutoff (default: the model's)")
-	mixSeed := fs.Int64("mix-seed", -1, "seed of source B, for --mix-layers")
+	fs.Var(&psi, "psi", "truncation psi `P` (without it: the model's, 0.7 for NVlabs models; 1 with --latents)")
+	fs.Var(&cutoff, "cutoff", "truncation applies to style slots < `N` (without it: the model's; every slot with --latents)")
+	fs.Var(&mixSeed, "mix-seed", "seed `M` of source B, for --mix-layers")
 	mixLayers := fs.String("mix-layers", "", "style slots taken from B: inclusive range like 0-3, 4- or 8")
-	noise := fs.String("noise", "random", "noise in every layer: random, const (the model's stored maps) or off")
+	noise := fs.String("noise", "random", "noise in every layer (with --latents: every layer whose map the file does not carry): random, const (the model's stored maps; seed 0's if it stores none) or off")
 	noiseSeed := fs.Int64("noise-seed", 0, "base seed of random noise (slot i uses seed+i)")
-	out := fs.String("o", "", "output: .png, or .safetensors for the raw image tensor [B,3,H,W]")
+	out := fs.String("o", "", "output: .png, .jpg/.jpeg, or .safetensors for the raw image tensor [B,3,H,W]")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usageError{"-o is required"}
 	}
+	tensorOut := strings.HasSuffix(*out, ".safetensors")
+	var write func(string, image.Image) error
+	if !tensorOut {
+		var err error
+		if write, err = imageWriter(*out); err != nil {
+			return err
+		}
+	}
+	mode, err := parseNoise(*noise)
+	if err != nil {
+		return err
+	}
 	_, g, err := loadGenerator(*ckpt)
 	if err != nil {
 		return err
 	}
 	if *latents != "" {
-		return renderLatents(g, *latents, *psi, *cutoff, *mixLayers, *out)
+		opts := latentsOptions{psi: psi, cutoff: cutoff, mixLayers: *mixLayers, noise: mode, noiseSeed: *noiseSeed}
+		return renderLatents(g, *latents, opts, *out, write)
 	}
 	var st latent.State
 	switch {
@@ -111,44 +204,33 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		if st, err = latent.Decode(*stateStr); err != nil {
 			return err
 		}
-	case *seed < 0:
+	case !seed.set:
 		return usageError{"one of --seed, --state or --latents is required"}
 	default:
-		st = g.NewState()
-		st.A = latent.Source{Seed: *seed}
-		if *psi != -99 {
-			st.Psi = *psi
+		st = withNoise(g.NewState(), mode, *noiseSeed)
+		st.A = latent.Source{Seed: seed.v}
+		if psi.set {
+			st.Psi = psi.v
 		}
-		if *cutoff >= 0 {
-			st.Cutoff = *cutoff
-		}
-		mode, err := parseNoise(*noise)
-		if err != nil {
-			return err
-		}
-		for j := range st.Noise {
-			st.Noise[j] = latent.Noise{Mode: mode, Seed: *noiseSeed + int64(j)}
+		if cutoff.set {
+			st.Cutoff = int(cutoff.v)
 		}
 		if *mixLayers != "" {
-			if *mixSeed < 0 {
+			if !mixSeed.set {
 				return usageError{"--mix-layers needs --mix-seed"}
 			}
 			lo, hi, err := parseRange("mix-layers", "style slots", *mixLayers, g.Cfg.NumStyles())
 			if err != nil {
 				return err
 			}
-			st.B = latent.Source{Seed: *mixSeed}
+			st.B = latent.Source{Seed: mixSeed.v}
 			st = st.WithStyles(lo, hi, latent.FromB)
 		}
 	}
 	if err := st.Validate(g.Cfg.NumStyles(), g.Cfg.NumNoise()); err != nil {
 		return fmt.Errorf("state does not fit this model: %w", err)
 	}
-	img, _, err := g.Render(st, nil)
-	if err != nil {
-		return err
-	}
-	if strings.HasSuffix(*out, ".safetensors") {
+	if tensorOut {
 		in, err := g.Inputs(st)
 		if err != nil {
 			return err
@@ -159,16 +241,31 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		}
 		return writeImageTensor(*out, raw, 1, g.Cfg.Resolution())
 	}
-	if err := render.WritePNG(*out, img); err != nil {
+	img, _, err := g.Render(st, nil)
+	if err != nil {
+		return err
+	}
+	if err := write(*out, img); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%dx%d) state %s\n", *out, img.Bounds().Dx(), img.Bounds().Dy(), st.Encode())
 	return nil
 }
 
-// renderLatents renders explicit inputs from a safetensors file.
-func renderLatents(g *model.Generator, path string, psi float64, cutoff int, mixLayers, out string) error {
+// latentsOptions are render's flags that apply to --latents.
+type latentsOptions struct {
+	psi       optFloat
+	cutoff    optInt
+	mixLayers string
+	noise     latent.NoiseMode // for the noise maps the file does not carry
+	noiseSeed int64
+}
+
+// renderLatents renders explicit inputs from a safetensors file to out:
+// a raw tensor, or one image per batch item written with write.
+func renderLatents(g *model.Generator, path string, o latentsOptions, out string, write func(string, image.Image) error) error {
 	c := g.Cfg
+	mixLayers := o.mixLayers
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return err
@@ -217,11 +314,17 @@ func renderLatents(g *model.Generator, path string, psi float64, cutoff int, mix
 			return err
 		}
 	}
-	if psi == -99 {
-		psi = 1 // explicit inputs: no truncation unless asked
+	psi, cutoff := 1.0, c.NumStyles() // explicit inputs: no truncation unless asked
+	if o.psi.set {
+		psi = o.psi.v
 	}
-	if cutoff < 0 {
-		cutoff = c.NumStyles()
+	if o.cutoff.set {
+		cutoff = int(o.cutoff.v)
+	}
+	// The maps the file does not carry come from --noise, as with --seed.
+	fallback, err := g.Inputs(withNoise(g.NewState(), o.noise, o.noiseSeed))
+	if err != nil {
+		return err
 	}
 	in := model.SynthesisInput{B: B}
 	for s := 0; s < c.NumStyles(); s++ {
@@ -248,10 +351,8 @@ func renderLatents(g *model.Generator, path string, psi float64, cutoff int, mix
 			in.Noise = append(in.Noise, t.Data)
 		case ok:
 			return fmt.Errorf("%s: %s has shape %v, want [B 1 %d %d]", path, name, t.Shape, r, r)
-		case g.W.NoiseConst != nil && g.W.NoiseConst[j] != nil:
-			in.Noise = append(in.Noise, g.W.NoiseConst[j])
 		default:
-			return fmt.Errorf("%s: missing %s (the model stores no noise maps)", path, name)
+			in.Noise = append(in.Noise, fallback.Noise[j])
 		}
 	}
 	raw, _, err := g.Synthesis(in, model.Options{Step: -1, Alpha: -1})
@@ -268,7 +369,7 @@ func renderLatents(g *model.Generator, path string, psi float64, cutoff int, mix
 			ext := filepath.Ext(out)
 			name = fmt.Sprintf("%s_%d%s", strings.TrimSuffix(out, ext), b, ext)
 		}
-		if err := render.WritePNG(name, model.ToImage(raw, res, b)); err != nil {
+		if err := write(name, model.ToImage(raw, res, b)); err != nil {
 			return err
 		}
 	}

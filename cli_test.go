@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"math"
@@ -16,6 +17,7 @@ import (
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/checkpoints/safetensors"
 	"stylegan-tui/internal/testfix"
+	"stylegan-tui/latent"
 )
 
 // runCLI runs a command line in-process and returns its exit code and output.
@@ -82,6 +84,198 @@ func TestRenderLatents(t *testing.T) {
 	// reverse: they must differ from each other.
 	if slices.Equal(img.Data[:3072], img.Data[3072:]) {
 		t.Error("the two mixed images are identical")
+	}
+}
+
+// renderTensor runs render with args to a raw tensor file and returns its
+// image [1,3,res,res].
+func renderTensor(t *testing.T, res int, args ...string) []float32 {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out.safetensors")
+	if code, _, stderr := runCLI(append(append([]string{"render"}, args...), "-o", out)...); code != 0 {
+		t.Fatalf("render %v: exit %d: %s", args, code, stderr)
+	}
+	f, err := safetensors.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := f.Get("image", 1, 3, res, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img.Data
+}
+
+// The noise maps a --latents file does not carry come from --noise and
+// --noise-seed exactly as for --seed: the same z through both gives the
+// same tensor in every mode, on a model that stores no noise maps (this
+// once failed with "missing noise0"); a map the file carries wins.
+func TestRenderLatentsNoise(t *testing.T) {
+	ckpt := testfix.Path(t, "rosinality/tiny_s3.safetensors")
+	m, err := checkpoints.Load(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.W.NoiseConst != nil {
+		t.Fatal("the fixture stores noise maps: pick one that does not")
+	}
+	g, err := m.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	c, dir := g.Cfg, t.TempDir()
+	z := latent.Source{Seed: 1}.ZVec(c.ZDim)
+	zOnly, withNoise0 := filepath.Join(dir, "z.safetensors"), filepath.Join(dir, "z_noise0.safetensors")
+	for path, tensors := range map[string]map[string]*safetensors.Tensor{
+		zOnly:      {"z": {Shape: []int{1, c.ZDim}, Data: z}},
+		withNoise0: {"z": {Shape: []int{1, c.ZDim}, Data: z}, "noise0": {Shape: []int{1, 1, 4, 4}, Data: make([]float32, 16)}},
+	} {
+		if err := safetensors.WriteFile(path, &safetensors.File{Tensors: tensors}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := c.Resolution()
+	var prev []float32
+	for _, mode := range []string{"random", "const", "off"} {
+		// --psi 1: --latents does not truncate unless asked
+		viaSeed := renderTensor(t, res, "--checkpoint", ckpt, "--seed", "1", "--psi", "1", "--noise", mode, "--noise-seed", "5")
+		viaLatents := renderTensor(t, res, "--checkpoint", ckpt, "--latents", zOnly, "--noise", mode, "--noise-seed", "5")
+		if !slices.Equal(viaSeed, viaLatents) {
+			t.Errorf("--noise %s: --latents z renders differently from --seed 1", mode)
+		}
+		if slices.Equal(viaSeed, prev) {
+			t.Errorf("--noise %s renders as the mode before it", mode)
+		}
+		prev = viaSeed
+	}
+	if !slices.Equal(renderTensor(t, res, "--checkpoint", ckpt, "--latents", zOnly), renderTensor(t, res, "--checkpoint", ckpt, "--seed", "1", "--psi", "1")) {
+		t.Error("without --noise, --latents and --seed differ")
+	}
+	// noise0 of zeros from the file, the other slots random from seed 5+j
+	st := g.NewState()
+	st.A, st.Psi = latent.Source{Seed: 1}, 1
+	for j := range st.Noise {
+		st.Noise[j] = latent.Noise{Mode: latent.NoiseRandom, Seed: 5 + int64(j)}
+	}
+	st.Noise[0] = latent.Noise{Mode: latent.NoiseOff}
+	if !slices.Equal(renderTensor(t, res, "--checkpoint", ckpt, "--latents", withNoise0, "--noise-seed", "5"), renderTensor(t, res, "--checkpoint", ckpt, "--state", st.Encode())) {
+		t.Error("a noise map in the file is not the one used for its slot")
+	}
+}
+
+// render --help shows a default only where there is one (no sentinels like
+// -99), and the flags without one still work and refuse bad values.
+func TestRenderHelp(t *testing.T) {
+	code, stdout, stderr := runCLI("render", "--help")
+	if code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	help := stdout + stderr
+	for _, want := range []string{"-seed N", "-psi P", "-cutoff N", "-mix-seed M", `(default "random")`, ".jpg"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("no %q in the help:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "(default -") {
+		t.Errorf("a sentinel default in the help:\n%s", help)
+	}
+	ckpt := testfix.Path(t, "rosinality/tiny_s3.safetensors")
+	m, err := checkpoints.Load(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func(args ...string) latent.State {
+		t.Helper()
+		code, stdout, stderr := runCLI(append([]string{"render", "--checkpoint", ckpt, "-o", filepath.Join(t.TempDir(), "x.png")}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		st, err := latent.Decode(strings.TrimSpace(stdout[strings.Index(stdout, "state ")+len("state "):]))
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return st
+	}
+	if st := state("--seed", "0"); st.A.Seed != 0 || st.Psi != m.Cfg.TruncPsi || st.Cutoff != m.Cfg.TruncCutoff {
+		t.Errorf("--seed 0 alone: %s, want A seed 0 with the model's psi %g and cutoff %d", st.Encode(), m.Cfg.TruncPsi, m.Cfg.TruncCutoff)
+	}
+	st := state("--seed", "3", "--psi", "-0.5", "--cutoff", "0", "--mix-seed", "4", "--mix-layers", "0-1")
+	if st.A.Seed != 3 || st.Psi != -0.5 || st.Cutoff != 0 || st.B.Seed != 4 || st.Styles[0] != latent.FromB || st.Styles[2] == latent.FromB {
+		t.Errorf("explicit flags: state %s", st.Encode())
+	}
+	for _, c := range []struct{ flag, value string }{{"seed", "-1"}, {"psi", "x"}, {"psi", "NaN"}, {"cutoff", "-1"}, {"mix-seed", "1.5"}} {
+		code, _, stderr := runCLI("render", "--checkpoint", ckpt, "--seed", "1", "--"+c.flag, c.value, "-o", filepath.Join(t.TempDir(), "x.png"))
+		if code != 2 || !strings.Contains(stderr, "-"+c.flag) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("--%s %s: exit %d, stderr %q", c.flag, c.value, code, stderr)
+		}
+	}
+}
+
+// -o picks the encoder by its extension: .jpg and .jpeg are JPEG of the
+// PNG's pixels (one per batch item with --latents); any other extension is
+// refused before any work, and nothing is written.
+func TestRenderJPEG(t *testing.T) {
+	ckpt := testfix.Path(t, "rosinality/tiny_s5.safetensors")
+	dir := t.TempDir()
+	pngPath := filepath.Join(dir, "a.png")
+	if code, _, stderr := runCLI("render", "--checkpoint", ckpt, "--seed", "1", "-o", pngPath); code != 0 {
+		t.Fatalf("png: exit %d: %s", code, stderr)
+	}
+	// The random weights make per-pixel colour noise that JPEG's chroma
+	// subsampling cannot keep (18 dB PSNR at quality 95): compare the
+	// file with the PNG's pixels encoded at the writer's quality instead.
+	var want bytes.Buffer
+	if err := jpeg.Encode(&want, readPNG(t, pngPath), &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	lat := filepath.Join(dir, "z.safetensors")
+	if err := safetensors.WriteFile(lat, &safetensors.File{Tensors: map[string]*safetensors.Tensor{
+		"z": {Shape: []int{2, 16}, Data: make([]float32, 32)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI("render", "--checkpoint", ckpt, "--latents", lat, "-o", filepath.Join(dir, "batch.jpg")); code != 0 {
+		t.Fatalf("--latents to .jpg: exit %d: %s", code, stderr)
+	}
+	check := func(path string, ref []byte) {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err == nil {
+			t.Errorf("%s holds a PNG", path)
+		}
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if img.Bounds() != image.Rect(0, 0, 128, 128) {
+			t.Fatalf("%s: %v, want 128x128", path, img.Bounds())
+		}
+		if ref != nil && !bytes.Equal(b, ref) {
+			t.Errorf("%s is not the PNG's image at quality 95", path)
+		}
+	}
+	for _, name := range []string{"b.jpg", "c.JPEG"} {
+		path := filepath.Join(dir, name)
+		if code, _, stderr := runCLI("render", "--checkpoint", ckpt, "--seed", "1", "-o", path); code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		check(path, want.Bytes())
+	}
+	check(filepath.Join(dir, "batch_0.jpg"), nil)
+	check(filepath.Join(dir, "batch_1.jpg"), nil)
+	for _, name := range []string{"d.gif", "d", "d.png.txt"} {
+		path := filepath.Join(dir, name)
+		code, _, stderr := runCLI("render", "--checkpoint", ckpt, "--seed", "1", "-o", path)
+		if code != 2 || !strings.Contains(stderr, "-o "+path) || !strings.Contains(stderr, ".jpg") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("-o %s: exit %d, stderr %q", name, code, stderr)
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("-o %s: a file was written", name)
+		}
 	}
 }
 
