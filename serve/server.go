@@ -178,7 +178,9 @@ func New(cfg Config) (*Server, error) {
 			// Only "session" channels exist (no direct-tcpip), no global
 			// requests (no tcpip-forward), no subsystems (no sftp):
 			// set explicitly so nothing from the defaults slips in.
-			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": ssh.DefaultSessionHandler}
+			// The session handler is the default one that also keeps the
+			// pty's pixel size (ptypixels.go).
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": sessionHandler}
 			srv.RequestHandlers = map[string]ssh.RequestHandler{}
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
 			srv.LocalPortForwardingCallback = nil

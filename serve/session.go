@@ -158,14 +158,19 @@ func (s *Server) handle(sess ssh.Session) {
 		}
 	}
 	env := sessionEnv{term: pty.Term, env: sess.Environ()}
+	var sshPty func() tui.PtySize
+	if px := pixelsOf(sess); px != nil {
+		sshPty = px.get
+	}
 	m, err := tui.New(tui.Options{
 		Model:    modelOf(pool),
 		Graphics: s.cfg.Graphics,
 		Env:      func(string) string { return "" }, // never the server's TMUX
 		Width:    pty.Window.Width,
 		Height:   pty.Window.Height,
-		SaveDir:  saveDir,
+		SaveDir:  saveDir, // the explorer names saved files relative to it
 		NoSave:   saveDir == "",
+		SSHPty:   sshPty,
 		Raw:      out,
 		Render:   render,
 		Renderer: lipgloss.NewRenderer(out, termenv.WithEnvironment(env), termenv.WithTTY(true), termenv.WithUnsafe()),

@@ -527,7 +527,8 @@ func center(s string, w int) string {
 }
 
 // statusLine joins the status parts that fit the window (one column
-// spare), dropping the least needed first, so it is never cut mid-word nor
+// spare), dropping the least needed first (psi and noise before the
+// timings: the strip shows them too), so it is never cut mid-word nor
 // wider than the window.
 func (m *Model) statusLine() string {
 	c := m.cfg
@@ -548,11 +549,11 @@ func (m *Model) statusLine() string {
 	}
 	switch {
 	case m.st.Psi == 1 || m.st.Cutoff == 0:
-		parts = append(parts, part{fmt.Sprintf("psi %g (off)", m.st.Psi), 4})
+		parts = append(parts, part{fmt.Sprintf("psi %g (off)", m.st.Psi), 2})
 	default:
-		parts = append(parts, part{fmt.Sprintf("psi %g on 0-%d", m.st.Psi, m.st.Cutoff-1), 4})
+		parts = append(parts, part{fmt.Sprintf("psi %g on 0-%d", m.st.Psi, m.st.Cutoff-1), 2})
 	}
-	parts = append(parts, part{"noise " + m.noiseSummary(), 3})
+	parts = append(parts, part{"noise " + m.noiseSummary(), 1})
 	if m.imgs[imgR].rendered {
 		inc := "full"
 		switch fl := m.status.fromLayer; {
@@ -561,9 +562,9 @@ func (m *Model) statusLine() string {
 		case fl > 0:
 			inc = fmt.Sprintf("incremental from layer %d", fl)
 		}
-		parts = append(parts, part{fmt.Sprintf("render %s %s", ms(m.status.render), inc), 2})
+		parts = append(parts, part{fmt.Sprintf("render %s %s", ms(m.status.render), inc), 4})
 		if m.status.frame > 0 {
-			parts = append(parts, part{"frame " + ms(m.status.frame), 1})
+			parts = append(parts, part{"frame " + ms(m.status.frame), 3})
 		}
 	}
 	if m.playing {
