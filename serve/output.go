@@ -22,6 +22,10 @@ type output struct {
 	tokens float64 // may go negative: the debt is paid by waiting
 	last   time.Time
 	n      int64
+
+	// now and wait are the clock of the rate limit (a fake one in tests).
+	now  func() time.Time
+	wait func(ctx context.Context, d time.Duration) error
 }
 
 // burst is how many bytes a session may send at once before the rate
@@ -29,9 +33,22 @@ type output struct {
 func (o *output) burst() float64 { return float64(min(512<<10, max(16<<10, o.rate))) }
 
 func newOutput(ctx context.Context, w io.Writer, rate int64, timeout time.Duration, drop func()) *output {
-	o := &output{ctx: ctx, w: w, rate: rate, timeout: timeout, drop: drop, last: time.Now()}
+	o := &output{ctx: ctx, w: w, rate: rate, timeout: timeout, drop: drop, now: time.Now, wait: sleep}
+	o.last = o.now()
 	o.tokens = o.burst()
 	return o
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (o *output) Write(p []byte) (int, error) {
@@ -46,17 +63,13 @@ func (o *output) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		piece := p[:min(len(p), rateChunk)]
-		now := time.Now()
+		now := o.now()
 		o.tokens = min(o.burst(), o.tokens+now.Sub(o.last).Seconds()*float64(o.rate))
 		o.last = now
 		o.tokens -= float64(len(piece))
 		if o.tokens < 0 {
-			t := time.NewTimer(time.Duration(-o.tokens / float64(o.rate) * float64(time.Second)))
-			select {
-			case <-t.C:
-			case <-o.ctx.Done():
-				t.Stop()
-				return n, o.ctx.Err()
+			if err := o.wait(o.ctx, time.Duration(-o.tokens/float64(o.rate)*float64(time.Second))); err != nil {
+				return n, err
 			}
 		}
 		m, err := o.write(piece)

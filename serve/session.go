@@ -35,6 +35,7 @@ type session struct {
 	drop   func() // closes the connection
 
 	mu     sync.Mutex
+	out    *output
 	p      *tea.Program
 	reason string // why the server ended it (printed after the explorer quits)
 	grace  *time.Timer
@@ -136,6 +137,9 @@ func (s *Server) handle(sess ssh.Session) {
 	start := time.Now()
 
 	out := newOutput(ctx, sess, s.cfg.MaxOutputRate, s.cfg.WriteTimeout, drop)
+	ss.mu.Lock()
+	ss.out = out
+	ss.mu.Unlock()
 	in := &activityReader{r: sess}
 	in.touch()
 
