@@ -1,6 +1,10 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 // KeyMap is every key the explorer reacts to. The same bindings drive
 // Update and the help overlay (help.KeyMap), so the two cannot disagree.
@@ -36,6 +40,16 @@ type KeyMap struct {
 	SaveAnim    key.Binding
 	Help        key.Binding
 	Quit        key.Binding
+
+	// Teaching (lesson.go): L and Q always; the rest only in a lesson or a
+	// quiz, where n and p move through it and the walk and nudge keys are
+	// P and N (which work everywhere).
+	Lesson   key.Binding
+	Quiz     key.Binding
+	NextStep key.Binding
+	PrevStep key.Binding
+	More     key.Binding
+	Answer   key.Binding
 }
 
 // DefaultKeyMap returns the explorer's keys (listed in README.md).
@@ -76,8 +90,8 @@ func DefaultKeyMap() KeyMap {
 		InterpSpace: b([]string{"z"}, "z", "lerp in W / slerp in Z"),
 		TBack:       b([]string{","}, ",", "walk t -0.05"),
 		TFwd:        b([]string{"."}, ".", "walk t +0.05"),
-		Play:        b([]string{"p"}, "p", "play/pause the walk"),
-		Nudge:       b([]string{"n"}, "n", "nudge z of A"),
+		Play:        b([]string{"p", "P"}, "p/P", "play/pause the walk"),
+		Nudge:       b([]string{"n", "N"}, "n/N", "nudge z of A"),
 		Undo:        b([]string{"u"}, "u", "undo"),
 		Redo:        b([]string{"U", "ctrl+r"}, "U", "redo"),
 		Copy:        b([]string{"c"}, "c", "copy state (OSC 52)"),
@@ -87,20 +101,35 @@ func DefaultKeyMap() KeyMap {
 		SaveAnim:    b([]string{"G"}, "G", "save a GIF: A/B mix sweep, or the walk"),
 		Help:        b([]string{"?"}, "?", "help"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+
+		Lesson:   b([]string{"L"}, "L", "built-in lesson on/off"),
+		Quiz:     b([]string{"Q"}, "Q", "quiz from this model on/off"),
+		NextStep: off([]string{"n"}, "n", "next step"),
+		PrevStep: off([]string{"p"}, "p", "previous step"),
+		More:     off([]string{"tab"}, "tab", "more of the caption"),
+		Answer:   off([]string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}, "1-3", "answer"),
 	}
+}
+
+// off is a binding that is enabled only in a lesson or a quiz.
+func off(keys []string, k, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc), key.WithDisabled())
 }
 
 // ShortHelp is the one-line help under the status line.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.NewSeedA, k.NewSeedB, k.Toggle, k.Middle, k.PsiUp, k.Interp, k.Undo, k.Quit}
+	return []key.Binding{k.NextStep, k.PrevStep, k.Answer, k.Help, k.NewSeedA, k.NewSeedB, k.Toggle, k.Middle, k.PsiUp, k.Interp, k.Undo, k.Quit}
 }
 
-// FullHelp is the ? overlay, in columns.
+// FullHelp is the ? overlay, in columns. n and p share a row (the overlay
+// fits 80x24 outside a lesson).
 func (k KeyMap) FullHelp() [][]key.Binding {
+	nav := k.NextStep
+	nav.SetHelp("n/p", strings.Replace(k.NextStep.Help().Desc, "next", "next/previous", 1))
 	return [][]key.Binding{
-		{k.NewSeedA, k.NewSeedB, k.TypeSeedA, k.TypeSeedB, k.PrevSeedA, k.NextSeedA, k.PrevSeedB, k.NextSeedB, k.Swap, k.Nudge},
+		{k.NewSeedA, k.NewSeedB, k.TypeSeedA, k.TypeSeedB, k.PrevSeedA, k.NextSeedA, k.PrevSeedB, k.NextSeedB, k.Swap, k.Nudge, nav},
 		{k.Left, k.Right, k.Toggle, k.Coarse, k.Middle, k.Fine, k.ResetA, k.PsiUp, k.PsiDown, k.CutoffUp, k.CutoffDown},
-		{k.NoiseResample, k.NoiseResampleAll, k.NoiseMode, k.NoiseModeAll, k.Interp, k.InterpSpace, k.TBack, k.TFwd, k.Play},
-		{k.Undo, k.Redo, k.Copy, k.Paste, k.Save, k.Record, k.SaveAnim, k.Help, k.Quit},
+		{k.NoiseResample, k.NoiseResampleAll, k.NoiseMode, k.NoiseModeAll, k.Interp, k.InterpSpace, k.TBack, k.TFwd, k.Play, k.Lesson, k.More},
+		{k.Undo, k.Redo, k.Copy, k.Paste, k.Save, k.Record, k.SaveAnim, k.Help, k.Quit, k.Quiz, k.Answer},
 	}
 }

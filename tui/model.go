@@ -23,6 +23,8 @@ import (
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
+	"stylegan-tui/tui/lesson"
+	"stylegan-tui/tui/pathlen"
 )
 
 // Options configure the explorer.
@@ -73,6 +75,13 @@ type Options struct {
 	// A server shares one among its sessions, so that many clients cannot
 	// run more encodings than it has cores. Nil = unbounded.
 	EncodeSlots chan struct{}
+	// Lesson, when set, opens at its first step (lesson.go); the L key
+	// opens the built-in one.
+	Lesson *lesson.Lesson
+	// PathDistance measures a playing walk's path length (walklen.go).
+	// Nil = the toyfaces classifier's distance for a toyfaces model, else
+	// a pixel distance.
+	PathDistance pathlen.Distance
 
 	panicKey string // tests: a key that makes Update panic
 }
@@ -139,6 +148,8 @@ type Model struct {
 	rec        *figures.Recorder // non-nil while recording (key g)
 	animGen    *model.Generator  // renders the animation presets (key G), apart from the workers
 	savingAnim bool              // a preset GIF is being written
+
+	teach teaching // lesson, quiz and the walk's path length (lesson.go)
 }
 
 type histEntry struct {
@@ -281,6 +292,9 @@ func New(opts Options) (*Model, error) {
 		m.decide()
 	}
 	m.explain = m.describeStart()
+	if opts.Lesson != nil {
+		m.teach.pending = m.openLesson(opts.Lesson)
+	}
 	m.relayout()
 	return m, nil
 }
@@ -304,7 +318,7 @@ func (m *Model) Explain() string { return m.explain }
 // Init sends the terminal queries, starts listening for rendered images and
 // asks for the first render.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{listen(m.out), m.requestRender()}
+	cmds := []tea.Cmd{listen(m.out), m.requestRender(), m.teach.pending}
 	if m.tmux && m.opts.TmuxAllowsPassthrough != nil && m.detecting {
 		ask := m.opts.TmuxAllowsPassthrough
 		cmds = append(cmds, func() tea.Msg {
@@ -385,7 +399,7 @@ func (m *Model) recell() {
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.update(msg)
-	if !m.lay.small && !m.lay.help && len(m.infoLines()) != m.lay.infoRows {
+	if !m.lay.small && !m.lay.help && (len(m.infoLines()) != m.lay.infoRows || m.teachChanged()) {
 		// The info text now wraps onto more (or fewer) rows.
 		cmd = tea.Batch(cmd, m.relayoutCmd())
 	}
@@ -465,6 +479,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if cmd, ok := m.teachMsg(msg); ok {
+		return m, cmd
+	}
 	if isClearScreen(msg) {
 		m.clearing = false
 		return m, nil
@@ -533,6 +550,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		m.showHelp = false
 		return m.relayoutCmd()
+	}
+	if cmd, ok := m.teachKey(msg); ok {
+		return cmd
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -640,6 +660,9 @@ func (m *Model) redo() tea.Cmd {
 // images follow once it is shown.
 func (m *Model) requestRender() tea.Cmd {
 	m.gen++
+	if m.teach.quiz != nil {
+		return m.submitPanels()
+	}
 	return m.submit(imgR, m.st)
 }
 
@@ -679,7 +702,7 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 	var cmds []tea.Cmd
 	if msg.which == imgR && !msg.preview {
 		// The result is in: now the sources (they share the CPU).
-		cmds = append(cmds, m.submit(imgA, sourceState(m.st, imgA)), m.submit(imgB, sourceState(m.st, imgB)))
+		cmds = append(cmds, m.submit(imgA, m.panelState(imgA)), m.submit(imgB, m.panelState(imgB)))
 	}
 	if msg.err != nil {
 		m.done[msg.which] = max(m.done[msg.which], msg.gen)
@@ -698,6 +721,7 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 		if msg.which == imgR {
 			m.status.render = msg.stats.Duration
 			m.status.fromLayer = msg.stats.FromLayer
+			cmds = append(cmds, m.walkFrame(msg))
 		}
 	}
 	cmds = append(cmds, m.encode(msg.which))

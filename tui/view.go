@@ -39,6 +39,8 @@ type box struct {
 type layout struct {
 	width, height int
 	infoRows      int  // rows of the info/prompt text
+	panelRows     int  // rows of the lesson or quiz panel above the pictures
+	sparkRows     int  // rows of the walk's path length under the strip
 	small         bool // window too small for anything but a note
 	help          bool
 	side          bool // A, B and result side by side (else result + thumbnails)
@@ -61,7 +63,9 @@ func (m *Model) computeLayout() layout {
 		return l
 	}
 	l.infoRows = len(m.infoLines())
-	l.blockRows = m.height - textRows - (l.infoRows - 1)
+	avail := m.height - textRows - (l.infoRows - 1)
+	l.panelRows, l.sparkRows = m.teachRows(avail)
+	l.blockRows = avail - l.panelRows - l.sparkRows
 	if l.help {
 		return l
 	}
@@ -178,10 +182,12 @@ func (m *Model) view(noImages bool) string {
 		}
 		return strings.Join(lines, "\n")
 	}
+	lines = append(lines, m.panelLines()...)
 	lines = append(lines, m.imageBlock(noImages)...)
-	lines = append(lines, m.strip()...)
+	lines = append(lines, m.teachStrip()...)
+	lines = append(lines, m.walkLenLines()...)
 	lines = append(lines, fit(m.style(styleExpl).Render("» "+m.explain), m.width))
-	lines = append(lines, fit(m.statusLine(), m.width))
+	lines = append(lines, fit(m.teachStatus(), m.width))
 	// As many info rows as the layout has room for (the text may have grown
 	// since: a relayout follows).
 	info := m.infoLines()
@@ -347,6 +353,9 @@ func padText(s string, n int) string {
 }
 
 func (m *Model) label(j int) string {
+	if s, ok := m.teachLabel(j); ok {
+		return s
+	}
 	switch j {
 	case imgA:
 		return "A · " + srcLabel(m.st.A)
