@@ -1,11 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 
 	"stylegan-tui/latent"
+	"stylegan-tui/model/lpips"
+	"stylegan-tui/model/metrics"
 	"stylegan-tui/tui"
+	"stylegan-tui/tui/pathlen"
 )
 
 func init() {
@@ -19,6 +23,8 @@ func runExplore(args []string, stdout, stderr io.Writer) error {
 	graphics := fs.String("graphics", "auto", "image output: auto (sixel if the terminal answers DA1 with 4, else half-blocks), sixel or halfblock")
 	tmux := fs.Bool("tmux-passthrough", false, "inside tmux, wrap sixel in tmux passthrough (needs tmux set -g allow-passthrough on, and a sixel terminal outside); without it tmux gets half-blocks")
 	stateStr := fs.String("state", "", "start from a state string (copy one with c in the explorer)")
+	vgg16 := fs.String("vgg16", "", "measure the walk's path length with LPIPS on torchvision's VGG16 weights ("+vgg16File+"), each frame as ppl compares it; without it a toyfaces model uses its classifier, others pixels")
+	lin := fs.String("lin", "", "with --vgg16: LPIPS linear layers (torch.save); empty: the embedded LPIPS v0.1 VGG weights")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,11 +45,24 @@ func runExplore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var pd pathlen.Distance
+	if *vgg16 != "" {
+		if s := metrics.DistanceRes(m.Cfg.Resolution(), true); s < lpips.MinSize {
+			return fmt.Errorf("--vgg16: a %d px model's face crop is %d px; LPIPS on VGG16 needs at least %d", m.Cfg.Resolution(), s, lpips.MinSize)
+		}
+		net, err := loadLPIPS(*vgg16, *lin)
+		if err != nil {
+			return err
+		}
+		defer net.Close()
+		pd = lpipsPath{net}
+	}
 	return tui.Run(tui.Options{
 		Model:           m,
 		Graphics:        *graphics,
 		TmuxPassthrough: *tmux,
 		State:           st,
 		Env:             os.Getenv,
+		PathDistance:    pd,
 	}, os.Stdin, stdout)
 }

@@ -13,6 +13,7 @@ import (
 
 	"stylegan-tui/checkpoints/safetensors"
 	"stylegan-tui/model/lpips"
+	"stylegan-tui/model/metrics"
 	"stylegan-tui/render"
 )
 
@@ -243,4 +244,24 @@ func toTensor(img image.Image) []float32 {
 		}
 	}
 	return x
+}
+
+// lpipsPath is LPIPS as the explorer's path-length distance: each frame as ppl measures it
+// (NVlabs' face crop, box-averaged to 256 px at most).
+type lpipsPath struct{ n *lpips.Net }
+
+func (lpipsPath) Name() string { return "LPIPS (VGG16)" }
+
+func (p lpipsPath) Distance(a, b *image.RGBA) (float64, error) {
+	sa, sb := a.Bounds().Size(), b.Bounds().Size()
+	if sa != sb || sa.X != sa.Y {
+		return 0, fmt.Errorf("lpips: frames of %v and %v, want two squares of the same size", sa, sb)
+	}
+	res := sa.X
+	s := metrics.DistanceRes(res, true)
+	d, _, err := p.n.Distance(metrics.Prepare(toTensor(a), 1, res, true), metrics.Prepare(toTensor(b), 1, res, true), 1, s, s)
+	if err != nil {
+		return 0, err
+	}
+	return d[0], nil
 }

@@ -290,3 +290,45 @@ func maps(m map[string]*safetensors.Tensor, name string, v *safetensors.Tensor) 
 	}
 	return out
 }
+
+// TestLPIPSPathDistance: the explorer's path-length distance with --vgg16 compares NVlabs' face
+// crop of two frames, the same number the lpips command gives for the crops as PNGs.
+func TestLPIPSPathDistance(t *testing.T) {
+	ref := lpipsRef(t)
+	frame := func(x []float32) *image.RGBA {
+		img, _ := quantize8(x, 64, 64)
+		return img
+	}
+	n := 3 * 64 * 64
+	a, b := frame(ref.Tensors["x0_64"].Data[:n]), frame(ref.Tensors["x0_64"].Data[n:2*n])
+	tiny := tinyLPIPS(t)
+	net, err := loadLPIPS(tiny[1], tiny[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	got, err := lpipsPath{net}.Distance(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	crop := image.Rect(16, 24, 48, 56) // columns [2c, 6c), rows [3c, 7c), c = 8
+	pa, pb := filepath.Join(dir, "a.png"), filepath.Join(dir, "b.png")
+	writePNGFile(t, pa, a.SubImage(crop))
+	writePNGFile(t, pb, b.SubImage(crop))
+	m := match(t, runCmd(t, lpipsCmd, append(tiny, pa, pb)...), `(?m)^lpips \S+ \S+: (\S+)$`)
+	want, _ := strconv.ParseFloat(m[1], 64)
+	if !(got > 0) || math.Abs(got-want) > 1e-5*want {
+		t.Errorf("path distance %g, lpips of the 32 px crops %g", got, want)
+	}
+	if _, err := (lpipsPath{net}).Distance(a, image.NewRGBA(image.Rect(0, 0, 64, 32))); err == nil {
+		t.Error("frames of different sizes accepted")
+	}
+	// explore refuses a broken --vgg16 before the terminal is touched.
+	five := filepath.Join(dir, "five.pth")
+	os.WriteFile(five, []byte("12345"), 0o644)
+	var out, errb bytes.Buffer
+	if err := runExplore([]string{"--vgg16", five}, &out, &errb); err == nil || !strings.Contains(err.Error(), five) || out.Len() > 0 {
+		t.Errorf("explore --vgg16 %s: %v, stdout %q", five, err, out.String())
+	}
+}

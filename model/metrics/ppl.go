@@ -118,11 +118,11 @@ func DistanceRes(res int, crop bool) int {
 	return res
 }
 
-// prepare turns n generated images [n,3,res,res] into what the distance
+// Prepare turns n generated images [n,3,res,res] into what the distance
 // compares: the face crop (if crop), then the box average by the integer
 // factor that brings the side to MaxDistanceRes, as
 // perceptual_path_length.py does before its VGG16.
-func prepare(x []float32, n, res int, crop bool) []float32 {
+func Prepare(x []float32, n, res int, crop bool) []float32 {
 	if crop {
 		c := res / 8
 		s := 4 * c
@@ -296,7 +296,7 @@ func PPL(ctx context.Context, g *model.Generator, d Distance, opt PPLOptions) (*
 		if err != nil {
 			return nil, err
 		}
-		ia, ib = prepare(ia, n, res, o.Crop), prepare(ib, n, res, o.Crop)
+		ia, ib = Prepare(ia, n, res, o.Crop), Prepare(ib, n, res, o.Crop)
 		dist, err := d.Distance(ia, ib, n, dres)
 		if err != nil {
 			return nil, fmt.Errorf("metrics: PPL: distance: %w", err)

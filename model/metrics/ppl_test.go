@@ -282,7 +282,7 @@ func TestPPLPrepare(t *testing.T) {
 		for i := range x {
 			x[i] = float32(r.NormFloat64())
 		}
-		got := prepare(x, n, c.res, c.crop)
+		got := Prepare(x, n, c.res, c.crop)
 		s := DistanceRes(c.res, c.crop)
 		if len(got) != n*3*s*s {
 			t.Fatalf("%d px crop %v: %d values, want %d", c.res, c.crop, len(got), n*3*s*s)
