@@ -2,7 +2,7 @@
 // toyfaces classifier, the way the StyleGAN paper (Karras et al. 2019,
 // arXiv:1812.04948) uses a classifier trained on the real data as its
 // measuring instrument. Evaluate computes the numbers of the project's bar
-// (issue 5, "The bar"):
+// (its quality bar for the default model):
 //
 //   - label distributions: per factor, the total variation distance between
 //     the classifier's label histograms of N generated images (psi = 1) and N

@@ -10,7 +10,7 @@ import (
 	"stylegan-tui/model/toyfaces"
 )
 
-// The bar of issue 5.
+// The default model's quality bar (README, "Measuring a toyfaces model").
 const (
 	BarTV    = 0.15 // per factor, total variation of label distributions at most
 	BarHole  = 0.03 // long hair + full beard in at most this share of images
