@@ -51,7 +51,7 @@ type Options struct {
 	Progress func(images int)
 }
 
-// DefaultOptions are the sizes issue 5's bar asks for.
+// DefaultOptions are the sizes the quality bar is measured at.
 var DefaultOptions = Options{N: 2000, Pairs: 200, NoiseCases: 200, StdLatents: 4, StdDraws: 50, Batch: 32}
 
 func (o Options) withDefaults() Options {
