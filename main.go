@@ -37,7 +37,7 @@ var commands = map[string]command{
 	"info":   {"describe a checkpoint", runInfo},
 	"bench":  {"time the forward pass on random weights of real sizes", runBench},
 	"eval":   {"measure a toyfaces model against issue 5's bar (label distributions, style mixing, noise)", runEval},
-	"ppl":    {"measure the paper's perceptual path length (z slerp vs w lerp) of a toyfaces model", runPPL},
+	"ppl":    {"measure the paper's perceptual path length (z slerp vs w lerp): LPIPS on VGG16 for any model, or the toyfaces classifier's distance", runPPL},
 
 	"train-classifier": {"train the toyfaces classifier that measures generated images", runTrainClassifier},
 }
