@@ -335,10 +335,10 @@ func (m *Model) Init() tea.Cmd {
 	if m.detecting {
 		q := queryBg + queryCellSize + queryAreaSize + queryGfxSize + queryDA1
 		if m.tmux {
-			// Everything but the background goes to the terminal outside:
-			// DA1 too, so that its reply (tmux answers DA1 itself, without
-			// sixel) shows that passthrough works; no reply, it does not.
-			q = queryBg + render.TmuxPassthrough(queryCellSize+queryAreaSize+queryGfxSize+queryDA1)
+			// All to the terminal outside (tmux 3.3 answers neither OSC 11
+			// nor, with sixel, DA1): DA1 too, so that its reply shows that
+			// passthrough works; no reply, it does not.
+			q = render.TmuxPassthrough(q)
 		}
 		cmds = append(cmds, m.raw.cmd(q),
 			tea.Tick(detectTimeout, func(time.Time) tea.Msg { return detectTimeoutMsg{} }))
