@@ -67,8 +67,8 @@ type Options struct {
 	// SSHPty reads the size the SSH client gave in its pty request or last
 	// window change, in pixels too. Nil = not over SSH.
 	SSHPty func() PtySize
-	// TmuxPassthrough, when set, asks tmux whether allow-passthrough is on
-	// (known false: tmux could not be asked). Run sets it inside tmux.
+	// TmuxAllowsPassthrough, when set, asks tmux whether allow-passthrough
+	// is on (known false: tmux could not be asked). Run sets it inside tmux.
 	TmuxAllowsPassthrough func() (on, known bool)
 	// EncodeSlots, when set, bounds the image encodings (scaling, palette,
 	// dither, sixel) that run at once: each takes a slot for its duration.
@@ -335,9 +335,9 @@ func (m *Model) Init() tea.Cmd {
 	if m.detecting {
 		q := queryBg + queryCellSize + queryAreaSize + queryGfxSize + queryDA1
 		if m.tmux {
-			// All to the terminal outside (tmux 3.3 answers neither OSC 11
-			// nor, with sixel, DA1): DA1 too, so that its reply shows that
-			// passthrough works; no reply, it does not.
+			// All to the terminal outside: tmux 3.3 does not answer OSC 11,
+			// and answers DA1 itself, without sixel. The outside's DA1 reply
+			// shows that passthrough works; no reply, that it does not.
 			q = render.TmuxPassthrough(q)
 		}
 		cmds = append(cmds, m.raw.cmd(q),
