@@ -487,7 +487,8 @@ func (m *Model) panelLines() []string {
 		if r.scroll >= len(caption) {
 			r.scroll = 0
 		}
-		caption = caption[r.scroll:]
+		// A copy: the cached caption stays as it is.
+		caption = append([]string(nil), caption[r.scroll:]...)
 		if len(caption) > n-1 {
 			caption = caption[:max(n-1, 0)]
 			if n > 1 {

@@ -257,14 +257,19 @@ func TestLessonGolden(t *testing.T) {
 		{"ros128_lesson_step3_100x30", fixtureRos128, l, 100, 30, []string{"n"}},
 		{"nv32_quiz_80x24", fixtureNV32, nil, 80, 24, []string{"Q"}},
 		{"nv32_quiz_answered_80x24", fixtureNV32, nil, 80, 24, []string{"Q", "1"}},
+		{"nv32_builtin_step1_80x24", fixtureNV32, nil, 80, 24, []string{"L"}},
+		{"nv32_builtin_step1_more_80x24", fixtureNV32, nil, 80, 24, []string{"L", "tab"}},
 	} {
 		m, err := New(Options{Model: loadFixture(t, tc.path), Graphics: "halfblock", Width: 120, Height: 40, RandSeed: 7, Lesson: tc.les})
 		if err != nil {
 			t.Fatal(err)
 		}
 		resize(m, tc.w, tc.h)
-		press(m, tc.keys...)
+		pressTab(m, tc.keys...)
 		got := ansi.Strip(m.View())
+		if again := ansi.Strip(m.View()); again != got {
+			t.Errorf("%s: the view changed when drawn again:\n%s\n--\n%s", tc.name, got, again)
+		}
 		for i, line := range strings.Split(got, "\n") {
 			if w := ansi.StringWidth(line); w >= tc.w {
 				t.Errorf("%s line %d is %d wide in a %d-column window", tc.name, i, w, tc.w)
@@ -274,6 +279,17 @@ func TestLessonGolden(t *testing.T) {
 			t.Errorf("%s: %d lines in a %d-row window", tc.name, n, tc.h)
 		}
 		compareGolden(t, tc.name, got)
+	}
+}
+
+// pressTab is press, with "tab" the tab key (keyMsg would type t, a, b).
+func pressTab(m *Model, keys ...string) {
+	for _, k := range keys {
+		if k == "tab" {
+			m.Update(tea.KeyMsg{Type: tea.KeyTab})
+			continue
+		}
+		press(m, k)
 	}
 }
 

@@ -25,9 +25,13 @@ type walkLen struct {
 	track pathlen.Track
 	last  [2]walkFrame // the newest frame per space
 	busy  bool         // a companion frame is being rendered
-	dist  pathlen.Distance
-	comp  *model.Generator // the companion's (not the workers': their caches stay)
-	err   string
+	// measuring: a step of the frames shown is being measured; the next
+	// frames are not, until it is done (the classifier's distance takes
+	// about as long as a 64 px frame: queuing them would fall behind).
+	measuring bool
+	dist      pathlen.Distance
+	comp      *model.Generator // the companion's (not the workers': their caches stay)
+	err       string
 }
 
 type walkFrame struct {
@@ -97,7 +101,8 @@ func (m *Model) walkFrame(msg renderedMsg) tea.Cmd {
 	wl.last[sp] = cur
 	dist := m.distance()
 	var cmds []tea.Cmd
-	if prev.img != nil && prev.key == key && prev.t != t {
+	if prev.img != nil && prev.key == key && prev.t != t && !wl.measuring {
+		wl.measuring = true
 		cmds = append(cmds, func() tea.Msg {
 			d, err := dist.Distance(prev.img, cur.img)
 			return walkLenMsg{key: key, space: sp, has: err == nil, t0: prev.t, t1: t, d: d, err: err}
@@ -162,6 +167,8 @@ func (m *Model) walkLenDone(msg walkLenMsg) {
 	wl := &m.teach.wl
 	if msg.companion {
 		wl.busy = false
+	} else {
+		wl.measuring = false
 	}
 	if msg.key != wl.track.Key {
 		return // a walk since left

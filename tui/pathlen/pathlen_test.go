@@ -151,3 +151,30 @@ func TestPathKey(t *testing.T) {
 		t.Error("Reset")
 	}
 }
+
+// BenchmarkDistance64 is one step of a toyfaces walk's path length: the
+// classifier's distance of two 64 px frames, against the pixel distance.
+func BenchmarkDistance64(b *testing.B) {
+	net, err := checkpoints.DefaultClassifier()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	img := func() *image.RGBA {
+		m := image.NewRGBA(image.Rect(0, 0, 64, 64))
+		for i := range m.Pix {
+			m.Pix[i] = uint8(r.IntN(256))
+		}
+		return m
+	}
+	x, y := img(), img()
+	for _, d := range []Distance{&Classifier{Net: net}, Pixel{}} {
+		b.Run(d.Name(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := d.Distance(x, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
