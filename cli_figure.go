@@ -18,7 +18,7 @@ import (
 
 func init() {
 	commands["figure"] = command{"draw one of the paper's figures as a labelled PNG grid", runFigure}
-	commands["gif"] = command{"render an animation (walk, mix sweep, truncation sweep, noise) as a GIF", runGIF}
+	commands["gif"] = command{"render an animation (walk, mix sweep, truncation sweep, noise) or a lesson as a GIF", runGIF}
 }
 
 // maxPixels bounds the pictures a figure or GIF holds in memory (4 bytes
@@ -277,9 +277,12 @@ func modelName(m *checkpoints.Model) string {
 }
 
 func runGIF(args []string, stdout, stderr io.Writer) error {
-	kind, args, err := kindArg(args, figures.Kinds, "gif")
+	kind, args, err := kindArg(args, append(figures.Kinds[:len(figures.Kinds):len(figures.Kinds)], "lesson"), "gif")
 	if err != nil {
 		return err
+	}
+	if kind == "lesson" {
+		return runGIFLesson(args, stdout, stderr) // cli_lesson.go
 	}
 	fs := newFlags("gif", strings.Join(figures.Kinds, "|")+" --checkpoint F [--seeds ...] [--frames N --fps F --size px --labels] -o out.gif", stderr)
 	b := addBaseFlags(fs, "output GIF")

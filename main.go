@@ -11,6 +11,7 @@
 //	stylegan-tui bench --config rosinality-256
 //	stylegan-tui eval --checkpoint default      the toyfaces bar
 //	stylegan-tui ppl --checkpoint default       perceptual path length
+//	stylegan-tui lesson [FILE]                  a lesson in the explorer (none: the built-in one)
 //	stylegan-tui train --out DIR                train a toyfaces model
 //
 // Run a subcommand with --help for its flags.

@@ -121,3 +121,54 @@ func TestPlain(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAndSlides(t *testing.T) {
+	cfgs := configs()
+	l, err := Parse("x.md", strings.NewReader("## a\n\n```state\nsg1:a=1:s=6A\n```\n\n## b\n\n```requires\ntoyfaces\n```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := l.Check(cfgs["ros-128"]); len(errs) != 0 {
+		t.Errorf("ros-128: %v", errs)
+	}
+	errs := l.Check(cfgs["nvlabs-32"])
+	if len(errs) != 1 || errs[0].Error() != "x.md:4: state block: latent: state has 6 style slots, model has 8: want a state string made on a model with 8 style slots" {
+		t.Errorf("nvlabs-32: %v", errs)
+	}
+	if _, _, err := Slides(l, cfgs["nvlabs-32"]); err == nil || !strings.HasPrefix(err.Error(), "x.md:4:") {
+		t.Errorf("Slides of a misfit: %v", err)
+	}
+	frames, delays, err := Slides(l, cfgs["ros-128"])
+	if err != nil || len(frames) != 1 || len(delays) != 1 || !strings.HasPrefix(frames[0].Caption, "Step 1/1: a") {
+		t.Errorf("Slides on ros-128 (step b skipped): %d frames, %v", len(frames), err)
+	}
+	only, _ := Parse("y.md", strings.NewReader("## b\n\n```requires\ntoyfaces\n```\n"))
+	if _, _, err := Slides(only, cfgs["ros-128"]); err == nil || !strings.Contains(err.Error(), "y.md:1: every step needs a toyfaces model") {
+		t.Errorf("Slides with nothing to show: %v", err)
+	}
+	// The built-in lesson's slides on a toyfaces model hold every step.
+	frames, _, err = Slides(BuiltIn(cfgs["toyfaces-64"]), cfgs["toyfaces-64"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string]bool{}
+	for _, f := range frames {
+		if first, _, _ := strings.Cut(f.Caption, ":"); strings.HasPrefix(first, "Step ") && len(f.States) == 3 {
+			steps[first] = true
+		}
+	}
+	if len(steps) != 11 || !steps["Step 11/11"] {
+		t.Errorf("steps in the built-in slides: %v, want all 11", steps)
+	}
+}
+
+// BenchmarkRenderCaptions renders every caption of the built-in lesson at
+// 100 columns, as the explorer does once per width when a lesson opens.
+func BenchmarkRenderCaptions(b *testing.B) {
+	l := BuiltIn(configs()["toyfaces-64"])
+	for b.Loop() {
+		for _, s := range l.Steps {
+			Render(s.Caption, 99, termenv.TrueColor, true)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line,
 func ReadFile(path string) (*Lesson, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("lesson: %w", err)
+		return nil, err // names the file
 	}
 	defer f.Close()
 	return Parse(path, f)
