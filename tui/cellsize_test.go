@@ -181,3 +181,24 @@ func TestDetectCellSize(t *testing.T) {
 		}
 	}
 }
+
+// A text area or graphics size is divided by the grid it was measured on:
+// after a resize (its cell unchanged) it gives the same cell, not its
+// pixels over the new grid.
+func TestCellSizeAfterResize(t *testing.T) {
+	m, err := New(Options{Model: loadFixture(t, fixtureNV32), Width: 140, Height: 45, Raw: &tape{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"\x1b[4;585;840t", "\x1b[?63;1;2;4c"} {
+		reply, _ := parseCSI(r)
+		m.reply(reply)
+	}
+	if m.mode != gfxSixel || m.cellW != 6 || m.cellH != 13 {
+		t.Fatalf("at 140x45: %v %dx%d, want sixel 6x13", m.mode, m.cellW, m.cellH)
+	}
+	resize(m, 100, 40) // 840x585 over 100x40 would be 8x14
+	if m.mode != gfxSixel || m.cellW != 6 || m.cellH != 13 || m.lay.cellW != 6 {
+		t.Errorf("after resizing to 100x40: %v %dx%d (layout %dx%d), want sixel 6x13", m.mode, m.cellW, m.cellH, m.lay.cellW, m.lay.cellH)
+	}
+}

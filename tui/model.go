@@ -371,8 +371,21 @@ func (m *Model) decide() {
 // cellSize is cellSize on what is known now.
 func (m *Model) cellSize() (w, h int, from string) {
 	a := m.answers
-	a.cols, a.rows, a.viaTmux = m.width, m.height, m.tmux
+	a.viaTmux = m.tmux
 	return cellSize(a)
+}
+
+// answerGrid records the grid a text area or graphics size was measured on
+// (the window's size when it arrived: after a resize the same pixels over
+// the new grid would be a wrong cell). The local pty's own grid is taken
+// where there is one, in case the reply came before the first window size.
+func (m *Model) answerGrid() {
+	m.answers.cols, m.answers.rows = m.width, m.height
+	if m.opts.TTYSize != nil {
+		if s := m.opts.TTYSize(); s.Cols > 0 && s.Rows > 0 {
+			m.answers.cols, m.answers.rows = s.Cols, s.Rows
+		}
+	}
 }
 
 // readPty reads the pty's size (local or SSH), pixels included.
@@ -407,6 +420,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.teachMsg(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -479,9 +495,6 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if cmd, ok := m.teachMsg(msg); ok {
-		return m, cmd
-	}
 	if isClearScreen(msg) {
 		m.clearing = false
 		return m, nil
@@ -506,8 +519,10 @@ func (m *Model) reply(r termReply) tea.Cmd {
 		m.answers.cell16 = [2]int{r.cellW, r.cellH}
 	case 'T':
 		m.answers.area14 = [2]int{r.areaW, r.areaH}
+		m.answerGrid()
 	case 'S':
 		m.answers.gfx = [2]int{r.gfxW, r.gfxH}
+		m.answerGrid()
 	case 'c':
 		if m.detecting {
 			m.da1, m.da1Sixel = true, r.sixel
