@@ -408,11 +408,21 @@ func (m *Model) answer(d string) tea.Cmd {
 	return nil
 }
 
-// teachMsg handles the teaching messages.
+// teachMsg handles the teaching messages, and the walk's ticks during a
+// quiz (whose explain line would otherwise name the clock's space).
 func (m *Model) teachMsg(msg tea.Msg) (tea.Cmd, bool) {
-	if msg, ok := msg.(walkLenMsg); ok {
+	switch msg := msg.(type) {
+	case walkLenMsg:
 		m.walkLenDone(msg)
 		return nil, true
+	case animTickMsg:
+		if m.teach.quiz == nil {
+			return nil, false
+		}
+		explain := m.explain
+		cmd := m.animTick(msg)
+		m.explain = explain
+		return cmd, true
 	}
 	return nil, false
 }
@@ -563,7 +573,7 @@ func (m *Model) quizLines(reveal bool) []string {
 	out = append(out, wrapText(qu.Prompt, w)...)
 	choices := make([]string, len(qu.Choices))
 	for i, c := range qu.Choices {
-		choices[i] = fmt.Sprintf("%d %s", i+1, c)
+		choices[i] = fmt.Sprintf("%d) %s", i+1, c)
 	}
 	if one := strings.Join(choices, "    "); ansi.StringWidth(one) <= w {
 		out = append(out, one)

@@ -204,6 +204,20 @@ func TestQuizKeys(t *testing.T) {
 				t.Errorf("question %d: label %q", i, l)
 			}
 		}
+		if qu.Kind == lesson.KindWalk {
+			// The walks play; their ticks say nothing of the spaces.
+			explain, t0 := m.Explain(), m.st.Interp.T
+			if !m.playing {
+				t.Fatalf("question %d: the walks do not play", i)
+			}
+			m.Update(animTickMsg{m.animID})
+			if m.st.Interp.T == t0 || m.Explain() != explain {
+				t.Errorf("question %d: a tick: t %v -> %v, explain %q -> %q", i, t0, m.st.Interp.T, explain, m.Explain())
+			}
+			if a, b := m.panelState(imgA), m.panelState(imgB); a.Interp.T != m.st.Interp.T || b.Interp.T != m.st.Interp.T {
+				t.Errorf("question %d: the walking panels are not at the clock's t", i)
+			}
+		}
 		resize(m, 100, 30)
 		view := ansi.Strip(m.View())
 		if !strings.Contains(view, "the layer strip shows once you answer") || strings.Contains(view, "cutoff") {

@@ -196,7 +196,7 @@ func (q *quizzer) psi() Question {
 	return Question{
 		Kind:    KindPsi,
 		Prompt:  fmt.Sprintf("One face (seed %d) at three truncation psi on every layer. Which is psi 0.5?", a),
-		Choices: []string{"1", "2", "3"},
+		Choices: []string{"picture 1", "picture 2", "picture 3"},
 		Answer:  answer,
 		Explain: fmt.Sprintf("%d: w' = w_avg + 0.5 (w - w_avg), halfway to the average face (Fig. 8)%s", answer+1, what),
 		Panels:  p,
@@ -235,15 +235,16 @@ func (q *quizzer) walk() Question {
 	if !wFirst {
 		answer, w, z = 1, 2, 1
 	}
+	// (The choices name the walks, not the keys, so "1) walk 2 ..." reads.)
 	return Question{
 		Kind:   KindWalk,
 		Prompt: fmt.Sprintf("Two walks from seed %d to seed %d: which is the lerp in W, which the slerp in Z?", a, b),
 		Choices: []string{
-			"1 is the lerp in W, 2 the slerp in Z",
-			"2 is the lerp in W, 1 the slerp in Z",
+			"walk 1 lerps in W, walk 2 slerps in Z",
+			"walk 2 lerps in W, walk 1 slerps in Z",
 		},
 		Answer: answer,
-		Explain: fmt.Sprintf("%d walks w = (1-t)·w_A + t·w_B; %d maps z = slerp(z_A, z_B, t), a path bent by the mapping "+
+		Explain: fmt.Sprintf("walk %d: w = (1-t)·w_A + t·w_B; walk %d maps z = slerp(z_A, z_B, t), a path bent by the mapping "+
 			"network's warp of Z, which the paper measures as longer (path length, Table 3)", w, z),
 		Panels: p,
 	}

@@ -1,6 +1,7 @@
 package lesson
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -146,8 +147,8 @@ func checkPsi(t *testing.T, name string, q Question) {
 func checkWalk(t *testing.T, name string, q Question) {
 	t.Helper()
 	// The answer's text names the panel that lerps in W.
-	n, err := strconv.Atoi(q.Choices[q.Answer][:1])
-	if err != nil || !strings.HasPrefix(q.Choices[q.Answer][1:], " is the lerp in W") {
+	var n int
+	if _, err := fmt.Sscanf(q.Choices[q.Answer], "walk %d lerps in W", &n); err != nil || n < 1 || n > 2 {
 		t.Fatalf("%s: walk answer %q", name, q.Choices[q.Answer])
 	}
 	w, z := q.Panels[n-1].State, q.Panels[2-n].State
