@@ -20,7 +20,7 @@ func init() {
 func runExplore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", "[--checkpoint F] [--graphics auto|sixel|halfblock] [--tmux-passthrough] [--state S]", stderr)
 	ckpt := fs.String("checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\" (embedded)")
-	graphics := fs.String("graphics", "auto", "image output: auto (sixel if the terminal answers DA1 with 4, else half-blocks), sixel or halfblock")
+	graphics := fs.String("graphics", "auto", "image output: auto (sixel if the terminal answers DA1 with 4 and its cell size can be learned, else half-blocks; see the README's Terminals section), sixel or halfblock")
 	tmux := fs.Bool("tmux-passthrough", false, "inside tmux, wrap sixel in tmux passthrough (needs tmux set -g allow-passthrough on, and a sixel terminal outside); without it tmux gets half-blocks")
 	stateStr := fs.String("state", "", "start from a state string (copy one with c in the explorer)")
 	vgg16 := fs.String("vgg16", "", "measure the walk's path length with LPIPS on torchvision's VGG16 weights ("+vgg16File+"), each frame as ppl compares it; without it a toyfaces model uses its classifier, others pixels")
