@@ -93,9 +93,9 @@ func TestRepliesThroughBubbletea(t *testing.T) {
 	p := tea.NewProgram(m, tea.WithInput(pr), tea.WithOutput(&tape{}), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	done := make(chan error, 1)
 	go func() { _, err := p.Run(); done <- err }()
-	if _, err := pw.Write([]byte("\x1b]11;rgb:ffff/ffff/ffff\x07\x1b[?2;0;840;585S\x1b[?63;1;2;4;6;9;15;16;22;28c")); err != nil {
-		t.Fatal(err)
-	}
+	// Writes off the test goroutine: a pipe write waits for a reader, and a
+	// program that ended reads no more (the deferred Close ends the write).
+	go pw.Write([]byte("\x1b]11;rgb:ffff/ffff/ffff\x07\x1b[?2;0;840;585S\x1b[?63;1;2;4;6;9;15;16;22;28c"))
 	// Keys are ignored until DA1's reply is in: q repeats until it quits.
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -113,7 +113,7 @@ func TestRepliesThroughBubbletea(t *testing.T) {
 			}
 			return
 		case <-tick.C:
-			pw.Write([]byte("q"))
+			go pw.Write([]byte("q"))
 		case <-ctx.Done():
 			t.Fatal("the explorer did not quit")
 		}
