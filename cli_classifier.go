@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"stylegan-tui/model/classifier"
+	"stylegan-tui/model/ops"
 	"stylegan-tui/model/toyfaces"
 	"stylegan-tui/render"
 )
@@ -59,7 +60,7 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 	}
 	steps := int(n) / *batch
 	fmt.Fprintf(stderr, "train-classifier: channels %v, %d features, %d images in %d steps of %d, BLAS %s\n",
-		cfg.Channels, cfg.Features, steps**batch, steps, *batch, blasName())
+		cfg.Channels, cfg.Features, steps**batch, steps, *batch, ops.BLASName())
 
 	prog := render.NewProgress(stderr, "train-classifier", steps**batch)
 	var lossSum float64
