@@ -12,10 +12,6 @@ import (
 	"stylegan-tui/tui/pathlen"
 )
 
-func init() {
-	commands["explore"] = command{"open the explorer (default command)", runExplore}
-}
-
 // runExplore opens the terminal explorer on a checkpoint.
 func runExplore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", "[--checkpoint F] [--graphics auto|sixel|halfblock] [--tmux-passthrough] [--state S]", stderr)

@@ -16,11 +16,6 @@ import (
 	"stylegan-tui/model"
 )
 
-func init() {
-	commands["figure"] = command{"draw one of the paper's figures as a labelled PNG grid", runFigure}
-	commands["gif"] = command{"render an animation (walk, mix sweep, truncation sweep, noise) or a lesson as a GIF", runGIF}
-}
-
 // maxPixels bounds the pictures a figure or GIF holds in memory (4 bytes
 // each): 1 GiB.
 const maxPixels = 1 << 28

@@ -8,10 +8,6 @@ import (
 	"stylegan-tui/checkpoints"
 )
 
-func init() {
-	commands["import"] = command{"convert a checkpoint (.pt, .pkl, safetensors) to the native format", runImport}
-}
-
 func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("import", "IN OUT.safetensors [--resolution R]", stderr)
 	res := fs.Int("resolution", 0, "keep the blocks up to R px (rosinality checkpoints hold all 9 blocks whatever they were trained to)")

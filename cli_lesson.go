@@ -17,10 +17,6 @@ import (
 	"stylegan-tui/tui/lesson"
 )
 
-func init() {
-	commands["lesson"] = command{"open a lesson (Markdown, one ## step each; none: the built-in one) in the explorer", runLesson}
-}
-
 // fileArg takes an optional FILE before the flags.
 func fileArg(args []string) (string, []string) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -44,11 +40,17 @@ func runLesson(args []string, stdout, stderr io.Writer) error {
 	file, args := fileArg(args)
 	fs := newFlags("lesson", "[FILE] [--checkpoint F] [--graphics auto|sixel|halfblock] [--tmux-passthrough] [--check]", stderr)
 	ckpt := fs.String("checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\" (embedded)")
-	graphics := fs.String("graphics", "auto", "image output: auto (sixel if the terminal answers DA1 with 4, else half-blocks), sixel or halfblock")
+	graphics := fs.String("graphics", "auto", "image output: auto (sixel if the terminal answers DA1 with 4 and its cell size can be learned, else half-blocks), sixel or halfblock")
 	tmux := fs.Bool("tmux-passthrough", false, "inside tmux, wrap sixel in tmux passthrough (needs allow-passthrough on)")
 	check := fs.Bool("check", false, "only check the lesson against the model: list every problem with its file and line, exit 2 if any")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() == 1 {
+		if file != "" {
+			return usageError{fmt.Sprintf("two lesson files, %q and %q: want one", file, fs.Arg(0))}
+		}
+		file = fs.Arg(0) // FILE after the flags
 	}
 	switch *graphics {
 	case "auto", "sixel", "halfblock":

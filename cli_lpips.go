@@ -17,10 +17,6 @@ import (
 	"stylegan-tui/render"
 )
 
-func init() {
-	commands["lpips"] = command{"the LPIPS distance (VGG16) between two PNGs or between image pairs in a safetensors file", runLPIPS}
-}
-
 // vgg16File is torchvision's VGG16 weights file, which torch.hub caches in
 // $TORCH_HOME/hub/checkpoints ($TORCH_HOME defaulting to ~/.cache/torch).
 const vgg16File = "vgg16-397923af.pth"

@@ -16,10 +16,6 @@ import (
 	"stylegan-tui/serve"
 )
 
-func init() {
-	commands["serve"] = command{"serve the explorer over SSH (wish)", runServe}
-}
-
 // multiFlag collects a repeated flag.
 type multiFlag []string
 

@@ -20,11 +20,6 @@ import (
 	"stylegan-tui/render"
 )
 
-func init() {
-	commands["train"] = command{"train a StyleGAN on toyfaces (progressive growing, resumable)", runTrain}
-	commands["dataset"] = command{"write a labelled grid of toyfaces training images", runDataset}
-}
-
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	def := train.DefaultOptions()
 	fs := newFlags("train", "--out DIR [--resume] [flags]", stderr)

@@ -23,24 +23,48 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 )
 
-// command is one subcommand.
+// command is one subcommand: its name, a one-line summary, how many
+// positional arguments its flags may leave (-1: any; a command that takes
+// a kind or a file before its flags reads it itself) and what runs it.
 type command struct {
+	name    string
 	summary string
+	args    int
 	run     func(args []string, stdout, stderr io.Writer) error
 }
 
-var commands = map[string]command{
-	"render": {"render a state to PNG (or raw tensors)", runRender},
-	"info":   {"describe a checkpoint", runInfo},
-	"bench":  {"time the forward pass on random weights of real sizes", runBench},
-	"eval":   {"measure a toyfaces model against issue 5's bar (label distributions, style mixing, noise)", runEval},
-	"ppl":    {"measure the paper's perceptual path length (z slerp vs w lerp): LPIPS on VGG16 for any model, or the toyfaces classifier's distance", runPPL},
+// commandTable is every command, in the order help lists them.
+func commandTable() []command {
+	return []command{
+		{"explore", "open the explorer (the default command)", 0, runExplore},
+		{"lesson", "open a lesson (Markdown, one ## step each; none: the built-in one) in the explorer", 1, runLesson},
+		{"serve", "serve the explorer over SSH", 0, runServe},
+		{"render", "render a state to PNG/JPEG (or raw tensors)", 0, runRender},
+		{"figure", "draw one of the paper's figures as a labelled PNG grid", 0, runFigure},
+		{"gif", "render an animation (walk, mix sweep, truncation sweep, noise) or a lesson as a GIF", 0, runGIF},
+		{"info", "describe a checkpoint", 1, runInfo},
+		{"import", "convert a checkpoint (.pt, .pkl, safetensors) to the native format", -1, runImport},
+		{"bench", "time the forward pass on random weights of real sizes", 0, runBench},
+		{"eval", "measure a toyfaces model against the default model's quality bar (label distributions, style mixing, noise)", 0, runEval},
+		{"ppl", "measure the paper's perceptual path length (z slerp vs w lerp): LPIPS on VGG16 for any model, or the toyfaces classifier's distance", 0, runPPL},
+		{"lpips", "the LPIPS distance (VGG16) between two PNGs or between image pairs in a safetensors file", 2, runLPIPS},
+		{"train", "train a StyleGAN on toyfaces (progressive growing, resumable)", 0, runTrain},
+		{"train-classifier", "train the toyfaces classifier that measures generated images", 0, runTrainClassifier},
+		{"dataset", "write a labelled grid of toyfaces training images", 0, runDataset},
+	}
+}
 
-	"train-classifier": {"train the toyfaces classifier that measures generated images", runTrainClassifier},
+// lookup finds a command by name.
+func lookup(name string) (command, bool) {
+	for _, c := range commandTable() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // usageError is a mistake in the command line: exit code 2 with a hint.
@@ -58,13 +82,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	name := "explore"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		name = "help" // the commands; "explore --help" gives the explorer's flags
 	}
 	if name == "help" {
 		usage(stdout)
 		return 0
 	}
-	cmd, ok := commands[name]
-	if !ok || cmd.run == nil {
+	cmd, ok := lookup(name)
+	if !ok {
 		fmt.Fprintf(stderr, "stylegan-tui: unknown command %q (try stylegan-tui help)\n", name)
 		return 2
 	}
@@ -84,14 +110,10 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "stylegan-tui: a terminal explorer for StyleGAN v1")
 	fmt.Fprintln(w, "\nUsage: stylegan-tui [command] [flags]\n\nCommands:")
-	var names []string
-	for n := range commands {
-		names = append(names, n)
+	for _, c := range commandTable() {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].summary)
-	}
+	fmt.Fprintf(w, "  %-16s %s\n", "help", "this list")
 	fmt.Fprintln(w, "\nRun 'stylegan-tui COMMAND --help' for a command's flags.")
 }
 
@@ -123,8 +145,8 @@ func parse(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return usageError{err.Error() + " (see --help)"}
 	}
-	if fs.NArg() > 0 && fs.Name() != "info" && fs.Name() != "import" && fs.Name() != "lpips" {
-		return usageError{fmt.Sprintf("unexpected argument %q (see --help)", fs.Arg(0))}
+	if c, ok := lookup(fs.Name()); ok && c.args >= 0 && fs.NArg() > c.args {
+		return usageError{fmt.Sprintf("unexpected argument %q (see --help)", fs.Arg(c.args))}
 	}
 	return nil
 }

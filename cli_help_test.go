@@ -1,0 +1,54 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestHelp: `help`, `--help` and `-h` list every command of the table with
+// its summary; `explore --help` gives the explorer's flags; every command
+// answers --help with its own usage and exit 0; an unknown command is an
+// error naming it; positional arguments beyond a command's count are
+// refused.
+func TestHelp(t *testing.T) {
+	var list string
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+		var out, errb strings.Builder
+		if code := run(args, &out, &errb); code != 0 || errb.Len() != 0 {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+		if list != "" && out.String() != list {
+			t.Errorf("%v lists differently from help", args)
+		}
+		list = out.String()
+	}
+	for _, c := range commandTable() {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(c.name) + ` +` + regexp.QuoteMeta(c.summary) + `$`).MatchString(list) {
+			t.Errorf("help does not list %s with its summary", c.name)
+		}
+		var out, errb strings.Builder
+		if code := run([]string{c.name, "--help"}, &out, &errb); code != 0 {
+			t.Errorf("%s --help: exit %d (%s)", c.name, code, errb.String())
+		}
+		if !strings.Contains(errb.String()+out.String(), "Usage: stylegan-tui "+c.name) {
+			t.Errorf("%s --help prints %q", c.name, errb.String()+out.String())
+		}
+	}
+	var out, errb strings.Builder
+	if code := run([]string{"explore", "--help"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "--checkpoint") {
+		t.Errorf("explore --help: exit %d, %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"frobnicate"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"render", "stray"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `unexpected argument "stray"`) {
+		t.Errorf("render with a stray argument: exit %d, %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"info", "a", "b"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `unexpected argument "b"`) {
+		t.Errorf("info with two files: exit %d, %q", code, errb.String())
+	}
+}
