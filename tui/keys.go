@@ -50,6 +50,11 @@ type KeyMap struct {
 	PrevStep key.Binding
 	More     key.Binding
 	Answer   key.Binding
+
+	// A class (follow.go): F is the teacher's broadcast on/off and a
+	// student's follow; B a student's branch. Off outside a class.
+	Follow key.Binding
+	Branch key.Binding
 }
 
 // DefaultKeyMap returns the explorer's keys (listed in README.md).
@@ -108,6 +113,9 @@ func DefaultKeyMap() KeyMap {
 		PrevStep: off([]string{"p"}, "p", "previous step"),
 		More:     off([]string{"tab"}, "tab", "more of the caption"),
 		Answer:   off([]string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}, "1-3", "answer"),
+
+		Follow: off([]string{"F"}, "F", "follow the teacher"),
+		Branch: off([]string{"B"}, "B", "explore on your own"),
 	}
 }
 
@@ -118,7 +126,7 @@ func off(keys []string, k, desc string) key.Binding {
 
 // ShortHelp is the one-line help under the status line.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.NextStep, k.PrevStep, k.Answer, k.Help, k.NewSeedA, k.NewSeedB, k.Toggle, k.Middle, k.PsiUp, k.Interp, k.Undo, k.Quit}
+	return []key.Binding{k.NextStep, k.PrevStep, k.Answer, k.Follow, k.Branch, k.Help, k.NewSeedA, k.NewSeedB, k.Toggle, k.Middle, k.PsiUp, k.Interp, k.Undo, k.Quit}
 }
 
 // FullHelp is the ? overlay, in columns. n and p share a row (the overlay
@@ -130,6 +138,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.NewSeedA, k.NewSeedB, k.TypeSeedA, k.TypeSeedB, k.PrevSeedA, k.NextSeedA, k.PrevSeedB, k.NextSeedB, k.Swap, k.Nudge, nav},
 		{k.Left, k.Right, k.Toggle, k.Coarse, k.Middle, k.Fine, k.ResetA, k.PsiUp, k.PsiDown, k.CutoffUp, k.CutoffDown},
 		{k.NoiseResample, k.NoiseResampleAll, k.NoiseMode, k.NoiseModeAll, k.Interp, k.InterpSpace, k.TBack, k.TFwd, k.Play, k.Lesson, k.More},
-		{k.Undo, k.Redo, k.Copy, k.Paste, k.Save, k.Record, k.SaveAnim, k.Help, k.Quit, k.Quiz, k.Answer},
+		{k.Undo, k.Redo, k.Copy, k.Paste, k.Save, k.Record, k.SaveAnim, k.Help, k.Quit, k.Quiz, k.Answer, k.Follow, k.Branch},
 	}
 }

@@ -52,6 +52,7 @@ type quizRun struct {
 	before   latent.State
 	inLesson bool // the lesson step's quiz block (n at its end: next step)
 	seed     int64
+	spec     lesson.QuizSpec // what made it (a class's followers make the same)
 }
 
 // teachingKeys rebinds the keys for a lesson or quiz: n and p move through
@@ -185,7 +186,7 @@ func (m *Model) enterStep(i int) tea.Cmd {
 func (m *Model) startQuiz(spec lesson.QuizSpec, inLesson bool) tea.Cmd {
 	m.pause()
 	qs := lesson.Quiz(m.cfg, spec)
-	q := &quizRun{qs: qs, answers: make([]int, len(qs)), before: m.st.Clone(), inLesson: inLesson, seed: spec.Seed}
+	q := &quizRun{qs: qs, answers: make([]int, len(qs)), before: m.st.Clone(), inLesson: inLesson, seed: spec.Seed, spec: spec}
 	for i := range q.answers {
 		q.answers[i] = -1
 	}
@@ -458,8 +459,13 @@ func (m *Model) teachChanged() bool {
 	return p != l.panelRows || s != l.sparkRows
 }
 
-// panelWant is the rows the panel would take with room for all of it.
+// panelWant is the rows the panel would take with room for all of it (a
+// class's rows first).
 func (m *Model) panelWant() int {
+	return len(m.classLines()) + m.teachWant()
+}
+
+func (m *Model) teachWant() int {
 	switch {
 	case m.teach.quiz != nil:
 		// With the answer shown: the pictures stay put when it comes.
@@ -480,8 +486,9 @@ var styleTitle = lipgloss.NewStyle().Bold(true)
 
 // panelLines draws the lesson or quiz panel in the layout's rows.
 func (m *Model) panelLines() []string {
-	n := m.lay.panelRows
-	if n == 0 {
+	cl := m.classLines()
+	n := m.lay.panelRows - len(cl)
+	if m.lay.panelRows == 0 {
 		return nil
 	}
 	var lines []string
@@ -508,7 +515,8 @@ func (m *Model) panelLines() []string {
 		lines = append([]string{m.titleRow(title, hint)}, caption...)
 	}
 	// (Neither, while the layout still has the rows: they stay blank.)
-	out := make([]string, n)
+	lines = append(cl, lines...)
+	out := make([]string, m.lay.panelRows)
 	for i := range out {
 		if i < len(lines) {
 			out[i] = fit(lines[i], m.width)

@@ -82,6 +82,13 @@ type Options struct {
 	// Nil = the toyfaces classifier's distance for a toyfaces model, else
 	// a pixel distance.
 	PathDistance pathlen.Distance
+	// Class, when set, makes the explorer a teacher or a student of a
+	// class (follow.go): F and B, the class's rows above the pictures.
+	Class     Class
+	ClassRole ClassRole
+	// Encodes, when set, shares encodings (and palettes) with the other
+	// explorers given the same one (shared.go).
+	Encodes *Encodes
 
 	panicKey string // tests: a key that makes Update panic
 }
@@ -149,7 +156,8 @@ type Model struct {
 	animGen    *model.Generator  // renders the animation presets (key G), apart from the workers
 	savingAnim bool              // a preset GIF is being written
 
-	teach teaching // lesson, quiz and the walk's path length (lesson.go)
+	teach teaching   // lesson, quiz and the walk's path length (lesson.go)
+	class classState // a class's teacher or student (follow.go)
 }
 
 type histEntry struct {
@@ -292,6 +300,7 @@ func New(opts Options) (*Model, error) {
 		m.decide()
 	}
 	m.explain = m.describeStart()
+	m.initClass()
 	if opts.Lesson != nil {
 		m.teach.pending = m.openLesson(opts.Lesson)
 	}
@@ -412,6 +421,7 @@ func (m *Model) recell() {
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.update(msg)
+	m.classSync()
 	if !m.lay.small && !m.lay.help && (len(m.infoLines()) != m.lay.infoRows || m.teachChanged()) {
 		// The info text now wraps onto more (or fewer) rows.
 		cmd = tea.Batch(cmd, m.relayoutCmd())
@@ -421,6 +431,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := m.teachMsg(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.classMsg(msg); ok {
 		return m, cmd
 	}
 	switch msg := msg.(type) {
@@ -550,6 +563,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	if m.prompt != promptNone {
 		return m.promptKey(msg)
+	}
+	if cmd, ok := m.classKey(msg); ok {
+		return cmd
 	}
 	if msg.Paste {
 		// A state string pasted straight into the explorer loads it.
@@ -755,12 +771,12 @@ func (m *Model) encode(which int) tea.Cmd {
 		return nil
 	}
 	if m.mode != gfxSixel || req.preview || m.palKnown[req.family] {
-		return encodeCmd(req)
+		return m.encodeCmd(req)
 	}
 	m.palKnown[req.family] = true
 	quick := req
 	quick.quick = true
-	return tea.Batch(encodeCmd(quick), encodeCmd(req))
+	return tea.Batch(m.encodeCmd(quick), m.encodeCmd(req))
 }
 
 // encodeReq describes the encoding of image which for the current layout.
@@ -813,7 +829,7 @@ func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
 	if msg.which != imgR && !msg.preview && m.mode == gfxSixel && r.hasEnc && r.encQual < qualPair && r.rawKey%2 == 1 {
 		if req, ok := m.encodeReq(imgR); ok && req.palImgs != nil {
 			m.palKnown[req.family] = true
-			return encodeCmd(req)
+			return m.encodeCmd(req)
 		}
 	}
 	return nil

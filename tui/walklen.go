@@ -81,6 +81,9 @@ func (m *Model) distance() pathlen.Distance {
 func (m *Model) walkFrame(msg renderedMsg) tea.Cmd {
 	wl := &m.teach.wl
 	st := msg.st
+	if m.following() {
+		return nil // the teacher's explorer measures; its track comes with the broadcast
+	}
 	if !st.Interp.On || m.teach.quiz != nil || msg.img == nil {
 		return nil
 	}
