@@ -5,7 +5,7 @@ import (
 	"io"
 	"math"
 
-	"stylegan-tui/model"
+	"stylegan-tui/latent"
 )
 
 func runInfo(args []string, stdout, stderr io.Writer) error {
@@ -41,7 +41,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "style slots: %d\n", c.NumStyles())
 	for s := 0; s < c.NumStyles(); s++ {
 		res := c.SlotRes(s)
-		fmt.Fprintf(stdout, "  slot %2d  %4dx%-4d  %-6s  %d channels\n", s, res, res, model.Group(res), c.Channels[log2(res)-2])
+		fmt.Fprintf(stdout, "  slot %2d  %4dx%-4d  %-6s  %d channels\n", s, res, res, latent.GroupOf(res), c.Channels[log2(res)-2])
 	}
 	// How much each layer listens to its noise input: a trained model keeps
 	// the strengths small where structure is decided (coarse layers).

@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"stylegan-tui/latent"
 )
 
 // Config describes a generator: sizes (read from the weights' shapes) and the
@@ -126,24 +128,12 @@ func (c *Config) Fused(b int) bool {
 	return b > 0 && c.FusedFrom > 0 && BlockRes(b) >= c.FusedFrom
 }
 
-// Group names the paper's style group of a resolution: coarse (4²–8²),
-// middle (16²–32²) or fine (64² and up).
-func Group(res int) string {
-	switch {
-	case res <= 8:
-		return "coarse"
-	case res <= 32:
-		return "middle"
-	}
-	return "fine"
-}
-
 // GroupSlots returns the inclusive slot range [lo, hi] of a group, or
 // ok=false when the model has no slot in it (e.g. "fine" at 32 px).
 func (c *Config) GroupSlots(group string) (lo, hi int, ok bool) {
 	lo, hi = -1, -1
 	for s := 0; s < c.NumStyles(); s++ {
-		if Group(c.SlotRes(s)) == group {
+		if latent.GroupOf(c.SlotRes(s)) == group {
 			if lo < 0 {
 				lo = s
 			}

@@ -42,7 +42,7 @@ func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
 		if n.Styles[m.cursor] == latent.FromB {
 			src = "w_B"
 		}
-		e := fmt.Sprintf("w[%d] <- %s (%s, %s)", m.cursor, src, model.Group(m.cfg.SlotRes(m.cursor)), sq(m.cfg.SlotRes(m.cursor)))
+		e := fmt.Sprintf("w[%d] <- %s (%s, %s)", m.cursor, src, latent.GroupOf(m.cfg.SlotRes(m.cursor)), sq(m.cfg.SlotRes(m.cursor)))
 		return n, e + m.interpNote(n), true
 	case key.Matches(msg, k.Coarse):
 		return m.groupFromB("coarse")
@@ -290,7 +290,7 @@ func (m *Model) describeSlot(s int) string {
 	if m.st.Styles[s] == latent.FromB {
 		src = "w_B"
 	}
-	e := fmt.Sprintf("layer %d: %s, %s styles, takes %s", s, sq(res), model.Group(res), src)
+	e := fmt.Sprintf("layer %d: %s, %s styles, takes %s", s, sq(res), latent.GroupOf(res), src)
 	if s < m.st.Cutoff && m.st.Psi != 1 {
 		e += fmt.Sprintf(", truncated with psi %g", m.st.Psi)
 	}

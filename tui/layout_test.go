@@ -6,7 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"stylegan-tui/model"
+	"stylegan-tui/latent"
 )
 
 // stripRowsText is the layer strip's rows as plain text (rows from the
@@ -66,7 +66,7 @@ func TestStripColumnsAlign(t *testing.T) {
 				if letter >= len(r) || r[letter] == ' ' || (lo > 0 && r[lo-1] != ' ') {
 					t.Errorf("%s %d cols slot %d: resolution row %q does not cover column %d", path, w, s, rows[1], letter)
 				}
-				if s == 0 || model.Group(m.cfg.SlotRes(s)) != model.Group(m.cfg.SlotRes(s-1)) {
+				if s == 0 || latent.GroupOf(m.cfg.SlotRes(s)) != latent.GroupOf(m.cfg.SlotRes(s-1)) {
 					if g := []rune(rows[0]); len(g) <= lo || g[lo] != '├' {
 						t.Errorf("%s %d cols slot %d: its group does not open at column %d: %q", path, w, s, lo, rows[0])
 					}

@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"stylegan-tui/latent"
-	"stylegan-tui/model"
 	"stylegan-tui/render"
 )
 
@@ -424,9 +423,9 @@ func (m *Model) strip() []string {
 	}
 	// Groups, bracketed over their slots' columns.
 	for s := 0; s < n; {
-		g := model.Group(c.SlotRes(s))
+		g := latent.GroupOf(c.SlotRes(s))
 		e := s
-		for e+1 < n && model.Group(c.SlotRes(e+1)) == g {
+		for e+1 < n && latent.GroupOf(c.SlotRes(e+1)) == g {
 			e++
 		}
 		rows[0].WriteString(bracket(g, (e-s+1)*cw))

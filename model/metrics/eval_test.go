@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/model/toyfaces"
 )
@@ -72,7 +73,7 @@ func tinyGenerator(t *testing.T, styleOnly string, quiet bool) *model.Generator 
 		NormEps: 1e-8, TruncPsi: 0.7, TruncCutoff: 4}
 	w := model.RandomWeights(c, 7)
 	for i := range w.Layers {
-		if styleOnly != "" && model.Group(c.LayerRes(i)) != styleOnly {
+		if styleOnly != "" && latent.GroupOf(c.LayerRes(i)) != styleOnly {
 			clear(w.Layers[i].Style.W)
 		}
 		if quiet {
