@@ -15,17 +15,19 @@ import (
 
 func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 	def := classifier.DefaultConfig()
-	fs := newFlags("train-classifier", "[--images N] [--batch B] [--seed S] [--out FILE] [--heldout 2000]", stderr)
+	fs := newFlags("train-classifier", "[--seeds classifier|judge] [--images N] [--batch B] [--seed S] [--out FILE] [--heldout 2000]", stderr)
 	images := fs.String("images", "60k", "training images shown (k, M suffixes), each a fresh toyface")
 	batch := fs.Int("batch", 32, "images per Adam step")
-	seed := fs.Int64("seed", 1, "seed of the weights, the training images and the resolution augmentation")
+	seed := fs.Int64("seed", 1, "seed of the weights, the training images and the resolution augmentation (a judge run: 0..255)")
+	seedsName := fs.String("seeds", "classifier", "image family: classifier (training seeds ≥ 0, held-out −1, −2, …) or judge (its own training and held-out seeds, disjoint from the classifier's and from the GAN trainer's pool); --init keeps the init net's")
 	out := fs.String("out", "classifier.safetensors", "output file (written atomically)")
-	heldout := fs.Int("heldout", 2000, "held-out toyfaces (seeds −1, −2, …, never trained on) for the final accuracy table")
+	heldout := fs.Int("heldout", 2000, "held-out toyfaces of the image family (never trained on) for the final accuracy table")
 	lr := fs.Float64("lr", 2e-3, "peak Adam learning rate (warm-up, then cosine decay)")
 	channels := fs.String("channels", joinInts(def.Channels), "conv stage widths from 64 px down")
 	features := fs.Int("features", def.Features, "feature vector length (the dense layer before the heads)")
+	convs := fs.Int("convs", 1, "3×3 convolutions per stage (VGG-style blocks when more than 1)")
 	resWeights := fs.String("res-weights", "64:0.5,32:0.25,16:0.15,8:0.1", "resolution augmentation RES:WEIGHT,...: the share of training images shown at each resolution")
-	initPath := fs.String("init", "", "continue training this classifier file (fine-tuning; its architecture wins over --channels and --features)")
+	initPath := fs.String("init", "", "continue training this classifier file (fine-tuning; its architecture and image family win over --channels, --convs, --features and --seeds)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -36,8 +38,12 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 	if *batch < 1 || int64(*batch) > n {
 		return usageError{fmt.Sprintf("--batch %d: want 1..--images", *batch)}
 	}
-	if *heldout < 0 {
-		return usageError{fmt.Sprintf("--heldout %d: want ≥ 0", *heldout)}
+	if *heldout < 0 || *heldout > classifier.HeldoutMax {
+		return usageError{fmt.Sprintf("--heldout %d: want 0..%d", *heldout, classifier.HeldoutMax)}
+	}
+	seeds, err := classifier.ParseSeeds(*seedsName)
+	if err != nil {
+		return usageError{fmt.Sprintf("--seeds: %v", err)}
 	}
 	ch, err := parseInts(*channels)
 	if err != nil {
@@ -46,7 +52,10 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 	if *features < 1 {
 		return usageError{fmt.Sprintf("--features %d: want ≥ 1", *features)}
 	}
-	cfg := classifier.Config{Channels: ch, Features: *features}
+	if *convs < 1 || *convs > 8 {
+		return usageError{fmt.Sprintf("--convs %d: want 1..8", *convs)}
+	}
+	cfg := classifier.Config{Channels: ch, Features: *features, Convs: *convs}
 	res, weights, err := parseResWeights(*resWeights)
 	if err != nil {
 		return usageError{fmt.Sprintf("--res-weights %q: %v", *resWeights, err)}
@@ -57,17 +66,21 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		cfg = initNet.Config()
+		seeds = initNet.Seeds()
+	}
+	if seeds == classifier.JudgeSeeds && (*seed < 0 || *seed >= classifier.JudgeRunSeeds) {
+		return usageError{fmt.Sprintf("--seed %d: a judge run takes 0..%d", *seed, classifier.JudgeRunSeeds-1)}
 	}
 	steps := int(n) / *batch
-	fmt.Fprintf(stderr, "train-classifier: channels %v, %d features, %d images in %d steps of %d, BLAS %s\n",
-		cfg.Channels, cfg.Features, steps**batch, steps, *batch, ops.BLASName())
+	fmt.Fprintf(stderr, "train-classifier: %s images, channels %v × %d convs, %d features, %d images in %d steps of %d, BLAS %s\n",
+		seeds, cfg.Channels, max(cfg.Convs, 1), cfg.Features, steps**batch, steps, *batch, ops.BLASName())
 
 	prog := render.NewProgress(stderr, "train-classifier", steps**batch)
 	var lossSum float64
 	var lossN, tenth int
 	start := time.Now()
 	net, err := classifier.Train(classifier.TrainOptions{
-		Config: cfg, Images: int(n), Batch: *batch, Seed: *seed, LR: *lr, Init: initNet,
+		Config: cfg, Images: int(n), Batch: *batch, Seed: *seed, Seeds: seeds, LR: *lr, Init: initNet,
 		Res: res, ResWeight: weights,
 		Progress: func(done int, loss float64) {
 			prog.Set(done)
@@ -92,12 +105,8 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 		net.NumParams(), wall.Round(time.Second), float64(steps**batch)/wall.Seconds())
 
 	if *heldout > 0 {
-		seeds := make([]int64, *heldout)
-		for i := range seeds {
-			seeds[i] = classifier.HeldoutSeed(i)
-		}
 		resList := []int{64, 32, 16, 8}
-		acc, err := classifier.Evaluate(net, seeds, resList)
+		acc, err := classifier.Evaluate(net, seeds.HeldoutSeeds(0, *heldout), resList)
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,9 @@ func TestTrainClassifierFlags(t *testing.T) {
 		{[]string{"--channels", "4,0"}, "--channels"},
 		{[]string{"--res-weights", "12:1"}, "--res-weights"},
 		{[]string{"--init", "/nonexistent.safetensors"}, "nonexistent"},
+		{[]string{"--seeds", "gan"}, "--seeds"},
+		{[]string{"--convs", "0"}, "--convs"},
+		{[]string{"--seeds", "judge", "--seed", "256"}, "--seed 256"},
 	} {
 		code, _, stderr := runCLI(append([]string{"train-classifier", "--out", filepath.Join(t.TempDir(), "c.safetensors")}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
@@ -44,5 +47,34 @@ func TestTrainClassifierTiny(t *testing.T) {
 	}
 	if md := n.Metadata(); !strings.Contains(md["command"], "--images 32") || !strings.Contains(md["heldout_accuracy"], "| mouth |") {
 		t.Errorf("metadata %v", md)
+	}
+}
+
+// TestTrainClassifierJudgeTiny trains a tiny two-convolution judge: the
+// file says so, and its accuracy table is on the judge's held-out faces.
+func TestTrainClassifierJudgeTiny(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "j.safetensors")
+	code, _, stderr := runCLI("train-classifier", "--seeds", "judge", "--seed", "3", "--images", "32", "--batch", "16",
+		"--channels", "4,4,4,4,4", "--convs", "2", "--features", "8", "--heldout", "20", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "judge images, channels [4 4 4 4 4] × 2 convs") {
+		t.Errorf("stderr %q", stderr)
+	}
+	n, err := classifier.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Seeds() != classifier.JudgeSeeds || n.Config().Convs != 2 {
+		t.Errorf("seeds %v, config %+v", n.Seeds(), n.Config())
+	}
+	// The table is the judge's accuracy on its first 20 held-out faces.
+	acc, err := classifier.Evaluate(n, classifier.JudgeSeeds.HeldoutSeeds(0, 20), []int{64, 32, 16, 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := accuracyTable(acc, []int{64, 32, 16, 8}, 20); n.Metadata()["heldout_accuracy"] != want {
+		t.Errorf("table in the file:\n%s\nwant:\n%s", n.Metadata()["heldout_accuracy"], want)
 	}
 }

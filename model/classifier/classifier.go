@@ -11,9 +11,9 @@
 // augmentation (Images gives real images at any resolution exactly as the
 // GAN trainer shows them to its discriminator).
 //
-// Architecture (Config): a 3×3 convolution, bias and leaky ReLU per stage,
-// each stage followed by a 2×2 average pool while the maps are larger than
-// 4 px; then a dense layer to the feature vector (leaky ReLU; Features in
+// Architecture (Config): per stage one 3×3 convolution, bias and leaky ReLU
+// (or Config.Convs of them, VGG-style), each stage followed by a 2×2 average
+// pool while the maps are larger than 4 px; then a dense layer to the feature vector (leaky ReLU; Features in
 // Prediction) and one linear head per toyfaces factor. Each head's logits
 // are soft-capped at ±LogitCap (LogitCap·tanh(z/LogitCap)), which keeps the
 // softmax cross-entropy finite in float32 without a max subtraction.
@@ -49,8 +49,14 @@ const LogitCap = 16
 // slope is the leaky ReLU slope of every activation.
 const slope = 0.2
 
-// format is the "format" metadata value of a classifier file.
-const format = "stylegan-tui toyfaces classifier v1"
+// format is the "format" metadata value of a classifier file with one
+// convolution per stage; formatConvs that of a file with several (it adds
+// the "convs" metadata and names its tensors conv<stage>.<k>), so that an
+// older reader refuses it by its format instead of a missing tensor.
+const (
+	format      = "stylegan-tui toyfaces classifier v1"
+	formatConvs = "stylegan-tui toyfaces classifier v2"
+)
 
 // Config is the architecture of a classifier.
 type Config struct {
@@ -61,6 +67,9 @@ type Config struct {
 	// Features is the width of the dense layer before the heads (the
 	// feature vector of Prediction).
 	Features int
+	// Convs is the number of 3×3 convolutions per stage (0 means 1), each
+	// with its bias and leaky ReLU; the first changes the width.
+	Convs int
 }
 
 // DefaultConfig is the committed classifier's architecture: 64→32→16→8→4 px
@@ -70,11 +79,23 @@ func DefaultConfig() Config {
 	return Config{Channels: []int{16, 32, 64, 128, 64}, Features: 128}
 }
 
+// depth is the number of convolutions per stage.
+func (c Config) depth() int { return max(c.Convs, 1) }
+
+// convName is the tensor name prefix of convolution k of stage i: conv<i>
+// for a one-convolution net (the v1 file names), conv<i>.<k> otherwise.
+func (c Config) convName(i, k int) string {
+	if c.depth() == 1 {
+		return fmt.Sprintf("conv%d", i)
+	}
+	return fmt.Sprintf("conv%d.%d", i, k)
+}
+
 // finalRes is the side of the last stage's maps.
 func (c Config) finalRes() int {
 	r := Size
-	for range len(c.Channels) - 1 {
-		if r > 4 {
+	for i := range c.Channels {
+		if c.pools(i) {
 			r /= 2
 		}
 	}
@@ -99,8 +120,8 @@ func (c Config) flatDim() int {
 }
 
 func (c Config) validate() error {
-	if len(c.Channels) == 0 || c.Features < 1 {
-		return fmt.Errorf("classifier: config %v: want at least one stage and one feature", c)
+	if len(c.Channels) == 0 || c.Features < 1 || c.Convs < 0 || c.Convs > 8 {
+		return fmt.Errorf("classifier: config %v: want at least one stage, one feature and 0..8 convolutions per stage", c)
 	}
 	for _, ch := range c.Channels {
 		if ch < 1 {
@@ -122,10 +143,12 @@ func paramShapes(cfg Config) []param {
 	var ps []param
 	in := 3
 	for i, c := range cfg.Channels {
-		ps = append(ps,
-			param{name: fmt.Sprintf("conv%d.weight", i), shape: []int{c, in, 3, 3}},
-			param{name: fmt.Sprintf("conv%d.bias", i), shape: []int{c}})
-		in = c
+		for k := range cfg.depth() {
+			ps = append(ps,
+				param{name: cfg.convName(i, k) + ".weight", shape: []int{c, in, 3, 3}},
+				param{name: cfg.convName(i, k) + ".bias", shape: []int{c}})
+			in = c
+		}
 	}
 	ps = append(ps,
 		param{name: "fc.weight", shape: []int{cfg.flatDim(), cfg.Features}},
@@ -155,7 +178,7 @@ type Net struct {
 
 // Config returns the net's architecture.
 func (n *Net) Config() Config {
-	return Config{Channels: slices.Clone(n.cfg.Channels), Features: n.cfg.Features}
+	return Config{Channels: slices.Clone(n.cfg.Channels), Features: n.cfg.Features, Convs: n.cfg.Convs}
 }
 
 // FeatureDim is the length of Prediction.Features[i].
@@ -221,8 +244,8 @@ func Parse(b []byte) (*Net, error) {
 		return nil, fmt.Errorf("classifier: %w", err)
 	}
 	md := f.Metadata
-	if md["format"] != format {
-		return nil, fmt.Errorf("classifier: metadata format %q, want %q (not a toyfaces classifier file?)", md["format"], format)
+	if md["format"] != format && md["format"] != formatConvs {
+		return nil, fmt.Errorf("classifier: metadata format %q, want %q or %q (not a toyfaces classifier file?)", md["format"], format, formatConvs)
 	}
 	if md["factors"] != factorList() {
 		return nil, fmt.Errorf("classifier: metadata factors %q, want %q (trained on another toyfaces version)", md["factors"], factorList())
@@ -237,6 +260,11 @@ func Parse(b []byte) (*Net, error) {
 	}
 	if cfg.Features, err = strconv.Atoi(md["features"]); err != nil || cfg.Features < 1 || cfg.Features > 1<<16 {
 		return nil, fmt.Errorf("classifier: metadata features %q: want a positive integer", md["features"])
+	}
+	if md["format"] == formatConvs {
+		if cfg.Convs, err = strconv.Atoi(md["convs"]); err != nil || cfg.Convs < 2 || cfg.Convs > 8 {
+			return nil, fmt.Errorf("classifier: metadata convs %q: want 2..8 convolutions per stage", md["convs"])
+		}
 	}
 	n, err := newNet(cfg)
 	if err != nil {
@@ -289,6 +317,11 @@ func (n *Net) Save(path string) error {
 		f.Metadata[k] = v
 	}
 	f.Metadata["format"] = format
+	delete(f.Metadata, "convs")
+	if n.cfg.depth() > 1 {
+		f.Metadata["format"] = formatConvs
+		f.Metadata["convs"] = strconv.Itoa(n.cfg.depth())
+	}
 	f.Metadata["factors"] = factorList()
 	f.Metadata["channels"] = joinInts(n.cfg.Channels)
 	f.Metadata["features"] = strconv.Itoa(n.cfg.Features)
@@ -379,8 +412,8 @@ func (n *Net) newScratch(b int) *scratch {
 	return s
 }
 
-// stageFunc receives the activation of convolution stage i after its leaky
-// ReLU (before the pool): act holds b images of c×r×r. act is scratch
+// stageFunc receives the activation of convolution stage i after its last
+// convolution's leaky ReLU (before the pool): act holds b images of c×r×r. act is scratch
 // memory, overwritten by the next stages.
 type stageFunc func(i int, act []float32, c, r int)
 
@@ -391,15 +424,19 @@ func (n *Net) convs(s *scratch, x []float32, b int, visit stageFunc) []float32 {
 	cur, other := s.a, s.b
 	h, cin, r := x, 3, Size
 	for i, c := range n.cfg.Channels {
-		out := cur[:b*c*r*r]
-		ops.Conv2dF32(out, h, n.p(fmt.Sprintf("conv%d.weight", i)), b, cin, r, r, c, 3, 1)
-		ops.AddBiasF32(out, out, n.p(fmt.Sprintf("conv%d.bias", i)), b, c, r, r)
-		ops.LeakyReLUF32(out, out, slope)
+		var out []float32
+		for k := range n.cfg.depth() {
+			out = cur[:b*c*r*r]
+			name := n.cfg.convName(i, k)
+			ops.Conv2dF32(out, h, n.p(name+".weight"), b, cin, r, r, c, 3, 1)
+			ops.AddBiasF32(out, out, n.p(name+".bias"), b, c, r, r)
+			ops.LeakyReLUF32(out, out, slope)
+			h, cin = out, c
+			cur, other = other, cur
+		}
 		if visit != nil {
 			visit(i, out, c, r)
 		}
-		h = out
-		cur, other = other, cur
 		if n.cfg.pools(i) {
 			d := cur[:b*c*r*r/4]
 			ops.Downsample2xF32(d, h, b, c, r, r)
@@ -506,17 +543,6 @@ func Upsample(dst, x []float32, b, res int) {
 			}
 		}
 	}
-}
-
-// HeldoutSeed is the toyfaces seed of held-out image i (i ≥ 0): −1 − i.
-// Training uses only non-negative seeds (TrainSeed), so held-out images are
-// never trained on, whatever the training seed.
-func HeldoutSeed(i int) int64 { return -1 - int64(i) }
-
-// TrainSeed is the toyfaces seed of training image i of a run with the
-// given seed: toyfaces.StreamSeed with the sign bit cleared.
-func TrainSeed(seed int64, i int) int64 {
-	return toyfaces.StreamSeed(seed, uint64(i)) & math.MaxInt64
 }
 
 // RenderRGB renders the 64 px interleaved 8-bit RGB pixels of each seed

@@ -16,7 +16,7 @@ const normEps = 1e-10
 // 2018, arXiv:1801.03924) in its "baseline" form, without learned linear
 // weights, on this net's convolution stages instead of VGG16's. It is the
 // distance of the StyleGAN paper's perceptual path length (section 4.1)
-// for toyfaces models. For every stage's activation after the leaky ReLU
+// for toyfaces models. For every stage's activation after its last leaky ReLU
 // (before the pool), each spatial position's channel vector is normalised
 // to unit length; the squared difference of the two images' normalised
 // vectors is summed over channels and averaged over positions; the stages'

@@ -17,10 +17,14 @@ import (
 // TrainOptions configures Train.
 type TrainOptions struct {
 	Config Config
-	Images int     // training images shown, each a fresh toyface (TrainSeed(Seed, i))
-	Batch  int     // images per Adam step
-	Seed   int64   // weights, image seeds and augmentation
-	LR     float64 // Adam learning rate (0: 2e-3); warm-up over the first 2%, cosine decay to 5% at the end
+	Images int   // training images shown, each a fresh toyface (Seeds.Train(Seed, i))
+	Batch  int   // images per Adam step
+	Seed   int64 // weights, image seeds and augmentation
+	// Seeds is the image family: the classifier's (TrainSeed, the zero
+	// value) or the judge's (JudgeTrainSeed; Seed 0..JudgeRunSeeds−1). A
+	// fine-tuning run keeps its Init net's family.
+	Seeds Seeds
+	LR    float64 // Adam learning rate (0: 2e-3); warm-up over the first 2%, cosine decay to 5% at the end
 	// Res and ResWeight give the resolution augmentation: each image is
 	// shown at Res[k] with probability ∝ ResWeight[k], downsampled as the
 	// GAN trainer does (Images) and upsampled back as Predict does
@@ -86,9 +90,12 @@ func buildGraph(cfg Config, values []*tensor.Dense, B int, dt tensor.Dtype) (*tr
 	tg.x = tensor.New(tensor.WithShape(B, 3, Size, Size), tensor.Of(dt))
 	h := G.NewTensor(g, dt, 4, G.WithShape(B, 3, Size, Size), G.WithName("x"), G.WithValue(tg.x))
 	for i := range cfg.Channels {
-		h = do(func() (*G.Node, error) { return ops.Conv2d(h, nodes[fmt.Sprintf("conv%d.weight", i)], 1) })
-		h = do(func() (*G.Node, error) { return ops.AddBias(h, nodes[fmt.Sprintf("conv%d.bias", i)]) })
-		h = do(func() (*G.Node, error) { return ops.LeakyReLU(h, slope) })
+		for k := range cfg.depth() {
+			name := cfg.convName(i, k)
+			h = do(func() (*G.Node, error) { return ops.Conv2d(h, nodes[name+".weight"], 1) })
+			h = do(func() (*G.Node, error) { return ops.AddBias(h, nodes[name+".bias"]) })
+			h = do(func() (*G.Node, error) { return ops.LeakyReLU(h, slope) })
+		}
 		if cfg.pools(i) {
 			h = do(func() (*G.Node, error) { return ops.Downsample2x(h) })
 		}
@@ -200,7 +207,7 @@ func makeBatch(opt *TrainOptions, k int) batchData {
 	B := opt.Batch
 	seeds := make([]int64, B)
 	for i := range seeds {
-		seeds[i] = TrainSeed(opt.Seed, k*B+i)
+		seeds[i] = opt.Seeds.Train(opt.Seed, k*B+i)
 	}
 	pix, labels := renderSerial(seeds)
 	r := rand.New(rand.NewPCG(uint64(opt.Seed), uint64(k)^0xa5a5a5a5))
@@ -246,6 +253,12 @@ func renderSerial(seeds []int64) ([][]uint8, []toyfaces.Labels) {
 func Train(opt TrainOptions) (*Net, error) {
 	if opt.Batch < 1 || opt.Images < opt.Batch {
 		return nil, fmt.Errorf("classifier: Train: batch %d, images %d: want 1 ≤ batch ≤ images", opt.Batch, opt.Images)
+	}
+	if err := opt.Seeds.checkRun(opt.Seed, opt.Images); err != nil {
+		return nil, err
+	}
+	if opt.Init != nil && opt.Init.Seeds() != opt.Seeds {
+		return nil, fmt.Errorf("classifier: Train: the init net was trained on the %s's images, this run draws the %s's: one net, one image family", opt.Init.Seeds(), opt.Seeds)
 	}
 	if opt.LR == 0 {
 		opt.LR = 2e-3
@@ -363,6 +376,10 @@ func Train(opt TrainOptions) (*Net, error) {
 	n.meta["images"] = fmt.Sprint(steps * opt.Batch)
 	n.meta["batch"] = fmt.Sprint(opt.Batch)
 	n.meta["seed"] = fmt.Sprint(opt.Seed)
+	delete(n.meta, "seeds")
+	if opt.Seeds == JudgeSeeds {
+		n.meta["seeds"] = opt.Seeds.String()
+	}
 	return n, nil
 }
 
