@@ -14,25 +14,30 @@ import (
 )
 
 // styleEpilogueOp is AddNoise → AddBias → LeakyReLU → InstanceNorm → Modulate in one pass
-// over each plane (inference only: it has no gradient).
+// over each plane; its gradient is one fused op too (epilogue_grad.go).
 type styleEpilogueOp struct {
 	base
-	bias  bool
-	slope float64
-	eps   float64
+	bias   bool
+	slope  float64
+	eps    float64
+	consts constMask
 }
 
 // StyleEpilogue returns Modulate(InstanceNorm(LeakyReLU(AddBias(AddNoise(x, noise, strength),
 // bias), slope), eps), scale, shift) for x [B,C,H,W], noise [B,1,H,W] or [1,1,H,W], strength
 // and bias [C] (bias may be nil), scale and shift [B,C]: StyleGAN's per-layer epilogue, computed
 // plane by plane while the plane is in cache (one read of x, one write of the output) instead of
-// six passes and five intermediate images. It is for inference: it has no gradient (build the
-// unfused chain in training graphs). Results equal the chain's to float32 rounding.
+// six passes and five intermediate images. Its gradient is fused the same way (one op for
+// the gradients of x, strength, bias, scale and shift: a few passes over each plane in cache
+// instead of the chain's dozen over the whole tensor), so training graphs use it too. Results
+// equal the chain's to float32 rounding.
 func StyleEpilogue(x, noise, strength, bias, scale, shift *G.Node, slope, eps float64) (*G.Node, error) {
 	op := &styleEpilogueOp{bias: bias != nil, slope: slope, eps: eps}
 	if bias == nil {
+		op.consts = constants(x, noise, strength, scale, shift)
 		return apply(op, "StyleEpilogue", x, noise, strength, scale, shift)
 	}
+	op.consts = constants(x, noise, strength, bias, scale, shift)
 	return apply(op, "StyleEpilogue", x, noise, strength, bias, scale, shift)
 }
 
@@ -103,10 +108,6 @@ func (op *styleEpilogueOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 				data[float64](in[k]), data[float64](in[k+1]), b, c, h*w, nb, op.slope, op.eps)
 		})
 }
-func (op *styleEpilogueOp) DiffWRT(n int) []bool { return make([]bool, n) }
-func (op *styleEpilogueOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errors.Errorf("ops: %v has no gradient (inference only)", op)
-}
 
 // styleEpilogue: per plane p = b·C+c, t = leaky(x + noise[b or 0]·strength[c] + bias[c]), then
 // dst = (t - mean)/sqrt(var + eps)·scale[p] + shift[p]. bias may be nil. dst may equal x.
@@ -170,6 +171,19 @@ var epiKernelOn = true
 func epiPlane32(dp, xp, nz []float32, s, b, slope, scale, shift float32, eps float64) {
 	n := len(xp)
 	n8 := n &^ 7
+	mean, inv := epiStats32(dp, xp, nz, s, b, slope, eps)
+	m, a := float32(mean), float32(inv*float64(scale))
+	simd.NormAffine(&dp[0], n8, m, a, shift)
+	for j := n8; j < n; j++ {
+		dp[j] = (dp[j]-m)*a + shift
+	}
+}
+
+// epiStats32 writes t = LeakyReLU(x + nz·s + b) to dp (AVX2, the tail in Go) and returns
+// the mean of t and 1/sqrt(its biased variance + eps).
+func epiStats32(dp, xp, nz []float32, s, b, slope float32, eps float64) (mean, inv float64) {
+	n := len(xp)
+	n8 := n &^ 7
 	sum, sq := simd.LeakySum(&dp[0], &xp[0], &nz[0], n8, s, b, slope)
 	for j := n8; j < n; j++ {
 		t := xp[j] + nz[j]*s + b
@@ -180,13 +194,8 @@ func epiPlane32(dp, xp, nz []float32, s, b, slope, scale, shift float32, eps flo
 		sum += float64(t)
 		sq += float64(t) * float64(t)
 	}
-	mean := sum / float64(n)
-	inv := 1 / math.Sqrt(max(sq/float64(n)-mean*mean, 0)+eps)
-	m, a := float32(mean), float32(inv*float64(scale))
-	simd.NormAffine(&dp[0], n8, m, a, shift)
-	for j := n8; j < n; j++ {
-		dp[j] = (dp[j]-m)*a + shift
-	}
+	mean = sum / float64(n)
+	return mean, 1 / math.Sqrt(max(sq/float64(n)-mean*mean, 0)+eps)
 }
 
 // planeStatsMean returns mean and 1/sqrt(biased variance + eps) of x given its mean.

@@ -1,6 +1,10 @@
 package ops
 
-import "math"
+import (
+	"math"
+
+	"stylegan-tui/model/ops/simd"
+)
 
 // Plain kernels on NCHW slices. "planes" is B·C, each plane h×w. Kernels whose output element
 // depends only on the same input element (or the same plane) accept dst == x.
@@ -45,6 +49,10 @@ func downsample2x[T float](dst, x []T, planes, h, w int, s T) {
 // blur: depthwise [1,2,1]ᵀ[1,2,1]/16 with zero padding 1, as a horizontal then a vertical pass
 // over a rolling window of three filtered rows. dst may equal x.
 func blur[T float](dst, x []T, planes, h, w int) {
+	if is32[T]() && simd.Available && elemKernelOn && w%8 == 0 {
+		blur32(as32(dst), as32(x), planes, h, w)
+		return
+	}
 	parallelFor(planes, 9*planes*h*w, func(p0, p1 int) {
 		buf := make([]T, 3*w)
 		hrow := func(dst, src []T) {
@@ -96,6 +104,41 @@ func blur[T float](dst, x []T, planes, h, w int) {
 				if i+2 < h {
 					hrow(row(i+2), xp[(i+2)*w:(i+3)*w])
 				}
+			}
+		}
+	})
+}
+
+// elemKernelOn lets tests compare the AVX2 element-wise loops (blur, LeakyReLU, bias) with the
+// portable ones.
+var elemKernelOn = true
+
+// blur32 is blur with the AVX2 row passes (w a multiple of 8): per output row, the vertical
+// [1,2,1] sum of three input rows into a row padded with a zero at each end, then the
+// horizontal [1,2,1] and the 1/16.
+func blur32(dst, x []float32, planes, h, w int) {
+	parallelFor(planes, 9*planes*h*w, func(p0, p1 int) {
+		buf := make([]float32, 3*w+2)
+		t, prev, zero := buf[:w+2], buf[w+2:2*w+2], buf[2*w+2:] // t[0], t[w+1] and zero stay 0
+		for p := p0; p < p1; p++ {
+			xp, dp := x[p*h*w:(p+1)*h*w], dst[p*h*w:(p+1)*h*w]
+			inPlace := &xp[0] == &dp[0]
+			for i := 0; i < h; i++ {
+				a, c := zero, zero
+				if i > 0 {
+					a = xp[(i-1)*w:]
+					if inPlace {
+						a = prev // row i-1 as it was before dst's row i-1 replaced it
+					}
+				}
+				if i+1 < h {
+					c = xp[(i+1)*w:]
+				}
+				simd.Sum121(&t[1], &a[0], &xp[i*w], &c[0], w)
+				if inPlace {
+					copy(prev, xp[i*w:(i+1)*w])
+				}
+				simd.HBlur121(&dp[i*w], &t[0], w, 1.0/16)
 			}
 		}
 	})
@@ -275,6 +318,11 @@ func addBias[T float](dst, x, bias []T, batch, c, hw int) {
 		for p := p0; p < p1; p++ {
 			s := bias[p%c]
 			xp, dp := x[p*hw:(p+1)*hw], dst[p*hw:(p+1)*hw]
+			if is32[T]() && simd.Available && elemKernelOn && hw >= 8 {
+				n8 := hw &^ 7
+				simd.AddConst(&as32(dp)[0], &as32(xp)[0], n8, float32(s))
+				xp, dp = xp[n8:], dp[n8:]
+			}
 			for j, v := range xp {
 				dp[j] = v + s
 			}
@@ -305,6 +353,21 @@ func leakyScale[T float](dst, x, g []T, slope T) {
 }
 
 func leakyScale32(dst, x, g []float32, off int, slope float32) {
+	if simd.Available && elemKernelOn && len(x) >= 8 {
+		n8 := len(x) &^ 7
+		gv := x
+		if g != nil {
+			gv = g[off : off+len(x)]
+		}
+		simd.LeakyScale(&dst[0], &x[0], &gv[0], n8, slope)
+		if n8 == len(x) {
+			return
+		}
+		dst, x = dst[n8:], x[n8:]
+		if g != nil {
+			off += n8
+		}
+	}
 	k := slope - 1
 	if g == nil {
 		for j, v := range x {

@@ -148,6 +148,53 @@ func opCases() []opCase {
 			})
 		}
 	}
+	for _, c := range []struct {
+		s    []int
+		nb   int
+		bias bool
+	}{{[]int{2, 3, 4, 5}, 2, true}, {[]int{2, 2, 3, 3}, 1, false}, {[]int{1, 2, 1, 2}, 1, true}, {[]int{2, 2, 4, 4}, 1, true}} {
+		xs, ns := c.s, []int{c.nb, 1, c.s[2], c.s[3]}
+		bc := []int{xs[0], xs[1]}
+		shapes := [][]int{xs, ns, {xs[1]}, bc, bc}
+		if c.bias {
+			shapes = [][]int{xs, ns, {xs[1]}, {xs[1]}, bc, bc}
+		}
+		cs = append(cs, opCase{
+			name:   fmt.Sprintf("StyleEpilogue/%v_noise%v_bias%t", xs, ns, c.bias),
+			shapes: shapes,
+			build: func(in []*G.Node) (*G.Node, error) {
+				if c.bias {
+					return StyleEpilogue(in[0], in[1], in[2], in[3], in[4], in[5], 0.2, 1e-5)
+				}
+				return StyleEpilogue(in[0], in[1], in[2], nil, in[3], in[4], 0.2, 1e-5)
+			},
+			ref: func(in [][]float64) ([]float64, []int) {
+				y, _ := refAddNoise(in[0], xs, in[1], ns, in[2])
+				k := 3
+				if c.bias {
+					y, _ = refAddBias(y, xs, in[3])
+					k = 4
+				}
+				y, _ = refLeaky(y, xs, 0.2)
+				y, _ = refInstanceNorm(y, xs, 1e-5)
+				return refModulate(y, xs, in[k], in[k+1])
+			},
+			diff: slices.Repeat([]bool{true}, len(shapes)),
+		})
+	}
+	for _, s := range [][]int{{2, 3, 4, 5}, {1, 2, 3, 8}, {2, 2, 4, 4}} {
+		xs := s
+		cs = append(cs, opCase{
+			name:   fmt.Sprintf("BiasLeakyReLU/%v", s),
+			shapes: [][]int{s, {s[1]}},
+			build:  func(in []*G.Node) (*G.Node, error) { return BiasLeakyReLU(in[0], in[1], 0.2) },
+			ref: func(in [][]float64) ([]float64, []int) {
+				y, _ := refAddBias(in[0], xs, in[1])
+				return refLeaky(y, xs, 0.2)
+			},
+			diff: []bool{true, true},
+		})
+	}
 	cs = append(cs, opCase{
 		name:   "AddNoise/[2 3 4 5]_noise[2 1 4 5]_x_only",
 		shapes: [][]int{{2, 3, 4, 5}, {2, 1, 4, 5}, {3}},
@@ -176,7 +223,8 @@ func opCases() []opCase {
 		withConsts(noise, true, true, false),
 	)
 	for _, c := range cs {
-		if strings.HasPrefix(c.name, "Modulate/[2") || strings.HasPrefix(c.name, "AddBias/[2") {
+		if strings.HasPrefix(c.name, "Modulate/[2") || strings.HasPrefix(c.name, "AddBias/[2") ||
+			strings.HasPrefix(c.name, "BiasLeakyReLU/[2 3") || strings.HasPrefix(c.name, "StyleEpilogue/[2 3") {
 			cs = append(cs, withConsts(c, append([]bool{true}, make([]bool, len(c.shapes)-1)...)...))
 			k := make([]bool, len(c.shapes))
 			k[len(k)-1] = true

@@ -1,0 +1,63 @@
+//go:build !noasm
+
+package simd
+
+// The loops below take n a multiple of 8 and work on float32 slices given by their first
+// element; float64 sums add the lanes in a fixed order, so a call gives the same bits every
+// time.
+
+// Sum121 sets t = a + 2b + c over n elements (the vertical pass of the [1,2,1] blur).
+//
+//go:noescape
+func Sum121(t, a, b, c *float32, n int)
+
+// HBlur121 sets dst[j] = (t[j] + 2·t[j+1] + t[j+2])·s for j < n (t holds n+2 elements: the
+// horizontal pass of the [1,2,1] blur over a row padded with one zero at each end).
+//
+//go:noescape
+func HBlur121(dst, t *float32, n int, s float32)
+
+// LeakyScale sets dst = gy where x ≥ 0 (sign bit clear) and slope·gy elsewhere: LeakyReLU
+// (gy = x) or its gradient.
+//
+//go:noescape
+func LeakyScale(dst, x, gy *float32, n int, slope float32)
+
+// AddConst sets dst = x + b.
+//
+//go:noescape
+func AddConst(dst, x *float32, n int, b float32)
+
+// BiasLeaky sets dst = LeakyReLU(x + b).
+//
+//go:noescape
+func BiasLeaky(dst, x *float32, n int, b, slope float32)
+
+// LeakyGradSum sets gx = gy where y ≥ 0 (sign bit clear) and slope·gy elsewhere, and returns
+// Σgx.
+//
+//go:noescape
+func LeakyGradSum(gx, y, gy *float32, n int, slope float32) (sum float64)
+
+// SumF64 returns Σx in float64.
+//
+//go:noescape
+func SumF64(x *float32, n int) float64
+
+// DotF64 returns Σa·b, the products rounded to float32, the sum in float64.
+//
+//go:noescape
+func DotF64(a, b *float32, n int) float64
+
+// EpiDots returns, with xn = (t − m)·a, sg = Σgy and sgx = Σgy·xn (the style epilogue's
+// shift and scale gradients).
+//
+//go:noescape
+func EpiDots(t, gy *float32, n int, m, a float32) (sg, sgx float64)
+
+// EpiGrad sets, with xn = (t − m)·a, gx = g = k·(gy − c1 − xn·c2), times slope where t's sign
+// bit is set (the style epilogue's input gradient through the instance norm and LeakyReLU),
+// and returns sg = Σg and sgn = Σg·nz.
+//
+//go:noescape
+func EpiGrad(gx, t, gy, nz *float32, n int, m, a, k, c1, c2, slope float32) (sg, sgn float64)

@@ -1,0 +1,322 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// Element-wise loops of the training graphs: blur rows, LeakyReLU and its gradient, bias,
+// float64 sums, and the two backward passes of the fused style epilogue. n % 8 == 0.
+
+// hsum2 adds the four float64 lanes of lo and hi into X(lo) lane 0 (clobbers hi).
+#define hsum2(lo, hi, xlo, xhi) \
+	VADDPD hi, lo, lo; \
+	VEXTRACTF128 $1, lo, xhi; \
+	VADDPD xhi, xlo, xlo; \
+	VHADDPD xlo, xlo, xlo
+
+// acc8 adds the eight float32 lanes of v (Y register, xv its low half) to the float64
+// accumulators lo and hi (clobbers t and tx).
+#define acc8(v, xv, lo, hi, t, tx) \
+	VCVTPS2PD xv, t; \
+	VADDPD t, lo, lo; \
+	VEXTRACTF128 $1, v, tx; \
+	VCVTPS2PD tx, t; \
+	VADDPD t, hi, hi
+
+// func Sum121(t, a, b, c *float32, n int)
+// t = a + 2b + c.
+TEXT ·Sum121(SB), NOSPLIT, $0-40
+	MOVQ t+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ c+24(FP), R8
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JEQ s121done
+
+s121loop:
+	VMOVUPS (DX), Y0
+	VADDPS Y0, Y0, Y0
+	VADDPS (SI), Y0, Y0
+	VADDPS (R8), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNE s121loop
+
+s121done:
+	VZEROUPPER
+	RET
+
+// func HBlur121(dst, t *float32, n int, s float32)
+// dst[j] = (t[j] + 2·t[j+1] + t[j+2])·s for j < n (t holds n+2 floats).
+TEXT ·HBlur121(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ t+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+	SHRQ $3, CX
+	JEQ hbdone
+
+hbloop:
+	VMOVUPS 4(SI), Y0
+	VADDPS Y0, Y0, Y0
+	VADDPS (SI), Y0, Y0
+	VADDPS 8(SI), Y0, Y0
+	VMULPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE hbloop
+
+hbdone:
+	VZEROUPPER
+	RET
+
+// func LeakyScale(dst, x, gy *float32, n int, slope float32)
+// dst = gy where x's sign bit is clear, slope·gy where it is set.
+TEXT ·LeakyScale(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ gy+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS slope+32(FP), Y15
+	SHRQ $3, CX
+	JEQ lsdone
+
+lsloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMULPS Y15, Y1, Y2
+	VBLENDVPS Y0, Y2, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE lsloop
+
+lsdone:
+	VZEROUPPER
+	RET
+
+// func AddConst(dst, x *float32, n int, b float32)
+// dst = x + b.
+TEXT ·AddConst(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS b+24(FP), Y15
+	SHRQ $3, CX
+	JEQ acdone
+
+acloop:
+	VADDPS (SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE acloop
+
+acdone:
+	VZEROUPPER
+	RET
+
+// func BiasLeaky(dst, x *float32, n int, b, slope float32)
+// t = x + b; dst = t, or slope·t where t's sign bit is set.
+TEXT ·BiasLeaky(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS b+24(FP), Y14
+	VBROADCASTSS slope+28(FP), Y15
+	SHRQ $3, CX
+	JEQ bldone
+
+blloop:
+	VADDPS (SI), Y14, Y0
+	VMULPS Y15, Y0, Y1
+	VBLENDVPS Y0, Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE blloop
+
+bldone:
+	VZEROUPPER
+	RET
+
+// func LeakyGradSum(gx, y, gy *float32, n int, slope float32) (sum float64)
+// gx = gy, or slope·gy where y's sign bit is set; returns Σgx in float64.
+TEXT ·LeakyGradSum(SB), NOSPLIT, $0-48
+	MOVQ gx+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ gy+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS slope+32(FP), Y15
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	SHRQ $3, CX
+	JEQ lgdone
+
+lgloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMULPS Y15, Y1, Y2
+	VBLENDVPS Y0, Y2, Y1, Y1
+	VMOVUPS Y1, (DI)
+	acc8(Y1, X1, Y8, Y9, Y4, X5)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE lgloop
+
+lgdone:
+	hsum2(Y8, Y9, X8, X9)
+	MOVSD X8, sum+40(FP)
+	VZEROUPPER
+	RET
+
+// func SumF64(x *float32, n int) float64
+TEXT ·SumF64(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	SHRQ $3, CX
+	JEQ sfdone
+
+sfloop:
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VADDPD Y0, Y8, Y8
+	VADDPD Y1, Y9, Y9
+	ADDQ $32, SI
+	DECQ CX
+	JNE sfloop
+
+sfdone:
+	hsum2(Y8, Y9, X8, X9)
+	MOVSD X8, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func DotF64(a, b *float32, n int) float64
+// Σ a·b, the products in float32, the sum in float64.
+TEXT ·DotF64(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ n+16(FP), CX
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	SHRQ $3, CX
+	JEQ dfdone
+
+dfloop:
+	VMOVUPS (SI), Y0
+	VMULPS (DX), Y0, Y0
+	acc8(Y0, X0, Y8, Y9, Y4, X5)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNE dfloop
+
+dfdone:
+	hsum2(Y8, Y9, X8, X9)
+	MOVSD X8, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func EpiDots(t, gy *float32, n int, m, a float32) (sg, sgx float64)
+// With xn = (t − m)·a: sg = Σgy, sgx = Σgy·xn (float64 sums).
+TEXT ·EpiDots(SB), NOSPLIT, $0-48
+	MOVQ t+0(FP), SI
+	MOVQ gy+8(FP), DX
+	MOVQ n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y15
+	VBROADCASTSS a+28(FP), Y14
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	SHRQ $3, CX
+	JEQ eddone
+
+edloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMULPS Y14, Y0, Y0
+	VMOVUPS (DX), Y1
+	VMULPS Y1, Y0, Y0
+	acc8(Y1, X1, Y8, Y9, Y4, X5)
+	acc8(Y0, X0, Y10, Y11, Y4, X5)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNE edloop
+
+eddone:
+	hsum2(Y8, Y9, X8, X9)
+	MOVSD X8, sg+32(FP)
+	hsum2(Y10, Y11, X10, X11)
+	MOVSD X10, sgx+40(FP)
+	VZEROUPPER
+	RET
+
+// func EpiGrad(gx, t, gy, nz *float32, n int, m, a, k, c1, c2, slope float32) (sg, sgn float64)
+// With xn = (t − m)·a: g = (gy − c1 − xn·c2)·k, times slope where t's sign bit is set;
+// gx = g, sg = Σg, sgn = Σg·nz (float64 sums).
+TEXT ·EpiGrad(SB), NOSPLIT, $0-80
+	MOVQ gx+0(FP), DI
+	MOVQ t+8(FP), SI
+	MOVQ gy+16(FP), DX
+	MOVQ nz+24(FP), R8
+	MOVQ n+32(FP), CX
+	VBROADCASTSS m+40(FP), Y15
+	VBROADCASTSS a+44(FP), Y14
+	VBROADCASTSS k+48(FP), Y13
+	VBROADCASTSS c1+52(FP), Y12
+	VBROADCASTSS c2+56(FP), Y11
+	VBROADCASTSS slope+60(FP), Y10
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	SHRQ $3, CX
+	JEQ egdone
+
+egloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y1
+	VMULPS Y14, Y1, Y1
+	VMULPS Y11, Y1, Y1
+	VMOVUPS (DX), Y2
+	VSUBPS Y12, Y2, Y2
+	VSUBPS Y1, Y2, Y2
+	VMULPS Y13, Y2, Y2
+	VMULPS Y10, Y2, Y3
+	VBLENDVPS Y0, Y3, Y2, Y2
+	VMOVUPS Y2, (DI)
+	acc8(Y2, X2, Y6, Y7, Y4, X5)
+	VMULPS (R8), Y2, Y2
+	acc8(Y2, X2, Y8, Y9, Y4, X5)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNE egloop
+
+egdone:
+	hsum2(Y6, Y7, X6, X7)
+	MOVSD X6, sg+64(FP)
+	hsum2(Y8, Y9, X8, X9)
+	MOVSD X8, sgn+72(FP)
+	VZEROUPPER
+	RET
