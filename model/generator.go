@@ -221,7 +221,7 @@ func (g *Generator) net(B int) (*net, error) {
 		x, xt := input(gr, "pre", B, ch, res, res)
 		nz, nt := input(gr, "noise", B, 1, res, res)
 		w, wt := input(gr, "w", B, c.WDim)
-		out, err := epilogueInference(c, i, x, nz, w, g.layerNodes(gr, i))
+		out, err := Epilogue(c, i, x, nz, w, g.layerNodes(gr, i))
 		if err != nil {
 			return nil, err
 		}

@@ -122,37 +122,11 @@ func ConvPart(c *Config, i int, x *G.Node, l LayerNodes) (*G.Node, error) {
 
 // Epilogue is what every layer does after its conv: noise injection
 // (per-channel strength × a one-channel map), bias, LeakyReLU 0.2, and
-// AdaIN: instance norm, then scale and shift from the affine A(w).
+// AdaIN: instance norm, then scale and shift from the affine A(w). The five
+// steps are one fused op (ops.StyleEpilogue: one pass over memory instead of
+// six) whose gradient is fused too; the Generator's graphs and training
+// graphs both build it.
 func Epilogue(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, error) {
-	ch := c.Channels[i/2]
-	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) epilogue: %w", i, c.LayerRes(i), e) }
-	x, err := ops.AddNoise(x, noise, l.Noise)
-	if err == nil && !c.biasInConv(i) {
-		x, err = ops.AddBias(x, l.Bias)
-	}
-	if err == nil {
-		x, err = ops.LeakyReLU(x, 0.2)
-	}
-	if err == nil {
-		x, err = ops.InstanceNorm(x, c.NormEps)
-	}
-	if err != nil {
-		return nil, wrap(err)
-	}
-	scale, shift, err := styleAffine(w, l.Style, ch)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	if x, err = ops.Modulate(x, scale, shift); err != nil {
-		return nil, wrap(err)
-	}
-	return x, nil
-}
-
-// epilogueInference computes the same as Epilogue with one fused op
-// (ops.StyleEpilogue: one pass over memory instead of six) and no gradient:
-// the Generator's graphs use it, training graphs use Epilogue.
-func epilogueInference(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, error) {
 	ch := c.Channels[i/2]
 	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) epilogue: %w", i, c.LayerRes(i), e) }
 	scale, shift, err := styleAffine(w, l.Style, ch)

@@ -111,6 +111,22 @@ func (b *builder) conv(x *G.Node, w, bias *Param) *G.Node {
 	return b.do(func() (*G.Node, error) { return ops.AddBias(y, b.param(bias)) })
 }
 
+// convLrelu is LeakyReLU 0.2 of conv plus bias, the bias and activation in one
+// pass (ops.BiasLeakyReLU).
+func (b *builder) convLrelu(x *G.Node, w, bias *Param) *G.Node {
+	pad := 0
+	if w.Shape[2] == 3 {
+		pad = 1
+	}
+	y := b.do(func() (*G.Node, error) { return ops.Conv2d(x, b.param(w), pad) })
+	return b.biasLrelu(y, bias)
+}
+
+// biasLrelu is LeakyReLU 0.2 of x plus a per-channel bias, in one pass.
+func (b *builder) biasLrelu(x *G.Node, bias *Param) *G.Node {
+	return b.do(func() (*G.Node, error) { return ops.BiasLeakyReLU(x, b.param(bias), 0.2) })
+}
+
 // lerp is lo + t⊙(hi − lo) with t a full-size input (no broadcasting).
 func (b *builder) lerp(lo, hi, t *G.Node) *G.Node {
 	d := b.do(func() (*G.Node, error) { return G.Sub(hi, lo) })
@@ -237,24 +253,23 @@ const mbstdGroup = 4
 // top block, the features of FromRGB(downsampled x) when fading in.
 func buildD(b *builder, ch []int, dp *ParamSet, x *G.Node, step int, alpha *G.Node) *G.Node {
 	P := dp.P
-	h := b.lrelu(b.conv(x, P(dName("fromrgb%d.weight", step)), P(dName("fromrgb%d.bias", step))))
+	h := b.convLrelu(x, P(dName("fromrgb%d.weight", step)), P(dName("fromrgb%d.bias", step)))
 	for s := step; s >= 1; s-- {
 		// block at 4·2^s px: conv, blur, conv + 2x2 average down
-		h = b.lrelu(b.conv(h, P(dName("block%d.conv0.weight", s)), P(dName("block%d.conv0.bias", s))))
+		h = b.convLrelu(h, P(dName("block%d.conv0.weight", s)), P(dName("block%d.conv0.bias", s)))
 		h = b.do(func() (*G.Node, error) { return ops.Blur(h) })
 		// conv then 2x2 average, as one stride-2 4x4 conv
 		h = b.do(func() (*G.Node, error) { return ops.Conv2dDown2x(h, b.param(P(dName("block%d.conv1.weight", s)))) })
-		h = b.do(func() (*G.Node, error) { return ops.AddBias(h, b.param(P(dName("block%d.conv1.bias", s)))) })
-		h = b.lrelu(h)
+		h = b.biasLrelu(h, P(dName("block%d.conv1.bias", s)))
 		if s == step && alpha != nil {
 			xd := b.do(func() (*G.Node, error) { return ops.Downsample2x(x) })
-			lo := b.lrelu(b.conv(xd, P(dName("fromrgb%d.weight", s-1)), P(dName("fromrgb%d.bias", s-1))))
+			lo := b.convLrelu(xd, P(dName("fromrgb%d.weight", s-1)), P(dName("fromrgb%d.bias", s-1)))
 			h = b.lerp(lo, h, alpha)
 		}
 	}
 	// 4x4: minibatch stddev, conv, dense, dense to one logit
 	h = b.do(func() (*G.Node, error) { return ops.MinibatchStddev(h, mbstdGroup) })
-	h = b.lrelu(b.conv(h, P(dName("final.conv.weight")), P(dName("final.conv.bias"))))
+	h = b.convLrelu(h, P(dName("final.conv.weight")), P(dName("final.conv.bias")))
 	if b.err != nil {
 		return nil
 	}
