@@ -394,3 +394,30 @@ func BenchmarkConvTTrainShapes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDown2xTrainShapes compares the stride-2 4×4 convolution (Conv2dDown2x's forward
+// pass, ConvTranspose2x's input gradient) and its weight gradient on im2col + GEMM and on the
+// Winograd path (down2xBatch, down2xBackFilterBatch) at the trainer's shapes (B=16, input
+// side hw), interleaved.
+func BenchmarkDown2xTrainShapes(b *testing.B) {
+	defer SingleThreadedBLAS()()
+	for _, s := range []struct{ cin, cout, hw int }{{32, 32, 64}, {32, 64, 32}, {64, 64, 16}, {32, 32, 32}} {
+		const B = 16
+		g := down2xGeom(s.cin, s.hw, s.hw)
+		x, w := randF32(B*s.cin*s.hw*s.hw, 1), randF32(s.cin*s.cout*16, 2)
+		gy := randF32(B*s.cout*s.hw*s.hw/4, 3)
+		y, dw := make([]float32, len(gy)), make([]float32, len(w))
+		b.Run(fmt.Sprintf("fwd/%dto%d@%d", s.cin, s.cout, s.hw), func(b *testing.B) {
+			interleave(b, []variant{
+				{"im2col", func() { convForward(g, s.cout, B, x, w, y) }},
+				{"winograd", func() { down2xBatch(y, x, w, B, s.cin, s.hw, s.hw, s.cout) }},
+			})
+		})
+		b.Run(fmt.Sprintf("filter/%dto%d@%d", s.cin, s.cout, s.hw), func(b *testing.B) {
+			interleave(b, []variant{
+				{"im2col", func() { convBackFilter(g, s.cout, B, x, gy, dw) }},
+				{"winograd", func() { down2xBackFilterBatch(dw, x, gy, B, s.cin, s.hw, s.hw, s.cout) }},
+			})
+		})
+	}
+}

@@ -7,7 +7,8 @@
 // weights), as rosinality's stylegan and NVlabs' networks_stylegan.py use them.
 //
 // Each constructor (Conv2d, ConvTranspose2x, Upsample2x, Downsample2x, Blur, InstanceNorm,
-// Modulate, AddNoise, AddBias, LeakyReLU, MinibatchStddev) adds one node to a gorgonia graph.
+// Modulate, AddNoise, AddBias, LeakyReLU, MinibatchStddev, and the fused StyleEpilogue and
+// BiasLeakyReLU) adds one node to a gorgonia graph.
 // The ops implement gorgonia's SDOp, so gorgonia.Grad and gorgonia.Backpropagate differentiate
 // graphs built with them; the backward passes are themselves ops of this package.
 //
@@ -67,5 +68,11 @@
 // OpenBLAS, inference runs between InferenceBLAS() and its restore function and training with
 // SingleThreadedBLAS: OpenBLAS single-threaded, the independent GEMMs spread over goroutines
 // (OpenBLAS's idle workers otherwise spin in sched_yield and take a core from the Go kernels).
-// StyleEpilogue is the inference-only fused form of the per-layer epilogue (AVX2 loops too).
+// StyleEpilogue is the fused form of the per-layer epilogue, with a fused gradient (one op for
+// the gradients of x, strength, bias, scale and shift, a few passes over each plane in cache);
+// BiasLeakyReLU fuses a discriminator layer's bias and activation the same way. They, Blur
+// and LeakyReLU's gradient run AVX2 loops (model/ops/simd). Conv2dDown2x's stride-2 4×4
+// convolution, its weight gradient and ConvTranspose2x's input and weight gradients (the same
+// convolution) run on Winograd F(2×2,2×2) over the four polyphase images in training, from
+// 8×8 outputs with 16-128 channels (winograd_down.go, useDown2xTrain).
 package ops

@@ -332,16 +332,27 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T, cc *co
 		}
 		convT2x(out, a, b, d.b, d.c, d.h, d.w, d.cout)
 	case convT2xBackData:
+		// the stride-2 4×4 convolution of gy [B,Cout,2H,2W] with w read as [Cin][Cout][4][4]
+		if is32[T]() && useDown2xTrain(d.b, d.cout, 2*d.h, 2*d.w, d.c) {
+			down2xBatch(as32(out), as32(a), as32(b), d.b, d.cout, 2*d.h, 2*d.w, d.c)
+			return
+		}
 		convForward(convT2xGeom(d.cout, d.h, d.w), d.c, d.b, a, b, out)
 	case convT2xBackFilter:
 		// The transposed conv is the adjoint of a conv from its output to its input, whose
 		// "input" image is gy and whose "output gradient" is x.
+		if is32[T]() && useDown2xTrain(d.b, d.cout, 2*d.h, 2*d.w, d.c) {
+			down2xBackFilterBatch(as32(out), as32(b), as32(a), d.b, d.cout, 2*d.h, 2*d.w, d.c)
+			return
+		}
 		convBackFilter(convT2xGeom(d.cout, d.h, d.w), d.c, d.b, b, a, out)
 	case down2xFwd, down2xBackData:
 		w4 := getBuf[T](d.cout * d.c * 16)
 		defer putBuf(w4)
 		downWeight(*w4, b, d.cout*d.c)
-		if mode == down2xFwd {
+		if mode == down2xFwd && is32[T]() && useDown2xTrain(d.b, d.c, d.h, d.w, d.cout) {
+			down2xBatch(as32(out), as32(a), as32(*w4), d.b, d.c, d.h, d.w, d.cout)
+		} else if mode == down2xFwd {
 			convCached(true, down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, *w4, out, cc, x)
 		} else if is32[T]() && useConvTTrain(d.b, d.cout, d.ho, d.wo, d.c) {
 			// the adjoint of the stride-2 4×4 conv: ConvTranspose2x of gy with w4 as it is
@@ -352,7 +363,12 @@ func convExec[T float](mode convMode, pad int, d convDims, a, b, out []T, cc *co
 	case down2xBackFilter:
 		dw4 := getBuf[T](d.cout * d.c * 16)
 		defer putBuf(dw4)
-		convCached(false, down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, b, *dw4, cc, x)
+		if is32[T]() && useDown2xTrain(d.b, d.c, d.h, d.w, d.cout) {
+			// the layers whose forward pass ran on down2xBatch
+			down2xBackFilterBatch(as32(*dw4), as32(a), as32(b), d.b, d.c, d.h, d.w, d.cout)
+		} else {
+			convCached(false, down2xGeom(d.c, d.h, d.w), d.cout, d.b, a, b, *dw4, cc, x)
+		}
 		downWeightAdjoint(out, *dw4, d.cout*d.c)
 	}
 }
