@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"stylegan-tui/latent"
 )
@@ -32,6 +33,14 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Z, W:        %d, %d (mapping: %d fully connected layers)\n", c.ZDim, c.WDim, c.MappingLayers)
 	fmt.Fprintf(stdout, "parameters:  %d\n", m.W.NumParams())
+	if n := len(m.Unused); n > 0 {
+		shown := m.Unused[:min(n, 8)]
+		more := ""
+		if n > len(shown) {
+			more = fmt.Sprintf(" and %d more", n-len(shown))
+		}
+		fmt.Fprintf(stdout, "unused:      %d tensors the importer did not read: %s%s\n", n, strings.Join(shown, ", "), more)
+	}
 	fmt.Fprintf(stdout, "truncation:  psi %g on style slots < %d\n", c.TruncPsi, c.TruncCutoff)
 	noise := "none stored (const noise = the map of seed 0)"
 	if m.W.NoiseConst != nil {

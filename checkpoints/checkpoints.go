@@ -22,6 +22,11 @@ type Model struct {
 	Format     string // "native", "rosinality", "nvlabs"
 	Container  string // the file: "safetensors", "torch zip (g_running)", "pickle protocol 4" ...
 	Provenance string // free text: source file, training run ...
+	// Unused names the tensors of an imported file that the convention's
+	// table did not read (sorted): buffers such as blur kernels, or parts
+	// of a layout this loader does not know. A native file has none (it
+	// is refused otherwise).
+	Unused []string
 }
 
 // Generator builds the inference engine for the model.
@@ -68,8 +73,11 @@ func FromTensors(f *safetensors.File, source string) (*Model, error) {
 	if err := m.W.Check(m.Cfg); err != nil {
 		return nil, fmt.Errorf("checkpoints: %s: %w", source, err)
 	}
-	if extra := t.unused(); len(extra) > 0 && m.Format == "native" {
-		return nil, fmt.Errorf("checkpoints: %s: unexpected tensors %s", source, strings.Join(extra, ", "))
+	if extra := t.unused(); len(extra) > 0 {
+		if m.Format == "native" {
+			return nil, fmt.Errorf("checkpoints: %s: unexpected tensors %s", source, strings.Join(extra, ", "))
+		}
+		m.Unused = extra
 	}
 	return m, nil
 }
