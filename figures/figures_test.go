@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/internal/termimage"
 	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
@@ -365,7 +366,7 @@ func TestWriteGIF(t *testing.T) {
 	if err := render.Sixel(&buf, pm); err != nil {
 		t.Fatal(err)
 	}
-	six, err := render.DecodeSixel(buf.Bytes())
+	six, err := termimage.DecodeSixel(buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}

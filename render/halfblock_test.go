@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"stylegan-tui/internal/termimage"
 )
 
 func TestHalfBlockRoundTrip(t *testing.T) {
@@ -24,7 +26,7 @@ func TestHalfBlockRoundTrip(t *testing.T) {
 				t.Fatalf("%dx%d: line %d does not end with a reset", c.cols, c.rows, i)
 			}
 		}
-		got, err := DecodeHalfBlock(lines)
+		got, err := termimage.DecodeHalfBlock(lines)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func TestHalfBlockCodesOnlyOnChange(t *testing.T) {
 
 func TestDecodeHalfBlockCells(t *testing.T) {
 	lines := []string{"\x1b[38;2;255;0;0;48;2;0;0;255m▀▄█ \x1b[m"}
-	img, err := DecodeHalfBlock(lines)
+	img, err := termimage.DecodeHalfBlock(lines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +83,7 @@ func TestDecodeHalfBlockCells(t *testing.T) {
 		"other glyph":   {"\x1b[38;2;1;1;1;48;2;1;1;1mx"},
 		"reset midline": {"\x1b[38;2;1;1;1;48;2;1;1;1m▀\x1b[0m▀"},
 	} {
-		if _, err := DecodeHalfBlock(bad); err == nil {
+		if _, err := termimage.DecodeHalfBlock(bad); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -92,6 +94,6 @@ func FuzzDecodeHalfBlock(f *testing.F) {
 	f.Add(strings.Join(HalfBlock(synth(16, 16, 1, 0), 8, 4), "\n"))
 	f.Add("\x1b[38;2;1;2;3;48;2;4;5;6m▀▄█ \x1b[0m\n\x1b[38:2:1:2:3m")
 	f.Fuzz(func(t *testing.T, s string) {
-		DecodeHalfBlock(strings.Split(s, "\n"))
+		termimage.DecodeHalfBlock(strings.Split(s, "\n"))
 	})
 }

@@ -10,13 +10,15 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	mattn "github.com/mattn/go-sixel"
+
+	"stylegan-tui/internal/termimage"
 )
 
 // percentRoundTrip is what a palette colour becomes through a sixel colour
 // register (percent) and back.
 func percentRoundTrip(c color.Color) color.RGBA {
 	r, g, b, _ := c.RGBA()
-	return pctRGB(percent(r), percent(g), percent(b))
+	return termimage.PercentRGB(percent(r), percent(g), percent(b))
 }
 
 func TestSixelRoundTrip(t *testing.T) {
@@ -29,7 +31,7 @@ func TestSixelRoundTrip(t *testing.T) {
 			if err := Sixel(&buf, pm); err != nil {
 				t.Fatal(err)
 			}
-			got, err := DecodeSixel(buf.Bytes())
+			got, err := termimage.DecodeSixel(buf.Bytes())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +67,7 @@ func TestSixelMattnDecoderAgrees(t *testing.T) {
 	if err := Sixel(&buf, pm); err != nil {
 		t.Fatal(err)
 	}
-	ours, err := DecodeSixel(buf.Bytes())
+	ours, err := termimage.DecodeSixel(buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func TestDecodeSixelRejects(t *testing.T) {
 		"huge raster":   "\x1bPq\"1;1;100000;100000~\x1b\\",
 		"only DCS junk": "\x1bPzq",
 	} {
-		if _, err := DecodeSixel([]byte(in)); err == nil {
+		if _, err := termimage.DecodeSixel([]byte(in)); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -123,7 +125,7 @@ func TestDecodeSixelHLS(t *testing.T) {
 		h    int
 		want color.RGBA
 	}{{120, color.RGBA{255, 0, 0, 255}}, {240, color.RGBA{0, 255, 0, 255}}, {0, color.RGBA{0, 0, 255, 255}}} {
-		img, err := DecodeSixel([]byte(fmt.Sprintf("\x1bPq#5;1;%d;50;100~\x1b\\", c.h)))
+		img, err := termimage.DecodeSixel([]byte(fmt.Sprintf("\x1bPq#5;1;%d;50;100~\x1b\\", c.h)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +185,7 @@ func TestSixelCellLayout(t *testing.T) {
 			t.Errorf("line %d prints %q outside escape sequences", i, s)
 		}
 	}
-	got, err := DecodeSixel([]byte(strings.Join(lines, "\n")))
+	got, err := termimage.DecodeSixel([]byte(strings.Join(lines, "\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func TestSixelCellTmux(t *testing.T) {
 	if lines[1] != "\x1b[5C" {
 		t.Errorf("line 1 = %q", lines[1])
 	}
-	got, err := DecodeSixel([]byte(l0))
+	got, err := termimage.DecodeSixel([]byte(l0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +231,7 @@ func TestSixelTransparentEntries(t *testing.T) {
 	for i := range pm.Pix {
 		pm.Pix[i] = uint8(i % 3 % 2) // a pattern of transparent and green
 	}
-	got, err := DecodeSixel(AppendSixel(nil, pm))
+	got, err := termimage.DecodeSixel(AppendSixel(nil, pm))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,8 +255,8 @@ func FuzzDecodeSixel(f *testing.F) {
 	f.Add([]byte(strings.Join(SixelCell(NewPalette(4, img).Dither(img), 3, 2, &CellOptions{Tmux: true}), "\n")))
 	f.Add([]byte("\x1bPq\"1;1;4000;4000#1;1;120;50;100!4000~-!4000~\x1b\\"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		img, err := DecodeSixel(b)
-		if err == nil && (img.Bounds().Dx() > maxDecode || img.Bounds().Dy() > maxDecode+6) {
+		img, err := termimage.DecodeSixel(b)
+		if err == nil && (img.Bounds().Dx() > termimage.MaxDecode || img.Bounds().Dy() > termimage.MaxDecode+6) {
 			t.Errorf("decoded %v", img.Bounds())
 		}
 	})

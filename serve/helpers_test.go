@@ -18,6 +18,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"stylegan-tui/checkpoints"
+	"stylegan-tui/internal/termimage"
 	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 	"stylegan-tui/render"
@@ -230,7 +231,7 @@ func sixels(b []byte, from int) []sixelAt {
 			return out
 		}
 		e := s + j + 2
-		if img, err := render.DecodeSixel(b[s:e]); err == nil {
+		if img, err := termimage.DecodeSixel(b[s:e]); err == nil {
 			out = append(out, sixelAt{s, e, img})
 		}
 		off = e

@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"stylegan-tui/internal/termimage"
 	"stylegan-tui/latent"
-	"stylegan-tui/render"
 )
 
 // pane is the real OpenSSH client running in a detached tmux pane (a real
@@ -96,7 +96,7 @@ func resultImage(rows [][]cell) (image.Image, bool) {
 		if len(lines) == 0 {
 			return nil, false
 		}
-		im, err := render.DecodeHalfBlock(lines)
+		im, err := termimage.DecodeHalfBlock(lines)
 		return im, err == nil
 	}
 	return nil, false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mattn/go-sixel"
 
+	"stylegan-tui/internal/termimage"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
@@ -395,7 +396,7 @@ func TestHeadlessHalfBlock(t *testing.T) {
 		if len(lines) == 0 {
 			t.Fatalf("%s: no half-blocks under the result label", label)
 		}
-		got, err := render.DecodeHalfBlock(lines)
+		got, err := termimage.DecodeHalfBlock(lines)
 		if err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}
@@ -612,7 +613,7 @@ func halfBlockUnder(t *testing.T, v *vt, label string) image.Image {
 		}
 		lines = append(lines, b.String())
 	}
-	img, err := render.DecodeHalfBlock(lines)
+	img, err := termimage.DecodeHalfBlock(lines)
 	if err != nil {
 		t.Fatalf("%s: %v", label, err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"stylegan-tui/render"
+	"stylegan-tui/internal/termimage"
 )
 
 // runs returns the messages a command produces, batches flattened.
@@ -183,7 +183,7 @@ func TestTmuxPassthroughSixel(t *testing.T) {
 	if j := strings.Index(o[i:], "\x1b\x1b8\x1b\\"); j < 0 {
 		t.Error("the passthrough does not end with ESC 8 and ST")
 	}
-	img, err := render.DecodeSixel([]byte(o[i:]))
+	img, err := termimage.DecodeSixel([]byte(o[i:]))
 	if err != nil || img.Bounds().Dx() == 0 {
 		t.Fatalf("decoding the passthrough sixel: %v", err)
 	}

@@ -1,4 +1,8 @@
-package render
+// Package termimage decodes the images the explorer writes to a terminal
+// (sixel, including tmux's passthrough wrapping, and 24-bit half-block
+// cells) back into pixels, so that tests can check what a terminal would
+// show. It is a test helper, not a terminal emulator.
+package termimage
 
 import (
 	"bytes"
@@ -23,7 +27,7 @@ func DecodeSixel(b []byte) (image.Image, error) {
 	for {
 		i := bytes.Index(b, []byte("\x1bP"))
 		if i < 0 {
-			return nil, errors.New("render: decoding sixel: no DCS introducer")
+			return nil, errors.New("termimage: decoding sixel: no DCS introducer")
 		}
 		b = b[i+2:]
 		j := 0
@@ -38,7 +42,7 @@ func DecodeSixel(b []byte) (image.Image, error) {
 	d := sixelDecoder{data: b}
 	d.regs = vt340Colors
 	if err := d.run(); err != nil {
-		return nil, fmt.Errorf("render: decoding sixel: at byte %d: %w", d.pos, err)
+		return nil, fmt.Errorf("termimage: decoding sixel: at byte %d: %w", d.pos, err)
 	}
 	w, h := max(d.rasterW, d.extentW), max(d.rasterH, d.extentH)
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -77,7 +81,7 @@ var vt340Colors = func() (regs [256]color.RGBA) {
 		{60, 33, 60}, {33, 60, 60}, {60, 60, 33}, {80, 80, 80},
 	}
 	for i, c := range def {
-		regs[i] = pctRGB(c[0], c[1], c[2])
+		regs[i] = PercentRGB(c[0], c[1], c[2])
 	}
 	for i := 16; i < 256; i++ {
 		regs[i] = color.RGBA{0, 0, 0, 0xff}
@@ -85,7 +89,8 @@ var vt340Colors = func() (regs [256]color.RGBA) {
 	return regs
 }()
 
-func pctRGB(r, g, b uint32) color.RGBA {
+// PercentRGB is the colour of a sixel register set in RGB percentages.
+func PercentRGB(r, g, b uint32) color.RGBA {
 	f := func(v uint32) uint8 { return uint8((min(v, 100)*255 + 50) / 100) }
 	return color.RGBA{f(r), f(g), f(b), 0xff}
 }
@@ -125,8 +130,8 @@ func hlsRGB(h, l, s uint32) color.RGBA {
 	return color.RGBA{ch(hue + 120), ch(hue), ch(hue - 120), 0xff}
 }
 
-// maxDecode bounds each dimension DecodeSixel accepts (64 MiB of pixels).
-const maxDecode = 4096
+// MaxDecode bounds each dimension DecodeSixel accepts (64 MiB of pixels).
+const MaxDecode = 4096
 
 type sixelDecoder struct {
 	data []byte
@@ -197,8 +202,8 @@ func (d *sixelDecoder) params() []int {
 }
 
 func (d *sixelDecoder) put(c byte, count int) error {
-	if d.x+count > maxDecode || d.y+6 > maxDecode+6 {
-		return fmt.Errorf("image beyond %d pixels", maxDecode)
+	if d.x+count > MaxDecode || d.y+6 > MaxDecode+6 {
+		return fmt.Errorf("image beyond %d pixels", MaxDecode)
 	}
 	bits := c - '?'
 	if bits != 0 {
@@ -252,7 +257,7 @@ func (d *sixelDecoder) run() error {
 			switch {
 			case len(ps) == 1:
 			case len(ps) == 5 && ps[1] == 2:
-				d.regs[reg] = pctRGB(uint32(ps[2]), uint32(ps[3]), uint32(ps[4]))
+				d.regs[reg] = PercentRGB(uint32(ps[2]), uint32(ps[3]), uint32(ps[4]))
 			case len(ps) == 5 && ps[1] == 1:
 				d.regs[reg] = hlsRGB(uint32(ps[2]), uint32(ps[3]), uint32(ps[4]))
 			default:
@@ -263,7 +268,7 @@ func (d *sixelDecoder) run() error {
 			d.pos++
 			ps := d.params()
 			if len(ps) >= 4 {
-				if ps[2] > maxDecode || ps[3] > maxDecode {
+				if ps[2] > MaxDecode || ps[3] > MaxDecode {
 					return fmt.Errorf("raster %dx%d too large", ps[2], ps[3])
 				}
 				d.rasterW, d.rasterH = ps[2], ps[3]
