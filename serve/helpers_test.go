@@ -52,7 +52,7 @@ func loadFixture(t testing.TB, path string) *checkpoints.Model {
 
 // clientKey makes an ed25519 client key, written as an OpenSSH private key
 // file (0600) in dir; line is its authorized_keys line.
-func clientKey(t *testing.T, dir, name string) (signer gossh.Signer, path string, line []byte) {
+func clientKey(t testing.TB, dir, name string) (signer gossh.Signer, path string, line []byte) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

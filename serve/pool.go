@@ -7,6 +7,7 @@ import (
 	"image"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/latent"
@@ -31,6 +32,7 @@ type Pool struct {
 	ring    []*Client          // clients with queued requests, in turn order
 	closed  bool
 	running sync.WaitGroup
+	renders atomic.Int64 // renders run (a class's are counted here too)
 }
 
 // Client is one session's handle on a pool.
@@ -181,6 +183,7 @@ func (p *Pool) dispatch() {
 // turn: with more requests it queues again, last.
 func (p *Pool) run(g *model.Generator, c *Client, j *job) {
 	defer p.running.Done()
+	p.renders.Add(1)
 	j.done <- renderJob(g, j)
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -40,6 +40,10 @@ type Config struct {
 	// client instead.
 	AuthorizedKeys string
 	AllowAnyone    bool
+	// TeacherKeys is an authorized_keys file of teachers (they get in
+	// too): with it, the sessions of each model are a class (class.go), in
+	// which a teacher's F broadcasts to the students. "" = no class.
+	TeacherKeys string
 	// StateDir holds the host key (generated on first start).
 	StateDir string
 	// OutDir is where the save key writes (one sub-directory per client
@@ -83,13 +87,15 @@ type Server struct {
 	log   *logger
 	// encodeSlots bounds the sessions' image encodings to Workers at once.
 	encodeSlots chan struct{}
+	adm         *admission        // who may start a handshake (admit.go)
+	teachers    *keyFile          // --teacher-keys (nil: none)
+	classes     map[string]*class // per model name, with teachers
 
 	keysMu   sync.Mutex
 	keys     []gossh.PublicKey
 	keysMod  time.Time
 	sessions sync.Map // *session -> struct{}
 	active   atomic.Int64
-	conns    atomic.Int64
 	closing  atomic.Bool
 	nextID   atomic.Uint64
 
@@ -131,6 +137,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("serve: no output directory (or disable saving)")
 	}
 	s := &Server{cfg: cfg, pools: map[string]*Pool{}, log: &logger{w: cfg.Log}, encodeSlots: make(chan struct{}, cfg.Workers)}
+	s.adm = newAdmission(cfg.MaxSessions, s.log)
+	if cfg.TeacherKeys != "" {
+		t, err := newKeyFile(cfg.TeacherKeys, "--teacher-keys", s.log)
+		if err != nil {
+			return nil, err
+		}
+		s.teachers, s.classes = t, map[string]*class{}
+	}
 	if !cfg.AllowAnyone {
 		if cfg.AuthorizedKeys == "" {
 			return nil, errors.New("serve: no authorized keys file (or allow anyone explicitly)")
@@ -164,6 +178,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.pools[nm.Name] = p
 		s.names = append(s.names, nm.Name)
+		if s.classes != nil {
+			s.classes[nm.Name] = newClass(nm.Name, s.log)
+		}
 	}
 
 	opts := []ssh.Option{
@@ -174,7 +191,7 @@ func New(cfg Config) (*Server, error) {
 		// limit by a minute (that limit, on keys, ends sessions first).
 		wish.WithIdleTimeout(idleConn(cfg.IdleTimeout)),
 		func(srv *ssh.Server) error {
-			srv.ConnCallback = s.countConn
+			srv.ConnCallback = s.admit
 			// Only "session" channels exist (no direct-tcpip), no global
 			// requests (no tcpip-forward), no subsystems (no sftp):
 			// set explicitly so nothing from the defaults slips in.
@@ -267,7 +284,9 @@ func (s *Server) Shutdown(ctx context.Context, msg string) error {
 		s.ln.Close()
 	}
 	s.lnMu.Unlock()
+	s.adm.close()
 	s.sessions.Range(func(k, _ any) bool {
+		k.(*session).ending("shutdown")
 		k.(*session).stop(msg)
 		return true
 	})
@@ -291,8 +310,12 @@ func (s *Server) closePools() {
 }
 
 // authorized checks a client key against the authorized_keys file,
-// re-reading it when it changed (a teacher adds a student without a restart).
+// re-reading it when it changed (a teacher adds a student without a
+// restart), and the teachers' keys.
 func (s *Server) authorized(ctx ssh.Context, key ssh.PublicKey) bool {
+	if s.teachers.has(key) {
+		return true
+	}
 	s.keysMu.Lock()
 	defer s.keysMu.Unlock()
 	if fi, err := os.Stat(s.cfg.AuthorizedKeys); err == nil && !fi.ModTime().Equal(s.keysMod) {
@@ -308,6 +331,9 @@ func (s *Server) authorized(ctx ssh.Context, key ssh.PublicKey) bool {
 		}
 	}
 	s.log.printf("%s: key %s refused", ctx.RemoteAddr(), gossh.FingerprintSHA256(key))
+	if ac, ok := ctx.Value(connKey{}).(*admittedConn); ok {
+		ac.authFailed.Store(true)
+	}
 	return false
 }
 
@@ -315,23 +341,8 @@ func (s *Server) authorized(ctx ssh.Context, key ssh.PublicKey) bool {
 // (handshake and authentication included).
 var sessionWithin = 30 * time.Second
 
-// connKey finds a connection's countedConn in its context.
+// connKey finds a connection's *admittedConn in its context.
 type connKey struct{}
-
-// countConn caps open connections (authenticated or not) at a few per
-// session slot, so handshakes alone cannot exhaust the server, and closes
-// a connection that opens no session in time.
-func (s *Server) countConn(ctx ssh.Context, c net.Conn) net.Conn {
-	if s.conns.Add(1) > int64(2*s.cfg.MaxSessions+8) || s.closing.Load() {
-		s.conns.Add(-1)
-		c.Close()
-		return nil
-	}
-	cc := &countedConn{Conn: c, n: &s.conns}
-	cc.guard.Store(time.AfterFunc(sessionWithin, func() { cc.Close() }))
-	ctx.SetValue(connKey{}, cc)
-	return cc
-}
 
 // idleConn is the connection-level idle time-out for a session idle limit.
 func idleConn(sessionIdle time.Duration) time.Duration {
@@ -339,30 +350,6 @@ func idleConn(sessionIdle time.Duration) time.Duration {
 		return 0
 	}
 	return sessionIdle + time.Minute
-}
-
-type countedConn struct {
-	net.Conn
-	n     *atomic.Int64
-	guard atomic.Pointer[time.Timer]
-	once  sync.Once
-}
-
-// sessionStarted disarms the no-session guard.
-func (c *countedConn) sessionStarted() { c.stopGuard() }
-
-func (c *countedConn) stopGuard() {
-	if t := c.guard.Load(); t != nil {
-		t.Stop()
-	}
-}
-
-func (c *countedConn) Close() error {
-	c.once.Do(func() {
-		c.stopGuard()
-		c.n.Add(-1)
-	})
-	return c.Conn.Close()
 }
 
 // pool picks the model for a user name.

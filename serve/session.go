@@ -38,8 +38,32 @@ type session struct {
 	out    *output
 	p      *tea.Program
 	reason string // why the server ended it (printed after the explorer quits)
+	kind   string // why it ended, for the log: idle, shutdown, stalled client dropped
 	grace  *time.Timer
 	ended  bool
+}
+
+// ending records why the session ends (the first reason given stands).
+func (ss *session) ending(kind string) {
+	ss.mu.Lock()
+	if ss.kind == "" {
+		ss.kind = kind
+	}
+	ss.mu.Unlock()
+}
+
+// endKind is why the session ended: the reason recorded, else quit (the
+// explorer ended by itself) or client left (the connection went first).
+func (ss *session) endKind(clientGone bool) string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	switch {
+	case ss.kind != "":
+		return ss.kind
+	case clientGone:
+		return "client left"
+	}
+	return "quit"
 }
 
 // stop ends the session with a message: the explorer quits (restoring the
@@ -88,7 +112,7 @@ func (ss *session) why() string {
 // and "exec" requests; subsystems and everything else are refused before).
 func (s *Server) handle(sess ssh.Session) {
 	remote := sess.RemoteAddr().String()
-	if cc, ok := sess.Context().Value(connKey{}).(*countedConn); ok {
+	if cc, ok := sess.Context().Value(connKey{}).(*admittedConn); ok {
 		cc.sessionStarted()
 	}
 	if cmd := sess.RawCommand(); cmd != "" {
@@ -110,7 +134,7 @@ func (s *Server) handle(sess ssh.Session) {
 	}
 	if n := s.active.Add(1); n > int64(s.cfg.MaxSessions) {
 		s.active.Add(-1)
-		s.log.printf("%s: refused, %d sessions open (--max-sessions)", remote, n-1)
+		s.log.printf("%s: session refused (server full: %d sessions open, --max-sessions)", remote, n-1)
 		fmt.Fprintf(sess, "stylegan-tui: the server is full (%d sessions); try again later\r\n", s.cfg.MaxSessions)
 		sess.Exit(1)
 		return
@@ -122,6 +146,7 @@ func (s *Server) handle(sess ssh.Session) {
 	ss := &session{id: s.nextID.Add(1), sess: sess, cancel: cancel}
 	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
 	drop := func() { // a client that stopped reading: cut it off
+		ss.ending("stalled client dropped")
 		if conn != nil {
 			conn.Close()
 		}
@@ -133,7 +158,12 @@ func (s *Server) handle(sess ssh.Session) {
 
 	name, pool := s.pool(sess.User())
 	who := keyID(sess.PublicKey())
-	s.log.printf("%s: session %d (%s, model %s, %s %dx%d)", remote, ss.id, who, name, pty.Term, pty.Window.Width, pty.Window.Height)
+	cm := s.classMember(name, ss.id, sess) // nil: no class
+	role := ""
+	if cm != nil {
+		role = ", " + cm.who()
+	}
+	s.log.printf("%s: session %d (%s%s, model %s, %s %dx%d)", remote, ss.id, who, role, name, pty.Term, pty.Window.Width, pty.Window.Height)
 	start := time.Now()
 
 	out := newOutput(ctx, sess, s.cfg.MaxOutputRate, s.cfg.WriteTimeout, drop)
@@ -150,6 +180,9 @@ func (s *Server) handle(sess ssh.Session) {
 		rctx, stop := context.WithCancel(rctx)
 		defer stop()
 		defer context.AfterFunc(ctx, stop)()
+		if cm != nil && classShares { // a class: one render of a state for all
+			return cm.cls.cache.render(rctx, client, st, preview)
+		}
 		return client.Render(rctx, st, preview)
 	}
 
@@ -180,6 +213,7 @@ func (s *Server) handle(sess ssh.Session) {
 		Renderer: lipgloss.NewRenderer(out, termenv.WithEnvironment(env), termenv.WithTTY(true), termenv.WithUnsafe()),
 		// Encoding is per session but bounded like the renders.
 		EncodeSlots: s.encodeSlots,
+		Class:       cm.link(), ClassRole: cm.role(), Encodes: cm.sharedEncodes(),
 	})
 	if err != nil {
 		fmt.Fprintf(sess, "stylegan-tui: %v\r\n", err)
@@ -201,6 +235,9 @@ func (s *Server) handle(sess ssh.Session) {
 		sess.Exit(1)
 		return
 	}
+
+	cm.start(ctx, p.Send)
+	defer cm.leave()
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -233,6 +270,7 @@ func (s *Server) handle(sess ssh.Session) {
 				select {
 				case <-t.C:
 					if in.idle() >= s.cfg.IdleTimeout {
+						ss.ending("idle")
 						ss.stop(fmt.Sprintf("stylegan-tui: no key for %v: session closed", s.cfg.IdleTimeout))
 						return
 					}
@@ -258,7 +296,7 @@ func (s *Server) handle(sess ssh.Session) {
 	} else if err != nil && sess.Context().Err() == nil {
 		out.final(fmt.Sprintf("stylegan-tui: %v\r\n", oneLine(err.Error())))
 	}
-	s.log.printf("%s: session %d ended after %v, %d bytes out%s", remote, ss.id, time.Since(start).Round(time.Second), out.written(), errSuffix(err))
+	s.log.printf("%s: session %d ended (%s) after %v, %d bytes out%s", remote, ss.id, ss.endKind(sess.Context().Err() != nil), time.Since(start).Round(time.Second), out.written(), errSuffix(err))
 	if err != nil {
 		sess.Exit(1)
 		return
