@@ -30,12 +30,13 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 // serveMain is runServe with a hook that learns the listening address
 // (tests); it returns when a signal (or ctx in tests) ends the server.
 func serveMain(args []string, stdout, stderr io.Writer, ready func(addr net.Addr, stop func())) error {
-	fs := newFlags("serve", "[--listen 127.0.0.1:2222] [--checkpoint F ...] [--authorized-keys FILE | --allow-anyone] [flags]", stderr)
+	fs := newFlags("serve", "[--listen 127.0.0.1:2222] [--checkpoint F ...] [--authorized-keys FILE | --allow-anyone] [--teacher-keys FILE] [flags]", stderr)
 	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on (loopback by default; 0.0.0.0:2222 for a class network)")
 	var ckpts multiFlag
 	fs.Var(&ckpts, "checkpoint", "generator checkpoint (repeat to offer several; ssh NAME@host picks one by file name), or \"default\" (embedded); default: default")
 	authKeys := fs.String("authorized-keys", "", "OpenSSH authorized_keys file: only these keys get in (default: STATE-DIR/authorized_keys)")
 	anyone := fs.Bool("allow-anyone", false, "admit every client, with or without a key (prints a warning)")
+	teachers := fs.String("teacher-keys", "", "authorized_keys file of the teachers: a class, in which a teacher's F broadcasts to every student (B branches, F follows again)")
 	stateDir := fs.String("state-dir", serve.DefaultStateDir(), "directory of the host key (generated on first start)")
 	outDir := fs.String("out-dir", "", "directory the save key writes to, one sub-directory per client key (default: STATE-DIR/saved)")
 	noSave := fs.Bool("no-save", false, "disable saving images")
@@ -86,7 +87,7 @@ func serveMain(args []string, stdout, stderr io.Writer, ready func(addr net.Addr
 		models = append(models, serve.NamedModel{Name: serveModelName(c), Model: m})
 	}
 	srv, err := serve.New(serve.Config{
-		Models: models, AuthorizedKeys: *authKeys, AllowAnyone: *anyone,
+		Models: models, AuthorizedKeys: *authKeys, AllowAnyone: *anyone, TeacherKeys: *teachers,
 		StateDir: *stateDir, OutDir: *outDir, NoSave: *noSave,
 		MaxSessions: *maxSessions, IdleTimeout: *idle, MaxOutputRate: bps,
 		Workers: *workers, Graphics: *graphics, Log: stderr,
@@ -110,6 +111,9 @@ func serveMain(args []string, stdout, stderr io.Writer, ready func(addr net.Addr
 	}
 	fmt.Fprintf(stdout, "stylegan-tui serve: listening on %s\n  %s %s\n  fingerprint %s\n  models: %s\n  connect: ssh -p %d HOST\n",
 		addr, verb, srv.HostKeyPath(), srv.Fingerprint(), strings.Join(srv.Models(), ", "), addr.(*net.TCPAddr).Port)
+	if *teachers != "" {
+		fmt.Fprintf(stdout, "  class: the keys in %s are teachers (F broadcasts); students connect as ssh -p %d NAME@HOST\n", *teachers, addr.(*net.TCPAddr).Port)
+	}
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

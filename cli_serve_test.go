@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -122,4 +123,20 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// --teacher-keys names a file of keys: a missing or empty one is an error
+// naming the flag and the file.
+func TestServeTeacherKeys(t *testing.T) {
+	dir := t.TempDir()
+	empty := dir + "/empty"
+	if err := os.WriteFile(empty, []byte("# nobody yet\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{dir + "/none", empty} {
+		code, _, stderr := runCLI("serve", "--listen", "127.0.0.1:0", "--allow-anyone", "--state-dir", dir, "--no-save", "--teacher-keys", f)
+		if code == 0 || !strings.Contains(stderr, "--teacher-keys") || !strings.Contains(stderr, f) {
+			t.Errorf("--teacher-keys %s: exit %d, %q", f, code, stderr)
+		}
+	}
 }

@@ -364,7 +364,7 @@ type keyFile struct {
 func newKeyFile(path, what string, log *logger) (*keyFile, error) {
 	keys, err := readAuthorizedKeys(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("serve: %s: %s", what, strings.TrimPrefix(strings.TrimPrefix(err.Error(), "serve: "), "authorized keys: "))
 	}
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("serve: %s lists no keys (%s)", path, what)
