@@ -226,7 +226,7 @@ func TestClassFollow(t *testing.T) {
 		if s.teach.les == nil || s.teach.les.l != tm.teach.les.l || s.teach.les.step != tm.teach.les.step || !s.State().Equal(tm.State()) {
 			t.Fatalf("lesson: a student at %+v, the teacher at step %d", s.teach.les, tm.teach.les.step)
 		}
-		if v := screen(s); !strings.Contains(v, fmt.Sprintf("step %d/", tm.teach.les.step+1)) {
+		if v := screen(s); !strings.Contains(v, fmt.Sprintf("step %d/", tm.teach.les.step+1)) || !strings.Contains(v, "the teacher leads") {
 			t.Errorf("a student's lesson panel:\n%s", v)
 		}
 	}
@@ -243,6 +243,9 @@ func TestClassFollow(t *testing.T) {
 		if s.teach.quiz == nil || QuizKey(s.teach.quiz.spec) != QuizKey(q.spec) || s.teach.quiz.cur != 0 {
 			t.Fatalf("quiz: a student has %+v", s.teach.quiz)
 		}
+	}
+	if v := screen(ann); !strings.Contains(v, "answer · the teacher moves on") {
+		t.Errorf("a follower's quiz panel:\n%s", v)
 	}
 	if v := screen(tm); !strings.Contains(v, "answers to question 1 · 0 answers") {
 		t.Errorf("teacher's quiz before answers:\n%s", v)

@@ -500,6 +500,9 @@ func (m *Model) panelLines() []string {
 		s := &r.l.Steps[r.step]
 		title := fmt.Sprintf("step %d/%d · %s", r.step+1, len(r.l.Steps), s.Title)
 		hint := "n next · p back · L closes"
+		if m.following() {
+			hint = "the teacher leads"
+		}
 		caption := m.captionLines()
 		if r.scroll >= len(caption) {
 			r.scroll = 0
@@ -576,8 +579,11 @@ func (m *Model) quizLines(reveal bool) []string {
 		}
 	}
 	qu := q.question()
-	out := []string{m.titleRow(fmt.Sprintf("quiz %d/%d · score %d of %d", q.cur+1, len(q.qs), right, answered),
-		fmt.Sprintf("%s answer · n next · Q ends", m.keys.Answer.Help().Key))}
+	hint := fmt.Sprintf("%s answer · n next · Q ends", m.keys.Answer.Help().Key)
+	if m.following() {
+		hint = fmt.Sprintf("%s answer · the teacher moves on", m.keys.Answer.Help().Key)
+	}
+	out := []string{m.titleRow(fmt.Sprintf("quiz %d/%d · score %d of %d", q.cur+1, len(q.qs), right, answered), hint)}
 	out = append(out, wrapText(qu.Prompt, w)...)
 	choices := make([]string, len(qu.Choices))
 	for i, c := range qu.Choices {
