@@ -4,16 +4,15 @@ import (
 	"runtime"
 
 	G "gorgonia.org/gorgonia"
-
-	"stylegan-tui/model/ops/simd"
 )
 
 // A pure-Go-build float32 GEMM for the shapes of the convolutions (C = A·B + beta·C, neither
 // transposed, beta 0 or 1): gonum's Sgemm updates C one row at a time with an SSE axpy of at
 // most 64 elements, so it loads and stores C once per multiply-add pair; this one keeps a 4×16
-// block of C in eight AVX registers over a K block (sgemm4x16), with each 16-column panel of B
-// packed contiguously (rows of B are often 4 KB apart, which would alias in L1). Panels are
-// spread over the cores. Edges (m%4 rows, n%16 columns) go to gonum.
+// block of C in eight AVX registers over a K block (simd.Sgemm4x16; 8×16 in AVX-512 registers
+// where the CPU has them, sgemmBlock), with each 16-column panel of B packed contiguously
+// (rows of B are often 4 KB apart, which would alias in L1). Panels are spread over the cores.
+// Edges (m%4 rows, n%16 columns) go to gonum.
 
 // sgemmKC is the K block: an M×KC block of A stays in L2 while the panels of B stream by.
 const sgemmKC = 256
@@ -83,9 +82,7 @@ func sgemmPanels(pack bool, m, n, k int, a []float32, lda int, b []float32, ldb 
 				if k0 == 0 && beta == 0 {
 					acc = 0
 				}
-				for i := 0; i < m4; i += 4 {
-					simd.Sgemm4x16(kc, &a[i*lda+k0], lda, bp, lb, &c[i*ldc+j], ldc, acc)
-				}
+				sgemmBlock(m4, kc, a[k0:], lda, bp, lb, c[j:], ldc, acc)
 			}
 		}
 	}

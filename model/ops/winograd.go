@@ -285,10 +285,18 @@ func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, ta, tb
 // winogradVecOn lets tests compare the AVX2 transform loops with the portable ones.
 var winogradVecOn = true
 
+// combosKernelOn lets tests compare the AVX2 row-combination loops (rowCombos, convTCombos)
+// with the portable ones.
+var combosKernelOn = true
+
 // rowCombos fills eo (rows ld apart) with the row combinations of Bᵀ d for padded columns
 // 2·txa .. 2·txb+1: Ek[i] at column 2i and Ok[i] at 2i+1 of combination k of the padded input
 // rows a, b, e, f: a−e, b+e, e−b, b−f.
 func rowCombos(eo []float32, ld int, a, b, e, f []float32, txa, txb int) {
+	if n8 := (txb - txa + 1) &^ 7; n8 > 0 && combosKernelOn {
+		simd.RowCombos(&eo[txa], ld, &a[2*txa], &b[2*txa], &e[2*txa], &f[2*txa], n8)
+		txa += n8
+	}
 	e0, o0, e1, o1 := eo[0:ld], eo[ld:2*ld], eo[2*ld:3*ld], eo[3*ld:4*ld]
 	e2, o2, e3, o3 := eo[4*ld:5*ld], eo[5*ld:6*ld], eo[6*ld:7*ld], eo[7*ld:8*ld]
 	for i := txa; i <= txb; i++ {

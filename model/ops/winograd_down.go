@@ -315,9 +315,7 @@ func down2xBackFilterRange(du []float32, ds int, x, gy []float32, b0, b1, cin, h
 		for xi := 0; xi < 9; xi++ {
 			vx, zx, dx := v[xi*vs:], z[xi*zs:], du[xi*ds:]
 			for j := 0; j < o16; j += 16 {
-				for i := 0; i < k4; i += 4 {
-					simd.Sgemm4x16(n, &vx[i*group], group, &zx[j], o16, &dx[i*o16+j], o16, 1)
-				}
+				sgemmBlock(k4, n, vx, group, &zx[j], o16, dx[j:], o16, 1)
 			}
 		}
 	}

@@ -76,10 +76,18 @@ func panelGEMM(a, v, m []float32, cout, cin, q0, q1 int) {
 		if k0 > 0 {
 			acc = 1
 		}
-		for i := 0; i < cout; i += 4 {
+		for i := 0; i < cout; {
+			if sgemm512On && i+8 <= cout {
+				for q := q0; q < q1; q++ {
+					simd.Sgemm8x16(kc, &a[i*cin+k0], cin, &v[(q*cin+k0)*16], 16, &m[(q*cout+i)*16], 16, acc)
+				}
+				i += 8
+				continue
+			}
 			for q := q0; q < q1; q++ {
 				simd.Sgemm4x16(kc, &a[i*cin+k0], cin, &v[(q*cin+k0)*16], 16, &m[(q*cout+i)*16], 16, acc)
 			}
+			i += 4
 		}
 	}
 }

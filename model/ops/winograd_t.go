@@ -238,6 +238,12 @@ func convTOutput[T float](y, m, m1 []T, stride int, l tileLayout, h, w, a, b, ta
 // of phase b for tiles tja .. tjb: Pk[i] at padded column 2i+b and Qk[i] at 2i+b+1 (i < tjb)
 // of combination k of the padded rows p, q, s: p−q, q, s−q.
 func convTCombos(pq []float32, ld int, p, q, s []float32, b, tja, tjb int) {
+	// the AVX2 loop for whole blocks of 8 tiles before tjb (whose Q column may lie past the row)
+	if n8 := (tjb - tja) &^ 7; n8 > 0 && combosKernelOn {
+		c := 2*tja + b
+		simd.PhaseCombos(&pq[tja], ld, &p[c], &q[c], &s[c], n8)
+		tja += n8
+	}
 	p0, q0, p1, q1, p2, q2 := pq[0:ld], pq[ld:2*ld], pq[2*ld:3*ld], pq[3*ld:4*ld], pq[4*ld:5*ld], pq[5*ld:6*ld]
 	for i := tja; i <= tjb; i++ {
 		c := 2*i + b

@@ -1,10 +1,6 @@
 package ops
 
-import (
-	"runtime"
-
-	"stylegan-tui/model/ops/simd"
-)
+import "runtime"
 
 // Winograd for the 3×3 pad-1 convolutions of training graphs (float32): the forward pass and
 // the input gradient (a convolution of gy with the flipped, transposed kernel) of a Conv2d
@@ -170,8 +166,8 @@ func winogradBackFilterBatch(dw, x, gy []float32, batch, cin, h, wd, cout int) {
 // winogradBackFilterRange sets du (16 matrices ds apart, each dU[ξ]ᵀ: Cin rounded up to 4
 // rows of Cout rounded up to 16) to the sum over images [b0,b1) of V[ξ] Z[ξ]ᵀ, a group of
 // tiles at a time: V (plain layout, Cin rows of tiles) from winogradInput, Z transposed (a row
-// of Cout per tile) from winogradGradInput, then simd.Sgemm4x16 with K = the group's tiles
-// (A = V, B = Zᵀ). Groups run across image boundaries, so small images share one.
+// of Cout per tile) from winogradGradInput, then the GEMM kernels (sgemmBlock) with K = the
+// group's tiles (A = V, B = Zᵀ). Groups run across image boundaries, so small images share one.
 func winogradBackFilterRange(du []float32, ds int, x, gy []float32, b0, b1, cin, h, w, cout int) {
 	c4, o16 := (cin+3)&^3, (cout+15)&^15
 	tiles := ((h + 1) / 2) * ((w + 1) / 2)
@@ -204,9 +200,7 @@ func winogradBackFilterRange(du []float32, ds int, x, gy []float32, b0, b1, cin,
 		for xi := 0; xi < 16; xi++ {
 			vx, zx, dx := v[xi*vs:], z[xi*zs:], du[xi*ds:]
 			for j := 0; j < o16; j += 16 {
-				for i := 0; i < c4; i += 4 {
-					simd.Sgemm4x16(n, &vx[i*group], group, &zx[j], o16, &dx[i*o16+j], o16, 1)
-				}
+				sgemmBlock(c4, n, vx, group, &zx[j], o16, dx[j:], o16, 1)
 			}
 		}
 	}

@@ -61,3 +61,19 @@ func EpiDots(t, gy *float32, n int, m, a float32) (sg, sgx float64)
 //
 //go:noescape
 func EpiGrad(gx, t, gy, nz *float32, n int, m, a, k, c1, c2, slope float32) (sg, sgn float64)
+
+// RowCombos forms the row combinations of the Winograd F(2×2,3×3) input transform Bᵀ d for
+// n tiles (n % 8 == 0) from four padded image rows a, b, e, f (2n floats each, from the
+// first tile's column): with c0 = a−e, c1 = b+e, c2 = e−b, c3 = b−f, Ek[i] = ck[2i] and
+// Ok[i] = ck[2i+1], stored to eo as E0 O0 E1 O1 E2 O2 E3 O3, rows ld floats apart.
+//
+//go:noescape
+func RowCombos(eo *float32, ld int, a, b, e, f *float32, n int)
+
+// PhaseCombos forms the row combinations of the Winograd F(2×2,2×2) input transform for n
+// tiles (n % 8 == 0) from three padded rows p, q, s (2n floats each): with c0 = p−q, c1 = q,
+// c2 = s−q, Pk[i] = ck[2i] and Qk[i] = ck[2i+1], stored to pq as P0 Q0 P1 Q1 P2 Q2, rows ld
+// floats apart.
+//
+//go:noescape
+func PhaseCombos(pq *float32, ld int, p, q, s *float32, n int)

@@ -320,3 +320,105 @@ egdone:
 	MOVSD X8, sgn+72(FP)
 	VZEROUPPER
 	RET
+
+// deinterleave stores the even and odd lanes of the 16 floats lo:hi (Y registers, clobbered
+// into t0 and t1) as 8 floats each at de and do.
+#define deinterleave(lo, hi, t0, t1, de, do) \
+	VSHUFPS $0x88, hi, lo, t0; \
+	VSHUFPS $0xDD, hi, lo, t1; \
+	VPERMPD $0xD8, t0, t0; \
+	VPERMPD $0xD8, t1, t1; \
+	VMOVUPS t0, de; \
+	VMOVUPS t1, do
+
+// func RowCombos(eo *float32, ld int, a, b, e, f *float32, n int)
+// For i < n (n % 8 == 0): Ek[i] = ck[2i] and Ok[i] = ck[2i+1] of the combinations c0 = a−e,
+// c1 = b+e, c2 = e−b, c3 = b−f, stored to eo as E0 O0 E1 O1 E2 O2 E3 O3, rows ld apart.
+TEXT ·RowCombos(SB), NOSPLIT, $0-56
+	MOVQ eo+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $2, R8
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), DX
+	MOVQ e+32(FP), R12
+	MOVQ f+40(FP), R13
+	MOVQ n+48(FP), CX
+	SHRQ $3, CX
+	JEQ rcdone
+	LEAQ (R8)(R8*2), R9   // 3·ld
+	LEAQ (R8)(R8*4), R10  // 5·ld
+	LEAQ (R9)(R8*4), R11  // 7·ld
+
+rcloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (DX), Y2
+	VMOVUPS 32(DX), Y3
+	VMOVUPS (R12), Y4
+	VMOVUPS 32(R12), Y5
+	VMOVUPS (R13), Y6
+	VMOVUPS 32(R13), Y7
+	VSUBPS Y4, Y0, Y8
+	VSUBPS Y5, Y1, Y9
+	deinterleave(Y8, Y9, Y10, Y11, (DI), (DI)(R8*1))
+	VADDPS Y4, Y2, Y8
+	VADDPS Y5, Y3, Y9
+	deinterleave(Y8, Y9, Y10, Y11, (DI)(R8*2), (DI)(R9*1))
+	VSUBPS Y2, Y4, Y8
+	VSUBPS Y3, Y5, Y9
+	deinterleave(Y8, Y9, Y10, Y11, (DI)(R8*4), (DI)(R10*1))
+	VSUBPS Y6, Y2, Y8
+	VSUBPS Y7, Y3, Y9
+	deinterleave(Y8, Y9, Y10, Y11, (DI)(R9*2), (DI)(R11*1))
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, R12
+	ADDQ $64, R13
+	ADDQ $32, DI
+	DECQ CX
+	JNE rcloop
+
+rcdone:
+	VZEROUPPER
+	RET
+
+// func PhaseCombos(pq *float32, ld int, p, q, s *float32, n int)
+// For i < n (n % 8 == 0): Pk[i] = ck[2i] and Qk[i] = ck[2i+1] of the combinations c0 = p−q,
+// c1 = q, c2 = s−q, stored to pq as P0 Q0 P1 Q1 P2 Q2, rows ld apart.
+TEXT ·PhaseCombos(SB), NOSPLIT, $0-48
+	MOVQ pq+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $2, R8
+	MOVQ p+16(FP), SI
+	MOVQ q+24(FP), DX
+	MOVQ s+32(FP), R12
+	MOVQ n+40(FP), CX
+	SHRQ $3, CX
+	JEQ pcdone
+	LEAQ (R8)(R8*2), R9   // 3·ld
+	LEAQ (R8)(R8*4), R10  // 5·ld
+
+pcloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (DX), Y2
+	VMOVUPS 32(DX), Y3
+	VMOVUPS (R12), Y4
+	VMOVUPS 32(R12), Y5
+	VSUBPS Y2, Y0, Y8
+	VSUBPS Y3, Y1, Y9
+	deinterleave(Y8, Y9, Y10, Y11, (DI), (DI)(R8*1))
+	deinterleave(Y2, Y3, Y10, Y11, (DI)(R8*2), (DI)(R9*1))
+	VSUBPS Y2, Y4, Y8
+	VSUBPS Y3, Y5, Y9
+	deinterleave(Y8, Y9, Y10, Y11, (DI)(R8*4), (DI)(R10*1))
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, R12
+	ADDQ $32, DI
+	DECQ CX
+	JNE pcloop
+
+pcdone:
+	VZEROUPPER
+	RET

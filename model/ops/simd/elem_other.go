@@ -35,3 +35,9 @@ func EpiDots(t, gy *float32, n int, m, a float32) (float64, float64) { panic(noK
 func EpiGrad(gx, t, gy, nz *float32, n int, m, a, k, c1, c2, slope float32) (float64, float64) {
 	panic(noKernel)
 }
+
+// RowCombos panics: check Available.
+func RowCombos(eo *float32, ld int, a, b, e, f *float32, n int) { panic(noKernel) }
+
+// PhaseCombos panics: check Available.
+func PhaseCombos(pq *float32, ld int, p, q, s *float32, n int) { panic(noKernel) }

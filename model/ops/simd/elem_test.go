@@ -128,3 +128,38 @@ func TestElementKernels(t *testing.T) {
 		}
 	}
 }
+
+func TestCombos(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX2/FMA")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{8, 16, 40} {
+		const ld = 57
+		a, b, e, f := randSlice(r, 2*n), randSlice(r, 2*n), randSlice(r, 2*n), randSlice(r, 2*n)
+		eo := make([]float32, 8*ld)
+		RowCombos(&eo[0], ld, &a[0], &b[0], &e[0], &f[0], n)
+		for i := 0; i < n; i++ {
+			for k, c := range [4]func(j int) float32{
+				func(j int) float32 { return a[j] - e[j] }, func(j int) float32 { return b[j] + e[j] },
+				func(j int) float32 { return e[j] - b[j] }, func(j int) float32 { return b[j] - f[j] },
+			} {
+				if eo[2*k*ld+i] != c(2*i) || eo[(2*k+1)*ld+i] != c(2*i+1) {
+					t.Fatalf("RowCombos n=%d i=%d k=%d: %g %g, want %g %g", n, i, k, eo[2*k*ld+i], eo[(2*k+1)*ld+i], c(2*i), c(2*i+1))
+				}
+			}
+		}
+		pq := make([]float32, 6*ld)
+		PhaseCombos(&pq[0], ld, &a[0], &b[0], &e[0], n)
+		for i := 0; i < n; i++ {
+			for k, c := range [3]func(j int) float32{
+				func(j int) float32 { return a[j] - b[j] }, func(j int) float32 { return b[j] },
+				func(j int) float32 { return e[j] - b[j] },
+			} {
+				if pq[2*k*ld+i] != c(2*i) || pq[(2*k+1)*ld+i] != c(2*i+1) {
+					t.Fatalf("PhaseCombos n=%d i=%d k=%d: %g %g, want %g %g", n, i, k, pq[2*k*ld+i], pq[(2*k+1)*ld+i], c(2*i), c(2*i+1))
+				}
+			}
+		}
+	}
+}

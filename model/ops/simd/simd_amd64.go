@@ -57,3 +57,11 @@ func ConvTOut(y0, y1, m0, m1 *float32, stride int, n int)
 //
 //go:noescape
 func Sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int)
+
+// Available512 reports whether the CPU (and the OS) run the AVX-512 GEMM kernel.
+var Available512 = Available && cpu.X86.HasAVX512F
+
+// Sgemm8x16 is Sgemm4x16 for eight rows of C with AVX-512 (check Available512).
+//
+//go:noescape
+func Sgemm8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int)

@@ -39,3 +39,11 @@ func ConvTOut(y0, y1, m0, m1 *float32, stride int, n int) {
 func Sgemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int) {
 	panic("simd: Sgemm4x16 without the amd64 kernel")
 }
+
+// Available512 is false: the loops exist only for amd64.
+const Available512 = false
+
+// Sgemm8x16 panics: check Available512.
+func Sgemm8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acc int) {
+	panic("simd: Sgemm8x16 without the amd64 kernel")
+}
