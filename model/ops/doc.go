@@ -60,7 +60,8 @@
 // Conv2dDown2x is D's conv + 2×2 average as one stride-2 4×4 conv.
 //
 // On an AVX2+FMA CPU, float32 GEMMs without transposes in the pure-Go build go to a Go-assembly
-// 4×16 micro-kernel (simd.Sgemm4x16) with packed B panels (sgemm.go), 5-8x gonum's Sgemm. In
+// 4×16 micro-kernel (simd.Sgemm4x16; 8×16 with AVX-512 where the CPU has it, simd.Sgemm8x16,
+// which all the Winograd GEMMs use too) with packed B panels (sgemm.go), 5-8x gonum's Sgemm. In
 // both builds, Winograd convolutions with 64-256 channels on large images take the fused path
 // (winograd_fused.go): groups of tiles go through the input transform, the GEMMs on packed
 // panels and the output transform while they are in L2, with AVX2 transform loops
