@@ -394,3 +394,31 @@ func rgb(rgba []uint8) []uint8 {
 	}
 	return out
 }
+
+// TestCommittedJudge measures the committed judge on its own held-out
+// faces at 64 px, from 2000 on (the first 2000 decided when its training
+// stopped).
+func TestCommittedJudge(t *testing.T) {
+	n, err := Load("../../checkpoints/default/judge.safetensors")
+	if err != nil {
+		t.Fatalf("the committed judge: %v", err)
+	}
+	if n.Seeds() != JudgeSeeds {
+		t.Fatalf("the committed judge was trained on the %s's images", n.Seeds())
+	}
+	if c := n.Config(); c.Convs < 2 || slices.Equal(c.Channels, DefaultConfig().Channels) {
+		t.Errorf("the judge's architecture %+v is the classifier's", c)
+	}
+	const count = 400
+	pix, labels := RenderRGB(JudgeSeeds.HeldoutSeeds(2000, count))
+	p, err := n.Predict(Images(pix, Size), count, Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, a := range Accuracy(p.Labels, labels) {
+		t.Logf("%-10s %.2f%%", toyfaces.Factors[f].Name, 100*a)
+		if a < 0.97 {
+			t.Errorf("%s: held-out accuracy %.2f%% at 64 px, want ≥ 97%%", toyfaces.Factors[f].Name, 100*a)
+		}
+	}
+}
