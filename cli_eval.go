@@ -27,9 +27,9 @@ import (
 
 func runEval(args []string, stdout, stderr io.Writer) error {
 	def := metrics.DefaultOptions
-	fs := newFlags("eval", "[--checkpoint F|default | --curve DIR [--table FILE]] [--classifier F|default] [flags]", stderr)
+	fs := newFlags("eval", "[--checkpoint F|default | --curve DIR [--table FILE]] [--classifier judge|classifier|F] [flags]", stderr)
 	ckpt := fs.String("checkpoint", "default", "generator checkpoint to measure: a file, or \"default\" for the embedded model")
-	clf := fs.String("classifier", "default", "toyfaces classifier: a file from train-classifier, or \"default\" for the embedded one")
+	clf := fs.String("classifier", "judge", "toyfaces classifier that measures: "+classifierUsage)
 	n := fs.Int("n", def.N, "generated images (psi 1), and real toyfaces per real set, for the label distributions and the Frechet distance")
 	pairs := fs.Int("pairs", def.Pairs, "random (A, B) pairs for style-mixing separation")
 	noiseCases := fs.Int("noise-cases", def.NoiseCases, "latents whose noise is resampled")
@@ -90,12 +90,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	c := netClassifier{net}
+	measured := classifierName(*clf)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
 	reals := map[int]*metrics.RealSet{}
-	var pts []metrics.CurvePoint
+	var pts []evalPoint
 	for _, j := range jobs {
 		m, g, err := loadGenerator(j.file)
 		if err != nil {
@@ -139,7 +140,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		p.Done()
-		pts = append(pts, metrics.CurvePoint{Images: images, File: j.file, Report: r})
+		pts = append(pts, evalPoint{metrics.CurvePoint{Images: images, File: j.file, Report: r}, measured})
 		if *stdImage != "" {
 			path := *stdImage
 			if *curve != "" {
@@ -152,7 +153,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		if *curve == "" {
 			fmt.Fprintf(stdout, "eval: %s: %d px, %s\n", name, res, m.Provenance)
-			fmt.Fprintf(stdout, "classifier: %s\n\n", *clf)
+			fmt.Fprintf(stdout, "classifier: %s\n\n", measured)
 			r.WriteText(stdout, g.Cfg)
 			if *stdImage != "" {
 				fmt.Fprintf(stdout, "  std figure: %s\n", *stdImage)
@@ -165,11 +166,17 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *curve != "" {
 		// File names order the work; the provenance's image counts, which
 		// win in the table, order the rows.
-		slices.SortStableFunc(pts, func(a, b metrics.CurvePoint) int { return cmp.Compare(a.Images, b.Images) })
-		metrics.WriteCurve(stdout, pts)
+		slices.SortStableFunc(pts, func(a, b evalPoint) int { return cmp.Compare(a.Images, b.Images) })
+		curve := make([]metrics.CurvePoint, len(pts))
+		for i, p := range pts {
+			curve[i] = p.CurvePoint
+		}
+		fmt.Fprintf(stdout, "classifier: %s\n\n", measured)
+		metrics.WriteCurve(stdout, curve)
 		if *table != "" {
 			var b strings.Builder
-			metrics.WriteCurve(&b, pts)
+			fmt.Fprintf(&b, "classifier: %s\n\n", measured)
+			metrics.WriteCurve(&b, curve)
 			if err := writeText(*table, b.String()); err != nil {
 				return err
 			}
@@ -238,15 +245,42 @@ func (c netClassifier) Classify(x []float32, batch, res int) (*metrics.Predictio
 	return &metrics.Prediction{Labels: p.Labels, Features: p.Features}, nil
 }
 
-// loadClassifier opens --classifier (a path, or "default" for the embedded one).
-func loadClassifier(path string) (*classifier.Net, error) {
-	if path == "" {
+// evalPoint is what eval --json writes per checkpoint: the curve point and
+// the instrument that measured it.
+type evalPoint struct {
+	metrics.CurvePoint
+	Classifier string `json:"classifier"`
+}
+
+// classifierUsage is the help of eval's and ppl's --classifier.
+const classifierUsage = "judge (the embedded judge, never part of a training loss), classifier (the embedded classifier, which the GAN trainer's feature-space discriminator uses: no independent measure of a model trained with it), or a file from train-classifier"
+
+// loadClassifier opens --classifier: "judge" or "classifier" for the
+// embedded ones, else a file. "default" is refused: since there are two
+// embedded instruments it would not say which.
+func loadClassifier(name string) (*classifier.Net, error) {
+	switch name {
+	case "":
 		return nil, usageError{"--classifier is required"}
-	}
-	if path == "default" {
+	case "judge":
+		return checkpoints.DefaultJudge()
+	case "classifier":
 		return checkpoints.DefaultClassifier()
+	case "default":
+		return nil, usageError{`--classifier default: there are two embedded classifiers; say judge (the measuring one) or classifier (the trainer's), or give a file (./default)`}
 	}
-	return classifier.Load(path)
+	return classifier.Load(name)
+}
+
+// classifierName describes --classifier for a report.
+func classifierName(name string) string {
+	switch name {
+	case "judge":
+		return "judge (embedded " + checkpoints.DefaultJudgePath + "; never part of a training loss)"
+	case "classifier":
+		return "classifier (embedded " + checkpoints.DefaultClassifierPath + "; the GAN trainer's feature backbone)"
+	}
+	return name
 }
 
 var snapshotName = regexp.MustCompile(`^ema-(\d+)k\.safetensors$`)

@@ -74,15 +74,16 @@ func TestEvalCommand(t *testing.T) {
 	out := runCmd(t, evalCmd, evalArgs("--checkpoint", "default", "--seed", "3", "--json", js, "--std-image", fig)...)
 
 	seen, prov := defaultImages(t)
-	if want := "eval: default: 64 px, " + prov + "\nclassifier: default\n\n"; !strings.HasPrefix(out, want) {
+	if want := "eval: default: 64 px, " + prov + "\nclassifier: judge (embedded default/judge.safetensors; never part of a training loss)\n\n"; !strings.HasPrefix(out, want) {
 		t.Errorf("stdout starts %q, want %q", out[:min(len(out), len(want))], want)
 	}
 	b, err := os.ReadFile(js)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The JSON of one checkpoint is a curve point: images seen, file, report.
-	var pt metrics.CurvePoint
+	// The JSON of one checkpoint is a curve point: images seen, file,
+	// report, and the instrument that measured.
+	var pt evalPoint
 	if err := json.Unmarshal(b, &pt); err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +91,8 @@ func TestEvalCommand(t *testing.T) {
 	if r == nil {
 		t.Fatalf("no report in %s", b)
 	}
-	if pt.File != "default" || pt.Images != seen {
-		t.Errorf("JSON file %q images %d, want default and %d (the provenance)", pt.File, pt.Images, seen)
+	if pt.File != "default" || pt.Images != seen || !strings.HasPrefix(pt.Classifier, "judge (") {
+		t.Errorf("JSON file %q images %d classifier %q, want default, %d (the provenance) and the judge", pt.File, pt.Images, pt.Classifier, seen)
 	}
 	if r.Resolution != 64 || r.N != 24 || r.Pairs != 6 || r.NoiseCases != 6 || r.StdDraws != 4 || len(r.StdSeeds) != 2 {
 		t.Errorf("JSON sizes: res %d n %d pairs %d noise cases %d std draws %d std seeds %v",
@@ -218,6 +219,34 @@ func TestEvalCommand(t *testing.T) {
 	}
 }
 
+// TestEvalClassifierChoice: the judge measures by default; the judge's
+// file given by path measures the same; the trainer's classifier, another
+// net, labels and embeds differently, and each report names its instrument.
+func TestEvalClassifierChoice(t *testing.T) {
+	body := func(s string) (string, string) {
+		head, rest, ok := strings.Cut(s, "\n\n")
+		if !ok {
+			t.Fatalf("no blank line after the header in\n%s", s)
+		}
+		return head, rest
+	}
+	hj, judge := body(runCmd(t, evalCmd, evalArgs("--seed", "5")...))
+	hp, byPath := body(runCmd(t, evalCmd, evalArgs("--seed", "5", "--classifier", "checkpoints/default/judge.safetensors")...))
+	hc, clf := body(runCmd(t, evalCmd, evalArgs("--seed", "5", "--classifier", "classifier")...))
+	if !strings.HasSuffix(hj, "\nclassifier: judge (embedded default/judge.safetensors; never part of a training loss)") ||
+		!strings.HasSuffix(hp, "\nclassifier: checkpoints/default/judge.safetensors") ||
+		!strings.HasSuffix(hc, "\nclassifier: classifier (embedded default/classifier.safetensors; the GAN trainer's feature backbone)") {
+		t.Errorf("headers:\n%s\n%s\n%s", hj, hp, hc)
+	}
+	if judge != byPath {
+		t.Errorf("the judge by name and by path measure differently:\n%s\n---\n%s", judge, byPath)
+	}
+	fd := `(?m)^Frechet distance of classifier features: (\S+) generated vs real, (\S+) real vs real`
+	if a, b := match(t, judge, fd)[0], match(t, clf, fd)[0]; a == b {
+		t.Errorf("the judge and the classifier give the same Frechet distances: %q", a)
+	}
+}
+
 // TestEvalDeterministic: the seed fixes every number; another seed moves
 // the Frechet distance.
 func TestEvalDeterministic(t *testing.T) {
@@ -287,9 +316,10 @@ func TestEvalCurve(t *testing.T) {
 	seen, _ := defaultImages(t)
 
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("want a header, a separator and 2 rows, got:\n%s", stdout)
+	if len(lines) != 6 || !strings.HasPrefix(lines[0], "classifier: judge (") || lines[1] != "" {
+		t.Fatalf("want the instrument, a blank line, a header, a separator and 2 rows, got:\n%s", stdout)
 	}
+	lines = lines[2:]
 	if !strings.HasPrefix(lines[0], "| images | res |") || !strings.Contains(lines[0], "noise share") ||
 		!strings.HasPrefix(lines[1], "| --- |") || strings.Count(lines[0], "|") != strings.Count(lines[1], "|") {
 		t.Errorf("table head:\n%s\n%s", lines[0], lines[1])
@@ -318,7 +348,7 @@ func TestEvalCurve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pts []metrics.CurvePoint
+	var pts []evalPoint
 	if err := json.Unmarshal(b2, &pts); err != nil {
 		t.Fatal(err)
 	}
@@ -330,8 +360,8 @@ func TestEvalCurve(t *testing.T) {
 		images int64
 	}{{"ema-000100k.safetensors", 100000}, {"ema-000050k.safetensors", seen}} {
 		p := pts[i]
-		if filepath.Base(p.File) != want.file || p.Images != want.images || p.Report == nil || p.Report.Resolution != 64 {
-			t.Errorf("point %d: file %q images %d, want %s and %d", i, p.File, p.Images, want.file, want.images)
+		if filepath.Base(p.File) != want.file || p.Images != want.images || p.Report == nil || p.Report.Resolution != 64 || !strings.HasPrefix(p.Classifier, "judge (") {
+			t.Errorf("point %d: file %q images %d classifier %q, want %s, %d and the judge", i, p.File, p.Images, p.Classifier, want.file, want.images)
 			continue
 		}
 		if s := fmt.Sprintf(" | %.2f / %.2f |", p.Report.FDGen, p.Report.FDReal); !strings.Contains(rows[i], s) {
@@ -394,6 +424,7 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--checkpoint", junk}, []string{junk}},
 		{[]string{"--checkpoint", missing + ".safetensors"}, []string{missing + ".safetensors"}},
 		{[]string{"--classifier", text}, []string{text}},
+		{[]string{"--classifier", "default"}, []string{"--classifier default", "judge", "classifier"}},
 	}
 	fix := figFixture(t) // a 128 px model: not a toyfaces one
 	cases = append(cases, badInput{[]string{"--checkpoint", fix}, []string{fix, "128 px model"}})

@@ -42,7 +42,7 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 	lin := fs.String("lin", "", "with lpips: LPIPS linear layers (torch.save); empty: the embedded LPIPS v0.1 VGG weights")
 	crop := fs.Bool("crop", false, "compare NVlabs' face crop (rows 3/8-7/8, columns 2/8-6/8) instead of the whole image; default on with lpips (NVlabs crops every model), off with classifier (a toyfaces image is all face)")
 	bootstrap := fs.Int("bootstrap", def.Bootstrap, "resamples behind the 95% interval of the PPL")
-	clf := fs.String("classifier", "default", "with classifier: the toyfaces classifier whose conv stages give the distance: a file from train-classifier, or \"default\" for the embedded one")
+	clf := fs.String("classifier", "judge", "with classifier: the toyfaces classifier whose conv stages give the distance: "+classifierUsage)
 	space := fs.String("space", "both", "latent space walked: z (slerp of z), w (lerp of w = f(z)) or both")
 	sampling := fs.String("sampling", def.Sampling, "path points: full (t uniform in [0, 1]) or end (t = 0, the end points)")
 	samples := fs.Int("samples", def.Samples, "path samples (image pairs) per space; the paper uses 100000")

@@ -45,7 +45,7 @@ func TestPPLCommand(t *testing.T) {
 	t.Logf("\n%s", text)
 	_, prov := defaultImages(t)
 	match(t, text, `(?m)^ppl: default: 64 px, `+regexp.QuoteMeta(prov)+`$`)
-	match(t, text, `(?m)^distance: classifier default, LPIPS baseline form`)
+	match(t, text, `(?m)^distance: classifier judge, LPIPS baseline form`)
 	match(t, text, `(?m)^sampling full, 16 samples, epsilon 0.0001, seed 3, psi 1`)
 	if !strings.Contains(errb.String(), "ppl: z") || !strings.Contains(errb.String(), "ppl: w") || !strings.Contains(errb.String(), "ppl: done in") {
 		t.Errorf("stderr has no progress for both spaces and no time: %q", errb.String())
@@ -58,7 +58,7 @@ func TestPPLCommand(t *testing.T) {
 	if err := json.Unmarshal(b, &o); err != nil {
 		t.Fatal(err)
 	}
-	if o.Checkpoint != "default" || o.Classifier != "default" || o.Resolution != 64 || o.Provenance != prov || len(o.Reports) != 2 {
+	if o.Checkpoint != "default" || o.Classifier != "judge" || o.Resolution != 64 || o.Provenance != prov || len(o.Reports) != 2 {
 		t.Fatalf("JSON %+v", o)
 	}
 	rows := pplRow.FindAllStringSubmatch(text, -1)
@@ -116,6 +116,31 @@ func TestPPLDeterministic(t *testing.T) {
 	}
 }
 
+// TestPPLClassifierChoice: the judge gives the distance by default, the
+// same as its file given by path; the trainer's classifier, another net,
+// gives other path lengths.
+func TestPPLClassifierChoice(t *testing.T) {
+	judge := runCmd(t, pplCmd, pplArgs("--seed", "4", "--space", "w")...)
+	byPath := runCmd(t, pplCmd, pplArgs("--seed", "4", "--space", "w", "--classifier", "checkpoints/default/judge.safetensors")...)
+	clf := runCmd(t, pplCmd, pplArgs("--seed", "4", "--space", "w", "--classifier", "classifier")...)
+	match(t, judge, `(?m)^distance: classifier judge, `)
+	match(t, clf, `(?m)^distance: classifier classifier, `)
+	// The rows without the rate.
+	row := func(s string) string {
+		m := pplRow.FindStringSubmatch(s)
+		if m == nil {
+			t.Fatalf("no table row in\n%s", s)
+		}
+		return strings.Join(m[1:10], " ")
+	}
+	if a, b := row(judge), row(byPath); a == "" || a != b {
+		t.Errorf("the judge by name and by path: rows %q and %q", a, b)
+	}
+	if a, b := row(judge), row(clf); a == b {
+		t.Errorf("the judge and the classifier give the same row %q", a)
+	}
+}
+
 func TestPPLBadInput(t *testing.T) {
 	dir := t.TempDir()
 	text := filepath.Join(dir, "notes.txt")
@@ -134,6 +159,7 @@ func TestPPLBadInput(t *testing.T) {
 		{[]string{"--checkpoint", missing}, []string{missing}},
 		{[]string{"--classifier", text}, []string{text}},
 		{[]string{"--classifier", missing}, []string{missing}},
+		{[]string{"--classifier", "default"}, []string{"--classifier default", "judge"}},
 		{[]string{"--json", filepath.Join(dir, "no", "such", "dir.json")}, []string{filepath.Join(dir, "no", "such")}},
 	}
 	fix := figFixture(t) // a 128 px model: not a toyfaces one
