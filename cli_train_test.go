@@ -69,3 +69,59 @@ func TestTrainDChannels(t *testing.T) {
 		t.Fatalf("resume with the saved options repeated: %v\n%s", err, stderr.String())
 	}
 }
+
+// TestTrainFeatureD: a new run has the feature D unless --feature-d 0; a
+// resumed run keeps what it saved unless --feature-d is given, which turns
+// it on in a run without it and may not change it in a run with it.
+func TestTrainFeatureD(t *testing.T) {
+	dir := t.TempDir()
+	tiny := func(out string) []string {
+		return []string{"--out", out, "--channels", "4,4,4", "--z", "8", "--w", "8", "--mapping-layers", "2",
+			"--schedule", "8:0+8@4,16:0+inf@4", "--data-pool", "8", "--sample-every", "0", "--snapshot-every", "0",
+			"--noise-share-every", "0"}
+	}
+	saved := func(out string) *train.FeatureDOptions {
+		f, err := safetensors.ReadFile(filepath.Join(out, train.StateFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o train.Options
+		if err := json.Unmarshal([]byte(f.Metadata["options"]), &o); err != nil {
+			t.Fatal(err)
+		}
+		return o.FeatureD
+	}
+	train1 := func(args ...string) string {
+		var stdout, stderr bytes.Buffer
+		if err := runTrain(args, &stdout, &stderr); err != nil {
+			t.Fatalf("train %v: %v\n%s", args, err, stderr.String())
+		}
+		return stderr.String()
+	}
+	on, off := filepath.Join(dir, "on"), filepath.Join(dir, "off")
+	if log := train1(append(tiny(on), "--max-images", "16")...); !strings.Contains(log, "feature D: weight 1, heads on backbone stages 2,3,4") {
+		t.Errorf("a new run does not say its feature D:\n%s", log)
+	}
+	if f := saved(on); f == nil || f.Weight != 1 || f.FromRes != 16 {
+		t.Errorf("saved feature D %+v, want the default", f)
+	}
+	train1(append(tiny(off), "--feature-d", "0", "--max-images", "8")...)
+	if f := saved(off); f != nil {
+		t.Errorf("--feature-d 0 saved %+v", f)
+	}
+	if log := train1("--out", off, "--resume", "--max-images", "16"); strings.Contains(log, "feature D") || saved(off) != nil {
+		t.Errorf("a resumed run without a feature D got one:\n%s", log)
+	}
+	if log := train1("--out", off, "--resume", "--feature-d", "0.5", "--max-images", "24"); !strings.Contains(log, "feature D turned on: weight 0.5") {
+		t.Errorf("--feature-d on resume did not turn it on:\n%s", log)
+	}
+	if f := saved(off); f == nil || f.Weight != 0.5 {
+		t.Errorf("saved feature D %+v after turning it on", f)
+	}
+	checkBadInput(t, runTrain, []badInput{
+		{[]string{"--out", on, "--resume", "--feature-d", "2"}, []string{"--feature-d would change"}},
+		{append(tiny(filepath.Join(dir, "bad")), "--feature-d", "0", "--feature-d-taps", "1"), []string{"--feature-d-taps", "need --feature-d WEIGHT"}},
+		{append(tiny(filepath.Join(dir, "bad2")), "--feature-d-taps", "2,x"), []string{"--feature-d-taps", "stage numbers"}},
+		{append(tiny(filepath.Join(dir, "bad3")), "--feature-d-taps", "7"), []string{"tap 7", "stages 0..4"}},
+	})
+}
