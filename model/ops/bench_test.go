@@ -421,3 +421,53 @@ func BenchmarkDown2xTrainShapes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpsampleConvTrain: the up-conv of the trainer's 32 px block (B=16, 64 → 32
+// channels, 16² → 32²), forward pass and both gradients, as Upsample2x + Conv2d (Winograd
+// F(2×2,3×3) on the upsampled image) and as the transposed convolution of Upsample2xConv2d
+// (F(2×2,2×2) on the input, its gradients on down2xBatch), interleaved.
+func BenchmarkUpsampleConvTrain(b *testing.B) {
+	defer SingleThreadedBLAS()()
+	for _, s := range []struct{ cin, cout, hw int }{{64, 32, 16}, {32, 32, 32}} {
+		const B = 16
+		xs, ws := []int{B, s.cin, s.hw, s.hw}, []int{s.cout, s.cin, 3, 3}
+		loss := func(build func(x, w *G.Node) (*G.Node, error)) func(in []*G.Node) (*G.Node, error) {
+			return func(in []*G.Node) (*G.Node, error) {
+				y, err := build(in[0], in[1])
+				if err != nil {
+					return nil, err
+				}
+				y, err = G.HadamardProd(y, in[2])
+				if err == nil {
+					y, err = G.Reshape(y, tensor.Shape{B * s.cout * 4 * s.hw * s.hw})
+				}
+				if err == nil {
+					y, err = G.Sum(y)
+				}
+				if err == nil {
+					_, err = G.Grad(y, in[0], in[1])
+				}
+				return y, err
+			}
+		}
+		rs := []int{B, s.cout, 2 * s.hw, 2 * s.hw}
+		b.Run(fmt.Sprintf("%dto%d@%dto%d", s.cin, s.cout, s.hw, 2*s.hw), func(b *testing.B) {
+			interleave(b, []variant{
+				graphVariant(b, "up+conv", loss(func(x, w *G.Node) (*G.Node, error) {
+					u, err := Upsample2x(x)
+					if err != nil {
+						return nil, err
+					}
+					return Conv2d(u, w, 1)
+				}), xs, ws, rs),
+				graphVariant(b, "convT", loss(func(x, w *G.Node) (*G.Node, error) {
+					w4, err := apply(&upWeightOp{}, "up weight", w)
+					if err != nil {
+						return nil, err
+					}
+					return ConvTranspose2x(x, w4)
+				}), xs, ws, rs),
+			})
+		})
+	}
+}

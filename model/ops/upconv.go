@@ -54,14 +54,14 @@ func upWeight[T float](dst, src []T, cout, cin int, adjoint bool) {
 }
 
 // Upsample2xConv2d returns Conv2d(Upsample2x(x), w, 1) for x [B,Cin,H,W] and a 3×3 weight
-// w [Cout,Cin,3,3]: [B,Cout,2H,2W]. From 32×32 inputs up it is computed as one transposed
-// convolution of x, without the upsampled image. (This is exactly the unfused Upsample +
+// w [Cout,Cin,3,3]: [B,Cout,2H,2W]. From 32×32 inputs up (from 16×16 in training graphs, see
+// trainUpConv) it is computed as one transposed convolution of x, without the upsampled image. (This is exactly the unfused Upsample +
 // Conv2d, not rosinality's "fused" kernel, which differs by a flip and a factor 1/4.)
 func Upsample2xConv2d(x, w *G.Node) (*G.Node, error) {
 	if w == nil {
 		return nil, errors.New("ops: Upsample2xConv2d: input 1 is nil")
 	}
-	if x != nil && x.Dims() == 4 && x.Shape()[2]*x.Shape()[3] < upConvMinHW {
+	if x != nil && x.Dims() == 4 && x.Shape()[2]*x.Shape()[3] < upConvMinHW && !trainUpConv(x, w) {
 		// Small inputs: the transposed conv's weight transforms (36·Cin·Cout per run) and its
 		// small GEMMs cost more than they save (BenchmarkUpsampleConv: 0.7x at 16×16 input).
 		u, err := Upsample2x(x)
@@ -83,6 +83,19 @@ func Upsample2xConv2d(x, w *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return ConvTranspose2x(x, w4)
+}
+
+// trainUpConv reports whether a training graph's Upsample2xConv2d below upConvMinHW still
+// takes the transposed conv: float32, a weight that is not frozen, and a shape that the
+// batch-split training paths take (convTBatch forward, down2xBatch gradients). The forward
+// pass and both gradients are then 1.45x Upsample2x + Conv2d's at the trainer's 16² → 32²
+// (64 → 32 channels, B=16; 1.6x at 32² → 64², BenchmarkUpsampleConvTrain).
+func trainUpConv(x, w *G.Node) bool {
+	if x.Dtype() != tensor.Float32 || w.Dims() != 4 || frozenTensor(w) != nil {
+		return false
+	}
+	s := x.Shape()
+	return useConvTTrain(s[0], s[1], s[2], s[3], w.Shape()[0])
 }
 
 // upConvMinHW is the input size (H·W) from which Upsample2xConv2d builds one transposed conv
