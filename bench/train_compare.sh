@@ -41,15 +41,16 @@ if grep -qw avx512f /proc/cpuinfo; then
 fi
 # PyTorch: OpenMP threads sleep when idle (on a shared machine its default
 # spinning barriers made the step 10-20x slower), and OpenBLAS starts no
-# threads of its own inside torch's two.
-export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1
+# threads of its own inside torch's two. Go runs as the trainer does (it
+# makes OpenBLAS single-threaded itself).
+export OMP_WAIT_POLICY=PASSIVE
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "cores $(nproc), load average at start: $(load)"
 
 # one run: prints "images/s cpu-ms/image"
 run_torch() {
-	/usr/bin/python3 bench/torch_train_step.py --res "$1" --iters "$iters" --threads 2 |
+	OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_train_step.py --res "$1" --iters "$iters" --threads 2 |
 		sed -n 's/.*: \([0-9.]*\) images\/s \([0-9.]*\) cpu-ms\/image.*/\1 \2/p'
 }
 run_go() {
