@@ -11,9 +11,9 @@ import (
 	"strings"
 
 	"stylegan-tui/checkpoints"
-	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
+	"stylegan-tui/render/figures"
 )
 
 // maxPixels bounds the pictures a figure or GIF holds in memory (4 bytes

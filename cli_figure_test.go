@@ -17,11 +17,11 @@ import (
 	"testing"
 
 	"stylegan-tui/checkpoints"
-	"stylegan-tui/figures"
 	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
+	"stylegan-tui/render/figures"
 )
 
 // figFixture is the checkpoint the figure and GIF tests draw: a 128 px

@@ -9,10 +9,10 @@ import (
 	"os/signal"
 	"strings"
 
-	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
+	"stylegan-tui/render/figures"
 	"stylegan-tui/tui"
 	"stylegan-tui/tui/lesson"
 )

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"stylegan-tui/figures"
 	"stylegan-tui/latent"
+	"stylegan-tui/render/figures"
 )
 
 // A lesson for the 128 px rosinality fixture (6 style and noise slots).

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/checkpoints/pickleguard/pickletest"
 	"stylegan-tui/checkpoints/safetensors"
 	"stylegan-tui/internal/testfix"
 	"stylegan-tui/model/lpips"

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"stylegan-tui/serve"
+	"stylegan-tui/tui/serve"
 )
 
 // multiFlag collects a repeated flag.

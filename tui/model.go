@@ -19,10 +19,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"stylegan-tui/checkpoints"
-	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
+	"stylegan-tui/render/figures"
 	"stylegan-tui/tui/lesson"
 	"stylegan-tui/tui/pathlen"
 )

@@ -10,9 +10,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
+	"stylegan-tui/render/figures"
 )
 
 // renderFunc is Options.Render.

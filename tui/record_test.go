@@ -14,10 +14,10 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
 	"stylegan-tui/render"
+	"stylegan-tui/render/figures"
 )
 
 // driver runs a Model as a program would: commands run on goroutines and

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nlpodyssey/gopickle/types"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard"
+	"stylegan-tui/checkpoints/pickleguard"
 	"stylegan-tui/checkpoints/safetensors"
 )
 

@@ -9,7 +9,7 @@ import (
 	"os"
 	"testing"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/checkpoints/pickleguard/pickletest"
 )
 
 // Synthetic NVlabs pickles, written opcode by opcode the way Python's

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/checkpoints/pickleguard/pickletest"
 	"stylegan-tui/internal/testfix"
 )
 

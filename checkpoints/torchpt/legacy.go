@@ -8,7 +8,7 @@ import (
 
 	"github.com/nlpodyssey/gopickle/types"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard"
+	"stylegan-tui/checkpoints/pickleguard"
 )
 
 // The legacy format (torch/serialization.py _legacy_save): five pickles

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/checkpoints/pickleguard/pickletest"
 	"stylegan-tui/checkpoints/safetensors"
 )
 

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/checkpoints/pickleguard/pickletest"
 )
 
 // Synthetic torch.save files, written opcode by opcode the way torch's

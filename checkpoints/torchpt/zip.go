@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard"
+	"stylegan-tui/checkpoints/pickleguard"
 )
 
 // The zip format (torch >= 1.6, PyTorchStreamWriter): ARCHIVE/data.pkl is

@@ -5,9 +5,9 @@ import (
 	"math"
 	"strings"
 
-	"stylegan-tui/figures"
 	"stylegan-tui/latent"
 	"stylegan-tui/model"
+	"stylegan-tui/render/figures"
 )
 
 // Check lists what keeps the lesson's steps from running on a model: the

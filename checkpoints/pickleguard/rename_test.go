@@ -6,7 +6,7 @@ import (
 
 	"github.com/nlpodyssey/gopickle/types"
 
-	"stylegan-tui/checkpoints/nvpkl/pickleguard/pickletest"
+	"stylegan-tui/checkpoints/pickleguard/pickletest"
 )
 
 type named struct{ module, name string }

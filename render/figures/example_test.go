@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"stylegan-tui/checkpoints"
-	"stylegan-tui/figures"
 	"stylegan-tui/internal/testfix"
 	"stylegan-tui/latent"
+	"stylegan-tui/render/figures"
 )
 
 // A program records what it shows: Add for every frame on screen (it never
