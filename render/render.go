@@ -3,7 +3,7 @@
 //
 // The sixel format is described in the VT330/VT340 Programmer Reference Manual,
 // chapter 14 ("Sixel Graphics"); how its output is laid out inside a bubbletea
-// view is documented in shared/design/TERMINAL.md and at SixelCell.
+// view is documented at SixelCell and in package tui's doc.
 //
 // The colour path is shared by every output: a Palette is built once per image
 // family by median cut (NewPalette, PaletteCache), images are mapped onto it by

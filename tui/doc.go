@@ -3,8 +3,7 @@
 // A→B interpolation), renders it with model.Generator off the UI goroutine
 // and draws the result inline with sixel graphics or Unicode half-blocks.
 //
-// How images share the screen with bubbletea's line renderer is documented
-// in shared/design/TERMINAL.md: each image's sixel is written once, wrapped in
+// How images share the screen with bubbletea's line renderer: each image's sixel is written once, wrapped in
 // ESC 7 / ESC 8, on a line of its own (moved up with CSI A onto the image's
 // first row when several images start on the same row) and every image row
 // is otherwise cursor-forward moves, so the renderer never prints over

@@ -10,7 +10,7 @@ import (
 	"stylegan-tui/internal/testfix"
 )
 
-// The fixtures (testdata/fixtures/lpips, from ../shared/fixtures/lpips): a VGG16-shaped trunk
+// The fixtures (testdata/fixtures/lpips, see its README): a VGG16-shaped trunk
 // with random weights and widths 8/16/24/32/32 in torchvision's state-dict layout (legacy and
 // zip torch.save), LPIPS linear layers for it, and the distances richzhang/PerceptualSimilarity's
 // lpips.py computes from them for image pairs at 16, 32, 64 and 256 px.

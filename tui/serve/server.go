@@ -5,7 +5,8 @@
 // model through a bounded, round-robin render pool.
 //
 // A session is the explorer and nothing else: no shell, exec, subsystems,
-// port forwarding or file access. See shared/design/TERMINAL.md (SSH).
+// port forwarding or file access (README, "Serving over SSH" and
+// "Terminals").
 package serve
 
 import (
