@@ -101,7 +101,7 @@ func addBaseFlags(fs *flag.FlagSet, outHelp string) baseFlags {
 }
 
 // setup loads the model and builds the base state.
-func (b baseFlags) setup() (*checkpoints.Model, *model.Generator, latent.State, []int64, error) {
+func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.State, []int64, error) {
 	var st latent.State
 	if *b.out == "" {
 		return nil, nil, st, nil, usageError{"-o is required"}
@@ -264,7 +264,7 @@ func buildFigure(kind string, cfg *model.Config, base latent.State, a figureArgs
 	return figures.Interpolation(cfg, withSeeds(base, a.seeds), a.steps)
 }
 
-func modelName(m *checkpoints.Model) string {
+func modelName(m *checkpoints.Checkpoint) string {
 	if m.Cfg.Name != "" {
 		return m.Cfg.Name
 	}

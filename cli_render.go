@@ -19,7 +19,7 @@ import (
 )
 
 // loadModel opens --checkpoint (a path, or "default" for the embedded model).
-func loadModel(path string) (*checkpoints.Model, error) {
+func loadModel(path string) (*checkpoints.Checkpoint, error) {
 	if path == "" {
 		return nil, usageError{"--checkpoint is required"}
 	}
@@ -31,7 +31,7 @@ func loadModel(path string) (*checkpoints.Model, error) {
 
 // loadGenerator is loadModel and the model's generator (the caller closes
 // it).
-func loadGenerator(path string) (*checkpoints.Model, *model.Generator, error) {
+func loadGenerator(path string) (*checkpoints.Checkpoint, *model.Generator, error) {
 	m, err := loadModel(path)
 	if err != nil {
 		return nil, nil, err

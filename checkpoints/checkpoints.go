@@ -15,8 +15,8 @@ import (
 	"stylegan-tui/model"
 )
 
-// Model is a loaded generator with where it came from.
-type Model struct {
+// Checkpoint is a loaded generator with where it came from.
+type Checkpoint struct {
 	Cfg        *model.Config
 	W          *model.Weights
 	Format     string // "native", "rosinality", "nvlabs"
@@ -30,10 +30,10 @@ type Model struct {
 }
 
 // Generator builds the inference engine for the model.
-func (m *Model) Generator() (*model.Generator, error) { return model.New(m.Cfg, m.W) }
+func (m *Checkpoint) Generator() (*model.Generator, error) { return model.New(m.Cfg, m.W) }
 
 // Convention describes the detected convention in a sentence.
-func (m *Model) Convention() string {
+func (m *Checkpoint) Convention() string {
 	c := m.Cfg
 	per := "per layer"
 	if c.StylePerBlock {
@@ -53,9 +53,9 @@ func (m *Model) Convention() string {
 // FromTensors recognises a set of named tensors (from a safetensors file
 // or an importer) by its keys and maps it onto a model. source names the
 // file in errors.
-func FromTensors(f *safetensors.File, source string) (*Model, error) {
+func FromTensors(f *safetensors.File, source string) (*Checkpoint, error) {
 	t := &table{f: f, src: source, used: map[string]bool{}}
-	var m *Model
+	var m *Checkpoint
 	var err error
 	switch {
 	case f.Metadata["format"] == nativeFormat:
@@ -213,7 +213,7 @@ func fuseKernel(w []float32, cin, cout int, div float64) []float32 {
 // AtResolution returns the model cut to its first blocks up to res pixels
 // (published rosinality checkpoints hold all nine blocks even when trained
 // only to 256 px). A cut below a fading model's resolution has no fade.
-func (m *Model) AtResolution(res int) (*Model, error) {
+func (m *Checkpoint) AtResolution(res int) (*Checkpoint, error) {
 	n := 0
 	for model.BlockRes(n) < res {
 		n++

@@ -13,7 +13,7 @@ import (
 // style and one noise map per block, up-conv bias before the blur,
 // instance-norm eps 1e-5, fused transposed conv with its /4, AdaIN as
 // γ·x̂+β with γ's bias initialised to 1 (so no +1 here).
-func fromRosinality(t *table) (*Model, error) {
+func fromRosinality(t *table) (*Checkpoint, error) {
 	w1 := t.shape("style.1.linear.weight_orig")
 	if len(w1) != 2 {
 		return nil, fmt.Errorf("checkpoints: %s: style.1.linear.weight_orig has shape %v, want [dim dim]", t.src, w1)
@@ -113,7 +113,7 @@ func fromRosinality(t *table) (*Model, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
-	m := &Model{Cfg: cfg, W: w, Format: "rosinality", Provenance: "rosinality/style-based-gan-pytorch " + t.src}
+	m := &Checkpoint{Cfg: cfg, W: w, Format: "rosinality", Provenance: "rosinality/style-based-gan-pytorch " + t.src}
 	// rosinality keeps no average w; estimate it as its generate.py does,
 	// from the mapping of many random z (fixed seed, so loads agree).
 	avg, err := estimateWAvg(cfg, w)
@@ -139,7 +139,7 @@ func estimateWAvg(cfg *model.Config, w *model.Weights) ([]float32, error) {
 // stored·gain/sqrt(fan_in)·lrmul (mapping lrmul 0.01, gain sqrt(2); style
 // and ToRGB gain 1); style_mod is x·(s+1)+b, the +1 folded into the bias;
 // up-conv bias after the blur; fused transposed conv (no /4) from 128 px.
-func fromNVlabs(t *table) (*Model, error) {
+func fromNVlabs(t *table) (*Checkpoint, error) {
 	meta := t.f.Metadata
 	num := func(key string, def float64) (float64, error) {
 		s, ok := meta[key]
@@ -284,7 +284,7 @@ func fromNVlabs(t *table) (*Model, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
-	return &Model{Cfg: cfg, W: w, Format: "nvlabs", Provenance: "NVlabs/stylegan " + t.src}, nil
+	return &Checkpoint{Cfg: cfg, W: w, Format: "nvlabs", Provenance: "NVlabs/stylegan " + t.src}, nil
 }
 
 // convTF turns a TF conv kernel [3,3,in,out] into [out,in,3,3] with the

@@ -23,7 +23,7 @@ var defaultFS embed.FS
 const DefaultPath = "default/model.safetensors"
 
 // Default loads the embedded default model.
-func Default() (*Model, error) {
+func Default() (*Checkpoint, error) {
 	b, err := defaultFS.ReadFile(DefaultPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errors.New("checkpoints: this build embeds no default model yet; pass --checkpoint FILE")

@@ -25,7 +25,7 @@ const nativeFormat = "stylegan-tui/v1"
 //
 // The metadata's "config" is the model.Config as JSON; a model exported
 // mid fade-in carries "fade_alpha" there (absent otherwise).
-func toFile(m *Model) *safetensors.File {
+func toFile(m *Checkpoint) *safetensors.File {
 	c, w := m.Cfg, m.W
 	f := &safetensors.File{Tensors: map[string]*safetensors.Tensor{}, Metadata: map[string]string{
 		"format": nativeFormat, "config": c.JSON(), "source_format": m.Format, "provenance": m.Provenance,
@@ -79,7 +79,7 @@ func convShape(c *model.Config, i int) []int {
 	return []int{ch, in, 3, 3}
 }
 
-func fromNative(t *table) (*Model, error) {
+func fromNative(t *table) (*Checkpoint, error) {
 	cfg, err := model.ParseConfig(t.f.Metadata["config"])
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %s: metadata config: %w", t.src, err)
@@ -126,12 +126,12 @@ func fromNative(t *table) (*Model, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
-	return &Model{Cfg: cfg, W: w, Format: "native", Provenance: strings.TrimSpace(t.f.Metadata["provenance"])}, nil
+	return &Checkpoint{Cfg: cfg, W: w, Format: "native", Provenance: strings.TrimSpace(t.f.Metadata["provenance"])}, nil
 }
 
 // Save writes the model in the native format (atomically: temp file, then
 // rename).
-func Save(path string, m *Model) error {
+func Save(path string, m *Checkpoint) error {
 	if err := m.W.Check(m.Cfg); err != nil {
 		return fmt.Errorf("checkpoints: saving %s: %w", path, err)
 	}
@@ -139,10 +139,10 @@ func Save(path string, m *Model) error {
 }
 
 // Marshal encodes the model in the native format.
-func Marshal(m *Model) ([]byte, error) { return toFile(m).Marshal() }
+func Marshal(m *Checkpoint) ([]byte, error) { return toFile(m).Marshal() }
 
 // Parse decodes a native or convention-named safetensors image.
-func Parse(b []byte, source string) (*Model, error) {
+func Parse(b []byte, source string) (*Checkpoint, error) {
 	f, err := safetensors.Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %s: %w", source, err)
@@ -157,7 +157,7 @@ func Parse(b []byte, source string) (*Model, error) {
 // Load opens a generator checkpoint of any supported format: safetensors
 // (native or with rosinality/NVlabs names), rosinality .pt/.model (torch
 // legacy or zip serialization) or an NVlabs .pkl.
-func Load(path string) (*Model, error) {
+func Load(path string) (*Checkpoint, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)

@@ -73,7 +73,7 @@ func expectClose(t *testing.T, what string, got, want []float32) {
 }
 
 // rosinalityParity checks every output of a rosinality reference file.
-func rosinalityParity(t *testing.T, m *Model, ref *safetensors.File) {
+func rosinalityParity(t *testing.T, m *Checkpoint, ref *safetensors.File) {
 	g, err := m.Generator()
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestRosinalityParity(t *testing.T) {
 }
 
 // nvlabsParity checks out_trunc, out_notrunc and out_mix with the stored noise.
-func nvlabsParity(t *testing.T, m *Model, ref *safetensors.File) {
+func nvlabsParity(t *testing.T, m *Checkpoint, ref *safetensors.File) {
 	g, err := m.Generator()
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func TestSaveExplainAndName(t *testing.T) {
 	cfg := *fix.Cfg
 	cfg.Name = "stylegan-tui toyfaces"
 	dir := t.TempDir()
-	m, err := New(Options{Model: &checkpoints.Model{Cfg: &cfg, W: fix.W}, Graphics: "halfblock", Width: 120, Height: 40, RandSeed: 7, SaveDir: dir})
+	m, err := New(Options{Model: &checkpoints.Checkpoint{Cfg: &cfg, W: fix.W}, Graphics: "halfblock", Width: 120, Height: 40, RandSeed: 7, SaveDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

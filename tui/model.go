@@ -29,7 +29,7 @@ import (
 
 // Options configure the explorer.
 type Options struct {
-	Model *checkpoints.Model // the generator to explore (required)
+	Model *checkpoints.Checkpoint // the generator to explore (required)
 	// Graphics is "auto" (detect sixel in-band, else half-blocks), "sixel"
 	// or "halfblock". Empty means auto.
 	Graphics string

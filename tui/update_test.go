@@ -26,10 +26,10 @@ const (
 
 var (
 	modelsMu sync.Mutex
-	models   = map[string]*checkpoints.Model{}
+	models   = map[string]*checkpoints.Checkpoint{}
 )
 
-func loadFixture(t testing.TB, path string) *checkpoints.Model {
+func loadFixture(t testing.TB, path string) *checkpoints.Checkpoint {
 	t.Helper()
 	modelsMu.Lock()
 	defer modelsMu.Unlock()

@@ -204,7 +204,7 @@ func (t *Trainer) ExportAt() (step int, fade float64) {
 // Export returns the EMA generator in the native model format: when
 // step < 0 the current model (ExportAt: mid fade-in with its fade), else
 // cut at block step, without a fade.
-func (t *Trainer) Export(step int) *checkpoints.Model {
+func (t *Trainer) Export(step int) *checkpoints.Checkpoint {
 	fade := 0.0
 	if step < 0 {
 		step, fade = t.ExportAt()
@@ -237,5 +237,5 @@ func (t *Trainer) Export(step int) *checkpoints.Model {
 	}
 	prov := fmt.Sprintf("stylegan-tui train: EMA generator at %d images (%d iterations), %s of schedule %s",
 		t.Images, t.Iter, px, t.Sched)
-	return &checkpoints.Model{Cfg: &cfg, W: w, Format: "native", Provenance: prov}
+	return &checkpoints.Checkpoint{Cfg: &cfg, W: w, Format: "native", Provenance: prov}
 }

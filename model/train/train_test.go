@@ -630,7 +630,7 @@ func TestFadeExport(t *testing.T) {
 		copy(tr.EMA[i], p.Eff.Data().([]float32))
 	}
 	dir := t.TempDir()
-	export := func(images int64) *checkpoints.Model {
+	export := func(images int64) *checkpoints.Checkpoint {
 		t.Helper()
 		tr.Images = images
 		path := filepath.Join(dir, fmt.Sprintf("ema-%d.safetensors", images))

@@ -30,12 +30,12 @@ const fixtureTiny = "rosinality/tiny_s5.safetensors"
 
 var (
 	fixtureMu    sync.Mutex
-	fixtureCache = map[string]*checkpoints.Model{}
+	fixtureCache = map[string]*checkpoints.Checkpoint{}
 )
 
 // loadFixture loads fixture path (relative to the repository's fixtures)
 // once per test binary.
-func loadFixture(t testing.TB, path string) *checkpoints.Model {
+func loadFixture(t testing.TB, path string) *checkpoints.Checkpoint {
 	t.Helper()
 	fixtureMu.Lock()
 	defer fixtureMu.Unlock()
@@ -241,11 +241,13 @@ func sixels(b []byte, from int) []sixelAt {
 // refCache renders reference images of states (a fresh generator).
 type refCache struct {
 	mu   sync.Mutex
-	m    *checkpoints.Model
+	m    *checkpoints.Checkpoint
 	full map[string]*image.RGBA
 }
 
-func newRefs(m *checkpoints.Model) *refCache { return &refCache{m: m, full: map[string]*image.RGBA{}} }
+func newRefs(m *checkpoints.Checkpoint) *refCache {
+	return &refCache{m: m, full: map[string]*image.RGBA{}}
+}
 
 // at is the generator's picture of st scaled to w x h as the explorer does.
 func (r *refCache) at(t testing.TB, st latent.State, w, h int) *image.RGBA {
@@ -306,7 +308,7 @@ const sixelReplies = "\x1b[6;20;10t\x1b[?62;4;22c"
 func hasDA1Query(b []byte) bool { return bytes.Contains(b, []byte("\x1b[c")) }
 
 // startState is the explorer's first state for a model.
-func startState(m *checkpoints.Model) latent.State {
+func startState(m *checkpoints.Checkpoint) latent.State {
 	c := m.Cfg
 	return latent.New(c.NumStyles(), c.NumNoise(), c.TruncPsi, c.TruncCutoff)
 }

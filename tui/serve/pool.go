@@ -25,7 +25,7 @@ var errPoolClosed = errors.New("serve: render pool closed")
 // when that one is free (its layers are cached there, so an edit re-renders
 // incrementally).
 type Pool struct {
-	model *checkpoints.Model
+	model *checkpoints.Checkpoint
 
 	mu      sync.Mutex
 	free    []*model.Generator // idle generators
@@ -59,7 +59,7 @@ type result struct {
 }
 
 // NewPool makes workers generators of m (at least one).
-func NewPool(m *checkpoints.Model, workers int) (*Pool, error) {
+func NewPool(m *checkpoints.Checkpoint, workers int) (*Pool, error) {
 	p := &Pool{model: m}
 	for i := 0; i < max(workers, 1); i++ {
 		g, err := m.Generator()

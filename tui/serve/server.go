@@ -74,7 +74,7 @@ type Config struct {
 // NamedModel is a model offered under a name.
 type NamedModel struct {
 	Name  string
-	Model *checkpoints.Model
+	Model *checkpoints.Checkpoint
 }
 
 // Server is an SSH server of the explorer.

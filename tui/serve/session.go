@@ -314,7 +314,7 @@ func errSuffix(err error) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // modelOf is the checkpoint a pool renders.
-func modelOf(p *Pool) *checkpoints.Model { return p.model }
+func modelOf(p *Pool) *checkpoints.Checkpoint { return p.model }
 
 // keyID names a client for its save directory: the key's fingerprint (never
 // anything the client typed), or "anonymous".
