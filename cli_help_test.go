@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,6 +34,28 @@ func TestHelp(t *testing.T) {
 		}
 		if !strings.Contains(errb.String()+out.String(), "Usage: stylegan-tui "+c.name) {
 			t.Errorf("%s --help prints %q", c.name, errb.String()+out.String())
+		}
+	}
+	// One file per command: every cli_NAME.go holds the command NAME
+	// (train_classifier: train-classifier), and every command has its file.
+	files, err := filepath.Glob("cli_*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		name := strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(f, "cli_"), ".go"), "_", "-")
+		if _, ok := lookup(name); !ok {
+			t.Errorf("%s holds no command of the table", f)
+		}
+		have[name] = true
+	}
+	for _, c := range commandTable() {
+		if !have[c.name] {
+			t.Errorf("command %s has no file cli_%s.go", c.name, strings.ReplaceAll(c.name, "-", "_"))
 		}
 	}
 	var out, errb strings.Builder

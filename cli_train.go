@@ -15,9 +15,7 @@ import (
 
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/model/ops"
-	"stylegan-tui/model/toyfaces"
 	"stylegan-tui/model/train"
-	"stylegan-tui/render"
 )
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -168,23 +166,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		SnapshotEvery: n["snapshot-every"], MaxImages: n["max-images"], NoiseShareEvery: n["noise-share-every"],
 		LogEvery: *logEvery, Log: stderr,
 	})
-}
-
-func runDataset(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("dataset", "[--n 64] [--seed S] -o grid.png", stderr)
-	n := fs.Int("n", 64, "number of images")
-	seed := fs.Int64("seed", 0, "seed of the first image (the others follow)")
-	out := fs.String("o", "", "output PNG")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *out == "" {
-		return usageError{"-o is required"}
-	}
-	if *n < 1 || *n > 4096 {
-		return usageError{fmt.Sprintf("--n %d: want 1..4096", *n)}
-	}
-	return render.WritePNG(*out, toyfaces.Grid(*n, *seed))
 }
 
 func parseImages(s string) (int64, error) {

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"stylegan-tui/latent"
+	"stylegan-tui/render/figures"
+)
+
+func runGIF(args []string, stdout, stderr io.Writer) error {
+	kind, args, err := kindArg(args, append(figures.Kinds[:len(figures.Kinds):len(figures.Kinds)], "lesson"), "gif")
+	if err != nil {
+		return err
+	}
+	if kind == "lesson" {
+		return runGIFLesson(args, stdout, stderr) // cli_lesson.go
+	}
+	fs := newFlags("gif", strings.Join(figures.Kinds, "|")+" --checkpoint F [--seeds ...] [--frames N --fps F --size px --labels] -o out.gif", stderr)
+	b := addBaseFlags(fs, "output GIF")
+	frames := fs.Int("frames", 0, "frames (default: walk 60, mix-sweep 2 per style slot, truncation-sweep 40, noise 20)")
+	fps := fs.Float64("fps", 0, "frames per second, GIF delays being in 1/100 s (default: walk 25, mix-sweep 4, truncation-sweep 12, noise 8)")
+	labels := fs.Bool("labels", false, "burn the caption and state string(s) into each frame")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if kind == "" {
+		return usageError{"gif needs a kind first: one of " + strings.Join(figures.Kinds, ", ")}
+	}
+	if *frames < 0 || *frames > 10000 {
+		return usageError{fmt.Sprintf("--frames %d: want 1..10000 (0 for the default)", *frames)}
+	}
+	if *fps == 0 {
+		*fps = figures.DefaultFPS(kind)
+	}
+	if !(*fps > 0 && *fps <= 50) {
+		return usageError{fmt.Sprintf("--fps %v: want more than 0 and at most 50", *fps)}
+	}
+	m, g, base, seeds, err := b.setup()
+	if err != nil {
+		return err
+	}
+	var a *figures.Animation
+	if kind == "walk" && len(seeds) > 1 {
+		srcs := make([]latent.Source, len(seeds))
+		for i, s := range seeds {
+			srcs[i] = latent.Source{Seed: s}
+		}
+		n := *frames
+		if n == 0 {
+			n = figures.DefaultFrames(kind, g.Cfg.NumStyles())
+		}
+		a = figures.Walk(base, srcs, n)
+	} else if a, err = figures.Preset(kind, g.Cfg, withSeeds(base, seeds), *frames); err != nil {
+		return err
+	}
+	panels := 0
+	for _, f := range a.Frames {
+		panels += len(f.States)
+	}
+	if px := panels * *b.size * *b.size; px > maxPixels {
+		return usageError{fmt.Sprintf("%d pictures of %d px make %d Mpx, over the %d Mpx limit: use fewer --frames or a smaller --size", panels, *b.size, px>>20, maxPixels>>20)}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	imgs, _, err := a.Write(ctx, *b.out, g, *b.size, *labels, *fps, stderr)
+	if err != nil {
+		return err
+	}
+	if *b.verbose {
+		for _, s := range a.States() {
+			fmt.Fprintln(stdout, "frame", s)
+		}
+	}
+	sz := imgs[0].Bounds().Size()
+	fmt.Fprintf(stdout, "wrote %s (%dx%d, %d frames at %d/100 s, gif %s of %s)\n",
+		*b.out, sz.X, sz.Y, len(imgs), figures.Delay(*fps), kind, modelName(m))
+	return nil
+}
