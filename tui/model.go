@@ -79,7 +79,7 @@ type Options struct {
 	// opens the built-in one.
 	Lesson *lesson.Lesson
 	// PathDistance measures a playing walk's path length (walklen.go).
-	// Nil = the toyfaces classifier's distance for a toyfaces model, else
+	// Nil = the judge's distance (as ppl's) for a toyfaces model, else
 	// a pixel distance.
 	PathDistance pathlen.Distance
 	// Class, when set, makes the explorer a teacher or a student of a

@@ -57,7 +57,8 @@ func (m *Model) showsWalkLen() bool {
 }
 
 // distance is the path length's distance: Options.PathDistance, else the
-// toyfaces classifier's for a toyfaces model, else pixels.
+// judge's (the classifier ppl measures with) for a toyfaces model, else
+// pixels.
 func (m *Model) distance() pathlen.Distance {
 	wl := &m.teach.wl
 	if wl.dist != nil {
@@ -65,7 +66,7 @@ func (m *Model) distance() pathlen.Distance {
 	}
 	wl.dist = m.opts.PathDistance
 	if wl.dist == nil && lesson.Toyfaces(m.cfg) {
-		if net, err := checkpoints.DefaultClassifier(); err == nil {
+		if net, err := checkpoints.DefaultJudge(); err == nil {
 			wl.dist = &pathlen.Classifier{Net: net}
 		}
 	}
