@@ -27,17 +27,7 @@ func TestTrainDChannels(t *testing.T) {
 	if !strings.Contains(stderr.String(), "channels [4 4 4], D channels [8 6 6],") {
 		t.Errorf("start-up line does not show the D channels:\n%s", stderr.String())
 	}
-	arch := func() train.Arch {
-		f, err := safetensors.ReadFile(filepath.Join(out, train.StateFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var o train.Options
-		if err := json.Unmarshal([]byte(f.Metadata["options"]), &o); err != nil {
-			t.Fatal(err)
-		}
-		return o.Arch
-	}
+	arch := func() train.Arch { return savedOptions(t, out).Arch }
 	if a := arch(); !slices.Equal(a.Channels, []int{4, 4, 4}) || !slices.Equal(a.DChannels, []int{8, 6, 6}) {
 		t.Errorf("saved arch %+v", a)
 	}
@@ -80,17 +70,7 @@ func TestTrainFeatureD(t *testing.T) {
 			"--schedule", "8:0+8@4,16:0+inf@4", "--data-pool", "8", "--sample-every", "0", "--snapshot-every", "0",
 			"--noise-share-every", "0"}
 	}
-	saved := func(out string) *train.FeatureDOptions {
-		f, err := safetensors.ReadFile(filepath.Join(out, train.StateFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var o train.Options
-		if err := json.Unmarshal([]byte(f.Metadata["options"]), &o); err != nil {
-			t.Fatal(err)
-		}
-		return o.FeatureD
-	}
+	saved := func(out string) *train.FeatureDOptions { return savedOptions(t, out).FeatureD }
 	train1 := func(args ...string) string {
 		var stdout, stderr bytes.Buffer
 		if err := runTrain(args, &stdout, &stderr); err != nil {
@@ -124,4 +104,18 @@ func TestTrainFeatureD(t *testing.T) {
 		{append(tiny(filepath.Join(dir, "bad2")), "--feature-d-taps", "2,x"), []string{"--feature-d-taps", "stage numbers"}},
 		{append(tiny(filepath.Join(dir, "bad3")), "--feature-d-taps", "7"), []string{"tap 7", "stages 0..4"}},
 	})
+}
+
+// savedOptions reads the training options saved in run directory out.
+func savedOptions(t *testing.T, out string) train.Options {
+	t.Helper()
+	f, err := safetensors.ReadFile(filepath.Join(out, train.StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o train.Options
+	if err := json.Unmarshal([]byte(f.Metadata["options"]), &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

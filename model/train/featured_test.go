@@ -91,28 +91,8 @@ func TestFeatureDGradG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range tr.GP.List {
-		for i := range p.Raw {
-			if p.Raw[i] == 0 {
-				p.Raw[i] = float32(0.1 * r.NormFloat64())
-			}
-		}
-		p.SyncEff()
-	}
 	f := tinyFeatureD(t, r)
-	gp, dp := tr.GP.As64(), tr.DP.As64()
-	const B = 2
-	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, tr.Opt.Arch.DiscChannels(), gp, dp, f, B, 2, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fillNormal(in.Z, r, 1)
-	for _, n := range in.Noise {
-		fillNormal(n, r, 1)
-	}
-	fillMix(in, r, tr.Cfg.WDim)
-	copyFill(in.Alpha, 0.6)
-	copyFill(ai.Alpha, 0.6)
+	s, gp := gStepToCheck(t, tr, f, 2, r)
 	for _, p := range s.wrt {
 		if !gp.Has(p.Name) {
 			t.Errorf("the G step trains %s", p.Name)

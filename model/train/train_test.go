@@ -190,8 +190,21 @@ func testGradG(t *testing.T, opt Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// non-zero noise strengths and biases so their gradients matter
 	r := rand.New(rand.NewPCG(3, 4))
+	s, gp := gStepToCheck(t, tr, nil, 4, r)
+	if len(s.wrt) != len(gp.List)-2 { // all but the unused 4 px ToRGB
+		t.Errorf("G step trains %d of %d parameters", len(s.wrt), len(gp.List))
+	}
+	gradCheck(t, s, r)
+}
+
+// gStepToCheck builds tr's G step at 16 px, fading, in float64 (with the
+// feature D f, if not nil) on B images, and fills its inputs from r; the
+// zero initialisations (noise strengths, biases) are made non-zero first,
+// so that their gradients matter. It returns the graph and G's float64
+// parameters.
+func gStepToCheck(t *testing.T, tr *Trainer, f *featureD, B int, r *rand.Rand) (*stepGraph, *ParamSet) {
+	t.Helper()
 	for _, p := range tr.GP.List {
 		for i := range p.Raw {
 			if p.Raw[i] == 0 {
@@ -201,8 +214,7 @@ func testGradG(t *testing.T, opt Options) {
 		p.SyncEff()
 	}
 	gp, dp := tr.GP.As64(), tr.DP.As64()
-	const B = 4
-	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, opt.Arch.DiscChannels(), gp, dp, nil, B, 2, true)
+	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, tr.Opt.Arch.DiscChannels(), gp, dp, f, B, 2, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +225,7 @@ func testGradG(t *testing.T, opt Options) {
 	fillMix(in, r, tr.Cfg.WDim)
 	copyFill(in.Alpha, 0.6)
 	copyFill(ai.Alpha, 0.6)
-	if len(s.wrt) != len(gp.List)-2 { // all but the unused 4 px ToRGB
-		t.Errorf("G step trains %d of %d parameters", len(s.wrt), len(gp.List))
-	}
-	gradCheck(t, s, r)
+	return s, gp
 }
 
 // TestFadeIn checks that the training generator at alpha 0 / 1 (and in
