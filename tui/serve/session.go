@@ -112,31 +112,8 @@ func (ss *session) why() string {
 // and "exec" requests; subsystems and everything else are refused before).
 func (s *Server) handle(sess ssh.Session) {
 	remote := sess.RemoteAddr().String()
-	if cc, ok := sess.Context().Value(connKey{}).(*admittedConn); ok {
-		cc.sessionStarted()
-	}
-	if cmd := sess.RawCommand(); cmd != "" {
-		s.log.printf("%s: exec %q refused", remote, cmd)
-		fmt.Fprint(sess.Stderr(), "stylegan-tui: this server runs only the explorer; commands are not accepted (connect with plain ssh -t)\r\n")
-		sess.Exit(1)
-		return
-	}
-	pty, winCh, isPty := sess.Pty()
-	if !isPty {
-		fmt.Fprint(sess.Stderr(), "stylegan-tui: the explorer needs a terminal: connect with ssh -t\r\n")
-		sess.Exit(1)
-		return
-	}
-	if s.closing.Load() {
-		fmt.Fprint(sess, "stylegan-tui: the server is shutting down\r\n")
-		sess.Exit(1)
-		return
-	}
-	if n := s.active.Add(1); n > int64(s.cfg.MaxSessions) {
-		s.active.Add(-1)
-		s.log.printf("%s: session refused (server full: %d sessions open, --max-sessions)", remote, n-1)
-		fmt.Fprintf(sess, "stylegan-tui: the server is full (%d sessions); try again later\r\n", s.cfg.MaxSessions)
-		sess.Exit(1)
+	pty, winCh, ok := s.admitSession(sess, remote)
+	if !ok {
 		return
 	}
 	defer s.active.Add(-1)
@@ -241,44 +218,10 @@ func (s *Server) handle(sess ssh.Session) {
 
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // window changes (the channel must be drained)
-		defer wg.Done()
-		for {
-			select {
-			case w, ok := <-winCh:
-				if !ok {
-					return
-				}
-				if w.Width <= 0 || w.Height <= 0 {
-					// A client with no terminal of its own (ssh -tt from a
-					// pipe) reports 0x0: keep the explorer's default.
-					continue
-				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go func() { defer wg.Done(); forwardWindow(ctx, winCh, p) }()
 	if s.cfg.IdleTimeout > 0 {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(min(s.cfg.IdleTimeout/4, 5*time.Second))
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					if in.idle() >= s.cfg.IdleTimeout {
-						ss.ending("idle")
-						ss.stop(fmt.Sprintf("stylegan-tui: no key for %v: session closed", s.cfg.IdleTimeout))
-						return
-					}
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
+		go func() { defer wg.Done(); watchIdle(ctx, in, ss, s.cfg.IdleTimeout) }()
 	}
 
 	_, err = p.Run()
@@ -302,6 +245,78 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	sess.Exit(0)
+}
+
+// admitSession decides whether a session may open: only an explorer (no exec
+// command), in a terminal, while the server is not shutting down and has
+// room (--max-sessions). On refusal it tells the client why, exits the
+// session and returns ok false; otherwise the session counts as active
+// (the caller releases s.active).
+func (s *Server) admitSession(sess ssh.Session, remote string) (pty ssh.Pty, winCh <-chan ssh.Window, ok bool) {
+	if cc, ok := sess.Context().Value(connKey{}).(*admittedConn); ok {
+		cc.sessionStarted()
+	}
+	refuse := func(w io.Writer, msg string) (ssh.Pty, <-chan ssh.Window, bool) {
+		fmt.Fprint(w, msg)
+		sess.Exit(1)
+		return ssh.Pty{}, nil, false
+	}
+	if cmd := sess.RawCommand(); cmd != "" {
+		s.log.printf("%s: exec %q refused", remote, cmd)
+		return refuse(sess.Stderr(), "stylegan-tui: this server runs only the explorer; commands are not accepted (connect with plain ssh -t)\r\n")
+	}
+	pty, winCh, isPty := sess.Pty()
+	if !isPty {
+		return refuse(sess.Stderr(), "stylegan-tui: the explorer needs a terminal: connect with ssh -t\r\n")
+	}
+	if s.closing.Load() {
+		return refuse(sess, "stylegan-tui: the server is shutting down\r\n")
+	}
+	if n := s.active.Add(1); n > int64(s.cfg.MaxSessions) {
+		s.active.Add(-1)
+		s.log.printf("%s: session refused (server full: %d sessions open, --max-sessions)", remote, n-1)
+		return refuse(sess, fmt.Sprintf("stylegan-tui: the server is full (%d sessions); try again later\r\n", s.cfg.MaxSessions))
+	}
+	return pty, winCh, true
+}
+
+// forwardWindow hands the client's window changes to the explorer until
+// ctx ends (the channel must be drained).
+func forwardWindow(ctx context.Context, winCh <-chan ssh.Window, p *tea.Program) {
+	for {
+		select {
+		case w, ok := <-winCh:
+			if !ok {
+				return
+			}
+			if w.Width <= 0 || w.Height <= 0 {
+				// A client with no terminal of its own (ssh -tt from a
+				// pipe) reports 0x0: keep the explorer's default.
+				continue
+			}
+			p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// watchIdle ends the session with a message once no key came for timeout.
+func watchIdle(ctx context.Context, in *activityReader, ss *session, timeout time.Duration) {
+	t := time.NewTicker(min(timeout/4, 5*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if in.idle() >= timeout {
+				ss.ending("idle")
+				ss.stop(fmt.Sprintf("stylegan-tui: no key for %v: session closed", timeout))
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func errSuffix(err error) string {
