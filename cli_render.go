@@ -326,21 +326,27 @@ func renderLatents(g *model.Generator, path string, o latentsOptions, out string
 	if err != nil {
 		return err
 	}
+	// Each batch item is a latent state with explicit w sources, resolved
+	// into per-slot w (mixing, truncation) by the one w+ path, WPlus.
+	D := c.WDim
 	in := model.SynthesisInput{B: B}
-	for s := 0; s < c.NumStyles(); s++ {
-		w := wa
-		if s >= lo && s <= hi {
-			w = wb
-		}
-		if s < cutoff && psi != 1 {
-			t := make([]float32, len(w))
-			for i, v := range w {
-				a := avg[i%c.WDim]
-				t[i] = a + float32(psi)*(v-a)
+	in.W = make([][]float32, c.NumStyles())
+	for b := 0; b < B; b++ {
+		st := latent.State{A: latent.Source{W: wa[b*D : (b+1)*D]}, B: latent.Source{W: wa[b*D : (b+1)*D]},
+			Styles: make([]uint8, c.NumStyles()), Psi: psi, Cutoff: cutoff}
+		if wb != nil && lo <= hi {
+			st.B.W = wb[b*D : (b+1)*D]
+			for s := lo; s <= hi; s++ {
+				st.Styles[s] = latent.FromB
 			}
-			w = t
 		}
-		in.W = append(in.W, w)
+		ws, err := st.WPlus(c.ZDim, nil, avg)
+		if err != nil {
+			return fmt.Errorf("%s: item %d: %w", path, b, err)
+		}
+		for s, w := range ws {
+			in.W[s] = append(in.W[s], w...)
+		}
 	}
 	for j := 0; j < c.NumNoise(); j++ {
 		r := c.NoiseRes(j)

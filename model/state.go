@@ -37,18 +37,8 @@ func (g *Generator) EstimateWAvg(n int, seed int64) ([]float32, error) {
 	return avg, nil
 }
 
-// sourceW returns w for a latent source, caching the last few mappings
-// (the explorer asks for the same two sources over and over).
-func (g *Generator) sourceW(s latent.Source) ([]float32, error) {
-	if s.W != nil {
-		if len(s.W) != g.Cfg.WDim {
-			return nil, fmt.Errorf("model: explicit w has %d values, model's W has %d", len(s.W), g.Cfg.WDim)
-		}
-		return s.W, nil
-	}
-	return g.zW(s.ZVec(g.Cfg.ZDim))
-}
-
+// zW maps z to w, caching the last few mappings (the explorer asks for
+// the same two sources over and over).
 func (g *Generator) zW(z []float32) ([]float32, error) {
 	if len(z) != g.Cfg.ZDim {
 		return nil, fmt.Errorf("model: z has %d values, model's Z has %d", len(z), g.Cfg.ZDim)
@@ -83,39 +73,17 @@ func (g *Generator) Inputs(st latent.State) (SynthesisInput, error) {
 	if err := st.Validate(c.NumStyles(), c.NumNoise()); err != nil {
 		return SynthesisInput{}, err
 	}
-	wa, err := g.sourceW(st.A)
+	for _, src := range []latent.Source{st.A, st.B} {
+		if src.W != nil && len(src.W) != c.WDim {
+			return SynthesisInput{}, fmt.Errorf("model: explicit w has %d values, model's W has %d", len(src.W), c.WDim)
+		}
+	}
+	// The one w+ path: latent.State.WPlus, with the cached mapping.
+	ws, err := st.WPlus(c.ZDim, g.zW, g.W.WAvg)
 	if err != nil {
-		return SynthesisInput{}, fmt.Errorf("source A: %w", err)
+		return SynthesisInput{}, err
 	}
-	wb, err := g.sourceW(st.B)
-	if err != nil {
-		return SynthesisInput{}, fmt.Errorf("source B: %w", err)
-	}
-	var wi []float32
-	if st.Interp.On {
-		if st.Interp.Space == latent.SpaceZ && st.A.W == nil && st.B.W == nil {
-			z := latent.SlerpZ(st.A.ZVec(c.ZDim), st.B.ZVec(c.ZDim), st.Interp.T)
-			if wi, err = g.zW(z); err != nil {
-				return SynthesisInput{}, err
-			}
-		} else {
-			wi = latent.Lerp(wa, wb, st.Interp.T)
-		}
-	}
-	in := SynthesisInput{B: 1}
-	for s := 0; s < c.NumStyles(); s++ {
-		w := wa
-		switch {
-		case wi != nil:
-			w = wi
-		case st.Styles[s] == 1:
-			w = wb
-		}
-		if s < st.Cutoff && st.Psi != 1 {
-			w = latent.Truncate(w, g.W.WAvg, st.Psi)
-		}
-		in.W = append(in.W, w)
-	}
+	in := SynthesisInput{B: 1, W: ws}
 	for j := 0; j < c.NumNoise(); j++ {
 		in.Noise = append(in.Noise, g.noiseMap(st.Noise[j], j))
 	}
