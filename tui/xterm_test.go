@@ -94,7 +94,20 @@ func startXvfb(t *testing.T) string {
 		if _, err := strconv.Atoi(n); err != nil {
 			t.Fatalf("Xvfb did not start (display %q): %s", n, stderr.String())
 		}
-		return ":" + n
+		// Xvfb names its display before every client can open it (seen
+		// under load: xterm's "Can't open display"); wait until one can.
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			q := exec.Command("xdotool", "getdisplaygeometry")
+			q.Env = append(os.Environ(), "DISPLAY=:"+n)
+			if q.Run() == nil {
+				return ":" + n
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Xvfb display :%s accepts no client within 15 s: %s", n, stderr.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	case <-time.After(15 * time.Second):
 		t.Fatalf("Xvfb did not say its display within 15 s: %s", stderr.String())
 	}
