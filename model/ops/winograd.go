@@ -285,8 +285,8 @@ func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, ta, tb
 // winogradVecOn lets tests compare the AVX2 transform loops with the portable ones.
 var winogradVecOn = true
 
-// combosKernelOn lets tests compare the AVX2 row-combination loops (rowCombos, convTCombos)
-// with the portable ones.
+// combosKernelOn lets tests compare the AVX2 loops of the transforms' row combinations
+// (rowCombos, convTCombos, down2xCombos) and of winogradGradInput with the portable ones.
 var combosKernelOn = true
 
 // rowCombos fills eo (rows ld apart) with the row combinations of Bᵀ d for padded columns

@@ -205,6 +205,12 @@ func down2xInput(v []float32, stride int, l tileLayout, x []float32, h, w, ta, t
 // 4i+b+2 (i < tjb) of combination k of the padded rows p, q, s: p−q, q, s−q. Tile i's third
 // column, 4i+b+4, is P[i+1].
 func down2xCombos(pq []float32, ld int, p, q, s []float32, b, tja, tjb int) {
+	// the AVX2 loop for whole blocks of 8 tiles before tjb (whose Q column may lie past the row)
+	if n8 := (tjb - tja) &^ 7; n8 > 0 && simd.Available && combosKernelOn {
+		c := 4*tja + b
+		simd.QuadCombos(&pq[tja], ld, &p[c], &q[c], &s[c], n8)
+		tja += n8
+	}
 	p0, q0, p1, q1, p2, q2 := pq[0:ld], pq[ld:2*ld], pq[2*ld:3*ld], pq[3*ld:4*ld], pq[4*ld:5*ld], pq[5*ld:6*ld]
 	for i := tja; i <= tjb; i++ {
 		c := 4*i + b

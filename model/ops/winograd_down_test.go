@@ -110,3 +110,58 @@ func TestUpsampleConvTrainPath(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformKernels checks that the AVX2 loops of the Winograd transforms (the row
+// combinations of winogradInput, convTInput and down2xInput, and winogradGradInput's gathered
+// tiles) give the same bits as the portable loops, on images with edge tiles and channel
+// counts that leave a tail after the multiples of 8.
+func TestTransformKernels(t *testing.T) {
+	if !haveSgemmKernel {
+		t.Skip("no AVX2: only the portable loops exist")
+	}
+	const cin, h, w = 20, 34, 38
+	x := toF32(randInputs(opCase{shapes: [][]int{{cin, h, w}}}, 21)[0])
+	run := func(on bool, f func() []float32) []float32 {
+		defer func(old bool) { combosKernelOn = old }(combosKernelOn)
+		combosKernelOn = on
+		return f()
+	}
+	check := func(name string, f func() []float32) {
+		t.Helper()
+		want, got := run(false, f), run(true, f)
+		for i := range want {
+			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+				t.Fatalf("%s: element %d: kernel %g, portable %g", name, i, got[i], want[i])
+			}
+		}
+	}
+	tiles := ((h + 1) / 2) * ((w + 1) / 2)
+	check("winogradInput", func() []float32 {
+		vs := slabStride(cin * tiles)
+		v := make([]float32, 16*vs)
+		winogradInput(v, vs, tileLayout{cin, tiles, false}, x, h, w, 0, tiles, 0, cin)
+		return v
+	})
+	check("winogradGradInput", func() []float32 {
+		ld := (cin + 15) &^ 15
+		zs := slabStride(tiles * ld)
+		z := make([]float32, 16*zs)
+		winogradGradInput(z, zs, ld, x, h, w, 0, tiles, cin)
+		return z
+	})
+	check("convTInput", func() []float32 {
+		vs := slabStride(cin * tiles)
+		v := make([]float32, 9*vs)
+		for ph := 0; ph < 4; ph++ {
+			convTInput(v, vs, tileLayout{cin, tiles, false}, x, h, w, ph/2, ph%2, 0, tiles, 0, cin)
+		}
+		return v
+	})
+	check("down2xInput", func() []float32 {
+		dt := ((h/2 + 1) / 2) * ((w/2 + 1) / 2)
+		vs := slabStride(4 * cin * dt)
+		v := make([]float32, 9*vs)
+		down2xInput(v, vs, tileLayout{4 * cin, dt, false}, x, h, w, 0, dt, cin)
+		return v
+	})
+}

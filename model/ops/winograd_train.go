@@ -1,6 +1,10 @@
 package ops
 
-import "runtime"
+import (
+	"runtime"
+
+	"stylegan-tui/model/ops/simd"
+)
 
 // Winograd for the 3×3 pad-1 convolutions of training graphs (float32): the forward pass and
 // the input gradient (a convolution of gy with the flipped, transposed kernel) of a Conv2d
@@ -222,7 +226,14 @@ func winogradGradInput(z []float32, stride, ld int, gy []float32, h, w, ta, tb, 
 		}
 		at := i*w + j
 		full := i+1 < h && j+1 < w
-		for o := 0; o < cout; o++ {
+		o0 := 0
+		if full && simd.Available && combosKernelOn {
+			// eight channels at a time, gathered
+			if o0 = cout &^ 7; o0 > 0 {
+				simd.GradTile(&z[row], stride, &gy[at], hw, w, o0)
+			}
+		}
+		for o := o0; o < cout; o++ {
 			var g00, g01, g10, g11 float32
 			if full {
 				g := gy[o*hw+at : o*hw+at+w+2]

@@ -77,3 +77,17 @@ func RowCombos(eo *float32, ld int, a, b, e, f *float32, n int)
 //
 //go:noescape
 func PhaseCombos(pq *float32, ld int, p, q, s *float32, n int)
+
+// QuadCombos is PhaseCombos for the polyphase stride-2 convolution: from three padded rows p,
+// q, s (4n floats each) with c0 = p−q, c1 = q, c2 = s−q, Pk[i] = ck[4i] and Qk[i] = ck[4i+2]
+// (n % 8 == 0), stored to pq as P0 Q0 P1 Q1 P2 Q2, rows ld floats apart.
+//
+//go:noescape
+func QuadCombos(pq *float32, ld int, p, q, s *float32, n int)
+
+// GradTile writes the Winograd F(2×2,3×3) weight-gradient transform Z = A gY Aᵀ of one 2×2
+// tile inside the image for n channels (n % 8 == 0): channel o's tile is gy[o·hw], gy[o·hw+1],
+// gy[o·hw+w], gy[o·hw+w+1], and Z[ξ] goes to z[ξ·stride+o].
+//
+//go:noescape
+func GradTile(z *float32, stride int, gy *float32, hw, w, n int)

@@ -422,3 +422,161 @@ pcloop:
 pcdone:
 	VZEROUPPER
 	RET
+
+// evens sets t to the eight even lanes of the 16 floats lo:hi.
+#define evens(lo, hi, t) \
+	VSHUFPS $0x88, hi, lo, t; \
+	VPERMPD $0xD8, t, t
+
+// func QuadCombos(pq *float32, ld int, p, q, s *float32, n int)
+// For i < n (n % 8 == 0): Pk[i] = ck[4i] and Qk[i] = ck[4i+2] of the combinations c0 = p−q,
+// c1 = q, c2 = s−q, stored to pq as P0 Q0 P1 Q1 P2 Q2, rows ld apart.
+TEXT ·QuadCombos(SB), NOSPLIT, $0-48
+	MOVQ pq+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $2, R8
+	MOVQ p+16(FP), SI
+	MOVQ q+24(FP), DX
+	MOVQ s+32(FP), R12
+	MOVQ n+40(FP), CX
+	SHRQ $3, CX
+	JEQ qcdone
+	LEAQ (R8)(R8*2), R9   // 3·ld
+	LEAQ (R8)(R8*4), R10  // 5·ld
+
+qcloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS (DX), Y4
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 96(DX), Y7
+	VMOVUPS (R12), Y8
+	VMOVUPS 32(R12), Y9
+	VMOVUPS 64(R12), Y10
+	VMOVUPS 96(R12), Y11
+	// c0 = p − q
+	VSUBPS Y4, Y0, Y12
+	VSUBPS Y5, Y1, Y13
+	evens(Y12, Y13, Y12)
+	VSUBPS Y6, Y2, Y13
+	VSUBPS Y7, Y3, Y14
+	evens(Y13, Y14, Y13)
+	deinterleave(Y12, Y13, Y14, Y15, (DI), (DI)(R8*1))
+	// c1 = q
+	evens(Y4, Y5, Y12)
+	evens(Y6, Y7, Y13)
+	deinterleave(Y12, Y13, Y14, Y15, (DI)(R8*2), (DI)(R9*1))
+	// c2 = s − q
+	VSUBPS Y4, Y8, Y12
+	VSUBPS Y5, Y9, Y13
+	evens(Y12, Y13, Y12)
+	VSUBPS Y6, Y10, Y13
+	VSUBPS Y7, Y11, Y14
+	evens(Y13, Y14, Y13)
+	deinterleave(Y12, Y13, Y14, Y15, (DI)(R8*4), (DI)(R10*1))
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, R12
+	ADDQ $32, DI
+	DECQ CX
+	JNE qcloop
+
+qcdone:
+	VZEROUPPER
+	RET
+
+// func GradTile(z *float32, stride int, gy *float32, hw, w, n int)
+// The Winograd F(2×2,3×3) weight-gradient transform A gY Aᵀ of one interior 2×2 tile for n
+// channels (n % 8 == 0): gY of channel o is g[o·hw], g[o·hw+1], g[o·hw+w], g[o·hw+w+1]
+// (gathered eight channels at a time, g = gy); the 16 results go to z[ξ·stride+o].
+TEXT ·GradTile(SB), NOSPLIT, $0-48
+	MOVQ z+0(FP), DI
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ gy+16(FP), SI
+	MOVQ hw+24(FP), R9
+	MOVQ w+32(FP), R10
+	MOVQ n+40(FP), CX
+	SHRQ $3, CX
+	JEQ gtdone
+	// indices o·hw for o = 0..7 (int32)
+	MOVL R9, X0
+	VPBROADCASTD X0, Y1        // hw in every lane
+	MOVQ $0x0000000100000000, AX
+	MOVQ AX, X2
+	MOVQ $0x0000000300000002, AX
+	MOVQ AX, X3
+	VPUNPCKLQDQ X3, X2, X2     // 0 1 2 3
+	VPBROADCASTD X1, X3
+	VPSLLD $2, X3, X3          // 4·hw
+	VPMULLD X1, X2, X2         // 0 hw 2hw 3hw
+	VPADDD X3, X2, X3          // 4hw 5hw 6hw 7hw
+	VINSERTI128 $1, X3, Y2, Y12 // Y12: o·hw
+	MOVL $0x80000000, AX
+	MOVL AX, X0
+	VPBROADCASTD X0, Y13       // sign mask
+	SHLQ $5, R9                // 8·hw floats in bytes
+	LEAQ (R8)(R8*2), R11       // 3·stride bytes
+	SHLQ $2, R10               // w in bytes
+
+gtloop:
+	VPCMPEQD Y14, Y14, Y14
+	VGATHERDPS Y14, (SI)(Y12*4), Y0     // g00
+	VPCMPEQD Y14, Y14, Y14
+	VGATHERDPS Y14, 4(SI)(Y12*4), Y1    // g01
+	LEAQ (SI)(R10*1), DX
+	VPCMPEQD Y14, Y14, Y14
+	VGATHERDPS Y14, (DX)(Y12*4), Y2     // g10
+	VPCMPEQD Y14, Y14, Y14
+	VGATHERDPS Y14, 4(DX)(Y12*4), Y3    // g11
+	MOVQ DI, DX
+	// row 0: g00, g00+g01, g00−g01, −g01
+	VADDPS Y1, Y0, Y4
+	VSUBPS Y1, Y0, Y5
+	VXORPS Y13, Y1, Y6
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y4, (DX)(R8*1)
+	VMOVUPS Y5, (DX)(R8*2)
+	VMOVUPS Y6, (DX)(R11*1)
+	LEAQ (DX)(R8*4), DX
+	// row 1 from p1 = g00+g10, q1 = g01+g11: p1, p1+q1, p1−q1, −q1
+	VADDPS Y2, Y0, Y7
+	VADDPS Y3, Y1, Y8
+	VADDPS Y8, Y7, Y4
+	VSUBPS Y8, Y7, Y5
+	VXORPS Y13, Y8, Y6
+	VMOVUPS Y7, (DX)
+	VMOVUPS Y4, (DX)(R8*1)
+	VMOVUPS Y5, (DX)(R8*2)
+	VMOVUPS Y6, (DX)(R11*1)
+	LEAQ (DX)(R8*4), DX
+	// row 2 from p2 = g00−g10, q2 = g01−g11
+	VSUBPS Y2, Y0, Y7
+	VSUBPS Y3, Y1, Y8
+	VADDPS Y8, Y7, Y4
+	VSUBPS Y8, Y7, Y5
+	VXORPS Y13, Y8, Y6
+	VMOVUPS Y7, (DX)
+	VMOVUPS Y4, (DX)(R8*1)
+	VMOVUPS Y5, (DX)(R8*2)
+	VMOVUPS Y6, (DX)(R11*1)
+	LEAQ (DX)(R8*4), DX
+	// row 3: −g10, −g10−g11, g11−g10, g11
+	VXORPS Y13, Y2, Y7
+	VSUBPS Y3, Y7, Y4
+	VSUBPS Y2, Y3, Y5
+	VMOVUPS Y7, (DX)
+	VMOVUPS Y4, (DX)(R8*1)
+	VMOVUPS Y5, (DX)(R8*2)
+	VMOVUPS Y3, (DX)(R11*1)
+	ADDQ R9, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE gtloop
+
+gtdone:
+	VZEROUPPER
+	RET

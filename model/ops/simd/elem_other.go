@@ -41,3 +41,9 @@ func RowCombos(eo *float32, ld int, a, b, e, f *float32, n int) { panic(noKernel
 
 // PhaseCombos panics: check Available.
 func PhaseCombos(pq *float32, ld int, p, q, s *float32, n int) { panic(noKernel) }
+
+// QuadCombos panics: check Available.
+func QuadCombos(pq *float32, ld int, p, q, s *float32, n int) { panic(noKernel) }
+
+// GradTile panics: check Available.
+func GradTile(z *float32, stride int, gy *float32, hw, w, n int) { panic(noKernel) }

@@ -149,7 +149,19 @@ func TestCombos(t *testing.T) {
 				}
 			}
 		}
+		a4, b4, e4 := randSlice(r, 4*n), randSlice(r, 4*n), randSlice(r, 4*n)
 		pq := make([]float32, 6*ld)
+		QuadCombos(&pq[0], ld, &a4[0], &b4[0], &e4[0], n)
+		for i := 0; i < n; i++ {
+			for k, c := range [3]func(j int) float32{
+				func(j int) float32 { return a4[j] - b4[j] }, func(j int) float32 { return b4[j] },
+				func(j int) float32 { return e4[j] - b4[j] },
+			} {
+				if pq[2*k*ld+i] != c(4*i) || pq[(2*k+1)*ld+i] != c(4*i+2) {
+					t.Fatalf("QuadCombos n=%d i=%d k=%d: %g %g, want %g %g", n, i, k, pq[2*k*ld+i], pq[(2*k+1)*ld+i], c(4*i), c(4*i+2))
+				}
+			}
+		}
 		PhaseCombos(&pq[0], ld, &a[0], &b[0], &e[0], n)
 		for i := 0; i < n; i++ {
 			for k, c := range [3]func(j int) float32{
