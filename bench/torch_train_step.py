@@ -27,12 +27,19 @@ What is not measured: data loading. The reals are a pool of 256 random
 benchmark renders its 256-image pool before timing and also only
 downsamples from memory).
 
---formulation standard uses F.interpolate + conv for the up-convs and
-conv + avg_pool for D's down-convs (NVlabs' form below 128 px) instead.
+The up-convs run as one stride-2 transposed conv and D's conv + average as
+one stride-2 conv (the same functions; the faster form here: 1.1-1.3x less
+CPU per image at 32 and 64 px than --formulation standard, which uses
+F.interpolate + conv and conv + avg_pool, NVlabs' form below 128 px).
+
+On a machine shared with other jobs run it with OMP_WAIT_POLICY=PASSIVE and
+OPENBLAS_NUM_THREADS=1 (bench/train_compare.sh does): with OpenMP's default
+spinning barriers the step ran 10-20x slower under load.
 
 Usage: python3 bench/torch_train_step.py [--res 8|16|32|64] [--iters N]
          [--threads 2] [--formulation fused|standard]
-Prints: "torch <ver> threads <n> step <res>px batch <B>: <x> images/s"
+Prints: "torch <ver> threads <n> <formulation> step <res>px batch <B>:
+<x> images/s <y> cpu-ms/image" (CPU time of all threads per image)
 """
 import argparse
 import math
