@@ -28,9 +28,10 @@ benchmark renders its 256-image pool before timing and also only
 downsamples from memory).
 
 The up-convs run as one stride-2 transposed conv and D's conv + average as
-one stride-2 conv (the same functions; the faster form here: 1.1-1.3x less
-CPU per image at 32 and 64 px than --formulation standard, which uses
-F.interpolate + conv and conv + avg_pool, NVlabs' form below 128 px).
+one stride-2 conv (the same functions; the faster form here: 1.1-1.5x less
+CPU per image at 32 and 64 px in 3 interleaved runs than --formulation
+standard, which uses F.interpolate + conv and conv + avg_pool, NVlabs' form
+below 128 px).
 
 On a machine shared with other jobs run it with OMP_WAIT_POLICY=PASSIVE and
 OPENBLAS_NUM_THREADS=1 (bench/train_compare.sh does): with OpenMP's default
