@@ -16,7 +16,8 @@
 #        ITERS=8       timed iterations per run (a multiple of 4: R1 every 4th)
 #        GO_TEST=path  a prebuilt model/train test binary (default: built here)
 #        GO_BASE=path  a second test binary, run in each round too, with the
-#                      ratio GO_TEST/GO_BASE (A/B of a change)
+#                      ratios GO_TEST/GO_BASE (A/B of a change) and
+#                      GO_BASE/PyTorch (before and after in one run)
 #        TORCH=0       skip PyTorch (with GO_BASE: a Go-only A/B)
 # Needs: apt-get install python3-torch libopenblas-dev
 set -euo pipefail
@@ -86,11 +87,13 @@ printf "%5s  %17s  %17s" res "PyTorch img/s cpu" "Go img/s cpu"
 [ -z "$base" ] || printf "  %17s" "Go base img/s cpu"
 [ "$torch" = 0 ] || printf "  %9s %9s" "Go/torch" "(cpu)"
 [ -z "$base" ] || printf "  %9s %9s" "Go/base" "(cpu)"
+[ -z "$base" ] || [ "$torch" = 0 ] || printf "  %9s %9s" "base/torch" "(cpu)"
 echo
 for res in "${phases[@]}"; do
 	printf "%3spx  %8s %6sms  %8s %6sms" "$res" "$(col "$res" 1)" "$(col "$res" 2)" "$(col "$res" 3)" "$(col "$res" 4)"
 	[ -z "$base" ] || printf "  %8s %6sms" "$(col "$res" 5)" "$(col "$res" 6)"
 	[ "$torch" = 0 ] || printf "  %8.2fx %8.2fx" "$(ratio "$res" 3 1)" "$(ratio "$res" 2 4)"
 	[ -z "$base" ] || printf "  %8.2fx %8.2fx" "$(ratio "$res" 3 5)" "$(ratio "$res" 6 4)"
+	[ -z "$base" ] || [ "$torch" = 0 ] || printf "  %9.2fx %8.2fx" "$(ratio "$res" 5 1)" "$(ratio "$res" 2 6)"
 	echo
 done
