@@ -97,9 +97,26 @@ func TestSavedNameRelative(t *testing.T) {
 	waitFor(t, c.out, "the DA1 query", 20*time.Second, hasDA1Query)
 	c.send("\x1b[?62;22c") // no sixel: half-blocks
 	waitFor(t, c.out, "the first render", 30*time.Second, func(b []byte) bool { return bytes.Contains(b, []byte("render ")) })
+	// The first render may be A's or B's, not yet the result's: w then says
+	// "no image yet" (seen under load), and is pressed again.
 	n := c.out.len()
-	c.send("w")
-	waitFor(t, c.out, "saved", 20*time.Second, func(b []byte) bool { return bytes.Contains(b[n:], []byte("saved ")) })
+	for try := 0; ; try++ {
+		m := c.out.len()
+		c.send("w")
+		waitFor(t, c.out, "saved", 20*time.Second, func(b []byte) bool {
+			return bytes.Contains(b[m:], []byte("saved ")) || bytes.Contains(b[m:], []byte("no image yet"))
+		})
+		if bytes.Contains(c.out.bytes()[m:], []byte("saved ")) {
+			break
+		}
+		if try == 10 {
+			t.Fatal("the result never rendered: w said \"no image yet\" 10 times")
+		}
+		// Another message in between (c: "copied …"), so that the next
+		// answer is drawn even if it is "no image yet" again.
+		c.send("c")
+		time.Sleep(time.Second)
+	}
 	files, _ := filepath.Glob(filepath.Join(out, "anonymous", "*.png"))
 	if len(files) != 1 {
 		t.Fatalf("saved %v, want one PNG under %s/anonymous", files, out)
