@@ -11,5 +11,7 @@ CGO_LDFLAGS=-lopenblas go build -tags openblas -o /tmp/sg-openblas .
 ms() { sed -n 's/.*forward 256px: median \([0-9.]*\) ms.*/\1/p'; }
 t=$(/usr/bin/python3 bench/torch_forward.py "$runs" | tee /dev/stderr | ms)
 p=$(/tmp/sg-purego bench --config rosinality-256 --runs "$runs" | tee /dev/stderr | ms)
-o=$(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX} /tmp/sg-openblas bench --config rosinality-256 --runs "$runs" | tee /dev/stderr | ms)
+# The AVX-512 kernel only where the CPU has it (elsewhere it dies with SIGILL).
+grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+o=$(/tmp/sg-openblas bench --config rosinality-256 --runs "$runs" | tee /dev/stderr | ms)
 awk -v t="$t" -v p="$p" -v o="$o" 'BEGIN { printf "ratio to PyTorch: pure Go %.2fx, OpenBLAS %.2fx\n", p/t, o/t }'
