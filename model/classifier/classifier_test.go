@@ -86,15 +86,23 @@ func TestGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range n.params { // non-zero biases so that their paths are tested too
+	checkGradient(t, n, TrainOptions{Batch: 2, Seed: 9, Res: []int{64, 16}, ResWeight: []float64{1, 1}}, 1e-5)
+}
+
+// checkGradient checks the training graph of n (its biases made non-zero
+// first, so that their paths are tested too) on the first batch of opt
+// against central differences with step eps, in float64, at three
+// elements of every parameter. It returns the graph's loss and the batch.
+func checkGradient(t *testing.T, n *Net, opt TrainOptions, eps float64) (float64, batchData) {
+	t.Helper()
+	for _, p := range n.params {
 		if len(p.shape) == 1 {
 			for i := range p.data {
 				p.data[i] = 0.1 * float32(i%3-1)
 			}
 		}
 	}
-	const B = 2
-	b := makeBatch(&TrainOptions{Batch: B, Seed: 9, Res: []int{64, 16}, ResWeight: []float64{1, 1}}, 0)
+	b := makeBatch(&opt, 0)
 	values := make([]*tensor.Dense, len(n.params))
 	for i, p := range n.params {
 		d := make([]float64, len(p.data))
@@ -103,7 +111,7 @@ func TestGradient(t *testing.T) {
 		}
 		values[i] = tensor.New(tensor.WithShape(p.shape...), tensor.WithBacking(d))
 	}
-	tg, err := buildGraph(cfg, values, B, tensor.Float64)
+	tg, err := buildGraph(n.cfg, values, opt.Batch, tensor.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +129,7 @@ func TestGradient(t *testing.T) {
 		tg.m.Reset()
 		return l
 	}
+	loss := lossAt()
 	if _, err := tg.run(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +138,6 @@ func TestGradient(t *testing.T) {
 		grads[i] = slices.Clone(g.Value().Data().([]float64))
 	}
 	tg.m.Reset()
-	const eps = 1e-5
 	for i, p := range n.params {
 		d := values[i].Data().([]float64)
 		for _, j := range []int{0, len(d) / 2, len(d) - 1} {
@@ -145,6 +153,7 @@ func TestGradient(t *testing.T) {
 			}
 		}
 	}
+	return loss, b
 }
 
 func TestSaveParseRoundTrip(t *testing.T) {
