@@ -37,17 +37,7 @@ func (op *biasLeakyOp) Hashcode() uint32      { return hashOf(op) }
 func (op *biasLeakyOp) Arity() int            { return 2 }
 func (op *biasLeakyOp) Type() hm.Type         { return fnType(4, 1, 4) }
 func (op *biasLeakyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(in...)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantDims(op, "x", s[0], 4); err != nil {
-		return nil, err
-	}
-	if !s[1].Eq(tensor.Shape{s[0][1]}) {
-		return nil, errors.Errorf("ops: %v: x %v wants bias [%d], got %v", op, s[0], s[0][1], s[1])
-	}
-	return s[0].Clone(), nil
+	return biasShape(op, in)
 }
 func (op *biasLeakyOp) Do(in ...G.Value) (G.Value, error) { return doOp(op, in) }
 func (op *biasLeakyOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {

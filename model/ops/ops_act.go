@@ -87,17 +87,9 @@ type addBiasOp struct {
 	consts constMask
 }
 
-// AddBias returns x [B,C,H,W] + b[C].
-func AddBias(x, b *G.Node) (*G.Node, error) {
-	return apply(&addBiasOp{consts: constants(x, b)}, "AddBias", x, b)
-}
-
-func (op *addBiasOp) String() string        { return "AddBias" }
-func (op *addBiasOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op *addBiasOp) Hashcode() uint32      { return hashOf(op) }
-func (op *addBiasOp) Arity() int            { return 2 }
-func (op *addBiasOp) Type() hm.Type         { return fnType(4, 1, 4) }
-func (op *addBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+// biasShape is the output shape of an op on x [B,C,H,W] and a bias [C]:
+// x's.
+func biasShape(op fmt.Stringer, in []G.DimSizer) (tensor.Shape, error) {
 	s, err := shapesOf(in...)
 	if err != nil {
 		return nil, err
@@ -109,6 +101,20 @@ func (op *addBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 		return nil, errors.Errorf("ops: %v: x %v wants bias [%d], got %v", op, s[0], s[0][1], s[1])
 	}
 	return s[0].Clone(), nil
+}
+
+// AddBias returns x [B,C,H,W] + b[C].
+func AddBias(x, b *G.Node) (*G.Node, error) {
+	return apply(&addBiasOp{consts: constants(x, b)}, "AddBias", x, b)
+}
+
+func (op *addBiasOp) String() string        { return "AddBias" }
+func (op *addBiasOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *addBiasOp) Hashcode() uint32      { return hashOf(op) }
+func (op *addBiasOp) Arity() int            { return 2 }
+func (op *addBiasOp) Type() hm.Type         { return fnType(4, 1, 4) }
+func (op *addBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return biasShape(op, in)
 }
 func (op *addBiasOp) Do(in ...G.Value) (G.Value, error) { return doOp(op, in) }
 func (op *addBiasOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
