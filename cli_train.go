@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"stylegan-tui/checkpoints"
 	"stylegan-tui/model/ops"
 	"stylegan-tui/model/train"
 )
@@ -123,7 +122,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if featOpt != nil && o.FeatureD == nil {
 			// Turning the feature D on in a running run: fresh heads, the
 			// embedded classifier as the backbone; G and D carry on.
-			if err := enableFeatureD(t, *featOpt); err != nil {
+			if err := t.EnableFeatureD(*featOpt, nil); err != nil {
 				t.Close()
 				return err
 			}
@@ -181,16 +180,6 @@ func parseImages(s string) (int64, error) {
 		return 0, fmt.Errorf("want a count of images like 20000, 20k or 1M")
 	}
 	return v * mul, nil
-}
-
-// enableFeatureD turns the feature D on with the embedded classifier's
-// stages as its backbone.
-func enableFeatureD(t *train.Trainer, o train.FeatureDOptions) error {
-	net, err := checkpoints.DefaultClassifier()
-	if err != nil {
-		return err
-	}
-	return t.EnableFeatureD(o, net.Stages())
 }
 
 // parseStages parses comma-separated stage indices (0 allowed).

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"stylegan-tui/checkpoints"
 	"stylegan-tui/model/classifier"
 	"stylegan-tui/model/ops"
 )
@@ -135,13 +136,20 @@ func newFeatureD(opt FeatureDOptions, backbone []classifier.Stage, r *rand.Rand)
 // on reports whether the feature D takes part at a phase resolution.
 func (f *featureD) on(res int) bool { return f != nil && res >= f.opt.FromRes }
 
-// EnableFeatureD adds a fresh feature D with backbone (the classifier's
-// stages) to a trainer that has none: a new run, or a resumed one that
-// turns it on. Its heads are initialised from the run's seed, apart from
-// the main random stream.
+// EnableFeatureD adds a fresh feature D with backbone (a classifier's
+// stages; nil: the embedded toyfaces classifier's) to a trainer that has
+// none: a new run, or a resumed one that turns it on. Its heads are
+// initialised from the run's seed, apart from the main random stream.
 func (t *Trainer) EnableFeatureD(opt FeatureDOptions, backbone []classifier.Stage) error {
 	if t.feat != nil {
 		return fmt.Errorf("train: the feature D is already on")
+	}
+	if backbone == nil {
+		net, err := checkpoints.DefaultClassifier()
+		if err != nil {
+			return err
+		}
+		backbone = net.Stages()
 	}
 	f, err := newFeatureD(opt, backbone, rand.New(rand.NewPCG(t.Opt.Seed, 0x66656174)))
 	if err != nil {

@@ -24,7 +24,6 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"stylegan-tui/checkpoints"
 	"stylegan-tui/model"
 	"stylegan-tui/model/ops"
 )
@@ -159,15 +158,11 @@ func New(opt Options) (*Trainer, error) {
 	t.GAdam.Reset(t.GP)
 	t.DAdam.Reset(t.DP)
 	if opt.FeatureD != nil {
-		// The backbone is the embedded toyfaces classifier (a resumed
-		// run then restores the one it was trained with).
-		net, err := checkpoints.DefaultClassifier()
-		if err != nil {
-			return nil, err
-		}
+		// The embedded classifier's backbone (a resumed run then
+		// restores the one it was trained with).
 		fo := *opt.FeatureD
 		t.Opt.FeatureD = nil
-		if err := t.EnableFeatureD(fo, net.Stages()); err != nil {
+		if err := t.EnableFeatureD(fo, nil); err != nil {
 			return nil, err
 		}
 	}
