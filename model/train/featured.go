@@ -216,28 +216,25 @@ func buildFeatureD(b *builder, f *featureD, x *G.Node, res int) []*G.Node {
 // patchLoss is Σ over the heads of the mean softplus(sign·logit) over the
 // batch and the positions, times the feature D's weight.
 func (b *builder) patchLoss(f *featureD, logits []*G.Node, sign float64) *G.Node {
-	var sum *G.Node
-	for _, l := range logits {
-		if b.err != nil {
-			return nil
-		}
-		n := l.Shape().TotalSize()
-		x := b.do(func() (*G.Node, error) { return G.Reshape(l, tensor.Shape{n}) })
+	sum := b.sumMeans(logits, func(x *G.Node) *G.Node {
 		if sign < 0 {
 			x = b.do(func() (*G.Node, error) { return G.Neg(x) })
 		}
-		m := b.do(func() (*G.Node, error) { return G.Mean(b.softplus(x), 0) })
-		if sum == nil {
-			sum = m
-		} else {
-			sum = b.do(func() (*G.Node, error) { return G.Add(sum, m) })
-		}
-	}
+		return b.softplus(x)
+	})
 	return b.do(func() (*G.Node, error) { return G.Mul(sum, b.constant(f.opt.Weight)) })
 }
 
 // meanOf averages the logits of every head (a progress number).
 func (b *builder) meanOf(logits []*G.Node) *G.Node {
+	sum := b.sumMeans(logits, func(x *G.Node) *G.Node { return x })
+	return b.do(func() (*G.Node, error) { return G.Mul(sum, b.constant(1/float64(len(logits)))) })
+}
+
+// sumMeans is Σ over the heads of the mean of g(logits) over the batch and
+// the positions (one axis at a time: gorgonia's multi-axis reductions have
+// wrong gradients).
+func (b *builder) sumMeans(logits []*G.Node, g func(*G.Node) *G.Node) *G.Node {
 	var sum *G.Node
 	for _, l := range logits {
 		if b.err != nil {
@@ -245,14 +242,14 @@ func (b *builder) meanOf(logits []*G.Node) *G.Node {
 		}
 		n := l.Shape().TotalSize()
 		x := b.do(func() (*G.Node, error) { return G.Reshape(l, tensor.Shape{n}) })
-		m := b.do(func() (*G.Node, error) { return G.Mean(x, 0) })
+		m := b.do(func() (*G.Node, error) { return G.Mean(g(x), 0) })
 		if sum == nil {
 			sum = m
 		} else {
 			sum = b.do(func() (*G.Node, error) { return G.Add(sum, m) })
 		}
 	}
-	return b.do(func() (*G.Node, error) { return G.Mul(sum, b.constant(1/float64(len(logits)))) })
+	return sum
 }
 
 // union is a parameter set holding the parameters of both sets (shared
