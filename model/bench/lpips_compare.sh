@@ -5,13 +5,13 @@
 # Needs: apt-get install python3-torch. RUNS (default 3) timed calls of 2 pairs each
 # (BenchmarkDistance/256px's batch).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 runs=${RUNS:-3}
 rate() { sed -n 's/.*lpips 256px: \([0-9.]*\) images\/s.*/\1/p'; }
 gorate() { sed -n 's/.* \([0-9.]*\) images\/s.*/\1/p'; }
 go test -c -o /tmp/lpips.test ./model/lpips
 for threads in "$(nproc)" 1; do
-	out=$(OMP_NUM_THREADS=$threads /usr/bin/python3 bench/lpips_torch.py "$runs" 2 "$threads")
+	out=$(OMP_NUM_THREADS=$threads /usr/bin/python3 model/bench/lpips_torch.py "$runs" 2 "$threads")
 	echo "$out" >&2
 	t=$(echo "$out" | rate)
 	out=$(GOMAXPROCS=$threads /tmp/lpips.test -test.run '^$' -test.bench 'Distance/256px' -test.benchtime "${runs}x")

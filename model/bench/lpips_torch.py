@@ -2,7 +2,7 @@
 LPIPS v0.1's scaling, unit normalisation, linear layers, spatial mean, sum over the five taps),
 written as richzhang/PerceptualSimilarity's lpips.py computes it, on pairs of 256 px images in
 PyTorch on this CPU. Random weights; only the arithmetic matters.
-Usage: python3 bench/lpips_torch.py [runs] [pairs] [threads]"""
+Usage: python3 model/bench/lpips_torch.py [runs] [pairs] [threads]"""
 import os, sys, time, statistics
 import torch
 import torch.nn as nn

@@ -1,6 +1,6 @@
 """Peer baseline: the same 256 px StyleGAN v1 forward (rosinality sizes) in
 PyTorch on this CPU, timed like `stylegan-tui bench`. Random weights; only
-the arithmetic matters. Usage: python3 bench/torch_forward.py [runs]"""
+the arithmetic matters. Usage: python3 model/bench/torch_forward.py [runs]"""
 import sys, time, statistics
 import torch
 import torch.nn.functional as F

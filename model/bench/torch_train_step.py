@@ -34,10 +34,10 @@ standard, which uses F.interpolate + conv and conv + avg_pool, NVlabs' form
 below 128 px).
 
 On a machine shared with other jobs run it with OMP_WAIT_POLICY=PASSIVE and
-OPENBLAS_NUM_THREADS=1 (bench/train_compare.sh does): with OpenMP's default
+OPENBLAS_NUM_THREADS=1 (model/bench/train_compare.sh does): with OpenMP's default
 spinning barriers the step ran 10-20x slower under load.
 
-Usage: python3 bench/torch_train_step.py [--res 8|16|32|64] [--iters N]
+Usage: python3 model/bench/torch_train_step.py [--res 8|16|32|64] [--iters N]
          [--threads 2] [--formulation fused|standard]
 Prints: "torch <ver> threads <n> <formulation> step <res>px batch <B>:
 <x> images/s <y> cpu-ms/image" (CPU time of all threads per image)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times one training iteration of the default architecture per phase in
-# PyTorch (bench/torch_train_step.py, Debian python3-torch) and in Go
+# PyTorch (model/bench/torch_train_step.py, Debian python3-torch) and in Go
 # (model/train BenchmarkStep, -tags openblas), interleaved (PyTorch, Go,
 # PyTorch, Go, ...) so that both see the same machine load, and prints the
 # medians side by side with the ratio Go/PyTorch (> 1: Go is faster).
@@ -11,7 +11,7 @@
 # run right after it) and the median of those is printed, next to the same
 # ratio from CPU time per image (all threads), which the load moves less.
 #
-# Usage: bench/train_compare.sh [RES...]        (default: 8 16 32 64)
+# Usage: model/bench/train_compare.sh [RES...]        (default: 8 16 32 64)
 # Env:   ROUNDS=3      runs of each side per phase
 #        ITERS=8       timed iterations per run (a multiple of 4: R1 every 4th)
 #        GO_TEST=path  a prebuilt model/train test binary (default: built here)
@@ -21,7 +21,7 @@
 #        TORCH=0       skip PyTorch (with GO_BASE: a Go-only A/B)
 # Needs: apt-get install python3-torch libopenblas-dev
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 rounds=${ROUNDS:-3}
 iters=${ITERS:-8}
 torch=${TORCH:-1}
@@ -51,7 +51,7 @@ echo "cores $(nproc), load average at start: $(load)"
 
 # one run: prints "images/s cpu-ms/image"
 run_torch() {
-	OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_train_step.py --res "$1" --iters "$iters" --threads 2 |
+	OPENBLAS_NUM_THREADS=1 /usr/bin/python3 model/bench/torch_train_step.py --res "$1" --iters "$iters" --threads 2 |
 		sed -n 's/.*: \([0-9.]*\) images\/s \([0-9.]*\) cpu-ms\/image.*/\1 \2/p'
 }
 run_go() {
