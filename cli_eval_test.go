@@ -99,6 +99,29 @@ func TestEvalCommand(t *testing.T) {
 			r.Resolution, r.N, r.Pairs, r.NoiseCases, r.StdDraws, r.StdSeeds)
 	}
 
+	checkEvalLabels(t, out, r)
+	checkEvalMixing(t, out, r)
+	checkEvalNoise(t, out, r)
+
+	// The bar: TV per factor, hole, own and keep per group, noise stay.
+	m := match(t, out, `(?m)^Bar: (\d+) of (\d+) checks pass(; failing: .*)?$`)
+	pass := 0
+	for _, c := range r.Checks() {
+		if c.Pass {
+			pass++
+		}
+	}
+	if want := len(toyfaces.Factors) + 1 + 2*3 + 1; m[2] != strconv.Itoa(want) || m[1] != strconv.Itoa(pass) {
+		t.Errorf("bar: text %q, want %d of %d", m[0], pass, want)
+	}
+	match(t, out, `(?m)^  std figure: `+regexp.QuoteMeta(fig)+`$`)
+	checkStdFigure(t, fig, r.StdSeeds)
+}
+
+// checkEvalLabels checks the report's label distributions, hole and
+// Frechet distance against its JSON.
+func checkEvalLabels(t *testing.T, out string, r *metrics.Report) {
+	t.Helper()
 	// Label distributions: one line per toyfaces factor, as in the JSON.
 	match(t, out, `(?m)^Label distributions: 24 generated images \(psi 1\) vs 24 toyfaces at 64 px, classifier labels$`)
 	if len(r.Factors) != len(toyfaces.Factors) {
@@ -127,6 +150,12 @@ func TestEvalCommand(t *testing.T) {
 	if r.FDGen <= 0 || r.FDReal <= 0 {
 		t.Errorf("FD gen %v real %v: want positive distances", r.FDGen, r.FDReal)
 	}
+}
+
+// checkEvalMixing checks the style-mixing section: all three groups of a
+// 64 px model, own and keep with their counts and verdicts.
+func checkEvalMixing(t *testing.T, out string, r *metrics.Report) {
+	t.Helper()
 
 	// Style mixing: a 64 px model has all three groups.
 	match(t, out, `(?m)^Style mixing: 6 pairs \(A, B\) with the same noise`)
@@ -147,9 +176,15 @@ func TestEvalCommand(t *testing.T) {
 	if !slices.Equal(groups, []string{"coarse", "middle", "fine"}) {
 		t.Errorf("mixing groups %v, want coarse, middle, fine", groups)
 	}
+}
+
+// checkEvalNoise checks the noise section: the stay rate, per factor, the
+// per-pixel std and the noise share.
+func checkEvalNoise(t *testing.T, out string, r *metrics.Report) {
+	t.Helper()
 
 	// Noise: the stay rate, per factor, the per-pixel std, the noise share.
-	m = match(t, out, `(?m)^Noise: 6 latents, every noise map resampled: all labels stay in (\d+\.\d)%   (PASS|FAIL) \(bar >= 90%\)$`)
+	m := match(t, out, `(?m)^Noise: 6 latents, every noise map resampled: all labels stay in (\d+\.\d)%   (PASS|FAIL) \(bar >= 90%\)$`)
 	if m[1] != fmt.Sprintf("%.1f", 100*r.NoiseStay) || m[2] != wantVerdict(r.NoiseStay >= metrics.BarNoise) {
 		t.Errorf("noise stay: text %q, JSON %v", m[0], r.NoiseStay)
 	}
@@ -171,26 +206,19 @@ func TestEvalCommand(t *testing.T) {
 		t.Errorf("noise share %v, real %v: want shares in (0, 1)", r.NoiseShare, r.NoiseShareReal)
 	}
 
-	// The bar: TV per factor, hole, own and keep per group, noise stay.
-	m = match(t, out, `(?m)^Bar: (\d+) of (\d+) checks pass(; failing: .*)?$`)
-	pass := 0
-	for _, c := range r.Checks() {
-		if c.Pass {
-			pass++
-		}
-	}
-	if want := len(toyfaces.Factors) + 1 + 2*3 + 1; m[2] != strconv.Itoa(want) || m[1] != strconv.Itoa(pass) {
-		t.Errorf("bar: text %q, want %d of %d", m[0], pass, want)
-	}
-	match(t, out, `(?m)^  std figure: `+regexp.QuoteMeta(fig)+`$`)
+}
 
+// checkStdFigure checks the per-pixel std figure's layout: a row per std
+// latent, three noise draws and the std map per row.
+func checkStdFigure(t *testing.T, fig string, seeds []int64) {
+	t.Helper()
 	// The figure: a row per std latent, three noise draws and the std map
 	// per row, each 64 px cell enlarged to 128; row labels "z seed\nN", two
 	// line column headers, 7 px glyphs, 4 px gaps and padding.
 	img := readPNG(t, fig)
 	const cell, gap, pad, glyph, lineH = 128, 4, 4, 7, 13
 	chars := len("z seed")
-	for _, s := range r.StdSeeds {
+	for _, s := range seeds {
 		chars = max(chars, len(strconv.FormatInt(s, 10)))
 	}
 	labelW := chars*glyph + 2*pad
