@@ -126,9 +126,11 @@ func TestPanicRestoresTerminal(t *testing.T) {
 	defer pw.Close() // also ends a write still waiting for a reader
 	out := &tape{}
 	done := make(chan error, 1)
-	go func() {
-		done <- Run(Options{Model: model, Graphics: "halfblock", Width: 80, Height: 24, panicKey: "!"}, pr, out)
-	}()
+	m, err := New(Options{Model: model, Graphics: "halfblock", Width: 80, Height: 24, Raw: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- runProgram(panicOn{m, "!"}, pr, out) }()
 	deadline := time.After(20 * time.Second)
 	for !strings.Contains(out.String(), "group") {
 		select {
@@ -153,6 +155,20 @@ func TestPanicRestoresTerminal(t *testing.T) {
 	if !strings.Contains(s, "\x1b[?1049l") || !strings.Contains(s, "\x1b[?25h") {
 		t.Errorf("terminal not restored after the panic: ends %q", s[max(0, len(s)-200):])
 	}
+}
+
+// panicOn is the explorer with a key that makes Update panic.
+type panicOn struct {
+	*Model
+	key string
+}
+
+func (p panicOn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok && k.String() == p.key {
+		panic("tui: test panic")
+	}
+	_, cmd := p.Model.Update(msg)
+	return p, cmd // stays wrapped
 }
 
 // Sixel through tmux passthrough: the image is wrapped whole, and unwraps

@@ -89,8 +89,6 @@ type Options struct {
 	// Encodes, when set, shares encodings (and palettes) with the other
 	// explorers given the same one (shared.go).
 	Encodes *Encodes
-
-	panicKey string // tests: a key that makes Update panic
 }
 
 // Model is the explorer's bubbletea model.
@@ -145,7 +143,6 @@ type Model struct {
 
 	showHelp bool
 	status   renderStatus
-	panicKey string // tests: this key panics in Update
 	clearing bool   // a screen clear is on its way: show frozen
 	frozen   string // the layout before it, without images
 	palettes *render.PaletteCache
@@ -236,7 +233,6 @@ func New(opts Options) (*Model, error) {
 		palKnown: map[string]bool{},
 		animDir:  1,
 	}
-	m.panicKey = opts.panicKey
 	m.help.Styles = m.helpStyles()
 	m.name = m.cfg.Name
 	if m.name == "" {
@@ -550,9 +546,6 @@ func (m *Model) reply(r termReply) tea.Cmd {
 
 // key handles a key press.
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
-	if m.panicKey != "" && msg.String() == m.panicKey {
-		panic("tui: test panic")
-	}
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}

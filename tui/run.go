@@ -45,6 +45,12 @@ func Run(opts Options, in io.Reader, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	return runProgram(m, in, out)
+}
+
+// runProgram runs the program of m (the explorer, or a test's wrapper of
+// it) on in and out, restoring the terminal on every path.
+func runProgram(m tea.Model, in io.Reader, out io.Writer) (err error) {
 	// 120 frames a second (bubbletea's most): a finished image waits at most
 	// 8 ms for the next flush.
 	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithFPS(120))
