@@ -46,6 +46,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	featW := fs.Float64("feature-d", defFD.Weight, "weight of the feature-space discriminator: heads on the frozen toyfaces classifier's stages, next to the pixel D (0 = off; in a 30k-image A/B at 64 px it cut the noise share from 6.4% to 2.9%, see docs/learning-curve.md); with --resume only when given, to turn it on in a run without it")
 	featTaps := fs.String("feature-d-taps", joinInts(defFD.Taps), "classifier stages with a feature D head (0 = 64 px, 1 = 32 px, 2 = 16 px, 3 = 8 px, 4 = 4 px)")
 	featCh := fs.Int("feature-d-channels", defFD.HeadChannels, "width of each feature D head's hidden 3x3 convolution")
+	noiseDecay := fs.Float64("noise-decay", 0, "decoupled weight decay of the noise strengths per G step, strength *= 1 - lr*decay (0 = off, the paper's recipe); use it when the noise share stays far above the data's; may change with --resume")
 	featFrom := fs.Int("feature-d-from", defFD.FromRes, "lowest phase resolution the feature D is on (lower phases are upsampled to the classifier's 64 px)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,6 +67,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *noiseDecay < 0 || *noiseDecay**lr >= 1 {
+		return usageError{fmt.Sprintf("--noise-decay %g: want 0 (off) or a positive decay with lr*decay < 1", *noiseDecay)}
+	}
 	// A resumed run keeps its saved feature D unless --feature-d is given.
 	var featOpt *train.FeatureDOptions
 	if *featW != 0 && (!*resume || set["feature-d"]) {
@@ -118,6 +122,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
+		if set["noise-decay"] {
+			t.Opt.NoiseDecay = *noiseDecay
+		}
 		fmt.Fprintf(stderr, "train: resuming %s at %d images (%d iterations, %s trained)\n", state, t.Images, t.Iter, t.Wall.Round(time.Second))
 		if featOpt != nil && o.FeatureD == nil {
 			// Turning the feature D on in a running run: fresh heads, the
@@ -149,6 +156,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		opt.Schedule, opt.LR, opt.R1Gamma, opt.R1Every, opt.MixProb = *schedule, *lr, *gamma, *r1Every, *mix
 		opt.EMAHalfLife, opt.Seed, opt.DataSeed, opt.DataPool = *ema*1000, *seed, *dataSeed, *pool
 		opt.FeatureD = featOpt
+		opt.NoiseDecay = *noiseDecay
 		if t, err = train.New(opt); err != nil {
 			return err
 		}
@@ -158,6 +166,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	defer t.Close()
+	if t.Opt.NoiseDecay > 0 {
+		fmt.Fprintf(stderr, "train: noise strengths decay by lr*%g per G step\n", t.Opt.NoiseDecay)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return t.Run(ctx, train.RunConfig{

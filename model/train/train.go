@@ -54,6 +54,11 @@ type Options struct {
 	// FeatureD, when set, adds the feature-space discriminator (see
 	// FeatureDOptions); nil (omitted from saved options) when off.
 	FeatureD *FeatureDOptions `json:",omitempty"`
+
+	// NoiseDecay is a decoupled weight decay on the noise strengths
+	// (see decayNoise); 0, the paper's recipe, is off. Unlike the
+	// architecture it may change when a run resumes.
+	NoiseDecay float64 `json:",omitempty"`
 }
 
 // DefaultOptions are the settings of the default model's run.
@@ -382,6 +387,7 @@ func (t *Trainer) Step() error {
 		return fmt.Errorf("%w: G loss %g at %d images", ErrDiverged, st.GLoss, t.Images)
 	}
 	t.GAdam.Step(gs.wrt, gs.gradData())
+	t.decayNoise()
 	t.trackWAvg(ph.gStepIn.W1Sum.Value().Data().([]float32), B)
 	gs.done()
 
