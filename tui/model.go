@@ -150,7 +150,7 @@ type Model struct {
 	quitting bool
 
 	rec        *figures.Recorder // non-nil while recording (key g)
-	animGen    *model.Generator  // renders the animation presets (key G), apart from the workers
+	animRender renderFunc        // renders the animation presets (key G), apart from the workers
 	savingAnim bool              // a preset GIF is being written
 
 	teach teaching   // lesson, quiz and the walk's path length (lesson.go)
@@ -252,15 +252,11 @@ func New(opts Options) (*Model, error) {
 	}
 	m.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	for i := range m.workers {
-		if opts.Render != nil {
-			m.workers[i] = &worker{renderFn: opts.Render, out: m.out}
-			continue
-		}
-		g, err := opts.Model.Generator()
+		fn, err := m.renderApart()
 		if err != nil {
 			return nil, err
 		}
-		m.workers[i] = &worker{g: g, out: m.out}
+		m.workers[i] = &worker{render: fn, out: m.out}
 	}
 	if opts.State != nil {
 		if err := opts.State.Validate(m.cfg.NumStyles(), m.cfg.NumNoise()); err != nil {
@@ -302,6 +298,22 @@ func New(opts Options) (*Model, error) {
 	}
 	m.relayout()
 	return m, nil
+}
+
+// renderApart is a render function for one user (an image's worker, the
+// animation presets, the walk's companion frames): Options.Render when set
+// (a server's shared renderer, which keeps its limits), else a Generator of
+// its own, so that each keeps its incremental cache and none waits for
+// another.
+func (m *Model) renderApart() (renderFunc, error) {
+	if m.opts.Render != nil {
+		return m.opts.Render, nil
+	}
+	g, err := m.opts.Model.Generator()
+	if err != nil {
+		return nil, err
+	}
+	return generatorRender(g), nil
 }
 
 // busy reports whether an image is still being rendered or encoded.

@@ -11,12 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"stylegan-tui/latent"
-	"stylegan-tui/model"
 	"stylegan-tui/render/figures"
 )
-
-// renderFunc is Options.Render.
-type renderFunc = func(ctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error)
 
 // recordedMsg reports the GIF a recording wrote (key g).
 type recordedMsg struct {
@@ -93,9 +89,7 @@ func presetKind(st latent.State) string {
 }
 
 // saveAnimation writes the current state's animation preset as a GIF in a
-// tea.Cmd. It renders on a Generator of its own (the image workers keep
-// their caches and never wait for it), or, with Options.Render, through
-// that hook (a server's shared renderer, which keeps its limits).
+// tea.Cmd, rendered apart from the image workers (see renderApart).
 func (m *Model) saveAnimation() tea.Cmd {
 	kind := presetKind(m.st)
 	if m.opts.NoSave {
@@ -106,33 +100,21 @@ func (m *Model) saveAnimation() tea.Cmd {
 		m.explain = "an animation GIF is being saved already"
 		return nil
 	}
-	st, dir, name := m.st.Clone(), m.opts.SaveDir, m.fileName()
-	var run func() (string, error)
-	if fn := m.opts.Render; fn != nil {
-		cfgRes := m.cfg.Resolution()
-		a, err := figures.Preset(kind, m.cfg, st, 0)
-		if err != nil {
-			m.info = "animation: " + err.Error()
-			return nil
-		}
-		run = func() (string, error) { return writePresetVia(fn, a, cfgRes, dir, name) }
-	} else {
-		if m.animGen == nil {
-			g, err := m.opts.Model.Generator()
-			if err != nil {
-				m.info = "animation: " + err.Error()
-				return nil
-			}
-			m.animGen = g
-		}
-		g := m.animGen
-		run = func() (string, error) { return figures.PresetGIF(context.Background(), g, kind, st, dir, name) }
+	st, dir, name, res := m.st.Clone(), m.opts.SaveDir, m.fileName(), m.cfg.Resolution()
+	a, err := figures.Preset(kind, m.cfg, st, 0)
+	if err == nil && m.animRender == nil {
+		m.animRender, err = m.renderApart()
 	}
+	if err != nil {
+		m.info = "animation: " + err.Error()
+		return nil
+	}
+	fn := m.animRender
 	m.savingAnim = true
 	m.explain = fmt.Sprintf("saving the %s of this state as a GIF (%d frames at %g fps) in the background",
 		kind, figures.DefaultFrames(kind, len(st.Styles)), figures.DefaultFPS(kind))
 	return func() tea.Msg {
-		path, err := run()
+		path, err := writePreset(fn, a, res, dir, name)
 		return animSavedMsg{kind: kind, path: path, err: err}
 	}
 }
@@ -146,11 +128,11 @@ func (m *Model) animSaved(msg animSavedMsg) {
 	m.info = "saved " + m.shownPath(msg.path)
 }
 
-// writePresetVia renders animation a through a render hook, as
-// figures.PresetGIF does with a Generator (panels of min(resolution, 256)
-// px side by side, the preset's captions under them, its frame rate), and
-// writes it into dir as NAME-KIND-YYYYMMDD-HHMMSS.gif.
-func writePresetVia(fn renderFunc, a *figures.Animation, res int, dir, name string) (string, error) {
+// writePreset renders animation a through fn, as figures.PresetGIF does
+// with a Generator (panels of min(resolution, 256) px side by side, the
+// preset's captions under them, its frame rate), and writes it into dir as
+// NAME-KIND-YYYYMMDD-HHMMSS.gif.
+func writePreset(fn renderFunc, a *figures.Animation, res int, dir, name string) (string, error) {
 	frames, err := a.RenderVia(context.Background(), min(res, 256), false, func(ctx context.Context, st latent.State) (image.Image, error) {
 		img, _, err := fn(ctx, st, nil)
 		return img, err

@@ -377,8 +377,8 @@ func TestSaveAnimRenderHook(t *testing.T) {
 	st := m.State()
 	before := len(calls)
 	d.key("G")
-	if m.animGen != nil {
-		t.Fatal("G made a generator of its own despite the render hook")
+	if reflect.ValueOf(m.animRender).Pointer() != reflect.ValueOf(m.opts.Render).Pointer() {
+		t.Fatal("G renders apart from the render hook")
 	}
 	d.until("the animation", func() bool { return d.anim != nil })
 	if d.anim.err != nil || !strings.Contains(d.anim.path, "-walk-") {
@@ -428,7 +428,7 @@ func TestRecordNoSave(t *testing.T) {
 	m.imgs[imgR].raw, m.imgs[imgR].rendered = image.NewRGBA(image.Rect(0, 0, 32, 32)), true
 	for _, k := range []string{"g", "G"} {
 		_, cmd := m.Update(keyMsg(k))
-		if cmd != nil || m.rec != nil || m.savingAnim || m.animGen != nil || !strings.Contains(m.Explain(), "disabled") {
+		if cmd != nil || m.rec != nil || m.savingAnim || m.animRender != nil || !strings.Contains(m.Explain(), "disabled") {
 			t.Errorf("%s with NoSave: recording %v, explain %q", k, m.rec != nil, m.Explain())
 		}
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"image"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestWorkerRenderHook(t *testing.T) {
 		return image.NewRGBA(image.Rect(0, 0, 4, 4)), model.Stats{FromLayer: 7}, nil
 	}
 	ch := make(chan tea.Msg, 32)
-	w := &worker{renderFn: fn, out: ch}
+	w := &worker{render: fn, out: ch}
 	st := latent.New(4, 4, 0.7, 8)
 	st.A.Seed = 1
 	w.submit(renderReq{which: imgR, gen: 1, st: st})
@@ -59,18 +60,19 @@ func TestWorkerRenderHook(t *testing.T) {
 	}
 }
 
-// New with Options.Render builds no generators; NoSave refuses the save key.
+// With Options.Render every image renders through it; NoSave refuses the
+// save key.
 func TestOptionsRenderNoSave(t *testing.T) {
-	m, err := New(Options{Model: loadFixture(t, fixtureNV256), Graphics: "halfblock",
-		Render: func(context.Context, latent.State, func(*image.RGBA)) (*image.RGBA, model.Stats, error) {
-			return image.NewRGBA(image.Rect(0, 0, 8, 8)), model.Stats{}, nil
-		}, NoSave: true})
+	hook := func(context.Context, latent.State, func(*image.RGBA)) (*image.RGBA, model.Stats, error) {
+		return image.NewRGBA(image.Rect(0, 0, 8, 8)), model.Stats{}, nil
+	}
+	m, err := New(Options{Model: loadFixture(t, fixtureNV256), Graphics: "halfblock", Render: hook, NoSave: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range m.workers {
-		if w.g != nil || w.renderFn == nil {
-			t.Fatal("a worker has its own generator")
+		if reflect.ValueOf(w.render).Pointer() != reflect.ValueOf(hook).Pointer() {
+			t.Fatal("a worker renders apart from the hook")
 		}
 	}
 	m.imgs[imgR].raw, m.imgs[imgR].rendered = image.NewRGBA(image.Rect(0, 0, 8, 8)), true

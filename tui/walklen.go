@@ -11,7 +11,6 @@ import (
 
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/latent"
-	"stylegan-tui/model"
 	"stylegan-tui/tui/lesson"
 	"stylegan-tui/tui/pathlen"
 )
@@ -30,7 +29,7 @@ type walkLen struct {
 	// about as long as a 64 px frame: queuing them would fall behind).
 	measuring bool
 	dist      pathlen.Distance
-	comp      *model.Generator // the companion's (not the workers': their caches stay)
+	comp      renderFunc // the companion's (see renderApart)
 	err       string
 }
 
@@ -118,15 +117,19 @@ func (m *Model) walkFrame(msg renderedMsg) tea.Cmd {
 		if sp == latent.SpaceZ {
 			other.Interp.Space = latent.SpaceW
 		}
-		render, err := m.companion()
-		if err != nil {
-			wl.err = err.Error()
-			return tea.Batch(cmds...)
+		if wl.comp == nil {
+			fn, err := m.renderApart()
+			if err != nil {
+				wl.err = err.Error()
+				return tea.Batch(cmds...)
+			}
+			wl.comp = fn
 		}
+		render := wl.comp
 		wl.busy = true
 		oprev := wl.last[other.Interp.Space]
 		cmds = append(cmds, func() tea.Msg {
-			img, err := render(other)
+			img, _, err := render(context.Background(), other, nil)
 			out := walkLenMsg{key: key, space: other.Interp.Space, companion: true, err: err}
 			if err != nil {
 				return out
@@ -140,31 +143,6 @@ func (m *Model) walkFrame(msg renderedMsg) tea.Cmd {
 		})
 	}
 	return tea.Batch(cmds...)
-}
-
-// companion renders the other space's frames: through Options.Render when
-// the explorer has one (a server's shared generators), else with a
-// generator of its own.
-func (m *Model) companion() (func(latent.State) (*image.RGBA, error), error) {
-	if r := m.opts.Render; r != nil {
-		return func(st latent.State) (*image.RGBA, error) {
-			img, _, err := r(context.Background(), st, nil)
-			return img, err
-		}, nil
-	}
-	wl := &m.teach.wl
-	if wl.comp == nil {
-		g, err := m.opts.Model.Generator()
-		if err != nil {
-			return nil, err
-		}
-		wl.comp = g
-	}
-	g := wl.comp
-	return func(st latent.State) (*image.RGBA, error) {
-		img, _, err := g.Render(st, nil)
-		return img, err
-	}, nil
 }
 
 func (m *Model) walkLenDone(msg walkLenMsg) {

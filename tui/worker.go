@@ -29,6 +29,21 @@ const (
 // previews are shown: fast models go straight to the full image.
 var previewAfter = 150 * time.Millisecond
 
+// renderFunc renders one state (Options.Render): ctx is cancelled when a
+// newer request supersedes it, preview (possibly nil) receives the
+// low-resolution ToRGB images on the way.
+type renderFunc = func(ctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error)
+
+// generatorRender is the local explorer's renderFunc: g renders alone for
+// its one user, who keeps its incremental cache. g.Render cannot be
+// stopped, so a superseded request runs to its end (and its result, still
+// newer than what is shown, is taken).
+func generatorRender(g *model.Generator) renderFunc {
+	return func(_ context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error) {
+		return g.Render(st, preview)
+	}
+}
+
 // renderReq asks for one image of one state.
 type renderReq struct {
 	which int
@@ -47,21 +62,19 @@ type renderedMsg struct {
 	stats   model.Stats
 	err     error
 	at      time.Time
-	// superseded: a pluggable renderer gave up on the request because a
-	// newer one came (never sent).
+	// superseded: the renderer gave up on the request because a newer one
+	// came (never sent).
 	superseded bool
 }
 
-// worker renders requests for one image with its own Generator (so each
-// image keeps its own incremental cache). Only the newest pending request is
-// rendered: a request superseded while another renders is never started.
+// worker renders requests for one image (locally with a Generator of its
+// own, so each image keeps its own incremental cache). Only the newest
+// pending request is rendered: a request superseded while another renders
+// is never started, and the one running is cancelled.
 type worker struct {
-	g   *model.Generator
-	out chan<- tea.Msg
-	// renderFn, when set, renders instead of g (Options.Render); the
-	// request it runs is cancelled by a newer submission.
-	renderFn func(ctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error)
-	cancel   context.CancelFunc // cancels the renderFn request running now
+	render renderFunc
+	out    chan<- tea.Msg
+	cancel context.CancelFunc // cancels the request running now
 
 	mu      sync.Mutex
 	pending *renderReq
@@ -107,7 +120,7 @@ func (w *worker) loop() {
 			return
 		}
 		w.mu.Unlock()
-		msg := w.render(*req)
+		msg := w.run(*req)
 		if msg.superseded {
 			continue
 		}
@@ -115,8 +128,8 @@ func (w *worker) loop() {
 	}
 }
 
-// render runs one request; a panic in the generator becomes an error.
-func (w *worker) render(req renderReq) (msg renderedMsg) {
+// run renders one request; a panic in the generator becomes an error.
+func (w *worker) run(req renderReq) (msg renderedMsg) {
 	msg = renderedMsg{which: req.which, gen: req.gen, st: req.st, at: req.at}
 	defer func() {
 		if r := recover(); r != nil {
@@ -133,20 +146,18 @@ func (w *worker) render(req renderReq) (msg renderedMsg) {
 		default: // the UI is behind: skip this preview
 		}
 	}
-	if w.renderFn != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		w.mu.Lock()
-		w.cancel = cancel
-		w.mu.Unlock()
-		msg.img, msg.stats, msg.err = w.renderFn(ctx, req.st, preview)
-		msg.superseded = msg.err != nil && ctx.Err() != nil
+	ctx, cancel := context.WithCancel(context.Background())
+	w.mu.Lock()
+	w.cancel = cancel
+	w.mu.Unlock()
+	defer func() {
 		w.mu.Lock()
 		w.cancel = nil
 		w.mu.Unlock()
 		cancel()
-		return msg
-	}
-	msg.img, msg.stats, msg.err = w.g.Render(req.st, preview)
+	}()
+	msg.img, msg.stats, msg.err = w.render(ctx, req.st, preview)
+	msg.superseded = msg.err != nil && ctx.Err() != nil
 	return msg
 }
 

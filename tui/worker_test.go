@@ -40,7 +40,7 @@ func TestWorkerPreviews(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := make(chan tea.Msg, 32)
-	w := &worker{g: g, out: ch}
+	w := &worker{render: generatorRender(g), out: ch}
 	w.submit(renderReq{which: imgR, gen: 1, st: g.NewState()})
 	got := collect(t, ch, 1)
 	if len(got) < 2 {
@@ -66,7 +66,7 @@ func TestWorkerSupersedes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := make(chan tea.Msg, 32)
-	w := &worker{g: g, out: ch}
+	w := &worker{render: generatorRender(g), out: ch}
 	st := g.NewState()
 	for gen := uint64(1); gen <= 5; gen++ {
 		s := st.Clone()
@@ -93,7 +93,7 @@ func TestWorkerDropsOlderSubmissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := make(chan tea.Msg, 32)
-	w := &worker{g: g, out: ch}
+	w := &worker{render: generatorRender(g), out: ch}
 	st := g.NewState()
 	w.mu.Lock() // hold the worker so both land in pending
 	w.busy = true
