@@ -120,7 +120,7 @@ type classState struct {
 // initClass sets up the class role and the shared encodings (New).
 func (m *Model) initClass() {
 	if m.opts.Encodes != nil {
-		m.palettes = m.opts.Encodes.palettes
+		m.pipe.palettes = m.opts.Encodes.palettes
 	}
 	c := &m.class
 	c.role, c.link = m.opts.ClassRole, m.opts.Class

@@ -91,8 +91,8 @@ func TestTextFitsWidths(t *testing.T) {
 	for _, w := range []int{60, 80, 120, 200} {
 		m := newTestModel(t, fixtureNV256)
 		resize(m, w, 40)
-		m.imgs[imgR].rendered = true
-		m.status.render, m.status.fromLayer, m.status.frame = 123e6, 3, 456e6
+		m.pipe.imgs[imgR].rendered = true
+		m.pipe.status.render, m.pipe.status.fromLayer, m.pipe.status.frame = 123e6, 3, 456e6
 		m.playing = true
 		m.info = "recorded stylegan-tui_toyfaces-20250101-120000.gif (12 frames, 1.5 s) in the directory the explorer was started in (the working directory)"
 		status := m.statusLine()

@@ -364,8 +364,8 @@ func TestSparkWalk(t *testing.T) {
 			imgs[sp] = append(imgs[sp], img)
 		}
 		st, img := frame(latent.SpaceW, tt)
-		m.gen++
-		run(t, m, m.walkFrame(renderedMsg{which: imgR, gen: m.gen, st: st, img: img}))
+		m.pipe.next()
+		run(t, m, m.walkFrame(renderedMsg{which: imgR, gen: m.pipe.gen, st: st, img: img}))
 	}
 	if d := m.distance(); d.Name() != "pixel MSE" {
 		t.Errorf("a rosinality model's path length uses %q, want the pixel distance", d.Name())

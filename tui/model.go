@@ -127,12 +127,7 @@ type Model struct {
 	passOff       bool        // tmux said allow-passthrough is off
 	osc           oscReply    // the background's reply, reassembled
 
-	gen       uint64            // generation of the newest request
-	want      [numImages]uint64 // generation of the newest request submitted, per image
-	done      [numImages]uint64 // generation of the newest final image shown (or failed)
-	submitted [numImages]latent.State
-	hasSub    [numImages]bool
-	imgs      [numImages]imageSlot
+	pipe pipeline // the images: requests, raw images, encodings
 
 	lay      layout
 	layoutID int
@@ -142,11 +137,8 @@ type Model struct {
 	animDir float64
 
 	showHelp bool
-	status   renderStatus
 	clearing bool   // a screen clear is on its way: show frozen
 	frozen   string // the layout before it, without images
-	palettes *render.PaletteCache
-	palKnown map[string]bool // palette families asked for
 	quitting bool
 
 	rec        *figures.Recorder // non-nil while recording (key g)
@@ -170,28 +162,6 @@ const (
 	promptSeedB
 	promptState
 )
-
-// imageSlot is what is known of one image: the newest raw image and the
-// newest encoding shown.
-type imageSlot struct {
-	raw      *image.RGBA
-	rawKey   uint64       // 2·gen + final
-	st       latent.State // the state it shows
-	at       time.Time
-	enc      encoded
-	encKey   uint64
-	encLay   int
-	hasEnc   bool
-	encQual  int  // qualQuick, qualOwn or qualPair
-	rendered bool // a final image has arrived
-	err      error
-}
-
-type renderStatus struct {
-	render    time.Duration
-	fromLayer int
-	frame     time.Duration
-}
 
 // animTickMsg advances the interpolation animation.
 type animTickMsg struct{ id int }
@@ -222,16 +192,15 @@ func New(opts Options) (*Model, error) {
 		opts.Env = func(string) string { return "" }
 	}
 	m := &Model{
-		opts:     opts,
-		keys:     DefaultKeyMap(),
-		help:     help.New(),
-		cfg:      opts.Model.Cfg,
-		out:      make(chan tea.Msg, 32),
-		cellW:    defaultCellW,
-		cellH:    defaultCellH,
-		palettes: render.NewPaletteCache(32),
-		palKnown: map[string]bool{},
-		animDir:  1,
+		opts:    opts,
+		keys:    DefaultKeyMap(),
+		help:    help.New(),
+		cfg:     opts.Model.Cfg,
+		out:     make(chan tea.Msg, 32),
+		cellW:   defaultCellW,
+		cellH:   defaultCellH,
+		pipe:    newPipeline(),
+		animDir: 1,
 	}
 	m.help.Styles = m.helpStyles()
 	m.name = m.cfg.Name
@@ -317,14 +286,7 @@ func (m *Model) renderApart() (renderFunc, error) {
 }
 
 // busy reports whether an image is still being rendered or encoded.
-func (m *Model) busy() bool {
-	for i := range m.want {
-		if m.done[i] < m.want[i] {
-			return true
-		}
-	}
-	return false
-}
+func (m *Model) busy() bool { return m.pipe.busy() }
 
 // State returns the current latent state.
 func (m *Model) State() latent.State { return m.st.Clone() }
@@ -695,7 +657,7 @@ func (m *Model) redo() tea.Cmd {
 // requestRender asks for the result image of the current state; the source
 // images follow once it is shown.
 func (m *Model) requestRender() tea.Cmd {
-	m.gen++
+	m.pipe.next()
 	if m.teach.quiz != nil {
 		return m.submitPanels()
 	}
@@ -703,12 +665,11 @@ func (m *Model) requestRender() tea.Cmd {
 }
 
 func (m *Model) submit(which int, st latent.State) tea.Cmd {
-	if m.hasSub[which] && m.submitted[which].Equal(st) {
+	req, ok := m.pipe.request(which, st, time.Now())
+	if !ok {
 		return nil
 	}
-	m.submitted[which], m.hasSub[which] = st.Clone(), true
-	m.want[which] = m.gen
-	return submitCmd(m.workers[which], renderReq{which: which, gen: m.gen, st: st.Clone(), at: time.Now()})
+	return submitCmd(m.workers[which], req)
 }
 
 // sourceState is the state whose picture is source A (or B) alone.
@@ -727,115 +688,51 @@ func sourceState(st latent.State, which int) latent.State {
 
 // rendered takes a worker's result.
 func (m *Model) rendered(msg renderedMsg) tea.Cmd {
-	s := &m.imgs[msg.which]
-	k := 2 * msg.gen
-	if !msg.preview {
-		k++
-	}
-	if k <= s.rawKey && s.raw != nil {
+	if !m.pipe.takeRaw(msg) {
 		return nil // older than what we have
 	}
+	final := !msg.preview
 	var cmds []tea.Cmd
-	if msg.which == imgR && !msg.preview {
+	if msg.which == imgR && final {
 		// The result is in: now the sources (they share the CPU).
 		cmds = append(cmds, m.submit(imgA, m.panelState(imgA)), m.submit(imgB, m.panelState(imgB)))
 	}
 	if msg.err != nil {
-		m.done[msg.which] = max(m.done[msg.which], msg.gen)
-		s.err = msg.err
 		m.info = "render: " + msg.err.Error()
 		return tea.Batch(cmds...)
 	}
-	s.err = nil
-	s.raw, s.rawKey, s.at = msg.img, k, msg.at
-	s.st = msg.st
-	if m.rec != nil && msg.which == imgR && !msg.preview {
-		m.rec.Add(msg.img, time.Now(), msg.st) // never blocks
-	}
-	if !msg.preview {
-		s.rendered = true
-		if msg.which == imgR {
-			m.status.render = msg.stats.Duration
-			m.status.fromLayer = msg.stats.FromLayer
-			cmds = append(cmds, m.walkFrame(msg))
+	if msg.which == imgR && final {
+		if m.rec != nil {
+			m.rec.Add(msg.img, time.Now(), msg.st) // never blocks
 		}
+		cmds = append(cmds, m.walkFrame(msg))
 	}
-	cmds = append(cmds, m.encode(msg.which))
-	return tea.Batch(cmds...)
+	return tea.Batch(append(cmds, m.encode(msg.which))...)
+}
+
+// encodeTarget is what images are encoded for now.
+func (m *Model) encodeTarget() encodeTarget {
+	return encodeTarget{layout: m.layoutID, boxes: m.lay.boxes, mode: m.mode, cellW: m.cellW, cellH: m.cellH,
+		slots: m.opts.EncodeSlots}
 }
 
 // encode starts encoding image which for the current layout.
-//
-// In sixel mode, a final image of a family whose palette was never built
-// is encoded twice at once: with the fixed colour cube (shown in a few ms)
-// and with the family's own palette (building it costs some tens of ms),
-// which replaces the first when ready.
 func (m *Model) encode(which int) tea.Cmd {
-	req, ok := m.encodeReq(which)
-	if !ok {
+	var cmds []tea.Cmd
+	for _, r := range m.pipe.encodes(which, m.encodeTarget()) {
+		cmds = append(cmds, m.encodeCmd(r))
+	}
+	return tea.Batch(cmds...)
+}
+
+// encodedImage takes an encoding. Once A and B are in, the result is
+// encoded again with their pair's palette (pipeline.pairEncode).
+func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
+	if !m.pipe.takeEncoded(msg, m.layoutID) || msg.which == imgR || msg.preview {
 		return nil
 	}
-	if m.mode != gfxSixel || req.preview || m.palKnown[req.family] {
+	if req, ok := m.pipe.pairEncode(m.encodeTarget()); ok {
 		return m.encodeCmd(req)
-	}
-	m.palKnown[req.family] = true
-	quick := req
-	quick.quick = true
-	return tea.Batch(m.encodeCmd(quick), m.encodeCmd(req))
-}
-
-// encodeReq describes the encoding of image which for the current layout.
-func (m *Model) encodeReq(which int) (encodeReq, bool) {
-	s := &m.imgs[which]
-	box := m.lay.boxes[which]
-	if s.raw == nil || m.mode == gfxUnknown || box.cols <= 0 || box.rows <= 0 {
-		return encodeReq{}, false
-	}
-	gen, preview := s.rawKey/2, s.rawKey%2 == 0
-	req := encodeReq{which: which, gen: gen, preview: preview, layout: m.layoutID,
-		img: s.raw, cols: box.cols, rows: box.rows, mode: m.mode, cellW: m.cellW, cellH: m.cellH,
-		palettes: m.palettes, at: s.at, slots: m.opts.EncodeSlots}
-	withAB := false
-	if which == imgR {
-		a, b := &m.imgs[imgA], &m.imgs[imgB]
-		if a.rendered && b.rendered && a.st.A.Equal(s.st.A) && b.st.B.Equal(s.st.B) {
-			withAB = true
-			req.palImgs = []image.Image{a.raw, b.raw}
-		}
-	}
-	req.family = family(which, s.st, withAB)
-	return req, true
-}
-
-func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
-	s := &m.imgs[msg.which]
-	k := 2 * msg.gen
-	if !msg.preview {
-		k++
-	}
-	// The same image re-encoded with its pair's palette (see below) is
-	// taken too.
-	better := k == s.encKey && msg.quality > s.encQual
-	if msg.layout != m.layoutID || (s.hasEnc && s.encLay == msg.layout && k <= s.encKey && !better) {
-		return nil // for an old layout, or older than what is shown
-	}
-	newer := !s.hasEnc || k > s.encKey // not just the same image re-encoded
-	s.enc, s.encKey, s.encLay, s.hasEnc, s.encQual = msg.enc, k, msg.layout, true, msg.quality
-	if !msg.preview {
-		m.done[msg.which] = max(m.done[msg.which], msg.gen)
-	}
-	if msg.which == imgR && !msg.preview && newer {
-		m.status.frame = time.Since(msg.at)
-	}
-	// Once A and B are in, a result still drawn with a palette of its own
-	// is re-encoded with the pair's palette now, off the path of the next
-	// edit (which would otherwise pay for building it).
-	r := &m.imgs[imgR]
-	if msg.which != imgR && !msg.preview && m.mode == gfxSixel && r.hasEnc && r.encQual < qualPair && r.rawKey%2 == 1 {
-		if req, ok := m.encodeReq(imgR); ok && req.palImgs != nil {
-			m.palKnown[req.family] = true
-			return m.encodeCmd(req)
-		}
 	}
 	return nil
 }
@@ -858,7 +755,7 @@ func (m *Model) relayoutCmd() tea.Cmd {
 	// message to Update right after it cleared the screen.
 	m.clearing, m.frozen = true, frozen
 	cmds := []tea.Cmd{tea.ClearScreen}
-	for i := range m.imgs {
+	for i := range m.pipe.imgs {
 		cmds = append(cmds, m.encode(i))
 	}
 	return tea.Batch(cmds...)
@@ -935,8 +832,8 @@ func (m *Model) save() tea.Cmd {
 		m.explain = "save: saving is disabled here, no PNG written"
 		return nil
 	}
-	img := m.imgs[imgR].raw
-	if img == nil || !m.imgs[imgR].rendered {
+	img := m.pipe.imgs[imgR].raw
+	if img == nil || !m.pipe.imgs[imgR].rendered {
 		m.info = "save: no image yet"
 		m.explain = "save: the result is not rendered yet"
 		return nil

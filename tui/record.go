@@ -48,7 +48,7 @@ func (m *Model) toggleRecording() tea.Cmd {
 			return nil
 		}
 		m.rec = figures.NewRecorder(figures.RecorderOptions{Dir: m.opts.SaveDir, Name: m.fileName()})
-		if s := &m.imgs[imgR]; s.raw != nil && s.rendered {
+		if s := &m.pipe.imgs[imgR]; s.raw != nil && s.rendered {
 			m.rec.Add(s.raw, time.Now(), s.st)
 		}
 		m.explain = "recording a GIF of every result shown, with its timing (g stops and writes it)"

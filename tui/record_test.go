@@ -84,10 +84,10 @@ func (d *driver) handle(msg tea.Msg) {
 		}()
 		return
 	}
-	key := d.m.imgs[imgR].rawKey
+	key := d.m.pipe.imgs[imgR].rawKey
 	_, cmd := d.m.Update(msg)
 	if r, ok := msg.(renderedMsg); ok && d.m.rec != nil && r.which == imgR && !r.preview && r.err == nil &&
-		d.m.imgs[imgR].rawKey != key {
+		d.m.pipe.imgs[imgR].rawKey != key {
 		d.shown = append(d.shown, shownAt{r.st, time.Now()})
 	}
 	d.run(cmd)
@@ -131,8 +131,8 @@ func (d *driver) key(k string) time.Duration {
 
 // current reports whether the final result of the current state is shown.
 func (d *driver) current() bool {
-	s := &d.m.imgs[imgR]
-	return s.rendered && s.rawKey%2 == 1 && s.st.Equal(d.m.st)
+	s := &d.m.pipe.imgs[imgR]
+	return s.rendered && s.rawKey.final() && s.st.Equal(d.m.st)
 }
 
 func readGIF(t *testing.T, path string) *gif.GIF {
@@ -182,7 +182,7 @@ func TestRecordGIF(t *testing.T) {
 	if m.rec == nil || !strings.Contains(m.Explain(), "recording") || !strings.Contains(m.statusLine(), "recording") {
 		t.Fatalf("g did not start recording: explain %q, status %q", m.Explain(), m.statusLine())
 	}
-	d.shown = append(d.shown, shownAt{m.imgs[imgR].st, time.Now()})
+	d.shown = append(d.shown, shownAt{m.pipe.imgs[imgR].st, time.Now()})
 	var held latent.State // shown for 300 ms
 	for i, k := range []string{"]", "2", "+"} {
 		if took := d.key(k); took > 50*time.Millisecond {
@@ -425,7 +425,7 @@ func TestRecordNoSave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.imgs[imgR].raw, m.imgs[imgR].rendered = image.NewRGBA(image.Rect(0, 0, 32, 32)), true
+	m.pipe.imgs[imgR].raw, m.pipe.imgs[imgR].rendered = image.NewRGBA(image.Rect(0, 0, 32, 32)), true
 	for _, k := range []string{"g", "G"} {
 		_, cmd := m.Update(keyMsg(k))
 		if cmd != nil || m.rec != nil || m.savingAnim || m.animRender != nil || !strings.Contains(m.Explain(), "disabled") {

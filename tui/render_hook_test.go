@@ -75,7 +75,7 @@ func TestOptionsRenderNoSave(t *testing.T) {
 			t.Fatal("a worker renders apart from the hook")
 		}
 	}
-	m.imgs[imgR].raw, m.imgs[imgR].rendered = image.NewRGBA(image.Rect(0, 0, 8, 8)), true
+	m.pipe.imgs[imgR].raw, m.pipe.imgs[imgR].rendered = image.NewRGBA(image.Rect(0, 0, 8, 8)), true
 	if cmd := m.save(); cmd != nil || m.info != "save: disabled here" {
 		t.Fatalf("save with NoSave: info %q", m.info)
 	}

@@ -523,14 +523,14 @@ func TestStaleRendersDropped(t *testing.T) {
 	m.Update(renderedMsg{which: imgR, gen: 5, img: newer})
 	m.Update(renderedMsg{which: imgR, gen: 4, img: older})
 	m.Update(renderedMsg{which: imgR, gen: 5, img: older, preview: true})
-	if m.imgs[imgR].raw != newer {
+	if m.pipe.imgs[imgR].raw != newer {
 		t.Fatal("an older render replaced a newer one")
 	}
 	// Encodings: an older one arriving after a newer one is dropped.
 	m.Update(encodedMsg{which: imgR, gen: 5, layout: m.layoutID, enc: encoded{rows: 1, lines: []string{"new"}}})
 	m.Update(encodedMsg{which: imgR, gen: 4, layout: m.layoutID, enc: encoded{rows: 1, lines: []string{"old"}}})
 	m.Update(encodedMsg{which: imgR, gen: 6, layout: m.layoutID - 1, enc: encoded{rows: 1, lines: []string{"old layout"}}})
-	if got := m.imgs[imgR].enc.lines[0]; got != "new" {
+	if got := m.pipe.imgs[imgR].enc.lines[0]; got != "new" {
 		t.Fatalf("shown encoding %q, want new", got)
 	}
 }

@@ -259,9 +259,7 @@ func (m *Model) imageBlock(noImages bool) []string {
 	emit := m.emitRows()
 	for j := 0; j < numImages; j++ {
 		b := l.boxes[j]
-		s := &m.imgs[j]
-		enc := s.enc
-		ok := s.hasEnc && s.encLay == m.layoutID && enc.rows > 0 && (enc.lines != nil || enc.sixel != "")
+		enc, ok := m.pipe.shown(j, m.layoutID)
 		for r := 0; r < b.rows && b.row+r < l.blockRows; r++ {
 			var text string
 			switch {
@@ -326,7 +324,7 @@ func (m *Model) emitRows() [numImages]int {
 	used := map[int]bool{}
 	for _, j := range []int{imgR, imgA, imgB} {
 		b := m.lay.boxes[j]
-		rows := m.imgs[j].enc.rows
+		rows := m.pipe.imgs[j].enc.rows
 		e[j] = 0
 		for r := 0; r < rows; r++ {
 			if !used[b.row+r] {
@@ -398,7 +396,7 @@ func (m *Model) mixLabel() string {
 }
 
 func (m *Model) placeholder(j int) string {
-	s := &m.imgs[j]
+	s := &m.pipe.imgs[j]
 	switch {
 	case s.err != nil:
 		return "error: " + s.err.Error()
@@ -562,17 +560,17 @@ func (m *Model) statusLine() string {
 		parts = append(parts, part{fmt.Sprintf("psi %g on 0-%d", m.st.Psi, m.st.Cutoff-1), 2})
 	}
 	parts = append(parts, part{"noise " + m.noiseSummary(), 1})
-	if m.imgs[imgR].rendered {
+	if m.pipe.imgs[imgR].rendered {
 		inc := "full"
-		switch fl := m.status.fromLayer; {
+		switch fl := m.pipe.status.fromLayer; {
 		case fl >= c.NumLayers():
 			inc = "cached"
 		case fl > 0:
 			inc = fmt.Sprintf("incremental from layer %d", fl)
 		}
-		parts = append(parts, part{fmt.Sprintf("render %s %s", ms(m.status.render), inc), 4})
-		if m.status.frame > 0 {
-			parts = append(parts, part{"frame " + ms(m.status.frame), 3})
+		parts = append(parts, part{fmt.Sprintf("render %s %s", ms(m.pipe.status.render), inc), 4})
+		if m.pipe.status.frame > 0 {
+			parts = append(parts, part{"frame " + ms(m.pipe.status.frame), 3})
 		}
 	}
 	if m.playing {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -222,13 +220,6 @@ type encoded struct {
 	lines      []string
 }
 
-// Encoding quality, for the same image: a later, better one replaces it.
-const (
-	qualQuick = iota + 1 // the fixed colour cube: the family's palette is not built yet
-	qualOwn              // the family's palette
-	qualPair             // the result with its A/B pair's palette
-)
-
 type encodedMsg struct {
 	quality int
 	which   int
@@ -247,14 +238,7 @@ func encodeCmd(r encodeReq) tea.Cmd {
 			defer func() { <-r.slots }()
 		}
 		start := time.Now()
-		q := qualOwn
-		switch {
-		case r.quick:
-			q = qualQuick
-		case r.palImgs != nil:
-			q = qualPair
-		}
-		return encodedMsg{which: r.which, gen: r.gen, preview: r.preview, layout: r.layout, quality: q,
+		return encodedMsg{which: r.which, gen: r.gen, preview: r.preview, layout: r.layout, quality: r.quality(),
 			enc: encodeImage(r), took: time.Since(start), at: r.at}
 	}
 }
@@ -316,47 +300,3 @@ var previewPalette = sync.OnceValue(func() *render.Palette {
 	}
 	return render.PaletteOf(c)
 })
-
-// family names the palette family of an image: a source alone, or the
-// result of a pair of sources. Every mix, psi, noise and walk of one pair
-// shares the pair's palette (built from A, B and the result, so it holds
-// both sources' colours); dithering absorbs the rest. withAB is false until
-// the pictures of A and B are known: the palette then comes from the result
-// alone, under its own name.
-func family(which int, st latent.State, withAB bool) string {
-	switch which {
-	case imgA:
-		return "A " + sourceKey(st.A)
-	case imgB:
-		return "B " + sourceKey(st.B)
-	}
-	f := "R " + sourceKey(st.A) + " " + sourceKey(st.B)
-	if !withAB {
-		f += " alone"
-	}
-	return f
-}
-
-func sourceKey(s latent.Source) string {
-	var b strings.Builder
-	b.WriteString(strconv.FormatInt(s.Seed, 10))
-	for _, n := range s.Nudges {
-		fmt.Fprintf(&b, ",%d@%g", n.Seed, n.Step)
-	}
-	if s.Z != nil {
-		fmt.Fprintf(&b, "z%x", hashF(s.Z))
-	}
-	if s.W != nil {
-		fmt.Fprintf(&b, "w%x", hashF(s.W))
-	}
-	return b.String()
-}
-
-func hashF(v []float32) uint64 {
-	h := uint64(14695981039346656037)
-	for _, x := range v {
-		h ^= uint64(int64(x * 1e6))
-		h *= 1099511628211
-	}
-	return h
-}
