@@ -185,32 +185,30 @@ func buildG(b *builder, cfg *model.Config, gp *ParamSet, B, step int, fade bool)
 	in.W1 = w1
 	dw := b.do(func() (*G.Node, error) { return G.Sub(w1, w2) })
 
-	ones, onesT := b.input("ones", B, 1)
+	// The constant layer's input: a column of ones broadcasts the constant.
+	x, onesT := b.input("ones", B, 1)
 	in.Ones = onesT
 	copyFill(onesT, 1)
-	c0 := cfg.Channels[0]
-	x := b.do(func() (*G.Node, error) { return G.Mul(ones, b.param(gp.P(constName))) })
-	x = b.do(func() (*G.Node, error) { return G.Reshape(x, tensor.Shape{B, c0, 4, 4}) })
 
-	var acts []*G.Node
-	for i := 0; i <= 2*step+1; i++ {
-		res := cfg.LayerRes(i)
-		m, mt := b.input(fmt.Sprintf("mix%d", i), B, cfg.WDim)
-		nz, nt := b.input(fmt.Sprintf("noise%d", i), B, 1, res, res)
-		in.Mix = append(in.Mix, mt)
-		in.Noise = append(in.Noise, nt)
-		md := b.do(func() (*G.Node, error) { return G.HadamardProd(m, dw) })
-		wi := b.do(func() (*G.Node, error) { return G.Add(w2, md) })
-		ln := layerNodes(b, gp, i)
-		if i > 0 {
-			x = b.do(func() (*G.Node, error) { return model.ConvPart(cfg, i, x, ln) })
+	// g, Figure 1(b), blocks 4x4 .. 4·2^step px: two layers each, every
+	// layer with its own style (mixed per image) and noise map.
+	var out []*G.Node // per block: its output, the ToRGB input
+	for _, blk := range cfg.Blocks()[:step+1] {
+		for _, l := range blk.Layers {
+			m, mt := b.input(fmt.Sprintf("mix%d", l.Index), B, cfg.WDim)
+			nz, nt := b.input(fmt.Sprintf("noise%d", l.Index), B, 1, l.Res, l.Res)
+			in.Mix = append(in.Mix, mt)
+			in.Noise = append(in.Noise, nt)
+			md := b.do(func() (*G.Node, error) { return G.HadamardProd(m, dw) })
+			wi := b.do(func() (*G.Node, error) { return G.Add(w2, md) })
+			p := layerNodes(b, gp, l)
+			x = b.do(func() (*G.Node, error) { return l.Forward(x, nz, wi, p) })
 		}
-		x = b.do(func() (*G.Node, error) { return model.Epilogue(cfg, i, x, nz, wi, ln) })
-		acts = append(acts, x)
+		out = append(out, x)
 	}
 	rgb := func(s int) *G.Node {
 		t := model.RGBNodes{W: b.param(gp.P(torgbName(s, "weight"))), B: b.param(gp.P(torgbName(s, "bias")))}
-		return b.do(func() (*G.Node, error) { return model.RGB(acts[2*s+1], t) })
+		return b.do(func() (*G.Node, error) { return model.RGB(out[s], t) })
 	}
 	img := rgb(step)
 	if fade && step > 0 {
@@ -225,16 +223,19 @@ func buildG(b *builder, cfg *model.Config, gp *ParamSet, B, step int, fade bool)
 	return in
 }
 
-func layerNodes(b *builder, gp *ParamSet, i int) model.LayerNodes {
-	l := model.LayerNodes{
-		Bias:  b.param(gp.P(layerName(i, "bias"))),
-		Noise: b.param(gp.P(layerName(i, "noise_strength"))),
-		Style: model.DenseNodes{W: b.param(gp.P(layerName(i, "style.weight"))), B: b.param(gp.P(layerName(i, "style.bias")))},
+// layerNodes are the leaves of layer l's parameters; the constant layer's
+// conv weight is the constant.
+func layerNodes(b *builder, gp *ParamSet, l model.SynthesisLayer) model.LayerNodes {
+	conv := constName
+	if !l.Const {
+		conv = layerName(l.Index, "conv")
 	}
-	if i > 0 {
-		l.Conv = b.param(gp.P(layerName(i, "conv")))
+	return model.LayerNodes{
+		Conv:  b.param(gp.P(conv)),
+		Bias:  b.param(gp.P(layerName(l.Index, "bias"))),
+		Noise: b.param(gp.P(layerName(l.Index, "noise_strength"))),
+		Style: model.DenseNodes{W: b.param(gp.P(layerName(l.Index, "style.weight"))), B: b.param(gp.P(layerName(l.Index, "style.bias")))},
 	}
-	return l
 }
 
 // ---- discriminator ----

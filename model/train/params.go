@@ -175,16 +175,12 @@ func newG(a *Arch, r *rand.Rand) *ParamSet {
 		s.add(r, mappingW(i), []int{in, a.WDim}, 1/a.LRMul, 0, he(sq2, in)*a.LRMul)
 		s.add(r, mappingB(i), []int{1, a.WDim}, 0, 0, a.LRMul)
 	}
-	ch := a.Channels
-	s.add(r, constName, []int{1, ch[0] * 16}, 1, 0, 1)
-	for i := 0; i < 2*len(ch); i++ {
-		c := ch[i/2]
-		if i > 0 {
-			in := c
-			if i%2 == 0 {
-				in = ch[i/2-1]
-			}
-			s.add(r, layerName(i, "conv"), []int{c, in, 3, 3}, 1, 0, he(sq2, in*9))
+	for _, l := range a.ModelConfig().Layers() {
+		i, c := l.Index, l.Out
+		if l.Const {
+			s.add(r, constName, l.ConvShape(), 1, 0, 1)
+		} else {
+			s.add(r, layerName(i, "conv"), l.ConvShape(), 1, 0, he(sq2, l.In*9))
 		}
 		s.add(r, layerName(i, "bias"), []int{c}, 0, 0, 1)
 		s.add(r, layerName(i, "noise_strength"), []int{c}, 0, 0, 1)
@@ -195,7 +191,7 @@ func newG(a *Arch, r *rand.Rand) *ParamSet {
 		}
 		sb.SyncEff()
 	}
-	for b, c := range ch {
+	for b, c := range a.Channels {
 		s.add(r, torgbName(b, "weight"), []int{3, c, 1, 1}, 1, 0, he(1, c))
 		s.add(r, torgbName(b, "bias"), []int{3}, 0, 0, 1)
 	}
