@@ -43,7 +43,7 @@ func New(cfg *Config, w *Weights) (*Generator, error) {
 // paramTensors wrap the weights once; every graph shares their backing.
 type paramTensors struct {
 	mapping []struct{ w, b *tensor.Dense }
-	layers  []struct{ conv, bias, noise, sw, sb *tensor.Dense }
+	layers  []struct{ conv, bias, noise, sw, sb *tensor.Dense } // layer 0's conv is the constant
 	rgb     []struct{ w, b *tensor.Dense }
 }
 
@@ -67,18 +67,14 @@ func (g *Generator) paramTensors() *paramTensors {
 		}
 		p.mapping = append(p.mapping, struct{ w, b *tensor.Dense }{wrap(d.W, in, c.WDim), wrap(d.B, 1, c.WDim)})
 	}
-	for i, l := range w.Layers {
-		ch, in := c.Channels[i/2], c.layerIn(i)
-		var conv *tensor.Dense
-		switch {
-		case i == 0:
-		case c.Fused(i/2) && upLayer(i):
-			conv = wrap(l.Conv, in, ch, 4, 4)
-		default:
-			conv = wrap(l.Conv, ch, in, 3, 3)
+	for _, sl := range c.Layers() {
+		l, ch := w.Layers[sl.Index], sl.Out
+		conv := l.Conv
+		if sl.Const {
+			conv = w.Const
 		}
 		p.layers = append(p.layers, struct{ conv, bias, noise, sw, sb *tensor.Dense }{
-			conv, wrap(l.Bias, ch), wrap(l.Noise, ch), wrap(l.Style.W, c.WDim, 2*ch), wrap(l.Style.B, 1, 2*ch)})
+			wrap(conv, sl.ConvShape()...), wrap(l.Bias, ch), wrap(l.Noise, ch), wrap(l.Style.W, c.WDim, 2*ch), wrap(l.Style.B, 1, 2*ch)})
 	}
 	for b, t := range w.ToRGB {
 		p.rgb = append(p.rgb, struct{ w, b *tensor.Dense }{wrap(t.W, 3, c.Channels[b], 1, 1), wrap(t.B, 3)})
@@ -86,9 +82,9 @@ func (g *Generator) paramTensors() *paramTensors {
 	// The weights never change under a Generator: let the convs keep their
 	// Winograd transforms (and the up-convs their 4x4 weights; Close
 	// releases them).
-	for _, l := range p.layers {
-		if l.conv != nil {
-			ops.FreezeWeights(l.conv)
+	for _, sl := range c.Layers() {
+		if !sl.Const {
+			ops.FreezeWeights(p.layers[sl.Index].conv)
 		}
 	}
 	g.params = p
@@ -103,9 +99,9 @@ func (g *Generator) Close() {
 	if g.params == nil {
 		return
 	}
-	for _, l := range g.params.layers {
-		if l.conv != nil {
-			ops.ThawWeights(l.conv)
+	for _, sl := range g.Cfg.Layers() {
+		if !sl.Const {
+			ops.ThawWeights(g.params.layers[sl.Index].conv)
 		}
 	}
 	g.params, g.nets = nil, map[int]*net{}
@@ -155,22 +151,25 @@ func input(g *G.ExprGraph, name string, shape ...int) (*G.Node, *tensor.Dense) {
 
 // net holds the graphs and the activation cache for one batch size.
 type net struct {
-	B        int
-	mapping  *stage
-	conv     []*stage // per layer; nil for the const layer
-	epi      []*stage
-	rgb      []*stage // per block; nil where there is no ToRGB
-	pre, act [][]float32
+	B       int
+	mapping *stage
+	// per layer: its conv part (layer 0's broadcasts the constant) and its
+	// epilogue, separate graphs so that a style or noise edit reruns the
+	// epilogue alone
+	conv, epi []*stage
+	rgb       []*stage // per block; nil where there is no ToRGB
+	blocks    []SynthesisBlock
+	layers    []SynthesisLayer
+	// pre[i], act[i] are layer i's conv output and output from earlier
+	// runs, bound as inputs of later stages.
+	pre, act []*tensor.Dense
 	// the inputs that produced act[i]: w for its style slot, its noise map
 	w, noise [][]float32
 	valid    int // layers 0..valid-1 hold cached results
-	// preT[i], actT[i] are the tensors whose data are pre[i], act[i]:
-	// outputs of earlier runs, bound as inputs of later stages.
-	preT, actT []*tensor.Dense
 }
 
-func (g *Generator) layerNodes(gr *G.ExprGraph, i int) LayerNodes {
-	p := g.paramTensors().layers[i]
+func (g *Generator) layerNodes(gr *G.ExprGraph, l SynthesisLayer) LayerNodes {
+	i, p := l.Index, g.paramTensors().layers[l.Index]
 	return LayerNodes{
 		Conv:  node(gr, p.conv, fmt.Sprintf("layer%d.conv", i)),
 		Bias:  node(gr, p.bias, fmt.Sprintf("layer%d.bias", i)),
@@ -184,7 +183,7 @@ func (g *Generator) net(B int) (*net, error) {
 		return n, nil
 	}
 	c, p := g.Cfg, g.paramTensors()
-	n := &net{B: B}
+	n := &net{B: B, blocks: c.Blocks(), layers: c.Layers()}
 	{ // mapping
 		gr := G.NewGraph()
 		z, zt := input(gr, "z", B, c.ZDim)
@@ -199,55 +198,84 @@ func (g *Generator) net(B int) (*net, error) {
 		}
 		n.mapping = &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{zt}, inNodes: []*G.Node{z}, out: out}
 	}
-	for i := 0; i < c.NumLayers(); i++ {
-		ch, res := c.Channels[i/2], c.LayerRes(i)
-		if i > 0 {
-			gr := G.NewGraph()
-			inRes := res
-			if upLayer(i) {
-				inRes /= 2
-			}
-			x, xt := input(gr, "x", B, c.layerIn(i), inRes, inRes)
-			out, err := ConvPart(c, i, x, g.layerNodes(gr, i))
+	// g, Figure 1(b): per block, two layers (conv part, then epilogue)
+	// and a ToRGB.
+	for _, blk := range n.blocks {
+		for _, l := range blk.Layers {
+			conv, err := g.convStage(B, l)
 			if err != nil {
 				return nil, err
 			}
-			ops.ReuseOutputs(gr)
-			n.conv = append(n.conv, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, inNodes: []*G.Node{x}, out: out})
-		} else {
-			n.conv = append(n.conv, nil)
+			epi, err := g.epilogueStage(B, l)
+			if err != nil {
+				return nil, err
+			}
+			n.conv, n.epi = append(n.conv, conv), append(n.epi, epi)
 		}
-		gr := G.NewGraph()
-		x, xt := input(gr, "pre", B, ch, res, res)
-		nz, nt := input(gr, "noise", B, 1, res, res)
-		w, wt := input(gr, "w", B, c.WDim)
-		out, err := Epilogue(c, i, x, nz, w, g.layerNodes(gr, i))
+		rgb, err := g.rgbStage(B, blk)
 		if err != nil {
 			return nil, err
 		}
-		ops.ReuseOutputs(gr)
-		n.epi = append(n.epi, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt, nt, wt}, inNodes: []*G.Node{x, nz, w}, out: out})
-	}
-	for b := range c.Channels {
-		pt := p.rgb[b]
-		if pt.w == nil {
-			n.rgb = append(n.rgb, nil)
-			continue
-		}
-		gr := G.NewGraph()
-		res := BlockRes(b)
-		x, xt := input(gr, "x", B, c.Channels[b], res, res)
-		out, err := RGB(x, RGBNodes{W: node(gr, pt.w, fmt.Sprintf("torgb%d.w", b)), B: node(gr, pt.b, fmt.Sprintf("torgb%d.b", b))})
-		if err != nil {
-			return nil, err
-		}
-		n.rgb = append(n.rgb, &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, inNodes: []*G.Node{x}, out: out})
+		n.rgb = append(n.rgb, rgb)
 	}
 	L := c.NumLayers()
-	n.pre, n.act, n.w, n.noise = make([][]float32, L), make([][]float32, L), make([][]float32, L), make([][]float32, L)
-	n.preT, n.actT = make([]*tensor.Dense, L), make([]*tensor.Dense, L)
+	n.pre, n.act = make([]*tensor.Dense, L), make([]*tensor.Dense, L)
+	n.w, n.noise = make([][]float32, L), make([][]float32, L)
 	g.nets[B] = n
 	return n, nil
+}
+
+// convStage is the graph of a layer's conv part. Its input is the
+// previous layer's output; for the constant, a column of ones.
+func (g *Generator) convStage(B int, l SynthesisLayer) (*stage, error) {
+	gr := G.NewGraph()
+	var x *G.Node
+	var xt *tensor.Dense
+	if l.Const {
+		x, xt = input(gr, "ones", B, 1)
+		for k := range B {
+			xt.Data().([]float32)[k] = 1
+		}
+	} else {
+		x, xt = input(gr, "x", B, l.In, l.InRes(), l.InRes())
+	}
+	out, err := l.Conv(x, g.layerNodes(gr, l))
+	if err != nil {
+		return nil, err
+	}
+	ops.ReuseOutputs(gr)
+	return &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, inNodes: []*G.Node{x}, out: out}, nil
+}
+
+// epilogueStage is the graph of a layer's epilogue; its inputs are the
+// conv part's output, the noise map and w.
+func (g *Generator) epilogueStage(B int, l SynthesisLayer) (*stage, error) {
+	gr := G.NewGraph()
+	x, xt := input(gr, "pre", B, l.Out, l.Res, l.Res)
+	nz, nt := input(gr, "noise", B, 1, l.Res, l.Res)
+	w, wt := input(gr, "w", B, g.Cfg.WDim)
+	out, err := l.Epilogue(x, nz, w, g.layerNodes(gr, l))
+	if err != nil {
+		return nil, err
+	}
+	ops.ReuseOutputs(gr)
+	return &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt, nt, wt}, inNodes: []*G.Node{x, nz, w}, out: out}, nil
+}
+
+// rgbStage is the graph of a block's ToRGB, or nil when the weights have
+// none.
+func (g *Generator) rgbStage(B int, blk SynthesisBlock) (*stage, error) {
+	pt := g.paramTensors().rgb[blk.Index]
+	if pt.w == nil {
+		return nil, nil
+	}
+	gr := G.NewGraph()
+	x, xt := input(gr, "x", B, blk.Channels, blk.Res, blk.Res)
+	out, err := RGB(x, RGBNodes{W: node(gr, pt.w, fmt.Sprintf("torgb%d.w", blk.Index)), B: node(gr, pt.b, fmt.Sprintf("torgb%d.b", blk.Index))})
+	if err != nil {
+		return nil, err
+	}
+	return &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, inNodes: []*G.Node{x}, out: out}, nil
 }
 
 // Mapping runs the mapping network on a batch of z (B·ZDim values) and
@@ -326,35 +354,33 @@ func (g *Generator) Synthesis(in SynthesisInput, opt Options) ([]float32, Stats,
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	last := 2*step + 1
+	layers := n.layers[:n.blocks[step].Out().Index+1]
 	if opt.Full {
 		n.valid = 0
 	}
 	// The first layer whose inputs differ from the cached ones.
 	from := 0
-	for from < n.valid && from <= last && slices.Equal(n.w[from], in.W[c.StyleSlot(from)]) &&
-		slices.Equal(n.noise[from], in.Noise[c.NoiseSlot(from)]) {
+	for from < n.valid && from < len(layers) && slices.Equal(n.w[from], in.W[layers[from].StyleSlot]) &&
+		slices.Equal(n.noise[from], in.Noise[layers[from].NoiseSlot]) {
 		from++
-	}
-	if from > last {
-		from = last + 1
 	}
 	st := Stats{FromLayer: from}
 	// Layer `from` reuses its conv output when its input activation is the
 	// cached one (only its style or noise changed).
 	convValid := from < n.valid
 	n.valid = min(n.valid, from)
-	for i := from; i <= last; i++ {
-		if err := g.runLayer(n, i, in, convValid && i == from); err != nil {
+	for _, l := range layers[from:] {
+		if err := g.runLayer(n, l, in, convValid && l.Index == from); err != nil {
 			return nil, st, err
 		}
-		n.valid = i + 1
-		if opt.Preview != nil && i%2 == 1 && i < last && n.rgb[i/2] != nil {
-			rgb, err := g.rgb(n, i/2)
+		n.valid = l.Index + 1
+		// the previews: each earlier block's output through its ToRGB
+		if blk := n.blocks[l.Block]; opt.Preview != nil && l.Index == blk.Out().Index && blk.Index < step && n.rgb[blk.Index] != nil {
+			rgb, err := g.rgb(n, blk.Index)
 			if err != nil {
 				return nil, st, err
 			}
-			opt.Preview(c.LayerRes(i), rgb)
+			opt.Preview(blk.Res, rgb)
 		}
 	}
 	out, err := g.rgb(n, step)
@@ -418,47 +444,44 @@ func (g *Generator) checkInput(in SynthesisInput) error {
 	return nil
 }
 
-func (g *Generator) runLayer(n *net, i int, in SynthesisInput, reuseConv bool) error {
-	c := g.Cfg
-	ch, res := c.Channels[i/2], c.LayerRes(i)
-	var err error
+// runLayer runs layer l's conv part (unless reuseConv: its cached output
+// is current) and its epilogue.
+func (g *Generator) runLayer(n *net, l SynthesisLayer, in SynthesisInput, reuseConv bool) error {
+	i, res := l.Index, l.Res
+	fail := func(err error) error { return fmt.Errorf("model: layer %d: %w", i, err) }
 	if !reuseConv {
-		if i == 0 {
-			n.pre[0] = fill(n.pre[0], in.B, g.W.Const)
-			n.preT[0] = wrap(n.pre[0], in.B, ch, res, res)
-		} else {
-			s := n.conv[i]
-			if err = s.bind(0, n.actT[i-1]); err != nil {
-				return fmt.Errorf("model: layer %d: %w", i, err)
+		s := n.conv[i]
+		if !l.Const { // the constant's input, a column of ones, is fixed
+			if err := s.bind(0, n.act[i-1]); err != nil {
+				return fail(err)
 			}
-			var out *tensor.Dense
-			if out, err = s.run(); err != nil {
-				return fmt.Errorf("model: layer %d: %w", i, err)
-			}
-			n.preT[i], n.pre[i] = out, out.Data().([]float32)
 		}
+		out, err := s.run()
+		if err != nil {
+			return fail(err)
+		}
+		n.pre[i] = out
 	}
 	s := n.epi[i]
-	if err = s.bind(0, n.preT[i]); err != nil {
-		return fmt.Errorf("model: layer %d: %w", i, err)
+	if err := s.bind(0, n.pre[i]); err != nil {
+		return fail(err)
 	}
-	nz := in.Noise[c.NoiseSlot(i)]
+	nz := in.Noise[l.NoiseSlot]
 	if len(nz) == res*res {
 		fill(s.in[1].Data().([]float32)[:0], in.B, nz) // one map for the whole batch
 	} else {
 		copy(s.in[1].Data().([]float32), nz)
 	}
-	w := in.W[c.StyleSlot(i)]
+	w := in.W[l.StyleSlot]
 	copy(s.in[2].Data().([]float32), w)
 	out, err := s.run()
 	if err != nil {
-		return fmt.Errorf("model: layer %d: %w", i, err)
+		return fail(err)
 	}
-	od := out.Data().([]float32)
-	if len(od) != in.B*ch*res*res {
-		return fmt.Errorf("model: layer %d: output has %d values, want %d", i, len(od), in.B*ch*res*res)
+	if got, want := out.Size(), in.B*l.Out*res*res; got != want {
+		return fmt.Errorf("model: layer %d: output has %d values, want %d", i, got, want)
 	}
-	n.actT[i], n.act[i] = out, od
+	n.act[i] = out
 	n.w[i] = append(n.w[i][:0], w...)
 	n.noise[i] = append(n.noise[i][:0], nz...)
 	return nil
@@ -478,7 +501,7 @@ func (g *Generator) rgb(n *net, b int) ([]float32, error) {
 	if s == nil {
 		return nil, fmt.Errorf("model: the weights have no ToRGB for %dpx", BlockRes(b))
 	}
-	if err := s.bind(0, n.actT[2*b+1]); err != nil {
+	if err := s.bind(0, n.act[n.blocks[b].Out().Index]); err != nil {
 		return nil, fmt.Errorf("model: torgb %dpx: %w", BlockRes(b), err)
 	}
 	out, err := s.run()

@@ -9,8 +9,8 @@ import (
 	"stylegan-tui/model/ops"
 )
 
-// The functions in this file build the network's pieces into a gorgonia
-// graph. Inference (per-layer graphs, for the incremental cache) and
+// The functions in this file, and SynthesisLayer's methods (synthesis.go),
+// build the network's pieces into a gorgonia graph. Inference (per-layer graphs, for the incremental cache) and
 // training (one graph with gradients) both call them, so there is one copy
 // of the architecture. Parameters come in as nodes holding the effective
 // weights: inference binds them to Weights directly, the trainer to its
@@ -21,7 +21,7 @@ type DenseNodes struct{ W, B *G.Node }
 
 // LayerNodes are one synthesis layer's parameters.
 type LayerNodes struct {
-	Conv  *G.Node // [Cout,Cin,3,3], fused [Cin,Cout,4,4]; nil for the const layer
+	Conv  *G.Node // SynthesisLayer.ConvShape: [Cout,Cin,3,3], fused [Cin,Cout,4,4], the constant [1,C·16]
 	Bias  *G.Node // [C]
 	Noise *G.Node // [C]
 	Style DenseNodes
@@ -79,66 +79,6 @@ func Mapping(z *G.Node, layers []DenseNodes) (*G.Node, error) {
 		if x, err = ops.LeakyReLU(x, 0.2); err != nil {
 			return nil, fmt.Errorf("mapping %d: %w", i, err)
 		}
-	}
-	return x, nil
-}
-
-// upLayer reports whether layer i doubles the resolution.
-func upLayer(i int) bool { return i > 0 && i%2 == 0 }
-
-// biasInConv reports whether layer i's bias is added inside ConvPart (before
-// the blur) rather than in the epilogue.
-func (c *Config) biasInConv(i int) bool { return upLayer(i) && c.BiasBeforeBlur }
-
-// ConvPart is the part of layer i before its epilogue: for an up-layer
-// nearest-x2 + 3x3 conv (or the fused transposed conv) followed by the
-// [1,2,1] blur; otherwise a 3x3 conv. Layer 0 (the constant) has none.
-func ConvPart(c *Config, i int, x *G.Node, l LayerNodes) (*G.Node, error) {
-	var err error
-	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) conv: %w", i, c.LayerRes(i), e) }
-	if !upLayer(i) {
-		if x, err = ops.Conv2d(x, l.Conv, 1); err != nil {
-			return nil, wrap(err)
-		}
-		return x, nil
-	}
-	if c.Fused(i / 2) {
-		x, err = ops.ConvTranspose2x(x, l.Conv)
-	} else {
-		// nearest-x2 then the 3x3 conv, computed without the upsampled image
-		x, err = ops.Upsample2xConv2d(x, l.Conv)
-	}
-	if err == nil && c.biasInConv(i) {
-		x, err = ops.AddBias(x, l.Bias)
-	}
-	if err == nil {
-		x, err = ops.Blur(x)
-	}
-	if err != nil {
-		return nil, wrap(err)
-	}
-	return x, nil
-}
-
-// Epilogue is what every layer does after its conv: noise injection
-// (per-channel strength × a one-channel map), bias, LeakyReLU 0.2, and
-// AdaIN: instance norm, then scale and shift from the affine A(w). The five
-// steps are one fused op (ops.StyleEpilogue: one pass over memory instead of
-// six) whose gradient is fused too; the Generator's graphs and training
-// graphs both build it.
-func Epilogue(c *Config, i int, x, noise, w *G.Node, l LayerNodes) (*G.Node, error) {
-	ch := c.Channels[i/2]
-	wrap := func(e error) error { return fmt.Errorf("layer %d (%dpx) epilogue: %w", i, c.LayerRes(i), e) }
-	scale, shift, err := styleAffine(w, l.Style, ch)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	bias := l.Bias
-	if c.biasInConv(i) {
-		bias = nil
-	}
-	if x, err = ops.StyleEpilogue(x, noise, l.Noise, bias, scale, shift, 0.2, c.NormEps); err != nil {
-		return nil, wrap(err)
 	}
 	return x, nil
 }

@@ -46,13 +46,13 @@ type ToRGB struct {
 	B []float32
 }
 
-// layerIn is the number of input channels of layer i's conv.
-func (c *Config) layerIn(i int) int {
-	b := i / 2
-	if i%2 == 1 || b == 0 {
-		return c.Channels[b]
+// size is the number of elements of a shape.
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
 	}
-	return c.Channels[b-1]
+	return n
 }
 
 // Check verifies every slice length against the config.
@@ -84,15 +84,12 @@ func (w *Weights) Check(c *Config) error {
 	if len(w.Layers) != c.NumLayers() {
 		return fmt.Errorf("model: %d synthesis layers, config says %d", len(w.Layers), c.NumLayers())
 	}
-	for i, l := range w.Layers {
-		ch, in := c.Channels[i/2], c.layerIn(i)
-		name := func(s string) string { return fmt.Sprintf("layer %d (%dpx) %s", i, c.LayerRes(i), s) }
-		want := in * ch * 9
-		if c.Fused(i/2) && i%2 == 0 {
-			want = in * ch * 16
-		}
-		if i == 0 {
-			want = 0
+	for _, sl := range c.Layers() {
+		l, ch := w.Layers[sl.Index], sl.Out
+		name := func(s string) string { return fmt.Sprintf("layer %d (%dpx) %s", sl.Index, sl.Res, s) }
+		want := size(sl.ConvShape())
+		if sl.Const {
+			want = 0 // the constant is Weights.Const, checked above
 		}
 		if len(l.Conv) != want {
 			return bad(name("conv"), len(l.Conv), want)
@@ -179,12 +176,12 @@ func RandomWeights(c *Config, seed uint64) *Weights {
 		w.Mapping = append(w.Mapping, Dense{W: normal(in*c.WDim, math.Sqrt(2/float64(in))), B: normal(c.WDim, 0.01)})
 	}
 	w.Const = normal(c.Channels[0]*16, 1)
-	for i := 0; i < c.NumLayers(); i++ {
-		ch, in := c.Channels[i/2], c.layerIn(i)
+	for _, sl := range c.Layers() {
+		ch, in := sl.Out, sl.In
 		var l Layer
 		switch {
-		case i == 0:
-		case c.Fused(i/2) && i%2 == 0:
+		case sl.Const:
+		case sl.Fused:
 			l.Conv = normal(in*ch*16, math.Sqrt(2/float64(in*9))/2)
 		default:
 			l.Conv = normal(in*ch*9, math.Sqrt(2/float64(in*9)))
