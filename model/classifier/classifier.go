@@ -36,6 +36,7 @@ import (
 	"sync/atomic"
 
 	"stylegan-tui/checkpoints/safetensors"
+	"stylegan-tui/model/kernels"
 	"stylegan-tui/model/ops"
 	"stylegan-tui/model/toyfaces"
 )
@@ -428,9 +429,9 @@ func (n *Net) convs(s *scratch, x []float32, b int, visit stageFunc) []float32 {
 		for k := range n.cfg.depth() {
 			out = cur[:b*c*r*r]
 			name := n.cfg.convName(i, k)
-			ops.Conv2dF32(out, h, n.p(name+".weight"), b, cin, r, r, c, 3, 1)
-			ops.AddBiasF32(out, out, n.p(name+".bias"), b, c, r, r)
-			ops.LeakyReLUF32(out, out, slope)
+			kernels.Conv2dF32(out, h, n.p(name+".weight"), b, cin, r, r, c, 3, 1)
+			kernels.AddBiasF32(out, out, n.p(name+".bias"), b, c, r, r)
+			kernels.LeakyReLUF32(out, out, slope)
 			h, cin = out, c
 			cur, other = other, cur
 		}
@@ -439,7 +440,7 @@ func (n *Net) convs(s *scratch, x []float32, b int, visit stageFunc) []float32 {
 		}
 		if n.cfg.pools(i) {
 			d := cur[:b*c*r*r/4]
-			ops.Downsample2xF32(d, h, b, c, r, r)
+			kernels.Downsample2xF32(d, h, b, c, r, r)
 			h = d
 			r /= 2
 			cur, other = other, cur
@@ -456,7 +457,7 @@ func (n *Net) forward(s *scratch, x []float32, b int) ([]float32, [][][]float32)
 	D, F := n.cfg.flatDim(), n.cfg.Features
 	feat := s.feat[:b*F]
 	dense(feat, h, n.p("fc.weight"), n.p("fc.bias"), b, D, F)
-	ops.LeakyReLUF32(feat, feat, slope)
+	kernels.LeakyReLUF32(feat, feat, slope)
 	logits := make([][][]float32, b)
 	for i := range logits {
 		logits[i] = make([][]float32, len(toyfaces.Factors))

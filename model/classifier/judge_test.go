@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"stylegan-tui/checkpoints/safetensors"
-	"stylegan-tui/model/ops"
+	"stylegan-tui/model/kernels"
 	"stylegan-tui/model/toyfaces"
 )
 
@@ -69,20 +69,20 @@ func v1Reference(n *Net, x []float32, b int) ([][][]float32, [][]float32) {
 	h, cin, r := x, 3, Size
 	for i, c := range n.cfg.Channels {
 		out := make([]float32, b*c*r*r)
-		ops.Conv2dF32(out, h, n.p(fmt.Sprintf("conv%d.weight", i)), b, cin, r, r, c, 3, 1)
-		ops.AddBiasF32(out, out, n.p(fmt.Sprintf("conv%d.bias", i)), b, c, r, r)
-		ops.LeakyReLUF32(out, out, slope)
+		kernels.Conv2dF32(out, h, n.p(fmt.Sprintf("conv%d.weight", i)), b, cin, r, r, c, 3, 1)
+		kernels.AddBiasF32(out, out, n.p(fmt.Sprintf("conv%d.bias", i)), b, c, r, r)
+		kernels.LeakyReLUF32(out, out, slope)
 		h, cin = out, c
 		if r > 4 {
 			d := make([]float32, b*c*r*r/4)
-			ops.Downsample2xF32(d, h, b, c, r, r)
+			kernels.Downsample2xF32(d, h, b, c, r, r)
 			h, r = d, r/2
 		}
 	}
 	F := n.cfg.Features
 	feat := make([]float32, b*F)
 	dense(feat, h, n.p("fc.weight"), n.p("fc.bias"), b, len(h)/b, F)
-	ops.LeakyReLUF32(feat, feat, slope)
+	kernels.LeakyReLUF32(feat, feat, slope)
 	probs := make([][][]float32, b)
 	feats := make([][]float32, b)
 	for i := range b {

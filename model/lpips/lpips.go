@@ -35,6 +35,7 @@ import (
 
 	"stylegan-tui/checkpoints/safetensors"
 	"stylegan-tui/checkpoints/torchpt"
+	"stylegan-tui/model/kernels"
 	"stylegan-tui/model/ops"
 )
 
@@ -289,7 +290,7 @@ func scaleInput(dst, x []float32, b, hw int) {
 func (n *Net) trunk(x, cur, other []float32, b, h, w int, tap func(t int, f []float32, c, hw int)) {
 	for i, c := range n.convs {
 		out := cur[:b*c.cout*h*w]
-		ops.Conv2dF32(out, x, c.w.Data().([]float32), b, c.cin, h, w, c.cout, 3, 1)
+		kernels.Conv2dF32(out, x, c.w.Data().([]float32), b, c.cin, h, w, c.cout, 3, 1)
 		biasReLU(out, c.b, b, c.cout, h*w)
 		x = out
 		cur, other = other, cur

@@ -3,14 +3,13 @@ package ops
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"stylegan-tui/model/ops/simd"
+	"stylegan-tui/model/kernels"
 )
 
 // biasLeakyOp: (x, b) -> LeakyReLU(x + b[c]).
@@ -47,9 +46,11 @@ func (op *biasLeakyOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 	b, c, h, w := nchw(in[0].Shape())
 	return run(out,
 		func() {
-			biasLeaky(data[float32](out), data[float32](in[0]), data[float32](in[1]), b, c, h*w, float32(op.slope))
+			kernels.BiasLeakyReLU(data[float32](out), data[float32](in[0]), data[float32](in[1]), b, c, h*w, float32(op.slope))
 		},
-		func() { biasLeaky(data[float64](out), data[float64](in[0]), data[float64](in[1]), b, c, h*w, op.slope) })
+		func() {
+			kernels.BiasLeakyReLU(data[float64](out), data[float64](in[0]), data[float64](in[1]), b, c, h*w, op.slope)
+		})
 }
 func (op *biasLeakyOp) DiffWRT(n int) []bool { return op.consts.diffWRT(n) }
 
@@ -107,10 +108,10 @@ func (op *biasLeakyGradOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 	gb := op.side.get(0, out.Dtype(), c)
 	return run(out,
 		func() {
-			biasLeakyGrad(data[float32](out), data[float32](in[0]), data[float32](in[1]), data[float32](gb), b, c, h*w, float32(op.slope))
+			kernels.BiasLeakyReLUGrad(data[float32](out), data[float32](in[0]), data[float32](in[1]), data[float32](gb), b, c, h*w, float32(op.slope))
 		},
 		func() {
-			biasLeakyGrad(data[float64](out), data[float64](in[0]), data[float64](in[1]), data[float64](gb), b, c, h*w, op.slope)
+			kernels.BiasLeakyReLUGrad(data[float64](out), data[float64](in[0]), data[float64](in[1]), data[float64](gb), b, c, h*w, op.slope)
 		})
 }
 func (op *biasLeakyGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
@@ -118,59 +119,140 @@ func (op *biasLeakyGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, errors.Errorf("ops: %v is not differentiable", op)
 }
 
-// biasLeaky: dst[b,c] = LeakyReLU(x[b,c] + bias[c]). dst may equal x.
-func biasLeaky[T float](dst, x, bias []T, batch, c, hw int, slope T) {
-	parallelFor(batch*c, 2*batch*c*hw, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			s := bias[p%c]
-			xp, dp := x[p*hw:(p+1)*hw], dst[p*hw:(p+1)*hw]
-			if is32[T]() && simd.Available && elemKernelOn && hw >= 8 {
-				n8 := hw &^ 7
-				simd.BiasLeaky(&as32(dp)[0], &as32(xp)[0], n8, float32(s), float32(slope))
-				xp, dp = xp[n8:], dp[n8:]
-			}
-			for j, v := range xp {
-				u := v + s
-				if math.Signbit(float64(u)) {
-					u *= slope
-				}
-				dp[j] = u
-			}
-		}
-	})
+// ---- AddBias ----
+
+type addBiasOp struct {
+	base
+	consts constMask
 }
 
-// biasLeakyGrad: gx = gy where y ≥ 0 (sign bit clear), slope·gy elsewhere; gb[c] = Σ_{b,h,w} gx,
-// the planes' sums added in batch order.
-func biasLeakyGrad[T float](gx, y, gy, gb []T, batch, c, hw int, slope T) {
-	planes := batch * c
-	pp := getBuf[float64](planes)
-	defer putBuf(pp)
-	sums := *pp
-	parallelFor(planes, 2*planes*hw, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			yp, gp, dp := y[p*hw:(p+1)*hw], gy[p*hw:(p+1)*hw], gx[p*hw:(p+1)*hw]
-			var s float64
-			if is32[T]() && simd.Available && elemKernelOn && hw >= 8 {
-				n8 := hw &^ 7
-				s = simd.LeakyGradSum(&as32(dp)[0], &as32(yp)[0], &as32(gp)[0], n8, float32(slope))
-				yp, gp, dp = yp[n8:], gp[n8:], dp[n8:]
-			}
-			for j, v := range gp {
-				if math.Signbit(float64(yp[j])) {
-					v *= slope
-				}
-				dp[j] = v
-				s += float64(v)
-			}
-			sums[p] = s
-		}
-	})
-	for ch := 0; ch < c; ch++ {
-		var s float64
-		for b := 0; b < batch; b++ {
-			s += sums[b*c+ch]
-		}
-		gb[ch] = T(s)
+// biasShape is the output shape of an op on x [B,C,H,W] and a bias [C]:
+// x's.
+func biasShape(op fmt.Stringer, in []G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(in...)
+	if err != nil {
+		return nil, err
 	}
+	if err := wantDims(op, "x", s[0], 4); err != nil {
+		return nil, err
+	}
+	if !s[1].Eq(tensor.Shape{s[0][1]}) {
+		return nil, errors.Errorf("ops: %v: x %v wants bias [%d], got %v", op, s[0], s[0][1], s[1])
+	}
+	return s[0].Clone(), nil
+}
+
+// AddBias returns x [B,C,H,W] + b[C].
+func AddBias(x, b *G.Node) (*G.Node, error) {
+	return apply(&addBiasOp{consts: constants(x, b)}, "AddBias", x, b)
+}
+
+func (op *addBiasOp) String() string        { return "AddBias" }
+func (op *addBiasOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *addBiasOp) Hashcode() uint32      { return hashOf(op) }
+func (op *addBiasOp) Arity() int            { return 2 }
+func (op *addBiasOp) Type() hm.Type         { return fnType(4, 1, 4) }
+func (op *addBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return biasShape(op, in)
+}
+func (op *addBiasOp) Do(in ...G.Value) (G.Value, error) { return doOp(op, in) }
+func (op *addBiasOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
+	return preallocOp(op, p, in)
+}
+func (op *addBiasOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
+	b, c, h, w := nchw(in[0].Shape())
+	return run(out,
+		func() { kernels.AddBias(data[float32](out), data[float32](in[0]), data[float32](in[1]), b, c, h*w) },
+		func() { kernels.AddBias(data[float64](out), data[float64](in[0]), data[float64](in[1]), b, c, h*w) })
+}
+func (op *addBiasOp) DiffWRT(n int) []bool { return op.consts.diffWRT(n) }
+func (op *addBiasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	grads := make(G.Nodes, 2)
+	if op.consts.wants(0) {
+		grads[0] = grad
+	}
+	if op.consts.wants(1) {
+		var err error
+		if grads[1], err = apply(&reduceOp{kind: reduceChannelSum}, "AddBias grad", grad); err != nil {
+			return nil, err
+		}
+	}
+	return grads, nil
+}
+
+// ---- LeakyReLU ----
+
+// leakyOp computes leaky ReLU (grad=false: x -> y) or its gradient (grad=true: (x, gy) -> gx)
+// on tensors of any rank.
+type leakyOp struct {
+	base
+	slope float64
+	dims  int
+	grad  bool
+}
+
+// LeakyReLU returns x where x > 0 and slope·x elsewhere, for x of any rank. (gorgonia's
+// LeakyRelu builds five nodes: compare, cast, two products and a sum.)
+func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
+	if x == nil {
+		return nil, errors.New("ops: LeakyReLU: input is nil")
+	}
+	return apply(&leakyOp{slope: slope, dims: x.Dims()}, "LeakyReLU", x)
+}
+
+func (op *leakyOp) String() string {
+	if op.grad {
+		return fmt.Sprintf("LeakyReLUGrad{slope=%g}", op.slope)
+	}
+	return fmt.Sprintf("LeakyReLU{slope=%g}", op.slope)
+}
+func (op *leakyOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *leakyOp) Hashcode() uint32      { return hashOf(op) }
+func (op *leakyOp) Arity() int {
+	if op.grad {
+		return 2
+	}
+	return 1
+}
+func (op *leakyOp) Type() hm.Type {
+	if op.grad {
+		return fnType(op.dims, op.dims, op.dims)
+	}
+	return fnType(op.dims, op.dims)
+}
+func (op *leakyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(in...)
+	if err != nil {
+		return nil, err
+	}
+	if op.grad && !s[1].Eq(s[0]) {
+		return nil, errors.Errorf("ops: %v: gradient shape %v, want %v", op, s[1], s[0])
+	}
+	return s[0].Clone(), nil
+}
+func (op *leakyOp) Do(in ...G.Value) (G.Value, error) { return doOp(op, in) }
+func (op *leakyOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
+	return preallocOp(op, p, in)
+}
+func (op *leakyOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
+	if op.grad {
+		return run(out,
+			func() {
+				kernels.LeakyReLUGrad(data[float32](out), data[float32](in[0]), data[float32](in[1]), float32(op.slope))
+			},
+			func() {
+				kernels.LeakyReLUGrad(data[float64](out), data[float64](in[0]), data[float64](in[1]), op.slope)
+			})
+	}
+	return run(out,
+		func() { kernels.LeakyReLU(data[float32](out), data[float32](in[0]), float32(op.slope)) },
+		func() { kernels.LeakyReLU(data[float64](out), data[float64](in[0]), op.slope) })
+}
+func (op *leakyOp) DiffWRT(n int) []bool { return []bool{!op.grad, false}[:n] }
+func (op *leakyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.grad {
+		return nil, errors.Errorf("ops: %v is not differentiable", op)
+	}
+	g, err := apply(&leakyOp{slope: op.slope, dims: op.dims, grad: true}, "LeakyReLU grad", inputs[0], grad)
+	return G.Nodes{g}, err
 }

@@ -1,120 +1,14 @@
 package ops
 
 import (
-	"math/bits"
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"unsafe"
 
-	"gonum.org/v1/gonum/blas"
-	G "gorgonia.org/gorgonia"
+	"stylegan-tui/model/kernels"
 )
 
-// float is the element type of every kernel: float32 in production, float64 for gradient checks.
-type float interface{ float32 | float64 }
-
-// is32 reports whether T is float32.
-func is32[T float]() bool {
-	var z T
-	_, ok := any(z).(float32)
-	return ok
-}
-
-func as32[T float](s []T) []float32 {
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
-}
-func as64[T float](s []T) []float64 {
-	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
-}
-
-func trans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
-}
-
-// gemm computes C = alpha·op(A)·op(B) + beta·C (row major) with gorgonia's BLAS.
-func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	impl := G.WhichBLAS()
-	if is32[T]() {
-		if useSgemmKernel(tA, tB, m, n, k, float32(alpha), float32(beta)) {
-			if m < 4 {
-				sgemmFewRows(m, n, k, as32(a), lda, as32(b), ldb, as32(c), ldc)
-				return
-			}
-			sgemmFast(m, n, k, as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
-			return
-		}
-		impl.Sgemm(trans(tA), trans(tB), m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
-		return
-	}
-	impl.Dgemm(trans(tA), trans(tB), m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
-}
-
-// minParallel is the number of element operations below which a kernel stays on one goroutine.
-const minParallel = 1 << 15
-
-// parallelFor splits [0,n) into one contiguous range per P (GOMAXPROCS) and runs fn on each,
-// unless work (the total number of element operations) is too small to pay for goroutines.
-func parallelFor(n, work int, fn func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	if p > n {
-		p = n
-	}
-	if p <= 1 || work < minParallel {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(p - 1)
-	for i := 1; i < p; i++ {
-		lo, hi := i*n/p, (i+1)*n/p
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	fn(0, n/p)
-	wg.Wait()
-}
-
-// Scratch buffers (im2col columns, Winograd tiles) come from pools so that re-running a graph
-// does not allocate them again. Pools are per dtype and per power-of-two capacity.
-var pool32, pool64 [48]sync.Pool
-
-// getBuf returns a scratch slice of length n with unspecified contents.
-func getBuf[T float](n int) *[]T {
-	c := bits.Len(uint(max(n, 1) - 1)) // capacity class: 1<<c >= n
-	p := &pool64[c]
-	if is32[T]() {
-		p = &pool32[c]
-	}
-	if v, ok := p.Get().(*[]T); ok {
-		*v = (*v)[:n]
-		return v
-	}
-	s := make([]T, n, 1<<c)
-	return &s
-}
-
-func putBuf[T float](b *[]T) {
-	c := bits.Len(uint(cap(*b) - 1))
-	if 1<<c != cap(*b) {
-		return
-	}
-	if is32[T]() {
-		pool32[c].Put(b)
-	} else {
-		pool64[c].Put(b)
-	}
-}
-
-// splitGEMM, when positive, makes the convolutions run their independent GEMMs (the 16 or 9
-// Winograd products, column halves of an im2col product) on GOMAXPROCS goroutines themselves.
-// InferenceBLAS sets it along with a single-threaded OpenBLAS.
-var splitGEMM atomic.Int32
+// float is the element type of every op: float32 in production, float64 for gradient checks.
+type float = kernels.Float
 
 // InferenceBLAS prepares the BLAS for a run of inference graphs and returns the function that
 // undoes it. With OpenBLAS it makes OpenBLAS single-threaded and lets the convolutions spread
@@ -125,24 +19,24 @@ var splitGEMM atomic.Int32
 func InferenceBLAS() (restore func()) { return SingleThreadedBLAS() }
 
 // SingleThreadedBLAS is InferenceBLAS for any graphs, training included: OpenBLAS runs
-// single-threaded and this package spreads the work over the cores itself (the images of a
+// single-threaded and the kernels spread the work over the cores themselves (the images of a
 // batch, the columns or the independent GEMMs of a convolution).
 func SingleThreadedBLAS() (restore func()) {
-	if !externalBLAS() || runtime.GOMAXPROCS(0) < 2 {
+	if !kernels.ExternalBLAS() || runtime.GOMAXPROCS(0) < 2 {
 		return func() {}
 	}
 	inferenceMu.Lock()
 	defer inferenceMu.Unlock()
 	if inferenceUsers == 0 {
 		inferenceOld = setBLASThreads(1)
-		splitGEMM.Store(1)
+		kernels.SplitGEMM(true)
 	}
 	inferenceUsers++
 	return func() {
 		inferenceMu.Lock()
 		defer inferenceMu.Unlock()
 		if inferenceUsers--; inferenceUsers == 0 {
-			splitGEMM.Store(0)
+			kernels.SplitGEMM(false)
 			setBLASThreads(inferenceOld)
 		}
 	}
@@ -153,38 +47,3 @@ var (
 	inferenceUsers int
 	inferenceOld   int
 )
-
-// gemms runs fn(0..count-1), count independent GEMMs, on the cores when splitGEMM is set and
-// there are at least flops multiply-adds in all; otherwise in order (the BLAS parallelizes each).
-func gemms(count, flops int, fn func(i int)) {
-	if splitGEMM.Load() == 0 || flops < 1<<20 {
-		for i := 0; i < count; i++ {
-			fn(i)
-		}
-		return
-	}
-	parallelFor(count, minParallel, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			fn(i)
-		}
-	})
-}
-
-// gemmCols is gemm for C = alpha·A·op(B) + beta·C with B not transposed, split over the
-// columns of B and C onto the cores when splitGEMM is set.
-func gemmCols[T float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	p := runtime.GOMAXPROCS(0)
-	if splitGEMM.Load() == 0 || m*n*k < 1<<20 || n < 64*p {
-		gemm(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	parallelFor(p, minParallel, func(lo, hi int) {
-		for q := lo; q < hi; q++ {
-			j0, j1 := q*n/p/16*16, (q+1)*n/p/16*16
-			if q == p-1 {
-				j1 = n
-			}
-			gemm(false, false, m, j1-j0, k, alpha, a, lda, b[j0:], ldb, beta, c[j0:], ldc)
-		}
-	})
-}

@@ -10,12 +10,17 @@ import "C"
 import (
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
+
+	"stylegan-tui/model/kernels"
 )
 
-// With -tags openblas every gorgonia graph and custom op of every program
-// and test that uses this package multiplies through OpenBLAS (cgo;
+// With -tags openblas every gorgonia graph, custom op and kernel of every
+// program and test that uses this package multiplies through OpenBLAS (cgo;
 // Debian's libopenblas-dev). This is the only place that switches.
-func init() { G.Use(netlib.Implementation{}) }
+func init() {
+	G.Use(netlib.Implementation{})
+	kernels.UseBLAS(netlib.Implementation{})
+}
 
 // BLASName names the BLAS the build multiplies with.
 func BLASName() string { return "OpenBLAS (netlib)" }

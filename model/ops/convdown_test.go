@@ -9,6 +9,9 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"stylegan-tui/model/internal/kernelknobs"
+	"stylegan-tui/model/internal/kerneltest"
 )
 
 func down2xCase(b, cin, h, w, cout int) opCase {
@@ -17,8 +20,8 @@ func down2xCase(b, cin, h, w, cout int) opCase {
 		shapes: [][]int{{b, cin, h, w}, {cout, cin, 3, 3}},
 		build:  func(in []*G.Node) (*G.Node, error) { return Conv2dDown2x(in[0], in[1]) },
 		ref: func(in [][]float64) ([]float64, []int) {
-			y, ys := refConv2d(in[0], []int{b, cin, h, w}, in[1], []int{cout, cin, 3, 3}, 1)
-			return refDownsample(y, ys)
+			y, ys := kerneltest.RefConv2d(in[0], []int{b, cin, h, w}, in[1], []int{cout, cin, 3, 3}, 1)
+			return kerneltest.RefDownsample(y, ys)
 		},
 		diff: []bool{true, true},
 	}
@@ -47,7 +50,7 @@ func checkForwardGrad(t *testing.T, c opCase) {
 		if dt == tensor.Float32 {
 			tol = 2e-6
 		}
-		if e := maxRelErr(toF64(y.Value()), want, 1); e > tol {
+		if e := kerneltest.MaxRelErr(toF64(y.Value()), want, 1); e > tol {
 			t.Errorf("%v: forward error %.3g > %g", dt, e, tol)
 		}
 		m.Close()
@@ -99,7 +102,7 @@ func checkForwardGrad(t *testing.T, c opCase) {
 			in[i][j] = v
 			fd[j] = (lp - lm) / (2 * h)
 		}
-		if e := maxRelErr(got, fd, 1e-3); e > 1e-4 || math.IsNaN(e) {
+		if e := kerneltest.MaxRelErr(got, fd, 1e-3); e > 1e-4 || math.IsNaN(e) {
 			t.Errorf("input %d: gradient relative error %.3g > 1e-4", i, e)
 		}
 	}
@@ -111,12 +114,12 @@ func checkForwardGrad(t *testing.T, c opCase) {
 func TestConv2dDown2x(t *testing.T) {
 	cases := []opCase{down2xCase(1, 2, 4, 6, 3), down2xCase(5, 3, 8, 8, 2), down2xCase(4, 1, 2, 2, 4), conv2dCase(5, 3, 4, 4, 2, 3, 1), convT2xCase(5, 2, 3, 4, 3)}
 	for _, knobs := range []struct{ cols, budget, split int }{{1024, 1 << 20, 1 << 20}, {1024, 1 << 20, 0}, {1, 1 << 20, 0}, {40, 1 << 20, 0}, {1024, 1, 0}} {
-		oc, ob, os := groupCols, colBudget, convSplitWork
-		groupCols, colBudget, convSplitWork = knobs.cols, knobs.budget, knobs.split
+		oc, ob, os := *kernelknobs.GroupCols, *kernelknobs.ColBudget, *kernelknobs.ConvSplitWork
+		*kernelknobs.GroupCols, *kernelknobs.ColBudget, *kernelknobs.ConvSplitWork = knobs.cols, knobs.budget, knobs.split
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("cols%d_budget%d_split%d/%s", knobs.cols, knobs.budget, knobs.split, c.name), func(t *testing.T) { checkForwardGrad(t, c) })
 		}
-		groupCols, colBudget, convSplitWork = oc, ob, os
+		*kernelknobs.GroupCols, *kernelknobs.ColBudget, *kernelknobs.ConvSplitWork = oc, ob, os
 	}
 }
 
@@ -159,7 +162,7 @@ func TestReuseOutputs(t *testing.T) {
 			want[i] = 0.2 * v
 		}
 	}
-	if e := maxRelErr(toF64(z.Value()), want, 1); e > 1e-12 {
+	if e := kerneltest.MaxRelErr(toF64(z.Value()), want, 1); e > 1e-12 {
 		t.Errorf("second run: error %.3g", e)
 	}
 }

@@ -2,25 +2,42 @@ package ops
 
 import (
 	"sync"
-	"unsafe"
 
-	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"stylegan-tui/model/kernels"
 )
 
-// frozen holds the weights declared constant with FreezeWeights, keyed by the address of their
-// backing array, with their Winograd transforms once computed.
+// frozen holds the tensors declared constant with FreezeWeights, keyed by the address of their
+// backing array; their data is frozen in the kernels too (kernels.Freeze), which cache the
+// Winograd transforms.
 var frozen = struct {
 	sync.Mutex
 	m map[uintptr]*frozenWeight
 }{m: map[uintptr]*frozenWeight{}}
 
 type frozenWeight struct {
-	t         *tensor.Dense // keeps the backing array alive, so its address cannot be reused
-	u         any           // []float32 or []float64 transform, nil until first used
-	cout, cin int
-	up4       *tensor.Dense // Upsample2xConv2d's 4×4 weight of t (itself frozen), or nil
+	t   *tensor.Dense // keeps the backing array alive, so its address cannot be reused
+	up4 *tensor.Dense // Upsample2xConv2d's 4×4 weight of t (itself frozen), or nil
+}
+
+// freezeData freezes (on) or thaws t's elements in the kernels.
+func freezeData(t *tensor.Dense, on bool) {
+	switch t.Dtype() {
+	case tensor.Float32:
+		if on {
+			kernels.Freeze(data[float32](t))
+		} else {
+			kernels.Thaw(data[float32](t))
+		}
+	case tensor.Float64:
+		if on {
+			kernels.Freeze(data[float64](t))
+		} else {
+			kernels.Thaw(data[float64](t))
+		}
+	}
 }
 
 // FreezeWeights declares that the values of these tensors will not change until they are passed
@@ -39,6 +56,7 @@ func FreezeWeights(ws ...*tensor.Dense) {
 		if w != nil {
 			thaw(w.Uintptr())
 			frozen.m[w.Uintptr()] = &frozenWeight{t: w}
+			freezeData(w, true)
 		}
 	}
 }
@@ -58,8 +76,10 @@ func ThawWeights(ws ...*tensor.Dense) {
 func thaw(key uintptr) {
 	if e := frozen.m[key]; e != nil {
 		if e.up4 != nil {
+			freezeData(e.up4, false)
 			delete(frozen.m, e.up4.Uintptr())
 		}
+		freezeData(e.t, false)
 		delete(frozen.m, key)
 	}
 }
@@ -96,9 +116,9 @@ func frozenUpWeight(t *tensor.Dense) *tensor.Dense {
 	up = tensor.New(tensor.Of(t.Dtype()), tensor.WithShape(cin, cout, 4, 4))
 	switch t.Dtype() {
 	case tensor.Float32:
-		upWeight(data[float32](up), data[float32](t), cout, cin, false)
+		kernels.UpWeight(data[float32](up), data[float32](t), cout, cin, false)
 	case tensor.Float64:
-		upWeight(data[float64](up), data[float64](t), cout, cin, false)
+		kernels.UpWeight(data[float64](up), data[float64](t), cout, cin, false)
 	default:
 		return nil
 	}
@@ -112,64 +132,6 @@ func frozenUpWeight(t *tensor.Dense) *tensor.Dense {
 	}
 	e.up4 = up
 	frozen.m[up.Uintptr()] = &frozenWeight{t: up}
+	freezeData(up, true)
 	return up
-}
-
-// frozenConvT returns the cached ConvTranspose2x Winograd transform of w [cin,cout,4,4] if w is
-// the backing array of a frozen tensor (computing it on first use), or nil.
-func frozenConvT[T float](w []T, cin, cout int) []T {
-	// a negative cout marks a ConvTranspose2x transform
-	return frozenTransform(w, -cout, cin, cin*cout*16, func() []T {
-		u := make([]T, convTLen(cin, cout))
-		convTAllWeights(u, w, cin, cout)
-		return u
-	})
-}
-
-// frozenWinograd returns the cached Winograd transform of w [cout,cin,3,3] if w is the backing
-// array of a frozen tensor (computing it on first use), or nil.
-func frozenWinograd[T float](w []T, cout, cin int) []T {
-	return frozenTransform(w, cout, cin, 0, func() []T {
-		u := make([]T, winogradLen(cout, cin))
-		winogradWeights(u, w, cout, cin)
-		return u
-	})
-}
-
-// frozenTransform returns the transform of w cached under (tag, cin) if w, at least need long,
-// is the backing array of a frozen tensor, computing it with compute on first use; or nil.
-func frozenTransform[T float](w []T, tag, cin, need int, compute func() []T) []T {
-	if len(w) == 0 {
-		return nil
-	}
-	key := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
-	frozen.Lock()
-	e := frozen.m[key]
-	var u []T
-	ok := false
-	if e != nil {
-		u, ok = e.u.([]T)
-		ok = ok && e.cout == tag && e.cin == cin
-	}
-	frozen.Unlock()
-	if e == nil || e.t.Shape().TotalSize() < len(w) || len(w) < need {
-		return nil
-	}
-	if ok {
-		return u
-	}
-	u = compute()
-	frozen.Lock()
-	if frozen.m[key] == e {
-		e.u, e.cout, e.cin = u, tag, cin
-	}
-	frozen.Unlock()
-	return u
-}
-
-// externalBLAS reports whether gorgonia uses a BLAS other than gonum's pure-Go one (OpenBLAS):
-// GEMMs are then several times faster and Winograd's transforms weigh more.
-func externalBLAS() bool {
-	_, ok := G.WhichBLAS().(gonum.Implementation)
-	return !ok
 }

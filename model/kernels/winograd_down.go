@@ -1,9 +1,9 @@
-package ops
+package kernels
 
 import (
 	"runtime"
 
-	"stylegan-tui/model/ops/simd"
+	"stylegan-tui/model/kernels/simd"
 )
 
 // Winograd F(2×2, 2×2) for the stride-2 4×4 pad-1 convolution y[o,i,j] =

@@ -1,10 +1,6 @@
-package ops
+package kernels
 
-import (
-	"runtime"
-
-	G "gorgonia.org/gorgonia"
-)
+import "runtime"
 
 // A pure-Go-build float32 GEMM for the shapes of the convolutions (C = A·B + beta·C, neither
 // transposed, beta 0 or 1): gonum's Sgemm updates C one row at a time with an SSE axpy of at
@@ -21,7 +17,7 @@ const sgemmKC = 256
 // sgemmFewRows, e.g. ToRGB's 3 output channels).
 func useSgemmKernel(tA, tB bool, m, n, k int, alpha, beta float32) bool {
 	return haveSgemmKernel && sgemmKernelOn && !tA && !tB && alpha == 1 && (beta == 0 || beta == 1) &&
-		(m >= 4 || beta == 0) && m >= 1 && n >= 16 && k >= 1 && !externalBLAS()
+		(m >= 4 || beta == 0) && m >= 1 && n >= 16 && k >= 1 && !ExternalBLAS()
 }
 
 // sgemmFewRows computes C = A·B for m < 4 rows by padding A with zero rows to 4 and copying
@@ -95,7 +91,6 @@ func sgemmPanels(pack bool, m, n, k int, a []float32, lda int, b []float32, ldb 
 			}
 		})
 	}
-	impl := G.WhichBLAS()
 	if n16 < n { // right edge, all rows
 		impl.Sgemm(trans(false), trans(false), m, n-n16, k, 1, a, lda, b[n16:], ldb, beta, c[n16:], ldc)
 	}

@@ -1,6 +1,6 @@
-package ops
+package kernels
 
-import "stylegan-tui/model/ops/simd"
+import "stylegan-tui/model/kernels/simd"
 
 // Winograd F(2×2, 2×2) for ConvTranspose2x (stride 2, padding 1, 4×4 kernel). Output pixel
 // (2i+a, 2j+b) of the transposed convolution only sees the 2×2 input window starting at
@@ -17,12 +17,12 @@ func useConvTWinograd(cin, h, w, cout int) bool {
 	if cin < winogradMinC || cout < winogradMinC || h*w < winogradMinHW {
 		return false
 	}
-	return !externalBLAS() || winogradMinC <= 1 || (min(cin, cout) >= 64 && h*w >= 1024)
+	return !ExternalBLAS() || winogradMinC <= 1 || (min(cin, cout) >= 64 && h*w >= 1024)
 }
 
 // convTWeights writes the transformed kernels of phase (a,b): u[ξ][o][c] (matrices us apart)
 // = G g Gᵀ with g[p][q] = w[c][o][3-a-2p][3-b-2q].
-func convTWeights[T float](u, w []T, us, cin, cout, a, b int) {
+func convTWeights[T Float](u, w []T, us, cin, cout, a, b int) {
 	parallelFor(cout, 12*cin*cout, func(o0, o1 int) {
 		for o := o0; o < o1; o++ {
 			for c := 0; c < cin; c++ {
@@ -46,7 +46,7 @@ func convTWeights[T float](u, w []T, us, cin, cout, a, b int) {
 func convTLen(cin, cout int) int { return 4 * 9 * slabStride(cout*cin) }
 
 // convTAllWeights writes the transformed weights of the four phases into u.
-func convTAllWeights[T float](u, w []T, cin, cout int) {
+func convTAllWeights[T Float](u, w []T, cin, cout int) {
 	us := slabStride(cout * cin)
 	for ph := 0; ph < 4; ph++ {
 		convTWeights(u[ph*9*us:], w, us, cin, cout, ph/2, ph%2)
@@ -55,7 +55,7 @@ func convTAllWeights[T float](u, w []T, cin, cout int) {
 
 // convT2xWinograd computes ConvTranspose2x of x [B,Cin,H,W] with w [Cin,Cout,4,4] into
 // y [B,Cout,2H,2W].
-func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
+func convT2xWinograd[T Float](y, x, w []T, batch, cin, h, wd, cout int) {
 	us := slabStride(cout * cin)
 	up := &[]T{}
 	if u := frozenConvT(w, cin, cout); u != nil {
@@ -103,7 +103,7 @@ func convT2xWinograd[T float](y, x, w []T, batch, cin, h, wd, cout int) {
 // convTInput writes V[ξ][c][t−ta] = (Bᵀ d B)[ξ] of phase (a,b) for channels [c0,c1) and the
 // tiles [ta,tb) (row major, (w+1)/2 per row) in layout l; tile (ti,tj) reads the 3×3 input
 // window at (2ti+a-1, 2tj+b-1).
-func convTInput[T float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta, tb, c0, c1 int) {
+func convTInput[T Float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta, tb, c0, c1 int) {
 	tw := (w + 1) / 2
 	pw := 2*tw + 2 // padded row: column -1 .. 2tw
 	buf := make([]T, 3*pw)
@@ -170,7 +170,7 @@ func convTInput[T float](v []T, stride int, l tileLayout, x []T, h, w, a, b, ta,
 // [ta,tb) from m (tile t at column t−ta, layout l): phase pixel (i,j) goes to y[o, 2i+a, 2j+b].
 // With m1 != nil it writes phases (a,0) from m and (a,1) from m1 (b is ignored): then whole
 // output rows are contiguous and the AVX2 loop writes them eight tiles at a time.
-func convTOutput[T float](y, m, m1 []T, stride int, l tileLayout, h, w, a, b, ta, tb, o0, o1 int) {
+func convTOutput[T Float](y, m, m1 []T, stride int, l tileLayout, h, w, a, b, ta, tb, o0, o1 int) {
 	tw := (w + 1) / 2
 	W2 := 2 * w
 	ms, bs := [][]T{m}, []int{b}

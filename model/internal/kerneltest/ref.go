@@ -1,13 +1,11 @@
-package ops
+package kerneltest
 
 import "math"
 
-// Slow, obviously-correct references, in float64, written from the definitions.
-
 func idx4(s []int, a, b, c, d int) int { return ((a*s[1]+b)*s[2]+c)*s[3] + d }
 
-// refConv2d: y[b,o,i,j] = Σ_{c,u,v} x[b,c,i+u-p,j+v-p]·w[o,c,u,v].
-func refConv2d(x []float64, xs []int, w []float64, ws []int, p int) ([]float64, []int) {
+// RefConv2d: y[b,o,i,j] = Σ_{c,u,v} x[b,c,i+u-p,j+v-p]·w[o,c,u,v].
+func RefConv2d(x []float64, xs []int, w []float64, ws []int, p int) ([]float64, []int) {
 	B, C, H, W := xs[0], xs[1], xs[2], xs[3]
 	O, k := ws[0], ws[2]
 	Ho, Wo := H+2*p-k+1, W+2*p-k+1
@@ -37,9 +35,9 @@ func refConv2d(x []float64, xs []int, w []float64, ws []int, p int) ([]float64, 
 	return y, ys
 }
 
-// refConvT2x: PyTorch conv_transpose2d(stride 2, padding 1):
+// RefConvT2x: PyTorch conv_transpose2d(stride 2, padding 1):
 // y[b,o,2i+u-1,2j+v-1] += x[b,c,i,j]·w[c,o,u,v].
-func refConvT2x(x []float64, xs []int, w []float64, ws []int) ([]float64, []int) {
+func RefConvT2x(x []float64, xs []int, w []float64, ws []int) ([]float64, []int) {
 	B, C, H, W := xs[0], xs[1], xs[2], xs[3]
 	O := ws[1]
 	ys := []int{B, O, 2 * H, 2 * W}
@@ -66,7 +64,8 @@ func refConvT2x(x []float64, xs []int, w []float64, ws []int) ([]float64, []int)
 	return y, ys
 }
 
-func refUpsample(x []float64, xs []int) ([]float64, []int) {
+// RefUpsample is nearest-neighbour ×2 upsampling.
+func RefUpsample(x []float64, xs []int) ([]float64, []int) {
 	ys := []int{xs[0], xs[1], 2 * xs[2], 2 * xs[3]}
 	y := make([]float64, len(x)*4)
 	for b := 0; b < ys[0]; b++ {
@@ -81,7 +80,8 @@ func refUpsample(x []float64, xs []int) ([]float64, []int) {
 	return y, ys
 }
 
-func refDownsample(x []float64, xs []int) ([]float64, []int) {
+// RefDownsample is the 2×2 average pool.
+func RefDownsample(x []float64, xs []int) ([]float64, []int) {
 	ys := []int{xs[0], xs[1], xs[2] / 2, xs[3] / 2}
 	y := make([]float64, len(x)/4)
 	for b := 0; b < ys[0]; b++ {
@@ -98,7 +98,8 @@ func refDownsample(x []float64, xs []int) ([]float64, []int) {
 	return y, ys
 }
 
-func refBlur(x []float64, xs []int) ([]float64, []int) {
+// RefBlur is the [1,2,1]ᵀ[1,2,1]/16 blur with zero padding 1.
+func RefBlur(x []float64, xs []int) ([]float64, []int) {
 	k := [3]float64{1, 2, 1}
 	y := make([]float64, len(x))
 	for b := 0; b < xs[0]; b++ {
@@ -123,7 +124,8 @@ func refBlur(x []float64, xs []int) ([]float64, []int) {
 	return y, xs
 }
 
-func refInstanceNorm(x []float64, xs []int, eps float64) ([]float64, []int) {
+// RefInstanceNorm normalizes each plane to zero mean and unit (biased) variance.
+func RefInstanceNorm(x []float64, xs []int, eps float64) ([]float64, []int) {
 	y := make([]float64, len(x))
 	hw := xs[2] * xs[3]
 	for p := 0; p < xs[0]*xs[1]; p++ {
@@ -143,7 +145,8 @@ func refInstanceNorm(x []float64, xs []int, eps float64) ([]float64, []int) {
 	return y, xs
 }
 
-func refModulate(x []float64, xs []int, s, t []float64) ([]float64, []int) {
+// RefModulate is x·s[b,c] + t[b,c] (t may be nil).
+func RefModulate(x []float64, xs []int, s, t []float64) ([]float64, []int) {
 	y := make([]float64, len(x))
 	for b := 0; b < xs[0]; b++ {
 		for c := 0; c < xs[1]; c++ {
@@ -161,7 +164,8 @@ func refModulate(x []float64, xs []int, s, t []float64) ([]float64, []int) {
 	return y, xs
 }
 
-func refAddNoise(x []float64, xs []int, noise []float64, ns []int, str []float64) ([]float64, []int) {
+// RefAddNoise is x + noise[b or 0]·str[c].
+func RefAddNoise(x []float64, xs []int, noise []float64, ns []int, str []float64) ([]float64, []int) {
 	y := make([]float64, len(x))
 	for b := 0; b < xs[0]; b++ {
 		nb := b
@@ -180,7 +184,8 @@ func refAddNoise(x []float64, xs []int, noise []float64, ns []int, str []float64
 	return y, xs
 }
 
-func refAddBias(x []float64, xs []int, bias []float64) ([]float64, []int) {
+// RefAddBias is x + bias[c].
+func RefAddBias(x []float64, xs []int, bias []float64) ([]float64, []int) {
 	y := make([]float64, len(x))
 	for b := 0; b < xs[0]; b++ {
 		for c := 0; c < xs[1]; c++ {
@@ -193,7 +198,8 @@ func refAddBias(x []float64, xs []int, bias []float64) ([]float64, []int) {
 	return y, xs
 }
 
-func refLeaky(x []float64, xs []int, slope float64) ([]float64, []int) {
+// RefLeaky is LeakyReLU with the given slope.
+func RefLeaky(x []float64, xs []int, slope float64) ([]float64, []int) {
 	y := make([]float64, len(x))
 	for i, v := range x {
 		if v > 0 {
@@ -205,9 +211,9 @@ func refLeaky(x []float64, xs []int, slope float64) ([]float64, []int) {
 	return y, xs
 }
 
-// refMbstd follows NVlabs' minibatch_stddev_layer literally: reshape to [G, M, n=1, C, H, W],
+// RefMbstd follows NVlabs' minibatch_stddev_layer literally: reshape to [G, M, n=1, C, H, W],
 // subtract the mean over G, mean of squares over G, sqrt(+1e-8), mean over (C,H,W), tile.
-func refMbstd(x []float64, xs []int, group int) ([]float64, []int) {
+func RefMbstd(x []float64, xs []int, group int) ([]float64, []int) {
 	B, C, H, W := xs[0], xs[1], xs[2], xs[3]
 	G := min(group, B)
 	M := B / G

@@ -1,9 +1,9 @@
-package ops
+package kernels
 
 import (
 	"runtime"
 
-	"stylegan-tui/model/ops/simd"
+	"stylegan-tui/model/kernels/simd"
 )
 
 // Winograd for the 3×3 pad-1 convolutions of training graphs (float32): the forward pass and
@@ -13,7 +13,7 @@ import (
 // cores as the im2col convolutions split it (forBatch), and each core takes its images through
 // the fused path (input transform, GEMMs on packed panels, output transform, a group of tiles
 // at a time while V and M are in L2) on its own: no further goroutines and no BLAS calls, so
-// a single-threaded OpenBLAS (SingleThreadedBLAS) and the pure-Go build run the same code.
+// a single-threaded OpenBLAS (SplitGEMM) and the pure-Go build run the same code.
 // Small images whose tiles fill whole panels share a group, several images per GEMM.
 // The weight gradient of the same layers runs in the Winograd domain (winogradBackFilterBatch),
 // and ConvTranspose2x (with Conv2dDown2x's input gradient) on F(2×2,2×2) (convTBatch), split
@@ -267,7 +267,7 @@ func winogradGradInput(z []float32, stride, ld int, gy []float32, h, w, ta, tb, 
 // convTBatch (a variable so that tests can force it).
 var convTTrainMinHW = 256
 
-// useConvTTrain reports whether a float32 ConvTranspose2x of batch images [Cin,H,W] →
+// UseConvTTrain reports whether a float32 ConvTranspose2x of batch images [Cin,H,W] →
 // [Cout,2H,2W] with a weight transformed per call runs on convTBatch: the same conditions as
 // useWinogradTrain. It serves the generator's transposed convolutions and the input gradient
 // of Conv2dDown2x (the adjoint of a stride-2 4×4 pad-1 convolution is a ConvTranspose2x with
@@ -276,7 +276,7 @@ var convTTrainMinHW = 256
 // Measured with BenchmarkConvTTrainShapes (B=16 on 2 shared cores, OpenBLAS 1 thread), time of
 // GEMM + col2im over convTBatch: 64→32 channels at 32² 1.24, 64→64 at 16² 1.85, 128→64 at 16²
 // 1.48, 64→64 at 8² 1.0 (8² keeps col2im).
-func useConvTTrain(batch, cin, h, w, cout int) bool {
+func UseConvTTrain(batch, cin, h, w, cout int) bool {
 	return trainShapeOK(batch, cin, cout) && h*w >= convTTrainMinHW
 }
 

@@ -1,16 +1,15 @@
-package ops
+package kernels
 
-import "stylegan-tui/model/ops/simd"
+import "stylegan-tui/model/kernels/simd"
 
 // haveSgemmKernel reports whether the CPU runs the AVX2/FMA GEMM micro-kernel
-// (simd.Sgemm4x16). It lives in model/ops/simd, outside this package's cgo, so that both
-// builds have it: the pure-Go build's GEMMs use it, and so do the fused Winograd paths of
-// the OpenBLAS build.
+// (simd.Sgemm4x16). Both builds have it: the pure-Go build's GEMMs use it, and so do the
+// fused Winograd paths of the OpenBLAS build.
 var haveSgemmKernel = simd.Available
 
 // sgemm512On: the AVX-512 8×16 kernel (simd.Sgemm8x16) takes eight rows at a time where the
 // CPU has it; on this machine's Zen 5 cores (full-width AVX-512) it runs at 1.85x the AVX2
-// kernel's GFLOPS from L1 (BenchmarkSgemmKernels in model/ops/simd). A variable so that
+// kernel's GFLOPS from L1 (BenchmarkSgemmKernels in model/kernels/simd). A variable so that
 // tests can compare the two.
 var sgemm512On = simd.Available512
 

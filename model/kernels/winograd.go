@@ -1,6 +1,6 @@
-package ops
+package kernels
 
-import "stylegan-tui/model/ops/simd"
+import "stylegan-tui/model/kernels/simd"
 
 // Winograd F(2×2, 3×3) for 3×3, stride-1, pad-1 convolutions (Lavin & Gray, "Fast Algorithms
 // for Convolutional Neural Networks", 2015, arXiv:1509.09308). Each 2×2 output tile is
@@ -18,14 +18,14 @@ var winogradBudget = 1 << 21
 // useWinograd decides the algorithm of a forward conv from BenchmarkConv2d (B=1, float32, 2
 // shared cores, ratios over several runs): with gonum's BLAS, Winograd is 1.8-4x faster than
 // im2col from 16×16 and 32 channels up, and slower at 8×8. With OpenBLAS it is 1.6-2.7x faster
-// with 256-512 channels from 16×16 up when the weight's transform is cached (FreezeWeights),
+// with 256-512 channels from 16×16 up when the weight's transform is cached (Freeze),
 // 1.9-2.6x at 32×32+ when the weight is transformed on every call, and within ±10% of im2col
 // with 32-128 channels at 256×256.
 func useWinograd(cin, h, w, cout, k, pad int, cached bool) bool {
 	if k != 3 || pad != 1 || cin < winogradMinC || cout < winogradMinC || h*w < winogradMinHW {
 		return false
 	}
-	if !externalBLAS() || winogradMinC <= 1 {
+	if !ExternalBLAS() || winogradMinC <= 1 {
 		return true
 	}
 	if cached {
@@ -40,7 +40,7 @@ var winogradMinC, winogradMinHW = 16, 144
 // winogradWeights transforms w [Cout,Cin,3,3] into u [16][Cout][Cin] = G g Gᵀ (matrices
 // slabStride(Cout·Cin) apart), a block of kernels at a time so that the 16 output rows are
 // written contiguously, blocks split over the cores.
-func winogradWeights[T float](u, w []T, cout, cin int) {
+func winogradWeights[T Float](u, w []T, cout, cin int) {
 	n := cout * cin
 	us := slabStride(n)
 	const blk = 128
@@ -77,28 +77,9 @@ func winogradWeights[T float](u, w []T, cout, cin int) {
 // winogradLen is the length of a transformed weight.
 func winogradLen(cout, cin int) int { return 16 * slabStride(cout*cin) }
 
-// PrepareWinogradF32 returns the Winograd transform of a 3×3 weight w [Cout,Cin,3,3], to pass
-// to Conv2dWinogradF32 for every convolution with that weight. Its layout is internal; it holds
-// about 16/9 as many floats as w.
-func PrepareWinogradF32(w []float32, Cout, Cin int) []float32 {
-	checkLen("w", len(w), Cout*Cin*9)
-	u := make([]float32, winogradLen(Cout, Cin))
-	winogradWeights(u, w, Cout, Cin)
-	return u
-}
-
-// Conv2dWinogradF32 computes the same as Conv2dF32(dst, x, w, B, Cin, H, W, Cout, 3, 1) with
-// the weight already transformed by PrepareWinogradF32.
-func Conv2dWinogradF32(dst, x, u []float32, B, Cin, H, W, Cout int) {
-	checkLen("x", len(x), B*Cin*H*W)
-	checkLen("u", len(u), winogradLen(Cout, Cin))
-	checkLen("dst", len(dst), B*Cout*H*W)
-	winogradConv2d(dst, x, nil, u, B, Cin, H, W, Cout)
-}
-
 // winogradConv2d convolves x [B,Cin,H,W] with a 3×3 pad-1 kernel into y [B,Cout,H,W]. u is the
 // transformed weight; if it is nil, w [Cout,Cin,3,3] is transformed first.
-func winogradConv2d[T float](y, x, w, u []T, batch, cin, h, wd, cout int) {
+func winogradConv2d[T Float](y, x, w, u []T, batch, cin, h, wd, cout int) {
 	if u == nil {
 		up := getBuf[T](winogradLen(cout, cin))
 		defer putBuf(up)
@@ -161,7 +142,7 @@ var winogradPackOn = true
 
 // winogradPacked reports whether the 16 GEMMs of a forward conv run on the packed-panel
 // layout: float32 with the pure-Go build's AVX2 kernel (an external BLAS packs on its own).
-func winogradPacked[T float](cin, cout int) bool {
+func winogradPacked[T Float](cin, cout int) bool {
 	return winogradPackOn && is32[T]() && useSgemmKernel(false, false, cout, 16, cin, 1, 0) && cout%4 == 0
 }
 
@@ -213,7 +194,7 @@ func slabStride(k int) int { return (k+15)/16*16 + 16 }
 // winogradInput writes V[ξ][c][t−ta] = (Bᵀ d B)[ξ] for channels [c0,c1) and the tiles
 // [ta,tb) of the image (row major, (w+1)/2 per row) into v, whose matrices are stride elements
 // apart, in layout l.
-func winogradInput[T float](v []T, stride int, l tileLayout, x []T, h, w, ta, tb, c0, c1 int) {
+func winogradInput[T Float](v []T, stride int, l tileLayout, x []T, h, w, ta, tb, c0, c1 int) {
 	tw := (w + 1) / 2
 	pw := 2*tw + 2 // padded row: column -1 .. 2tw
 	buf := make([]T, 4*pw)
@@ -311,7 +292,7 @@ func rowCombos(eo []float32, ld int, a, b, e, f []float32, txa, txb int) {
 // winogradOutput writes the 2×2 tiles Aᵀ M A of output channels [o0,o1) for the tiles
 // [ta,tb) of the image from m (tile t at column t−ta), whose matrices are stride elements
 // apart, in layout l.
-func winogradOutput[T float](y, m []T, stride int, l tileLayout, h, w, ta, tb, o0, o1 int) {
+func winogradOutput[T Float](y, m []T, stride int, l tileLayout, h, w, ta, tb, o0, o1 int) {
 	tw := (w + 1) / 2
 	vec := is32[T]() && simd.Available && winogradVecOn
 	for o := o0; o < o1; o++ {
@@ -379,7 +360,7 @@ func winogradOutput[T float](y, m []T, stride int, l tileLayout, h, w, ta, tb, o
 // weight, dw [Cout,Cin,3,3] = Σ_b ∂⟨gy[b], conv(x[b], w)⟩/∂w, through the Winograd transforms:
 // with V = Bᵀ d B the input tiles (as in the forward pass) and Z = A gY Aᵀ the adjoint-transformed
 // output-gradient tiles, dU[ξ] = Σ_t Z[ξ][·][t] V[ξ][·][t]ᵀ (16 GEMMs) and dw = Gᵀ dU G.
-func winogradBackFilter[T float](dw, x, gy []T, batch, cin, h, wd, cout int) {
+func winogradBackFilter[T Float](dw, x, gy []T, batch, cin, h, wd, cout int) {
 	us := slabStride(cout * cin)
 	dup := getBuf[T](16 * us)
 	defer putBuf(dup)
@@ -416,7 +397,7 @@ func winogradBackFilter[T float](dw, x, gy []T, batch, cin, h, wd, cout int) {
 
 // winogradOutputAdjoint writes Z[ξ][o][t] = (A gY Aᵀ)[ξ] for the 2×2 tiles of gy (zero outside
 // the image), output channels [o0,o1), tile rows [t0,t1): the adjoint of winogradOutput.
-func winogradOutputAdjoint[T float](z []T, stride int, gy []T, h, w, t0, t1, o0, o1 int) {
+func winogradOutputAdjoint[T Float](z []T, stride int, gy []T, h, w, t0, t1, o0, o1 int) {
 	tw := (w + 1) / 2
 	n := (t1 - t0) * tw
 	for o := o0; o < o1; o++ {
@@ -455,7 +436,7 @@ func winogradOutputAdjoint[T float](z []T, stride int, gy []T, h, w, t0, t1, o0,
 
 // winogradWeightsAdjoint writes dw[o][c] = Gᵀ dU[·][o][c] G (3×3) from du (16 matrices us
 // apart, element (o, c) at o·ro + c·rc): the adjoint of winogradWeights.
-func winogradWeightsAdjoint[T float](dw, du []T, us, cout, cin, ro, rc int) {
+func winogradWeightsAdjoint[T Float](dw, du []T, us, cout, cin, ro, rc int) {
 	n := cout * cin
 	parallelFor(n, 40*n, func(lo, hi int) {
 		for oc := lo; oc < hi; oc++ {

@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"fmt"
@@ -6,13 +6,13 @@ import (
 	"runtime"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+	"stylegan-tui/model/internal/kerneltest"
 )
 
-// convTrainRun runs a float32 graph loss = Σ Conv2d(x, w, 1) ⊙ r and returns y, ∂loss/∂x (the
-// back-data conv of r) and ∂loss/∂w, on winogradBatch (on) or on im2col (the other Winograd
-// paths off too).
+// convTrainRun runs the convolutions of a float32 training graph loss = Σ Conv2d(x, w, 1) ⊙ r
+// as the Conv2d op and its gradient ops call them (the forward pass keeping its im2col
+// matrices for the weight gradient), twice, and returns y, ∂loss/∂x (the back-data conv of r)
+// and ∂loss/∂w, on winogradBatch (on) or on im2col (the other Winograd paths off too).
 func convTrainRun(t *testing.T, on bool, xs, ws []int, x, w, r []float64) (y, gx, gw []float64) {
 	t.Helper()
 	defer func(old bool, minC int) { winogradTrainOn, winogradMinC = old, minC }(winogradTrainOn, winogradMinC)
@@ -20,38 +20,20 @@ func convTrainRun(t *testing.T, on bool, xs, ws []int, x, w, r []float64) (y, gx
 	if !on {
 		winogradMinC = 1 << 30
 	}
-	g := G.NewGraph()
-	xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(xs...), G.WithName("x"), G.WithValue(toDense(tensor.Float32, xs, x)))
-	wn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ws...), G.WithName("w"), G.WithValue(toDense(tensor.Float32, ws, w)))
-	ys := []int{xs[0], ws[0], xs[2], xs[3]}
-	rn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ys...), G.WithName("r"), G.WithValue(toDense(tensor.Float32, ys, r)))
-	yn, err := Conv2d(xn, wn, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var yv G.Value
-	G.Read(yn, &yv)
-	p := G.Must(G.HadamardProd(yn, rn))
-	loss := G.Must(G.Sum(G.Must(G.Reshape(p, tensor.Shape{size(ys)}))))
-	if _, err := G.Grad(loss, xn, wn); err != nil {
-		t.Fatal(err)
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
+	d := ConvDims{B: xs[0], C: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Ho: xs[2], Wo: xs[3], K: 3}
+	x32, w32, r32 := kerneltest.F32(x), kerneltest.F32(w), kerneltest.F32(r)
+	var cc ColCache
+	var y32, gx32, gw32 []float32
 	for i := 0; i < 2; i++ { // the second run reuses pooled scratch and the column cache
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			m.Reset()
-		}
+		y32, gx32, gw32 = make([]float32, len(r)), make([]float32, len(x)), make([]float32, len(w))
+		Conv(Conv2dForward, 1, d, x32, w32, y32, &cc, key(x32))
+		Conv(Conv2dBackData, 1, d, r32, w32, gx32, nil, 0)
+		Conv(Conv2dBackFilter, 1, d, x32, r32, gw32, &cc, key(x32))
 	}
-	dx, _ := xn.Grad()
-	dw, _ := wn.Grad()
-	return toF64(yv), toF64(dx), toF64(dw)
+	return kerneltest.F64(y32), kerneltest.F64(gx32), kerneltest.F64(gw32)
 }
 
-// TestWinogradTrain checks the training Conv2d op's forward pass and input gradient on
+// TestWinogradTrain checks the training Conv2d's forward pass and input gradient on
 // winogradBatch (float32) against the im2col path (float32) and against float64 im2col (forward)
 // and col2im (input gradient) references, at the trainer's shapes (B=16; 32 channels at 16²-64²,
 // 64 at 16²) and at odd ones: batches that split into unequal chunks (3 = 1+2, 5 = 2+3, 7 on three
@@ -73,7 +55,6 @@ func TestWinogradTrain(t *testing.T) {
 	if !haveSgemmKernel {
 		t.Skip("no AVX2/FMA GEMM kernel: training convolutions stay on im2col")
 	}
-	defer SingleThreadedBLAS()()
 	for _, s := range []struct{ b, cin, h, w, cout, procs int }{
 		{16, 32, 64, 64, 32, 2}, {16, 32, 32, 32, 32, 2}, {16, 64, 16, 16, 64, 2}, {16, 32, 16, 16, 32, 2},
 		{3, 32, 16, 16, 64, 2}, {5, 64, 17, 19, 32, 2}, {7, 16, 20, 20, 16, 3}, {2, 128, 16, 16, 128, 2},
@@ -84,11 +65,11 @@ func TestWinogradTrain(t *testing.T) {
 				t.Fatalf("shape does not take the Winograd path")
 			}
 			xs, ws := []int{s.b, s.cin, s.h, s.w}, []int{s.cout, s.cin, 3, 3}
-			c := opCase{shapes: [][]int{xs, ws, {s.b, s.cout, s.h, s.w}}}
-			in := randInputs(c, 7)
+			shapes := [][]int{xs, ws, {s.b, s.cout, s.h, s.w}}
+			in := kerneltest.RandInputs(shapes, 7)
 			x, w, r := in[0], in[1], in[2]
 			g := conv2dGeom(s.cin, s.h, s.w, 3, 1)
-			wantY := make([]float64, size(c.shapes[2]))
+			wantY := make([]float64, kerneltest.Size(shapes[2]))
 			convForward(g, s.cout, s.b, x, w, wantY)
 			wantGX := make([]float64, len(x))
 			convBackData(g, s.cout, s.b, r, w, wantGX)
@@ -107,7 +88,7 @@ func TestWinogradTrain(t *testing.T) {
 				{"input gradient, Winograd vs float64", gx, wantGX, tolX}, {"input gradient, im2col vs float64", gx0, wantGX, tolX},
 				{"input gradient, Winograd vs im2col", gx, gx0, 2 * tolX},
 			} {
-				err := maxRelErr(e.got, e.ref, 0)
+				err := kerneltest.MaxRelErr(e.got, e.ref, 0)
 				if err > e.tol || math.IsNaN(err) {
 					t.Errorf("%s: relative error %.3g > %.3g", e.name, err, e.tol)
 				}
@@ -116,7 +97,7 @@ func TestWinogradTrain(t *testing.T) {
 			// the weight gradient, in the Winograd domain (winogradBackFilterBatch) against
 			// im2col with the forward pass's matrices: TestWinogradTrainGrad's bound
 			tolW := 8 * 0x1p-24 * math.Sqrt(float64(s.b*s.h*s.w))
-			if err := maxRelErr(gw, gw0, 0); err > tolW || math.IsNaN(err) {
+			if err := kerneltest.MaxRelErr(gw, gw0, 0); err > tolW || math.IsNaN(err) {
 				t.Errorf("weight gradient, Winograd vs im2col: relative error %.3g > %.3g", err, tolW)
 			}
 		})
@@ -151,7 +132,6 @@ func TestWinogradTrainGrad(t *testing.T) {
 	if !haveSgemmKernel {
 		t.Skip("no AVX2/FMA GEMM kernel: training convolutions stay on im2col")
 	}
-	defer SingleThreadedBLAS()()
 	for _, s := range []struct{ b, cin, h, w, cout, procs, group int }{
 		{16, 32, 64, 64, 32, 2, 0}, {16, 32, 32, 32, 32, 2, 0}, {16, 64, 16, 16, 64, 2, 0}, {16, 32, 16, 16, 32, 2, 0},
 		{3, 32, 16, 16, 64, 2, 0}, {5, 64, 17, 19, 32, 2, 0}, {7, 16, 20, 20, 16, 3, 0}, {2, 128, 16, 16, 128, 2, 0},
@@ -163,44 +143,28 @@ func TestWinogradTrainGrad(t *testing.T) {
 				defer func(old int) { winogradGradTiles = old }(winogradGradTiles)
 				winogradGradTiles = s.group
 			}
-			c := opCase{shapes: [][]int{{s.b, s.cin, s.h, s.w}, {s.b, s.cout, s.h, s.w}}}
-			in := randInputs(c, 11)
-			x32, gy32 := toF32(in[0]), toF32(in[1])
-			x, gy := f32To64(x32), f32To64(gy32)
+			shapes := [][]int{{s.b, s.cin, s.h, s.w}, {s.b, s.cout, s.h, s.w}}
+			in := kerneltest.RandInputs(shapes, 11)
+			x32, gy32 := kerneltest.F32(in[0]), kerneltest.F32(in[1])
+			x, gy := kerneltest.F64(x32), kerneltest.F64(gy32)
 			g := conv2dGeom(s.cin, s.h, s.w, 3, 1)
 			want := make([]float64, s.cout*s.cin*9)
 			convBackFilter(g, s.cout, s.b, x, gy, want)
-			gw := sameTwice(t, len(want), func(out []float32) {
+			gw := kerneltest.SameTwice(t, len(want), func(out []float32) {
 				winogradBackFilterBatch(out, x32, gy32, s.b, s.cin, s.h, s.w, s.cout)
 			})
 			gw0 := make([]float32, len(want))
 			convBackFilter(g, s.cout, s.b, x32, gy32, gw0)
-			checkFastSlow(t, "im2col", gw, gw0, want, 4*0x1p-24*math.Sqrt(float64(s.b*s.h*s.w)))
+			kerneltest.CheckFastSlow(t, "im2col", gw, gw0, want, 4*0x1p-24*math.Sqrt(float64(s.b*s.h*s.w)))
 		})
 	}
-}
-
-func toF32(v []float64) []float32 {
-	s := make([]float32, len(v))
-	for i, x := range v {
-		s[i] = float32(x)
-	}
-	return s
-}
-
-func f32To64(v []float32) []float64 {
-	s := make([]float64, len(v))
-	for i, x := range v {
-		s[i] = float64(x)
-	}
-	return s
 }
 
 // TestConvTTrain checks convTBatch (ConvTranspose2x on the batch-split Winograd F(2×2,2×2)
 // path, which also computes Conv2dDown2x's input gradient) against GEMM + col2im in float32
 // and float64 (on the same float32-rounded inputs), at the trainer's shapes (B=16, 64 → 32
 // channels from 32², 64 → 64 from 16²) and odd ones (batches 3, 5, 7 split unevenly, Cin ≠
-// Cout, 17×19 inputs whose tile count is not a multiple of 16). Through the ops it checks
+// Cout, 17×19 inputs whose tile count is not a multiple of 16). Through Conv it checks
 // Conv2dDown2x's input gradient against the GEMM + col2im path.
 //
 // Error bound: each output is a sum of K = 4·Cin products (a 2×2 window of each input channel
@@ -211,110 +175,52 @@ func TestConvTTrain(t *testing.T) {
 	if !haveSgemmKernel {
 		t.Skip("no AVX2/FMA GEMM kernel")
 	}
-	defer SingleThreadedBLAS()()
 	for _, s := range []struct{ b, cin, h, w, cout, procs int }{
 		{16, 64, 32, 32, 32, 2}, {16, 64, 16, 16, 64, 2}, {16, 128, 16, 16, 64, 2},
 		{3, 32, 16, 16, 64, 2}, {5, 64, 17, 19, 32, 2}, {7, 16, 20, 20, 16, 3},
 	} {
 		t.Run(fmt.Sprintf("B%d_%dx%dx%d_to%d_P%d", s.b, s.cin, s.h, s.w, s.cout, s.procs), func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.procs))
-			if !useConvTTrain(s.b, s.cin, s.h, s.w, s.cout) {
+			if !UseConvTTrain(s.b, s.cin, s.h, s.w, s.cout) {
 				t.Fatalf("shape does not take convTBatch")
 			}
-			c := opCase{shapes: [][]int{{s.b, s.cin, s.h, s.w}, {s.cin, s.cout, 4, 4}}}
-			in := randInputs(c, 5)
-			x32, w32 := toF32(in[0]), toF32(in[1])
-			x, w := f32To64(x32), f32To64(w32)
+			shapes := [][]int{{s.b, s.cin, s.h, s.w}, {s.cin, s.cout, 4, 4}}
+			in := kerneltest.RandInputs(shapes, 5)
+			x32, w32 := kerneltest.F32(in[0]), kerneltest.F32(in[1])
+			x, w := kerneltest.F64(x32), kerneltest.F64(w32)
 			g := convT2xGeom(s.cout, s.h, s.w)
 			n := s.b * s.cout * 4 * s.h * s.w
 			want := make([]float64, n)
 			convBackData(g, s.cin, s.b, x, w, want)
-			y := sameTwice(t, n, func(out []float32) { convTBatch(out, x32, w32, s.b, s.cin, s.h, s.w, s.cout) })
+			y := kerneltest.SameTwice(t, n, func(out []float32) { convTBatch(out, x32, w32, s.b, s.cin, s.h, s.w, s.cout) })
 			y0 := make([]float32, n)
 			convBackData(g, s.cin, s.b, x32, w32, y0)
 			tol := 4 * 0x1p-24 * math.Sqrt(float64(4*s.cin))
-			checkFastSlow(t, "col2im", y, y0, want, tol)
+			kerneltest.CheckFastSlow(t, "col2im", y, y0, want, tol)
 			if s.h%2 != 0 || s.w%2 != 0 {
 				return
 			}
 			// Conv2dDown2x of a [B,Cout,2H,2W] image with Cin outputs: its input gradient
 			xs, ws := []int{s.b, s.cout, 2 * s.h, 2 * s.w}, []int{s.cin, s.cout, 3, 3}
-			dc := opCase{shapes: [][]int{xs, ws, {s.b, s.cin, s.h, s.w}}}
-			din := randInputs(dc, 9)
+			downShapes := [][]int{xs, ws, {s.b, s.cin, s.h, s.w}}
+			din := kerneltest.RandInputs(downShapes, 9)
 			gx := down2xGradX(t, true, xs, ws, din[0], din[1], din[2])
 			gx0 := down2xGradX(t, false, xs, ws, din[0], din[1], din[2])
-			if err := maxRelErr(gx, gx0, 0); err > 2*tol || math.IsNaN(err) {
+			if err := kerneltest.MaxRelErr(gx, gx0, 0); err > 2*tol || math.IsNaN(err) {
 				t.Errorf("Conv2dDown2x input gradient, Winograd vs col2im: relative error %.3g > %.3g", err, 2*tol)
 			}
 		})
 	}
 }
 
-// down2xGradX returns ∂loss/∂x of loss = Σ Conv2dDown2x(x, w) ⊙ r (float32) with convTBatch
-// on or off.
+// down2xGradX returns ∂loss/∂x of loss = Σ Conv2dDown2x(x, w) ⊙ r (float32), as the
+// Conv2dDown2x op's input-gradient op computes it, with winogradTrainOn on or off.
 func down2xGradX(t *testing.T, on bool, xs, ws []int, x, w, r []float64) []float64 {
 	t.Helper()
 	defer func(old bool) { winogradTrainOn = old }(winogradTrainOn)
 	winogradTrainOn = on
-	g := G.NewGraph()
-	xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(xs...), G.WithName("x"), G.WithValue(toDense(tensor.Float32, xs, x)))
-	wn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ws...), G.WithName("w"), G.WithValue(toDense(tensor.Float32, ws, w)))
-	ys := []int{xs[0], ws[0], xs[2] / 2, xs[3] / 2}
-	rn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ys...), G.WithName("r"), G.WithValue(toDense(tensor.Float32, ys, r)))
-	yn, err := Conv2dDown2x(xn, wn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := G.Must(G.HadamardProd(yn, rn))
-	loss := G.Must(G.Sum(G.Must(G.Reshape(p, tensor.Shape{size(ys)}))))
-	if _, err := G.Grad(loss, xn, wn); err != nil {
-		t.Fatal(err)
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	dx, _ := xn.Grad()
-	return toF64(dx)
-}
-
-// checkFastSlow checks the Winograd result fast and the old path's slow (named slowName)
-// against the float64 reference want within the relative bound tol each, and against each
-// other within 2·tol (tol = 4·u·√K, K the length of the sums).
-func checkFastSlow(t *testing.T, slowName string, fast, slow []float32, want []float64, tol float64) {
-	t.Helper()
-	for _, e := range []struct {
-		name     string
-		got, ref []float64
-		tol      float64
-	}{
-		{"Winograd vs float64", f32To64(fast), want, tol}, {slowName + " vs float64", f32To64(slow), want, tol},
-		{"Winograd vs " + slowName, f32To64(fast), f32To64(slow), 2 * tol},
-	} {
-		err := maxRelErr(e.got, e.ref, 0)
-		if err > e.tol || math.IsNaN(err) {
-			t.Errorf("%s: relative error %.3g > %.3g", e.name, err, e.tol)
-		}
-		t.Logf("%s: relative error %.2g (%.2f·u·√K, bound %.2g)", e.name, err, err/(e.tol/4), e.tol)
-	}
-}
-
-// sameTwice runs run into two n-float buffers filled with different stale values (NaN and
-// 1e30, which must not leak into the result) and fails unless both come out bit-identical;
-// it returns the first.
-func sameTwice(t *testing.T, n int, run func(out []float32)) []float32 {
-	t.Helper()
-	a, b := make([]float32, n), make([]float32, n)
-	for i := range a {
-		a[i], b[i] = float32(math.NaN()), 1e30
-	}
-	run(a)
-	run(b)
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			t.Fatalf("second call differs at %d: %v, %v", i, a[i], b[i])
-		}
-	}
-	return a
+	d := ConvDims{B: xs[0], C: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Ho: xs[2] / 2, Wo: xs[3] / 2, K: 3}
+	gx := make([]float32, len(x))
+	Conv(Down2xBackData, 1, d, kerneltest.F32(r), kerneltest.F32(w), gx, nil, 0)
+	return kerneltest.F64(gx)
 }

@@ -1,9 +1,9 @@
-package ops
+package kernels
 
 import (
 	"runtime"
 
-	"stylegan-tui/model/ops/simd"
+	"stylegan-tui/model/kernels/simd"
 )
 
 // The fused Winograd forward pass (float32, AVX2 kernel, both builds): instead of

@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"fmt"
@@ -6,8 +6,7 @@ import (
 	"runtime"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+	"stylegan-tui/model/internal/kerneltest"
 )
 
 // TestDown2xTrain checks the stride-2 4×4 convolution on the Winograd path (down2xBatch: the
@@ -26,7 +25,6 @@ func TestDown2xTrain(t *testing.T) {
 	if !haveSgemmKernel {
 		t.Skip("no AVX2/FMA GEMM kernel: the stride-2 convolutions stay on im2col")
 	}
-	defer SingleThreadedBLAS()()
 	for _, s := range []struct{ b, cin, h, w, cout, procs, group int }{
 		{16, 32, 64, 64, 32, 2, 0}, {16, 32, 32, 32, 64, 2, 0}, {16, 64, 16, 16, 64, 2, 0},
 		{3, 16, 20, 18, 16, 2, 0}, {5, 64, 16, 24, 32, 2, 0}, {7, 20, 18, 22, 36, 3, 48},
@@ -39,75 +37,27 @@ func TestDown2xTrain(t *testing.T) {
 				winogradGradTiles = s.group
 			}
 			ho, wo := s.h/2, s.w/2
-			c := opCase{shapes: [][]int{{s.b, s.cin, s.h, s.w}, {s.cout, s.cin, 4, 4}, {s.b, s.cout, ho, wo}}}
-			in := randInputs(c, 13)
-			x32, w32, gy32 := toF32(in[0]), toF32(in[1]), toF32(in[2])
-			x, w, gy := f32To64(x32), f32To64(w32), f32To64(gy32)
+			shapes := [][]int{{s.b, s.cin, s.h, s.w}, {s.cout, s.cin, 4, 4}, {s.b, s.cout, ho, wo}}
+			in := kerneltest.RandInputs(shapes, 13)
+			x32, w32, gy32 := kerneltest.F32(in[0]), kerneltest.F32(in[1]), kerneltest.F32(in[2])
+			x, w, gy := kerneltest.F64(x32), kerneltest.F64(w32), kerneltest.F64(gy32)
 			g := down2xGeom(s.cin, s.h, s.w)
 
 			n := s.b * s.cout * ho * wo
 			want := make([]float64, n)
 			convForward(g, s.cout, s.b, x, w, want)
-			y := sameTwice(t, n, func(out []float32) { down2xBatch(out, x32, w32, s.b, s.cin, s.h, s.w, s.cout) })
+			y := kerneltest.SameTwice(t, n, func(out []float32) { down2xBatch(out, x32, w32, s.b, s.cin, s.h, s.w, s.cout) })
 			y0 := make([]float32, n)
 			convForward(g, s.cout, s.b, x32, w32, y0)
-			checkFastSlow(t, "im2col", y, y0, want, 4*0x1p-24*math.Sqrt(float64(16*s.cin)))
+			kerneltest.CheckFastSlow(t, "im2col", y, y0, want, 4*0x1p-24*math.Sqrt(float64(16*s.cin)))
 
 			wantW := make([]float64, len(w))
 			convBackFilter(g, s.cout, s.b, x, gy, wantW)
-			gw := sameTwice(t, len(w), func(out []float32) { down2xBackFilterBatch(out, x32, gy32, s.b, s.cin, s.h, s.w, s.cout) })
+			gw := kerneltest.SameTwice(t, len(w), func(out []float32) { down2xBackFilterBatch(out, x32, gy32, s.b, s.cin, s.h, s.w, s.cout) })
 			gw0 := make([]float32, len(w))
 			convBackFilter(g, s.cout, s.b, x32, gy32, gw0)
-			checkFastSlow(t, "im2col", gw, gw0, wantW, 4*0x1p-24*math.Sqrt(float64(s.b*ho*wo)))
+			kerneltest.CheckFastSlow(t, "im2col", gw, gw0, wantW, 4*0x1p-24*math.Sqrt(float64(s.b*ho*wo)))
 		})
-	}
-}
-
-// TestUpsampleConvTrainPath checks that a float32 training graph's Upsample2xConv2d of a 16×16
-// input takes the transposed convolution (trainUpConv) and that its output and both gradients
-// match Upsample2x followed by Conv2d.
-func TestUpsampleConvTrainPath(t *testing.T) {
-	if !haveSgemmKernel {
-		t.Skip("no AVX2/FMA GEMM kernel: training convolutions stay on im2col")
-	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	const B, cin, cout, hw = 4, 16, 32, 16
-	xs, ws, ys := []int{B, cin, hw, hw}, []int{cout, cin, 3, 3}, []int{B, cout, 2 * hw, 2 * hw}
-	in := randInputs(opCase{shapes: [][]int{xs, ws, ys}}, 17)
-	run := func(fused bool) [][]float64 {
-		g := G.NewGraph()
-		x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(xs...), G.WithName("x"), G.WithValue(toDense(tensor.Float32, xs, in[0])))
-		w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ws...), G.WithName("w"), G.WithValue(toDense(tensor.Float32, ws, in[1])))
-		r := G.NewTensor(g, tensor.Float32, 4, G.WithShape(ys...), G.WithName("r"), G.WithValue(toDense(tensor.Float32, ys, in[2])))
-		var y *G.Node
-		if fused {
-			if !trainUpConv(x, w) {
-				t.Fatal("a 16×16 training input does not take the transposed convolution")
-			}
-			y = G.Must(Upsample2xConv2d(x, w))
-		} else {
-			y = G.Must(Conv2d(G.Must(Upsample2x(x)), w, 1))
-		}
-		var yv G.Value
-		G.Read(y, &yv)
-		loss := G.Must(G.Sum(G.Must(G.Reshape(G.Must(G.HadamardProd(y, r)), tensor.Shape{size(ys)}))))
-		if _, err := G.Grad(loss, x, w); err != nil {
-			t.Fatal(err)
-		}
-		m := G.NewTapeMachine(g)
-		defer m.Close()
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		gx, _ := x.Grad()
-		gw, _ := w.Grad()
-		return [][]float64{toF64(yv), toF64(gx), toF64(gw)}
-	}
-	want, got := run(false), run(true)
-	for i, name := range []string{"output", "input gradient", "weight gradient"} {
-		if err := maxRelErr(got[i], want[i], 0); err > 1e-5 || math.IsNaN(err) {
-			t.Errorf("%s: relative error %.3g against Upsample2x + Conv2d", name, err)
-		}
 	}
 }
 
@@ -120,7 +70,7 @@ func TestTransformKernels(t *testing.T) {
 		t.Skip("no AVX2: only the portable loops exist")
 	}
 	const cin, h, w = 20, 34, 38
-	x := toF32(randInputs(opCase{shapes: [][]int{{cin, h, w}}}, 21)[0])
+	x := kerneltest.F32(kerneltest.RandInputs([][]int{{cin, h, w}}, 21)[0])
 	run := func(on bool, f func() []float32) []float32 {
 		defer func(old bool) { combosKernelOn = old }(combosKernelOn)
 		combosKernelOn = on
