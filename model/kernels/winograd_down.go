@@ -309,22 +309,10 @@ func down2xBackFilterRange(du []float32, ds int, x, gy []float32, b0, b1, cin, h
 	clear(du)
 	in, out := cin*h*w, cout*ho*wo
 	lv := tileLayout{k4, group, false}
-	for s, end := b0*tiles, b1*tiles; s < end; s += group {
-		n := min(group, end-s)
-		for p := s; p < s+n; {
-			b, ta := p/tiles, p%tiles
-			tb := min(tiles, ta+s+n-p)
-			down2xInput(v[p-s:], vs, lv, x[b*in:(b+1)*in], h, w, ta, tb, cin)
-			down2xGradInput(z[(p-s)*o16:], zs, o16, gy[b*out:(b+1)*out], ho, wo, ta, tb, cout)
-			p += tb - ta
-		}
-		for xi := 0; xi < 9; xi++ {
-			vx, zx, dx := v[xi*vs:], z[xi*zs:], du[xi*ds:]
-			for j := 0; j < o16; j += 16 {
-				sgemmBlock(k4, n, vx, group, &zx[j], o16, dx[j:], o16, 1)
-			}
-		}
-	}
+	gradGroups(du, ds, v, vs, z, zs, 9, k4, o16, group, tiles, b0, b1, func(q, b, ta, tb int) {
+		down2xInput(v[q:], vs, lv, x[b*in:(b+1)*in], h, w, ta, tb, cin)
+		down2xGradInput(z[q*o16:], zs, o16, gy[b*out:(b+1)*out], ho, wo, ta, tb, cout)
+	})
 }
 
 // down2xGradInput writes Z[ξ][t−ta][o] = (A gY Aᵀ)[ξ] (ld floats per tile row, matrices

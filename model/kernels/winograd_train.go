@@ -192,19 +192,30 @@ func winogradBackFilterRange(du []float32, ds int, x, gy []float32, b0, b1, cin,
 	clear(du)
 	in, out := cin*h*w, cout*h*w
 	lv := tileLayout{c4, group, false}
+	gradGroups(du, ds, v, vs, z, zs, 16, c4, o16, group, tiles, b0, b1, func(q, b, ta, tb int) {
+		winogradInput(v[q:], vs, lv, x[b*in:(b+1)*in], h, w, ta, tb, 0, cin)
+		winogradGradInput(z[q*o16:], zs, o16, gy[b*out:(b+1)*out], h, w, ta, tb, cout)
+	})
+}
+
+// gradGroups runs the weight-gradient GEMMs of the Winograd domain, dU[ξ] += V[ξ]·Z[ξ] for
+// the count matrices ξ (du[ξ·ds], k rows of o16 columns), over the tiles of images [b0,b1)
+// (tiles each) in groups of group tiles that may span images: fill(q, b, ta, tb) writes the
+// transformed input and output gradient of image b's tiles [ta,tb) at tile q of the group
+// into V (k rows of group tiles, matrices vs apart) and Z (group rows of o16, zs apart).
+func gradGroups(du []float32, ds int, v []float32, vs int, z []float32, zs, count, k, o16, group, tiles, b0, b1 int, fill func(q, b, ta, tb int)) {
 	for s, end := b0*tiles, b1*tiles; s < end; s += group {
 		n := min(group, end-s)
 		for p := s; p < s+n; {
 			b, ta := p/tiles, p%tiles
 			tb := min(tiles, ta+s+n-p)
-			winogradInput(v[p-s:], vs, lv, x[b*in:(b+1)*in], h, w, ta, tb, 0, cin)
-			winogradGradInput(z[(p-s)*o16:], zs, o16, gy[b*out:(b+1)*out], h, w, ta, tb, cout)
+			fill(p-s, b, ta, tb)
 			p += tb - ta
 		}
-		for xi := 0; xi < 16; xi++ {
+		for xi := 0; xi < count; xi++ {
 			vx, zx, dx := v[xi*vs:], z[xi*zs:], du[xi*ds:]
 			for j := 0; j < o16; j += 16 {
-				sgemmBlock(c4, n, vx, group, &zx[j], o16, dx[j:], o16, 1)
+				sgemmBlock(k, n, vx, group, &zx[j], o16, dx[j:], o16, 1)
 			}
 		}
 	}
