@@ -225,22 +225,22 @@ func fromNVlabs(t *table) (*Checkpoint, error) {
 			B: scaled(t.get(p+"bias", wdim), lrmul),
 		})
 	}
-	for i := 0; i < cfg.NumLayers(); i++ {
-		b, res, ch := i/2, cfg.LayerRes(i), cfg.Channels[i/2]
+	for _, sl := range cfg.Layers() {
+		res, ch := sl.Res, sl.Out
 		var p string
 		var l model.Layer
 		switch {
-		case i == 0:
+		case sl.Const:
 			p = "G_synthesis/4x4/Const/"
 			w.Const = t.get(p+"const", 1, ch, 4, 4)
-		case i == 1:
+		case sl.Block == 0: // NVlabs names 4x4's second layer Conv, not Conv1
 			p = "G_synthesis/4x4/Conv/"
 			l.Conv = convTF(t.get(p+"weight", 3, 3, ch, ch), ch, ch)
-		case i%2 == 0:
-			in := cfg.Channels[b-1]
+		case sl.Up:
+			in := sl.In
 			p = fmt.Sprintf("G_synthesis/%dx%d/Conv0_up/", res, res)
 			k := t.get(p+"weight", 3, 3, in, ch)
-			if cfg.Fused(b) {
+			if sl.Fused {
 				if k != nil {
 					l.Conv = fuseKernel(transposeTFUp(scaled(k, he(math.Sqrt2, in*9)), in, ch), in, ch, 1)
 				}

@@ -44,11 +44,12 @@ func toFile(m *Checkpoint) *safetensors.File {
 		put(fmt.Sprintf("mapping.%d.bias", i), d.B, c.WDim)
 	}
 	put("synthesis.const", w.Const, 1, c.Channels[0], 4, 4)
+	layers := c.Layers()
 	for i, l := range w.Layers {
-		ch := c.Channels[i/2]
+		ch := layers[i].Out
 		p := fmt.Sprintf("synthesis.layer%d.", i)
 		if l.Conv != nil {
-			put(p+"conv", l.Conv, convShape(c, i)...)
+			put(p+"conv", l.Conv, layers[i].ConvShape()...)
 		}
 		put(p+"bias", l.Bias, ch)
 		put(p+"noise_strength", l.Noise, ch)
@@ -65,18 +66,6 @@ func toFile(m *Checkpoint) *safetensors.File {
 		put(fmt.Sprintf("noise_const.%d", j), n, 1, 1, r, r)
 	}
 	return f
-}
-
-func convShape(c *model.Config, i int) []int {
-	b, ch := i/2, c.Channels[i/2]
-	in := ch
-	if i%2 == 0 {
-		in = c.Channels[b-1]
-	}
-	if i%2 == 0 && c.Fused(b) {
-		return []int{in, ch, 4, 4}
-	}
-	return []int{ch, in, 3, 3}
 }
 
 func fromNative(t *table) (*Checkpoint, error) {
@@ -97,12 +86,12 @@ func fromNative(t *table) (*Checkpoint, error) {
 		})
 	}
 	w.Const = t.get("synthesis.const", 1, c.Channels[0], 4, 4)
-	for i := 0; i < c.NumLayers(); i++ {
-		ch := c.Channels[i/2]
+	for i, sl := range c.Layers() {
+		ch := sl.Out
 		p := fmt.Sprintf("synthesis.layer%d.", i)
 		var l model.Layer
-		if i > 0 {
-			l.Conv = t.get(p+"conv", convShape(c, i)...)
+		if !sl.Const {
+			l.Conv = t.get(p+"conv", sl.ConvShape()...)
 		}
 		l.Bias = t.get(p+"bias", ch)
 		l.Noise = t.get(p+"noise_strength", ch)
