@@ -89,97 +89,147 @@ func convCached[T Float](fwd bool, g geom, cout, batch int, a, b, out []T, cc *C
 func Conv[T Float](mode ConvMode, pad int, d ConvDims, a, b, out []T, cc *ColCache, x uintptr) {
 	switch mode {
 	case Conv2dForward:
-		if d.K == 3 && pad == 1 && is32[T]() && useWinogradTrain(d.B, d.C, d.H, d.W, d.Cout) && frozenWinograd(b, d.Cout, d.C) == nil {
-			// a weight that changes between runs (training): transformed on every call
-			winogradBatch(as32(out), as32(a), as32(b), d.B, d.C, d.H, d.W, d.Cout)
-			return
-		}
-		if cc != nil && !(d.K == 3 && pad == 1 && useWinograd(d.C, d.H, d.W, d.Cout, d.K, pad, frozenWinograd(b, d.Cout, d.C) != nil)) {
-			convCached(true, conv2dGeom(d.C, d.H, d.W, d.K, pad), d.Cout, d.B, a, b, out, cc, x)
-			return
-		}
-		conv2d(out, a, b, d.B, d.C, d.H, d.W, d.Cout, d.K, pad)
+		runConv2d(pad, d, a, b, out, cc, x)
 	case Conv2dBackData:
-		if d.K == 3 && pad == 1 && is32[T]() && useWinogradTrain(d.B, d.Cout, d.Ho, d.Wo, d.C) {
-			winogradBackDataBatch(as32(out), as32(a), as32(b), d.B, d.C, d.H, d.W, d.Cout)
-			return
-		}
-		if useWinograd(d.Cout, d.Ho, d.Wo, d.C, d.K, pad, false) {
-			// gx = gy ⋆ flip(wᵀ): again a 3×3 pad-1 convolution.
-			wt := getBuf[T](d.C * d.Cout * 9)
-			defer putBuf(wt)
-			flipTranspose(*wt, b, d.Cout, d.C)
-			winogradConv2d(out, a, *wt, nil, d.B, d.Cout, d.Ho, d.Wo, d.C)
-			return
-		}
-		if d.K > 1 && pad <= d.K-1 {
-			// gx = gy ⋆ flip(wᵀ) with padding k-1-pad: im2col of gy and one GEMM with
-			// K = Cout·k·k, faster than a GEMM with K = Cout into im2col-sized columns
-			// followed by col2im.
-			wt := getBuf[T](d.C * d.Cout * d.K * d.K)
-			defer putBuf(wt)
-			flipTransposeK(*wt, b, d.Cout, d.C, d.K)
-			convForward(conv2dGeom(d.Cout, d.Ho, d.Wo, d.K, d.K-1-pad), d.C, d.B, a, *wt, out)
-			return
-		}
-		convBackData(conv2dGeom(d.C, d.H, d.W, d.K, pad), d.Cout, d.B, a, b, out)
+		runConv2dBackData(pad, d, a, b, out)
 	case Conv2dBackFilter:
-		if d.K == 3 && pad == 1 && is32[T]() && winogradTrainGradOn && useWinogradTrain(d.B, d.C, d.H, d.W, d.Cout) {
-			// the layers whose forward pass ran on winogradBatch
-			winogradBackFilterBatch(as32(out), as32(a), as32(b), d.B, d.C, d.H, d.W, d.Cout)
-			return
-		}
-		if useWinograd(d.C, d.H, d.W, d.Cout, d.K, pad, false) {
-			winogradBackFilter(out, a, b, d.B, d.C, d.H, d.W, d.Cout)
-			return
-		}
-		convCached(false, conv2dGeom(d.C, d.H, d.W, d.K, pad), d.Cout, d.B, a, b, out, cc, x)
+		runConv2dBackFilter(pad, d, a, b, out, cc, x)
 	case ConvT2xForward:
-		if is32[T]() && UseConvTTrain(d.B, d.C, d.H, d.W, d.Cout) && frozenConvT(b, d.C, d.Cout) == nil {
-			convTBatch(as32(out), as32(a), as32(b), d.B, d.C, d.H, d.W, d.Cout)
-			return
-		}
-		convT2x(out, a, b, d.B, d.C, d.H, d.W, d.Cout)
+		runConvT2x(d, a, b, out)
 	case ConvT2xBackData:
-		// the stride-2 4×4 convolution of gy [B,Cout,2H,2W] with w read as [Cin][Cout][4][4]
-		if is32[T]() && useDown2xTrain(d.B, d.Cout, 2*d.H, 2*d.W, d.C) {
-			down2xBatch(as32(out), as32(a), as32(b), d.B, d.Cout, 2*d.H, 2*d.W, d.C)
-			return
-		}
-		convForward(convT2xGeom(d.Cout, d.H, d.W), d.C, d.B, a, b, out)
+		runConvT2xBackData(d, a, b, out)
 	case ConvT2xBackFilter:
-		// The transposed conv is the adjoint of a conv from its output to its input, whose
-		// "input" image is gy and whose "output gradient" is x.
-		if is32[T]() && useDown2xTrain(d.B, d.Cout, 2*d.H, 2*d.W, d.C) {
-			down2xBackFilterBatch(as32(out), as32(b), as32(a), d.B, d.Cout, 2*d.H, 2*d.W, d.C)
-			return
-		}
-		convBackFilter(convT2xGeom(d.Cout, d.H, d.W), d.C, d.B, b, a, out)
-	case Down2xForward, Down2xBackData:
-		w4 := getBuf[T](d.Cout * d.C * 16)
-		defer putBuf(w4)
-		downWeight(*w4, b, d.Cout*d.C)
-		if mode == Down2xForward && is32[T]() && useDown2xTrain(d.B, d.C, d.H, d.W, d.Cout) {
-			down2xBatch(as32(out), as32(a), as32(*w4), d.B, d.C, d.H, d.W, d.Cout)
-		} else if mode == Down2xForward {
-			convCached(true, down2xGeom(d.C, d.H, d.W), d.Cout, d.B, a, *w4, out, cc, x)
-		} else if is32[T]() && UseConvTTrain(d.B, d.Cout, d.Ho, d.Wo, d.C) {
-			// the adjoint of the stride-2 4×4 conv: ConvTranspose2x of gy with w4 as it is
-			convTBatch(as32(out), as32(a), as32(*w4), d.B, d.Cout, d.Ho, d.Wo, d.C)
-		} else {
-			convBackData(down2xGeom(d.C, d.H, d.W), d.Cout, d.B, a, *w4, out)
-		}
+		runConvT2xBackFilter(d, a, b, out)
+	case Down2xForward:
+		runDown2x(d, a, b, out, cc, x)
+	case Down2xBackData:
+		runDown2xBackData(d, a, b, out)
 	case Down2xBackFilter:
-		dw4 := getBuf[T](d.Cout * d.C * 16)
-		defer putBuf(dw4)
-		if is32[T]() && useDown2xTrain(d.B, d.C, d.H, d.W, d.Cout) {
-			// the layers whose forward pass ran on down2xBatch
-			down2xBackFilterBatch(as32(*dw4), as32(a), as32(b), d.B, d.C, d.H, d.W, d.Cout)
-		} else {
-			convCached(false, down2xGeom(d.C, d.H, d.W), d.Cout, d.B, a, b, *dw4, cc, x)
-		}
-		downWeightAdjoint(out, *dw4, d.Cout*d.C)
+		runDown2xBackFilter(d, a, b, out, cc, x)
 	}
+}
+
+// runConv2d is Conv2dForward: y = x ⋆ w.
+func runConv2d[T Float](pad int, d ConvDims, x, w, y []T, cc *ColCache, xp uintptr) {
+	if d.K == 3 && pad == 1 && is32[T]() && useWinogradTrain(d.B, d.C, d.H, d.W, d.Cout) && frozenWinograd(w, d.Cout, d.C) == nil {
+		// a weight that changes between runs (training): transformed on every call
+		winogradBatch(as32(y), as32(x), as32(w), d.B, d.C, d.H, d.W, d.Cout)
+		return
+	}
+	if cc != nil && !(d.K == 3 && pad == 1 && useWinograd(d.C, d.H, d.W, d.Cout, d.K, pad, frozenWinograd(w, d.Cout, d.C) != nil)) {
+		convCached(true, conv2dGeom(d.C, d.H, d.W, d.K, pad), d.Cout, d.B, x, w, y, cc, xp)
+		return
+	}
+	conv2d(y, x, w, d.B, d.C, d.H, d.W, d.Cout, d.K, pad)
+}
+
+// runConv2dBackData is Conv2dBackData: gx from gy and w.
+func runConv2dBackData[T Float](pad int, d ConvDims, gy, w, gx []T) {
+	if d.K == 3 && pad == 1 && is32[T]() && useWinogradTrain(d.B, d.Cout, d.Ho, d.Wo, d.C) {
+		winogradBackDataBatch(as32(gx), as32(gy), as32(w), d.B, d.C, d.H, d.W, d.Cout)
+		return
+	}
+	if useWinograd(d.Cout, d.Ho, d.Wo, d.C, d.K, pad, false) {
+		// gx = gy ⋆ flip(wᵀ): again a 3×3 pad-1 convolution.
+		wt := getBuf[T](d.C * d.Cout * 9)
+		defer putBuf(wt)
+		flipTranspose(*wt, w, d.Cout, d.C)
+		winogradConv2d(gx, gy, *wt, nil, d.B, d.Cout, d.Ho, d.Wo, d.C)
+		return
+	}
+	if d.K > 1 && pad <= d.K-1 {
+		// gx = gy ⋆ flip(wᵀ) with padding k-1-pad: im2col of gy and one GEMM with
+		// K = Cout·k·k, faster than a GEMM with K = Cout into im2col-sized columns
+		// followed by col2im.
+		wt := getBuf[T](d.C * d.Cout * d.K * d.K)
+		defer putBuf(wt)
+		flipTransposeK(*wt, w, d.Cout, d.C, d.K)
+		convForward(conv2dGeom(d.Cout, d.Ho, d.Wo, d.K, d.K-1-pad), d.C, d.B, gy, *wt, gx)
+		return
+	}
+	convBackData(conv2dGeom(d.C, d.H, d.W, d.K, pad), d.Cout, d.B, gy, w, gx)
+}
+
+// runConv2dBackFilter is Conv2dBackFilter: gw from x and gy.
+func runConv2dBackFilter[T Float](pad int, d ConvDims, x, gy, gw []T, cc *ColCache, xp uintptr) {
+	if d.K == 3 && pad == 1 && is32[T]() && winogradTrainGradOn && useWinogradTrain(d.B, d.C, d.H, d.W, d.Cout) {
+		// the layers whose forward pass ran on winogradBatch
+		winogradBackFilterBatch(as32(gw), as32(x), as32(gy), d.B, d.C, d.H, d.W, d.Cout)
+		return
+	}
+	if useWinograd(d.C, d.H, d.W, d.Cout, d.K, pad, false) {
+		winogradBackFilter(gw, x, gy, d.B, d.C, d.H, d.W, d.Cout)
+		return
+	}
+	convCached(false, conv2dGeom(d.C, d.H, d.W, d.K, pad), d.Cout, d.B, x, gy, gw, cc, xp)
+}
+
+// runConvT2x is ConvT2xForward: y = ConvTranspose2x(x, w).
+func runConvT2x[T Float](d ConvDims, x, w, y []T) {
+	if is32[T]() && UseConvTTrain(d.B, d.C, d.H, d.W, d.Cout) && frozenConvT(w, d.C, d.Cout) == nil {
+		convTBatch(as32(y), as32(x), as32(w), d.B, d.C, d.H, d.W, d.Cout)
+		return
+	}
+	convT2x(y, x, w, d.B, d.C, d.H, d.W, d.Cout)
+}
+
+// runConvT2xBackData is ConvT2xBackData: the stride-2 4×4 convolution of gy [B,Cout,2H,2W]
+// with w read as [Cin][Cout][4][4].
+func runConvT2xBackData[T Float](d ConvDims, gy, w, gx []T) {
+	if is32[T]() && useDown2xTrain(d.B, d.Cout, 2*d.H, 2*d.W, d.C) {
+		down2xBatch(as32(gx), as32(gy), as32(w), d.B, d.Cout, 2*d.H, 2*d.W, d.C)
+		return
+	}
+	convForward(convT2xGeom(d.Cout, d.H, d.W), d.C, d.B, gy, w, gx)
+}
+
+// runConvT2xBackFilter is ConvT2xBackFilter. The transposed conv is the adjoint of a conv
+// from its output to its input, whose "input" image is gy and whose "output gradient" is x.
+func runConvT2xBackFilter[T Float](d ConvDims, x, gy, gw []T) {
+	if is32[T]() && useDown2xTrain(d.B, d.Cout, 2*d.H, 2*d.W, d.C) {
+		down2xBackFilterBatch(as32(gw), as32(gy), as32(x), d.B, d.Cout, 2*d.H, 2*d.W, d.C)
+		return
+	}
+	convBackFilter(convT2xGeom(d.Cout, d.H, d.W), d.C, d.B, gy, x, gw)
+}
+
+// runDown2x is Down2xForward: the stride-2 4×4 convolution of x with downWeight(w).
+func runDown2x[T Float](d ConvDims, x, w, y []T, cc *ColCache, xp uintptr) {
+	w4 := getBuf[T](d.Cout * d.C * 16)
+	defer putBuf(w4)
+	downWeight(*w4, w, d.Cout*d.C)
+	if is32[T]() && useDown2xTrain(d.B, d.C, d.H, d.W, d.Cout) {
+		down2xBatch(as32(y), as32(x), as32(*w4), d.B, d.C, d.H, d.W, d.Cout)
+		return
+	}
+	convCached(true, down2xGeom(d.C, d.H, d.W), d.Cout, d.B, x, *w4, y, cc, xp)
+}
+
+// runDown2xBackData is Down2xBackData: gx from gy and downWeight(w).
+func runDown2xBackData[T Float](d ConvDims, gy, w, gx []T) {
+	w4 := getBuf[T](d.Cout * d.C * 16)
+	defer putBuf(w4)
+	downWeight(*w4, w, d.Cout*d.C)
+	if is32[T]() && UseConvTTrain(d.B, d.Cout, d.Ho, d.Wo, d.C) {
+		// the adjoint of the stride-2 4×4 conv: ConvTranspose2x of gy with w4 as it is
+		convTBatch(as32(gx), as32(gy), as32(*w4), d.B, d.Cout, d.Ho, d.Wo, d.C)
+		return
+	}
+	convBackData(down2xGeom(d.C, d.H, d.W), d.Cout, d.B, gy, *w4, gx)
+}
+
+// runDown2xBackFilter is Down2xBackFilter: the 4×4 weight gradient, folded back onto the
+// 3×3 weight by downWeightAdjoint.
+func runDown2xBackFilter[T Float](d ConvDims, x, gy, gw []T, cc *ColCache, xp uintptr) {
+	dw4 := getBuf[T](d.Cout * d.C * 16)
+	defer putBuf(dw4)
+	if is32[T]() && useDown2xTrain(d.B, d.C, d.H, d.W, d.Cout) {
+		// the layers whose forward pass ran on down2xBatch
+		down2xBackFilterBatch(as32(*dw4), as32(x), as32(gy), d.B, d.C, d.H, d.W, d.Cout)
+	} else {
+		convCached(false, down2xGeom(d.C, d.H, d.W), d.Cout, d.B, x, gy, *dw4, cc, xp)
+	}
+	downWeightAdjoint(gw, *dw4, d.Cout*d.C)
 }
 
 // downWeight writes the 4×4 kernels w4 [n][4][4] of Conv2dDown2x from the 3×3 kernels w [n][3][3]:

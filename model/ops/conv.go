@@ -66,96 +66,126 @@ func (op *convOp) dims(a, b tensor.Shape) (d kernels.ConvDims, err error) {
 	if err = wantDims(op, "input 1", b, 4); err != nil {
 		return
 	}
-	bad := func(format string, args ...any) error {
-		return errors.Errorf("ops: %v: shapes %v and %v: %s", op, a, b, fmt.Sprintf(format, args...))
+	switch op.mode {
+	case kernels.Conv2dForward, kernels.Conv2dBackData, kernels.Conv2dBackFilter:
+		d, err = op.conv2dDims(a, b)
+	case kernels.ConvT2xForward, kernels.ConvT2xBackData, kernels.ConvT2xBackFilter:
+		d, err = op.convT2xDims(a, b)
+	case kernels.Down2xForward, kernels.Down2xBackData, kernels.Down2xBackFilter:
+		d, err = op.down2xDims(a, b)
 	}
+	if err != nil {
+		return d, err
+	}
+	if d.K < 1 || d.H < 1 || d.W < 1 || d.Ho < 1 || d.Wo < 1 || d.C < 1 || d.Cout < 1 {
+		return d, op.badShapes(a, b, "empty or negative size")
+	}
+	return d, nil
+}
+
+// badShapes is the error of shapes a and b that do not fit the op.
+func (op *convOp) badShapes(a, b tensor.Shape, format string, args ...any) error {
+	return errors.Errorf("ops: %v: shapes %v and %v: %s", op, a, b, fmt.Sprintf(format, args...))
+}
+
+// conv2dDims is dims for the Conv2d modes.
+func (op *convOp) conv2dDims(a, b tensor.Shape) (d kernels.ConvDims, err error) {
 	p := op.pad
 	switch op.mode {
 	case kernels.Conv2dForward, kernels.Conv2dBackData:
 		// a is x [B,C,H,W] (fwd) or gy [B,Cout,Ho,Wo] (back data); b is w [Cout,C,k,k].
 		d.Cout, d.C, d.K = b[0], b[1], b[2]
 		if b[3] != d.K {
-			return d, bad("kernel is not square")
+			return d, op.badShapes(a, b, "kernel is not square")
 		}
 		if op.mode == kernels.Conv2dForward {
 			d.B, d.H, d.W = a[0], a[2], a[3]
 			if a[1] != d.C {
-				return d, bad("input has %d channels, weight wants %d", a[1], d.C)
+				return d, op.badShapes(a, b, "input has %d channels, weight wants %d", a[1], d.C)
 			}
 			d.Ho, d.Wo = d.H+2*p-d.K+1, d.W+2*p-d.K+1
 		} else {
 			d.B, d.Ho, d.Wo = a[0], a[2], a[3]
 			if a[1] != d.Cout {
-				return d, bad("gradient has %d channels, weight has %d outputs", a[1], d.Cout)
+				return d, op.badShapes(a, b, "gradient has %d channels, weight has %d outputs", a[1], d.Cout)
 			}
 			d.H, d.W = d.Ho-2*p+d.K-1, d.Wo-2*p+d.K-1
 		}
-	case kernels.Conv2dBackFilter:
+	default: // kernels.Conv2dBackFilter
 		d.B, d.C, d.H, d.W = nchw(a)
 		d.Cout, d.Ho, d.Wo = b[1], b[2], b[3]
 		if b[0] != d.B {
-			return d, bad("batch sizes differ")
+			return d, op.badShapes(a, b, "batch sizes differ")
 		}
 		d.K = d.H + 2*p - d.Ho + 1
 		if d.W+2*p-d.Wo+1 != d.K {
-			return d, bad("kernel is not square")
+			return d, op.badShapes(a, b, "kernel is not square")
 		}
-	case kernels.ConvT2xForward, kernels.ConvT2xBackData:
-		// b is w [Cin,Cout,4,4]; c/h/w describe the transposed conv's input x [B,Cin,H,W].
-		d.C, d.Cout, d.K = b[0], b[1], 4
-		if b[2] != 4 || b[3] != 4 {
-			return d, bad("weight must be [Cin,Cout,4,4]")
-		}
-		if op.mode == kernels.ConvT2xForward {
-			d.B, d.H, d.W = a[0], a[2], a[3]
-			if a[1] != d.C {
-				return d, bad("input has %d channels, weight wants %d", a[1], d.C)
-			}
-		} else {
-			d.B, d.H, d.W = a[0], a[2]/2, a[3]/2
-			if a[1] != d.Cout || a[2]%2 != 0 || a[3]%2 != 0 {
-				return d, bad("gradient must be [B,%d,even,even]", d.Cout)
-			}
-		}
-		d.Ho, d.Wo = 2*d.H, 2*d.W
-	case kernels.ConvT2xBackFilter:
+	}
+	return d, nil
+}
+
+// convT2xDims is dims for the ConvTranspose2x modes.
+func (op *convOp) convT2xDims(a, b tensor.Shape) (d kernels.ConvDims, err error) {
+	if op.mode == kernels.ConvT2xBackFilter {
 		d.B, d.C, d.H, d.W = nchw(a)
 		d.Cout, d.Ho, d.Wo, d.K = b[1], b[2], b[3], 4
 		if b[0] != d.B || d.Ho != 2*d.H || d.Wo != 2*d.W {
-			return d, bad("gradient must be [%d,Cout,%d,%d]", d.B, 2*d.H, 2*d.W)
+			return d, op.badShapes(a, b, "gradient must be [%d,Cout,%d,%d]", d.B, 2*d.H, 2*d.W)
 		}
-	case kernels.Down2xForward, kernels.Down2xBackData:
-		// a is x [B,C,H,W] (fwd) or gy [B,Cout,H/2,W/2] (back data); b is w [Cout,C,3,3].
-		d.Cout, d.C, d.K = b[0], b[1], 3
-		if b[2] != 3 || b[3] != 3 {
-			return d, bad("weight must be [Cout,Cin,3,3]")
+		return d, nil
+	}
+	// b is w [Cin,Cout,4,4]; c/h/w describe the transposed conv's input x [B,Cin,H,W].
+	d.C, d.Cout, d.K = b[0], b[1], 4
+	if b[2] != 4 || b[3] != 4 {
+		return d, op.badShapes(a, b, "weight must be [Cin,Cout,4,4]")
+	}
+	if op.mode == kernels.ConvT2xForward {
+		d.B, d.H, d.W = a[0], a[2], a[3]
+		if a[1] != d.C {
+			return d, op.badShapes(a, b, "input has %d channels, weight wants %d", a[1], d.C)
 		}
-		if op.mode == kernels.Down2xForward {
-			d.B, d.H, d.W = a[0], a[2], a[3]
-			if a[1] != d.C {
-				return d, bad("input has %d channels, weight wants %d", a[1], d.C)
-			}
-			if d.H%2 != 0 || d.W%2 != 0 {
-				return d, bad("height and width must be even")
-			}
-			d.Ho, d.Wo = d.H/2, d.W/2
-		} else {
-			d.B, d.Ho, d.Wo = a[0], a[2], a[3]
-			if a[1] != d.Cout {
-				return d, bad("gradient has %d channels, weight has %d outputs", a[1], d.Cout)
-			}
-			d.H, d.W = 2*d.Ho, 2*d.Wo
+	} else {
+		d.B, d.H, d.W = a[0], a[2]/2, a[3]/2
+		if a[1] != d.Cout || a[2]%2 != 0 || a[3]%2 != 0 {
+			return d, op.badShapes(a, b, "gradient must be [B,%d,even,even]", d.Cout)
 		}
-	case kernels.Down2xBackFilter:
+	}
+	d.Ho, d.Wo = 2*d.H, 2*d.W
+	return d, nil
+}
+
+// down2xDims is dims for the Conv2dDown2x modes.
+func (op *convOp) down2xDims(a, b tensor.Shape) (d kernels.ConvDims, err error) {
+	if op.mode == kernels.Down2xBackFilter {
 		d.B, d.C, d.H, d.W = nchw(a)
 		d.Cout, d.Ho, d.Wo, d.K = b[1], b[2], b[3], 3
 		if b[0] != d.B || d.H != 2*d.Ho || d.W != 2*d.Wo {
-			return d, bad("gradient must be [%d,Cout,%d,%d]", d.B, d.H/2, d.W/2)
+			return d, op.badShapes(a, b, "gradient must be [%d,Cout,%d,%d]", d.B, d.H/2, d.W/2)
 		}
+		return d, nil
 	}
-	if d.K < 1 || d.H < 1 || d.W < 1 || d.Ho < 1 || d.Wo < 1 || d.C < 1 || d.Cout < 1 {
-		return d, bad("empty or negative size")
+	// a is x [B,C,H,W] (fwd) or gy [B,Cout,H/2,W/2] (back data); b is w [Cout,C,3,3].
+	d.Cout, d.C, d.K = b[0], b[1], 3
+	if b[2] != 3 || b[3] != 3 {
+		return d, op.badShapes(a, b, "weight must be [Cout,Cin,3,3]")
 	}
+	if op.mode == kernels.Down2xBackData {
+		d.B, d.Ho, d.Wo = a[0], a[2], a[3]
+		if a[1] != d.Cout {
+			return d, op.badShapes(a, b, "gradient has %d channels, weight has %d outputs", a[1], d.Cout)
+		}
+		d.H, d.W = 2*d.Ho, 2*d.Wo
+		return d, nil
+	}
+	d.B, d.H, d.W = a[0], a[2], a[3]
+	if a[1] != d.C {
+		return d, op.badShapes(a, b, "input has %d channels, weight wants %d", a[1], d.C)
+	}
+	if d.H%2 != 0 || d.W%2 != 0 {
+		return d, op.badShapes(a, b, "height and width must be even")
+	}
+	d.Ho, d.Wo = d.H/2, d.W/2
 	return d, nil
 }
 
