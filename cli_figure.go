@@ -81,19 +81,23 @@ func parseSeeds(name, s string) ([]int64, error) {
 // baseFlags are the flags figure and gif share.
 type baseFlags struct {
 	ckpt, seeds, state *string
-	psi                *float64
-	cutoff, size       *int
+	psi                *optFloat
+	cutoff             *optInt
+	size               *int
 	out                *string
 	verbose            *bool
 }
 
 func addBaseFlags(fs *flag.FlagSet, outHelp string) baseFlags {
+	psi, cutoff := new(optFloat), new(optInt)
+	fs.Var(psi, "psi", "truncation psi of the base state (default: the state's or the model's)")
+	fs.Var(cutoff, "cutoff", "truncation cutoff of the base state (default: the state's or the model's)")
 	return baseFlags{
+		psi:     psi,
+		cutoff:  cutoff,
 		ckpt:    fs.String("checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\""),
 		seeds:   fs.String("seeds", "", "seeds, like 1,5,9 or 0-7 (default: per kind; the paper's for NVlabs 1024 px models)"),
 		state:   fs.String("state", "", "base state string from the explorer (noise, psi, sources); --seeds replace its sources"),
-		psi:     fs.Float64("psi", -99, "truncation psi of the base state (default: the state's or the model's)"),
-		cutoff:  fs.Int("cutoff", -1, "truncation cutoff of the base state (default: the state's or the model's)"),
 		size:    fs.Int("size", 0, "side of each picture in px (default: the model's resolution, within 128..256)"),
 		out:     fs.String("o", "", outHelp),
 		verbose: fs.Bool("v", false, "print the state string of every cell or frame"),
@@ -123,11 +127,11 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 			return nil, nil, st, nil, err
 		}
 	}
-	if *b.psi != -99 {
-		st.Psi = *b.psi
+	if b.psi.set {
+		st.Psi = b.psi.v
 	}
-	if *b.cutoff >= 0 {
-		st.Cutoff = *b.cutoff
+	if b.cutoff.set {
+		st.Cutoff = int(b.cutoff.v)
 	}
 	if err := st.Validate(g.Cfg.NumStyles(), g.Cfg.NumNoise()); err != nil {
 		return nil, nil, st, nil, fmt.Errorf("state does not fit this model: %w", err)
@@ -182,7 +186,7 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	}
 	paper := m.Format == "nvlabs" && g.Cfg.Resolution() == 1024
 	f := buildFigure(kind, g.Cfg, base, figureArgs{seeds: seeds, seedsB: bSeeds, draws: *draws, steps: *steps,
-		paper: paper, stateGiven: *b.state != "", psiGiven: *b.psi != -99})
+		paper: paper, stateGiven: *b.state != "", psiGiven: b.psi.set})
 	cells := 0
 	for _, row := range f.Cells {
 		cells += len(row)

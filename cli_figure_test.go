@@ -259,6 +259,8 @@ func TestFigureCommandErrors(t *testing.T) {
 		{figureCmd, []string{"mixing", "--checkpoint", figFixture(t)}},
 		{figureCmd, []string{"mixing", "--checkpoint", figFixture(t), "--seeds", "x", "-o", out}},
 		{figureCmd, []string{"noise", "--checkpoint", figFixture(t), "--draws", "1", "-o", out}},
+		{figureCmd, []string{"mixing", "--checkpoint", figFixture(t), "--psi", "NaN", "-o", out}},
+		{figureCmd, []string{"mixing", "--checkpoint", figFixture(t), "--cutoff", "-1", "-o", out}},
 		{gifCmd, []string{"walk", "--checkpoint", figFixture(t), "--fps", "-1", "-o", out}},
 		{gifCmd, []string{"spin", "-o", out}},
 	} {

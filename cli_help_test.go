@@ -35,6 +35,11 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(errb.String()+out.String(), "Usage: stylegan-tui "+c.name) {
 			t.Errorf("%s --help prints %q", c.name, errb.String()+out.String())
 		}
+		// A flag whose absence means "the model's" or "none" is unset, not
+		// a sentinel number that --help would print as its default.
+		if m := regexp.MustCompile(`\(default -\d+\)`).FindString(errb.String() + out.String()); m != "" {
+			t.Errorf("%s --help shows a sentinel default %s", c.name, m)
+		}
 	}
 	// One file per command: every cli_NAME.go holds the command NAME
 	// (train_classifier: train-classifier), and every command has its file.
