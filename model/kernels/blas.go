@@ -35,18 +35,25 @@ func trans(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// BLAS is the interface of gonum's BLAS implementations (and of gorgonia's BLAS).
+// BLAS is the interface of gonum's BLAS implementations and of gorgonia's BLAS (the kernels
+// use only the real ones; the complex ones let model/ops hand the same BLAS to gorgonia).
 type BLAS interface {
 	blas.Float32
 	blas.Float64
+	blas.Complex64
+	blas.Complex128
 }
 
 // impl is the BLAS the GEMMs go to when the package's own float32 GEMM does not take them.
 var impl BLAS = gonum.Implementation{}
 
 // UseBLAS makes the kernels multiply with b (OpenBLAS through gonum's netlib wrapper, say).
-// Call it before any kernel runs, as gorgonia.Use is called.
+// Call it before any kernel runs, as gorgonia.Use is called. The openblas build calls it
+// (blas_openblas.go).
 func UseBLAS(b BLAS) { impl = b }
+
+// CurrentBLAS returns the BLAS the kernels multiply with, for gorgonia (model/ops) to use too.
+func CurrentBLAS() BLAS { return impl }
 
 // ExternalBLAS reports whether the kernels use a BLAS other than gonum's pure-Go one
 // (OpenBLAS): GEMMs are then several times faster and Winograd's transforms weigh more.

@@ -14,10 +14,10 @@
 // float32). Weights declared constant with Freeze keep their Winograd transforms.
 //
 // Convolutions are im2col + GEMM through the package's BLAS (gonum by default; OpenBLAS after
-// UseBLAS(netlib.Implementation{}), which model/ops' openblas build calls), in chunks of output
-// rows; batches of small images share one im2col matrix and GEMM, and batches are split over
-// the cores. A
-// conv's weight gradient reuses its forward pass's im2col matrices; its input gradient is a
+// UseBLAS(netlib.Implementation{}), which the openblas build tag's blas_openblas.go calls and
+// model/ops passes on to gorgonia), in chunks of output rows; batches of small images share
+// one im2col matrix and GEMM, and batches are split over the cores. A conv's weight gradient
+// reuses its forward pass's im2col matrices; its input gradient is a
 // convolution with the flipped kernel. 3×3 pad-1 convolutions use Winograd F(2×2,3×3) in the
 // forward pass and the weight gradient, and ConvTranspose2x uses Winograd F(2×2,2×2) on its
 // four output phases, where the benchmarks show them faster (useWinograd, useConvTWinograd).

@@ -4,8 +4,17 @@ import (
 	"runtime"
 	"sync"
 
+	G "gorgonia.org/gorgonia"
+
 	"stylegan-tui/model/kernels"
 )
+
+// Gorgonia's graphs multiply with the BLAS the kernels chose (OpenBLAS with -tags openblas,
+// kernels/blas_openblas.go; gonum's otherwise), so the switch is in one place.
+func init() { G.Use(kernels.CurrentBLAS()) }
+
+// BLASName names the BLAS the build multiplies with.
+func BLASName() string { return kernels.BLASName() }
 
 // float is the element type of every op: float32 in production, float64 for gradient checks.
 type float = kernels.Float
@@ -28,7 +37,7 @@ func SingleThreadedBLAS() (restore func()) {
 	inferenceMu.Lock()
 	defer inferenceMu.Unlock()
 	if inferenceUsers == 0 {
-		inferenceOld = setBLASThreads(1)
+		inferenceOld = kernels.SetBLASThreads(1)
 		kernels.SplitGEMM(true)
 	}
 	inferenceUsers++
@@ -37,7 +46,7 @@ func SingleThreadedBLAS() (restore func()) {
 		defer inferenceMu.Unlock()
 		if inferenceUsers--; inferenceUsers == 0 {
 			kernels.SplitGEMM(false)
-			setBLASThreads(inferenceOld)
+			kernels.SetBLASThreads(inferenceOld)
 		}
 	}
 }

@@ -41,8 +41,9 @@
 // # Speed
 //
 // The algorithms (im2col + GEMM, Winograd, the fused training paths, the AVX2 loops) are
-// model/kernels'. The BLAS is gonum's by default; the openblas build tag switches gorgonia and
-// the kernels to OpenBLAS (blas_openblas.go, the only place that does). With OpenBLAS,
+// model/kernels'. The BLAS is gonum's by default; the openblas build tag switches the kernels
+// to OpenBLAS (kernels/blas_openblas.go, the only place that does) and this package hands
+// gorgonia the kernels' BLAS (blas.go), so both always multiply alike. With OpenBLAS,
 // inference runs between InferenceBLAS() and its restore function and training with
 // SingleThreadedBLAS: OpenBLAS single-threaded, the kernels spreading the independent GEMMs
 // over goroutines (OpenBLAS's idle workers otherwise spin in sched_yield and take a core from
