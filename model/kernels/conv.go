@@ -308,30 +308,59 @@ func convForwardRange[T Float](par bool, g geom, cout, group, b0, b1 int, x, w, 
 		return
 	}
 	if group == 1 {
-		rb := g.chunkRows()
-		var colp *[]T
-		if cols == nil {
-			colp = getBuf[T](kk * rb * g.Wo)
-			defer putBuf(colp)
-		}
-		for b := b0; b < b1; b++ {
-			xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
-			for r0 := 0; r0 < g.Ho; r0 += rb {
-				r1 := min(r0+rb, g.Ho)
-				n := (r1 - r0) * g.Wo
-				var col []T
-				if cols != nil {
-					col = colsAt(g, cols, b, r0, n)
-				} else {
-					col = (*colp)[:kk*n]
-				}
-				im2colPar(par, g, xb, col, n, r0, r1)
-				gemmN(par, cout, n, kk, w, kk, col, n, yb[r0*g.Wo:], hw)
-			}
-		}
+		forRowChunks(g, b0, b1, cols, func(b, r0, r1, n int, col []T) {
+			yb := y[b*out : (b+1)*out]
+			im2colPar(par, g, x[b*in:(b+1)*in], col, n, r0, r1)
+			gemmN(par, cout, n, kk, w, kk, col, n, yb[r0*g.Wo:], hw)
+		})
 		return
 	}
 	// group images side by side: col [kk, n·hw], t [cout, n·hw], then t's blocks to y.
+	forImageGroups(g, cout, group, b0, b1, cols, func(b, n int, col, t []T) {
+		ld := n * hw
+		for j := 0; j < n; j++ {
+			im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
+		}
+		gemmN(par, cout, ld, kk, w, kk, col, ld, t, ld)
+		for j := 0; j < n; j++ {
+			yb := y[(b+j)*out : (b+j+1)*out]
+			for o := 0; o < cout; o++ {
+				copy(yb[o*hw:(o+1)*hw], t[o*ld+j*hw:])
+			}
+		}
+	})
+}
+
+// forRowChunks calls fn on each chunk of at most g.chunkRows() output rows [r0, r1) of images
+// b0..b1-1 (n = (r1-r0)·Wo columns) with the chunk's im2col matrix col [kk, n]: its part of
+// a whole batch's kept matrices cols (see convForwardCols), or scratch when cols is nil.
+func forRowChunks[T Float](g geom, b0, b1 int, cols []T, fn func(b, r0, r1, n int, col []T)) {
+	kk, rb := g.rows(), g.chunkRows()
+	var colp *[]T
+	if cols == nil {
+		colp = getBuf[T](kk * rb * g.Wo)
+		defer putBuf(colp)
+	}
+	for b := b0; b < b1; b++ {
+		for r0 := 0; r0 < g.Ho; r0 += rb {
+			r1 := min(r0+rb, g.Ho)
+			n := (r1 - r0) * g.Wo
+			var col []T
+			if cols != nil {
+				col = colsAt(g, cols, b, r0, n)
+			} else {
+				col = (*colp)[:kk*n]
+			}
+			fn(b, r0, r1, n, col)
+		}
+	}
+}
+
+// forImageGroups calls fn on each group of n ≤ group images [b, b+n) of b0..b1-1 with the
+// group's im2col matrix col [kk, n·hw] (images side by side: its part of the kept matrices
+// cols, or scratch when cols is nil) and scratch t [cout, n·hw].
+func forImageGroups[T Float](g geom, cout, group, b0, b1 int, cols []T, fn func(b, n int, col, t []T)) {
+	kk, hw := g.rows(), g.Ho*g.Wo
 	var colp *[]T
 	if cols == nil {
 		colp = getBuf[T](kk * group * hw)
@@ -348,17 +377,7 @@ func convForwardRange[T Float](par bool, g geom, cout, group, b0, b1 int, x, w, 
 		} else {
 			col = (*colp)[:kk*ld]
 		}
-		t := (*tp)[:cout*ld]
-		for j := 0; j < n; j++ {
-			im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
-		}
-		gemmN(par, cout, ld, kk, w, kk, col, ld, t, ld)
-		for j := 0; j < n; j++ {
-			yb := y[(b+j)*out : (b+j+1)*out]
-			for o := 0; o < cout; o++ {
-				copy(yb[o*hw:(o+1)*hw], t[o*ld+j*hw:])
-			}
-		}
+		fn(b, n, col, (*tp)[:cout*ld])
 	}
 }
 
@@ -476,54 +495,28 @@ func convBackFilterRange[T Float](par bool, g geom, cout, group, b0, b1 int, x, 
 		return
 	}
 	if group == 1 {
-		rb := g.chunkRows()
-		var colp *[]T
-		if cols == nil {
-			colp = getBuf[T](kk * rb * g.Wo)
-			defer putBuf(colp)
-		}
-		for b := b0; b < b1; b++ {
-			xb, dyb := x[b*in:(b+1)*in], dy[b*out:(b+1)*out]
-			for r0 := 0; r0 < g.Ho; r0 += rb {
-				r1 := min(r0+rb, g.Ho)
-				n := (r1 - r0) * g.Wo
-				var col []T
-				if cols != nil {
-					col = colsAt(g, cols, b, r0, n)
-				} else {
-					col = (*colp)[:kk*n]
-					im2colPar(par, g, xb, col, n, r0, r1)
-				}
-				gemm(false, true, kk, cout, n, 1, col, n, dyb[r0*g.Wo:], hw, beta, dwt, cout)
-				beta = 1
+		// cols, when given, already holds the im2col matrices of the forward pass.
+		forRowChunks(g, b0, b1, cols, func(b, r0, r1, n int, col []T) {
+			if cols == nil {
+				im2colPar(par, g, x[b*in:(b+1)*in], col, n, r0, r1)
 			}
-		}
+			dyb := dy[b*out : (b+1)*out]
+			gemm(false, true, kk, cout, n, 1, col, n, dyb[r0*g.Wo:], hw, beta, dwt, cout)
+			beta = 1
+		})
 		return
 	}
-	var colp *[]T
-	if cols == nil {
-		colp = getBuf[T](kk * group * hw)
-		defer putBuf(colp)
-	}
-	tp := getBuf[T](cout * group * hw)
-	defer putBuf(tp)
-	for b := b0; b < b1; b += group {
-		n := min(group, b1-b)
+	forImageGroups(g, cout, group, b0, b1, cols, func(b, n int, col, t []T) {
 		ld := n * hw
-		var col []T
-		if cols != nil {
-			col = colsAt(g, cols, b, 0, ld)
-		} else {
-			col = (*colp)[:kk*ld]
+		if cols == nil {
 			for j := 0; j < n; j++ {
 				im2colPar(par, g, x[(b+j)*in:(b+j+1)*in], col[j*hw:], ld, 0, g.Ho)
 			}
 		}
-		t := (*tp)[:cout*ld]
 		gatherGroup(t, dy[b*out:], n, cout, hw)
 		gemm(false, true, kk, cout, ld, 1, col, ld, t, ld, beta, dwt, cout)
 		beta = 1
-	}
+	})
 }
 
 // Conv geometry of the two public convolutions.
