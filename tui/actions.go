@@ -15,7 +15,7 @@ import (
 // action maps a key to a new state and the sentence that explains it in the
 // paper's terms. ok is false for keys that change no state.
 func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
-	k, st := m.keys, m.st
+	k, st := m.keys, m.lat.st
 	switch {
 	case key.Matches(msg, k.NewSeedA):
 		s, e := m.withSeed(imgA, m.randSeed())
@@ -37,12 +37,12 @@ func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
 		return s, e, true
 
 	case key.Matches(msg, k.Toggle):
-		n := st.ToggleStyle(m.cursor)
+		n := st.ToggleStyle(m.lat.cursor)
 		src := "w_A"
-		if n.Styles[m.cursor] == latent.FromB {
+		if n.Styles[m.lat.cursor] == latent.FromB {
 			src = "w_B"
 		}
-		e := fmt.Sprintf("w[%d] <- %s (%s, %s)", m.cursor, src, latent.GroupOf(m.cfg.SlotRes(m.cursor)), sq(m.cfg.SlotRes(m.cursor)))
+		e := fmt.Sprintf("w[%d] <- %s (%s, %s)", m.lat.cursor, src, latent.GroupOf(m.cfg.SlotRes(m.lat.cursor)), sq(m.cfg.SlotRes(m.lat.cursor)))
 		return n, e + m.interpNote(n), true
 	case key.Matches(msg, k.Coarse):
 		return m.groupFromB("coarse")
@@ -77,7 +77,7 @@ func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
 
 	case key.Matches(msg, k.NoiseResample):
 		n := st.Clone()
-		slots := m.noiseSlots(m.cursor)
+		slots := m.noiseSlots(m.lat.cursor)
 		seed := m.randSeed()
 		for i, j := range slots {
 			n.Noise[j] = latent.Noise{Mode: latent.NoiseRandom, Seed: seed + int64(i)}
@@ -96,7 +96,7 @@ func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
 		return n, fmt.Sprintf("noise[0:%d] <- fresh N(0,1) maps (seeds %d..%d): hair, pores, background detail change; identity stays",
 			len(n.Noise), seed, seed+int64(len(n.Noise))-1), true
 	case key.Matches(msg, k.NoiseMode):
-		slots := m.noiseSlots(m.cursor)
+		slots := m.noiseSlots(m.lat.cursor)
 		if len(slots) == 0 {
 			return st, "this layer has no noise input", true
 		}
@@ -150,7 +150,7 @@ func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
 // withSeed sets the seed of source A or B (dropping its nudges and explicit
 // vectors).
 func (m *Model) withSeed(which int, seed int64) (latent.State, string) {
-	n := m.st.Clone()
+	n := m.lat.st.Clone()
 	name := "A"
 	if which == imgA {
 		n.A = latent.Source{Seed: seed}
@@ -166,9 +166,9 @@ func (m *Model) withSeed(which int, seed int64) (latent.State, string) {
 func (m *Model) groupFromB(group string) (latent.State, string, bool) {
 	lo, hi, ok := m.cfg.GroupSlots(group)
 	if !ok {
-		return m.st, fmt.Sprintf("this %dpx model has no %s layers", m.cfg.Resolution(), group), true
+		return m.lat.st, fmt.Sprintf("this %dpx model has no %s layers", m.cfg.Resolution(), group), true
 	}
-	n := m.st.WithStyles(0, len(m.st.Styles)-1, latent.FromA).WithStyles(lo, hi, latent.FromB)
+	n := m.lat.st.WithStyles(0, len(m.lat.st.Styles)-1, latent.FromA).WithStyles(lo, hi, latent.FromB)
 	n.Interp.On = false
 	// Every group key sets the whole mix (the paper's figure 3 rows), so
 	// the explanation always says what the other layers take.
@@ -191,7 +191,7 @@ func (m *Model) noiseSlots(s int) []int {
 			continue
 		}
 		j := m.cfg.NoiseSlot(l)
-		if j < len(m.st.Noise) && (len(out) == 0 || out[len(out)-1] != j) {
+		if j < len(m.lat.st.Noise) && (len(out) == 0 || out[len(out)-1] != j) {
 			out = append(out, j)
 		}
 	}
@@ -199,7 +199,7 @@ func (m *Model) noiseSlots(s int) []int {
 }
 
 func (m *Model) firstNoise() int {
-	if s := m.noiseSlots(m.cursor); len(s) > 0 {
+	if s := m.noiseSlots(m.lat.cursor); len(s) > 0 {
 		return s[0]
 	}
 	return 0
@@ -287,21 +287,21 @@ func (m *Model) describeInterp(st latent.State) string {
 func (m *Model) describeSlot(s int) string {
 	res := m.cfg.SlotRes(s)
 	src := "w_A"
-	if m.st.Styles[s] == latent.FromB {
+	if m.lat.st.Styles[s] == latent.FromB {
 		src = "w_B"
 	}
 	e := fmt.Sprintf("layer %d: %s, %s styles, takes %s", s, sq(res), latent.GroupOf(res), src)
-	if s < m.st.Cutoff && m.st.Psi != 1 {
-		e += fmt.Sprintf(", truncated with psi %g", m.st.Psi)
+	if s < m.lat.st.Cutoff && m.lat.st.Psi != 1 {
+		e += fmt.Sprintf(", truncated with psi %g", m.lat.st.Psi)
 	}
 	if ns := m.noiseSlots(s); len(ns) > 0 {
-		e += ", noise " + m.st.Noise[ns[0]].Mode.String()
+		e += ", noise " + m.lat.st.Noise[ns[0]].Mode.String()
 	}
 	return e
 }
 
 func (m *Model) describeStart() string {
-	return fmt.Sprintf("%s: every layer takes w_A = mapping(z_A); %s", srcLabel(m.st.A), m.describeTrunc(m.st))
+	return fmt.Sprintf("%s: every layer takes w_A = mapping(z_A); %s", srcLabel(m.lat.st.A), m.describeTrunc(m.lat.st))
 }
 
 func (m *Model) describeState(st latent.State) string {

@@ -170,8 +170,8 @@ func TestDetectCellSize(t *testing.T) {
 			}
 			m.reply(reply)
 		}
-		if m.detecting || m.mode != tc.mode || m.cellW != tc.w || m.cellH != tc.h || m.cellFrom != tc.from {
-			t.Errorf("%s: %v %dx%d from %q (detecting %v), want %v %dx%d from %q", tc.name, m.mode, m.cellW, m.cellH, m.cellFrom, m.detecting,
+		if m.term.detecting || m.term.mode != tc.mode || m.term.cellW != tc.w || m.term.cellH != tc.h || m.term.cellFrom != tc.from {
+			t.Errorf("%s: %v %dx%d from %q (detecting %v), want %v %dx%d from %q", tc.name, m.term.mode, m.term.cellW, m.term.cellH, m.term.cellFrom, m.term.detecting,
 				tc.mode, tc.w, tc.h, tc.from)
 		}
 		if tc.mode == gfxSixel {
@@ -194,11 +194,11 @@ func TestCellSizeAfterResize(t *testing.T) {
 		reply, _ := parseCSI(r)
 		m.reply(reply)
 	}
-	if m.mode != gfxSixel || m.cellW != 6 || m.cellH != 13 {
-		t.Fatalf("at 140x45: %v %dx%d, want sixel 6x13", m.mode, m.cellW, m.cellH)
+	if m.term.mode != gfxSixel || m.term.cellW != 6 || m.term.cellH != 13 {
+		t.Fatalf("at 140x45: %v %dx%d, want sixel 6x13", m.term.mode, m.term.cellW, m.term.cellH)
 	}
 	resize(m, 100, 40) // 840x585 over 100x40 would be 8x14
-	if m.mode != gfxSixel || m.cellW != 6 || m.cellH != 13 || m.lay.cellW != 6 {
-		t.Errorf("after resizing to 100x40: %v %dx%d (layout %dx%d), want sixel 6x13", m.mode, m.cellW, m.cellH, m.lay.cellW, m.lay.cellH)
+	if m.term.mode != gfxSixel || m.term.cellW != 6 || m.term.cellH != 13 || m.screen.lay.cellW != 6 {
+		t.Errorf("after resizing to 100x40: %v %dx%d (layout %dx%d), want sixel 6x13", m.term.mode, m.term.cellW, m.term.cellH, m.screen.lay.cellW, m.screen.lay.cellH)
 	}
 }

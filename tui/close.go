@@ -13,8 +13,8 @@ type closedMsg struct{}
 // not stop renders in flight (their results are dropped). A recording
 // still running (the program ended without q) is written in the background.
 func (m *Model) Close() {
-	if rec := m.rec; rec != nil {
-		m.rec = nil
+	if rec := m.gifs.rec; rec != nil {
+		m.gifs.rec = nil
 		end := time.Now()
 		go rec.Stop(end) //nolint:errcheck // nobody is left to tell
 	}

@@ -13,5 +13,7 @@
 // generation number and hands it to a per-image worker that renders only the
 // newest request it has (superseded requests are skipped); results and
 // low-resolution previews come back as messages, are encoded to terminal
-// bytes in a tea.Cmd, and anything older than what is shown is dropped.
+// bytes in a tea.Cmd, and anything older than what is shown is dropped (the
+// bookkeeping is one type, pipeline). Every render, local (a Generator per
+// user) or through Options.Render (a server's), goes through one renderFunc.
 package tui

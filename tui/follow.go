@@ -185,7 +185,7 @@ func (m *Model) classMsg(msg tea.Msg) (tea.Cmd, bool) {
 // and state (an undo step, unless the walk plays).
 func (m *Model) follow(b *Broadcast) tea.Cmd {
 	m.pause()
-	m.prompt, m.input = promptNone, nil
+	m.prompt.kind, m.prompt.input = promptNone, nil
 	var cmds []tea.Cmd
 	switch {
 	case b.Lesson == nil && m.teach.les != nil:
@@ -198,8 +198,8 @@ func (m *Model) follow(b *Broadcast) tea.Cmd {
 	if r := m.teach.les; r != nil && r.step != b.Step && b.Step >= 0 && b.Step < len(r.l.Steps) {
 		r.step, r.scroll = b.Step, 0
 	}
-	if len(m.st.Styles) > 0 {
-		m.cursor = max(0, min(len(m.st.Styles)-1, b.Cursor))
+	if len(m.lat.st.Styles) > 0 {
+		m.lat.cursor = max(0, min(len(m.lat.st.Styles)-1, b.Cursor))
 	}
 	if b.Quiz != nil {
 		// The question sets the pictures; the walking ones play here.
@@ -223,9 +223,9 @@ func (m *Model) follow(b *Broadcast) tea.Cmd {
 		wl.track = *b.Walk
 	}
 	explain := "teacher: " + b.Explain
-	if !b.State.Equal(m.st) {
+	if !b.State.Equal(m.lat.st) {
 		if b.Playing {
-			m.st = b.State.Clone()
+			m.lat.st = b.State.Clone()
 			cmds = append(cmds, m.requestRender())
 		} else {
 			cmds = append(cmds, m.apply(b.State.Clone(), explain))
@@ -240,7 +240,7 @@ func (m *Model) follow(b *Broadcast) tea.Cmd {
 // quiz's answers work; the rest say how to explore on one's own.
 func (m *Model) classKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	c := &m.class
-	if c.role == NoClass || m.showHelp {
+	if c.role == NoClass || m.screen.showHelp {
 		return nil, false
 	}
 	k := m.keys
@@ -339,7 +339,7 @@ func (m *Model) classSync() {
 
 // broadcast is the teacher's screen as followers take it.
 func (m *Model) broadcast() Broadcast {
-	b := Broadcast{Explain: m.explain, Cursor: m.cursor, Playing: m.playing}
+	b := Broadcast{Explain: m.explain, Cursor: m.lat.cursor, Playing: m.anim.playing}
 	if r := m.teach.les; r != nil {
 		b.Lesson, b.Step = r.l, r.step
 	}
@@ -351,10 +351,10 @@ func (m *Model) broadcast() Broadcast {
 		b.Explain, b.Playing = "", false
 		return b
 	}
-	if c := &m.class; c.last != nil && c.last.State.Equal(m.st) {
+	if c := &m.class; c.last != nil && c.last.State.Equal(m.lat.st) {
 		b.State = c.last.State // nothing to copy
 	} else {
-		b.State = m.st.Clone()
+		b.State = m.lat.st.Clone()
 	}
 	if m.showsWalkLen() {
 		tr := m.teach.wl.track
@@ -422,7 +422,7 @@ func (m *Model) answersLine(q *quizRun) string {
 		parts[i] = fmt.Sprintf("%d) %s %d", i+1, m.style(styleExpl).Render(bar), v)
 	}
 	line := fmt.Sprintf("answers to question %d · %s   %s", q.cur+1, plural(total, "answer"), strings.Join(parts, "   "))
-	return ansi.Truncate(line, max(m.width-1, 0), "…")
+	return ansi.Truncate(line, max(m.screen.width-1, 0), "…")
 }
 
 func plural(n int, what string) string {

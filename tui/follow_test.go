@@ -110,7 +110,7 @@ func (c *fakeClass) flush() {
 		d := c.queue[0]
 		c.queue = c.queue[1:]
 		d.to.Update(d.msg)
-		if d.to.clearing {
+		if d.to.screen.clearing {
 			d.to.Update(tea.ClearScreen())
 		}
 	}
@@ -184,8 +184,8 @@ func TestClassFollow(t *testing.T) {
 	}
 	classPress(c, tm, "right", "right", "space")
 	for _, s := range ss {
-		if !s.State().Equal(tm.State()) || s.cursor != 2 || !strings.HasPrefix(s.Explain(), "teacher: w[2]") {
-			t.Errorf("a student: cursor %d, explain %q, styles equal %v", s.cursor, s.Explain(), s.State().Equal(tm.State()))
+		if !s.State().Equal(tm.State()) || s.lat.cursor != 2 || !strings.HasPrefix(s.Explain(), "teacher: w[2]") {
+			t.Errorf("a student: cursor %d, explain %q, styles equal %v", s.lat.cursor, s.Explain(), s.State().Equal(tm.State()))
 		}
 	}
 
@@ -289,18 +289,18 @@ func TestClassFollowWalk(t *testing.T) {
 	if !ann.State().Equal(tm.State()) || !ann.State().Interp.On {
 		t.Fatalf("walk: ann %v, teacher %v", ann.State(), tm.State())
 	}
-	h := len(ann.hist)
+	h := len(ann.lat.hist)
 	// Frames of a playing walk (the teacher's ticks).
-	tm.playing = true
+	tm.anim.playing = true
 	tm.teach.wl.on = true
 	tm.teach.wl.track.Key = "k"
 	tm.teach.wl.track.Series[0].Add(0.1, 0.12, 3)
 	for i := 0; i < 5; i++ {
-		tm.Update(animTickMsg{tm.animID})
+		tm.Update(animTickMsg{tm.anim.id})
 		c.flush()
 	}
-	if !ann.State().Equal(tm.State()) || len(ann.hist) != h {
-		t.Errorf("playing: ann at t=%v (teacher %v), %d undo steps added", ann.State().Interp.T, tm.State().Interp.T, len(ann.hist)-h)
+	if !ann.State().Equal(tm.State()) || len(ann.lat.hist) != h {
+		t.Errorf("playing: ann at t=%v (teacher %v), %d undo steps added", ann.State().Interp.T, tm.State().Interp.T, len(ann.lat.hist)-h)
 	}
 	if !ann.showsWalkLen() || ann.teach.wl.track != tm.teach.wl.track {
 		t.Errorf("ann does not show the teacher's path length")

@@ -30,10 +30,10 @@ func TestStripColumnsAlign(t *testing.T) {
 			press(m, "1") // coarse from B: both letters
 			n := m.cfg.NumStyles()
 			for s := 0; s < n; s++ {
-				m.cursor = s
+				m.lat.cursor = s
 				rows := stripRowsText(m)
 				const prefix = 7
-				cw := max(2, min(6, (m.width-1-prefix-16)/n))
+				cw := max(2, min(6, (m.screen.width-1-prefix-16)/n))
 				lo, hi := prefix+s*cw, prefix+s*cw+cw-1 // content columns [lo, hi)
 				col := func(row int, what string) int {
 					r := []rune(rows[row])
@@ -53,7 +53,7 @@ func TestStripColumnsAlign(t *testing.T) {
 					what string
 					ok   bool
 				}{
-					{3, "ψ", s < m.st.Cutoff},
+					{3, "ψ", s < m.lat.st.Cutoff},
 					{4, "rc·-", true},
 					{5, "^", true},
 				} {
@@ -93,7 +93,7 @@ func TestTextFitsWidths(t *testing.T) {
 		resize(m, w, 40)
 		m.pipe.imgs[imgR].rendered = true
 		m.pipe.status.render, m.pipe.status.fromLayer, m.pipe.status.frame = 123e6, 3, 456e6
-		m.playing = true
+		m.anim.playing = true
 		m.info = "recorded stylegan-tui_toyfaces-20250101-120000.gif (12 frames, 1.5 s) in the directory the explorer was started in (the working directory)"
 		status := m.statusLine()
 		if sw := ansi.StringWidth(status); sw > w-1 {
@@ -111,7 +111,7 @@ func TestTextFitsWidths(t *testing.T) {
 			t.Errorf("%d cols: status dropped parts that fit: %q", w, status)
 		}
 		info := m.infoLines()
-		if strings.Join(info, " ") != m.info && len(info) < min(maxInfo, m.height/4) {
+		if strings.Join(info, " ") != m.info && len(info) < min(maxInfo, m.screen.height/4) {
 			t.Errorf("%d cols: info wrapped to %q, losing text", w, info)
 		}
 		for i, l := range info {

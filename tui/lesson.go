@@ -152,7 +152,7 @@ func (m *Model) enterStep(i int) tea.Cmd {
 		m.explain = fmt.Sprintf("step %d is broken (%s); n and p still move", i+1, err)
 		return nil
 	}
-	st := m.st.Clone()
+	st := m.lat.st.Clone()
 	if s.State != nil {
 		if err := s.State.Validate(m.cfg.NumStyles(), m.cfg.NumNoise()); err != nil {
 			r.errs[i] = &lesson.Error{File: r.l.File, Line: s.StateLine,
@@ -186,7 +186,7 @@ func (m *Model) enterStep(i int) tea.Cmd {
 func (m *Model) startQuiz(spec lesson.QuizSpec, inLesson bool) tea.Cmd {
 	m.pause()
 	qs := lesson.Quiz(m.cfg, spec)
-	q := &quizRun{qs: qs, answers: make([]int, len(qs)), before: m.st.Clone(), inLesson: inLesson, seed: spec.Seed, spec: spec}
+	q := &quizRun{qs: qs, answers: make([]int, len(qs)), before: m.lat.st.Clone(), inLesson: inLesson, seed: spec.Seed, spec: spec}
 	for i := range q.answers {
 		q.answers[i] = -1
 	}
@@ -213,8 +213,8 @@ func (q *quizRun) score() (right, answered int) {
 // the walk's t as the clock of the walking panels.
 func (m *Model) showQuestion(i int) tea.Cmd {
 	q := m.teach.quiz
-	m.playing = false
-	m.animID++
+	m.anim.playing = false
+	m.anim.id++
 	q.cur = i
 	m.teachingKeys()
 	if i >= len(q.qs) {
@@ -225,7 +225,7 @@ func (m *Model) showQuestion(i int) tea.Cmd {
 	qu := &q.qs[i]
 	st := qu.Panels[imgR].State.Clone()
 	st.Interp.T = 0
-	m.st = st
+	m.lat.st = st
 	m.explain = fmt.Sprintf("question %d of %d: answer with %s", i+1, len(q.qs), m.keys.Answer.Help().Key)
 	cmd := m.requestRender()
 	if qu.Kind == lesson.KindWalk {
@@ -237,13 +237,13 @@ func (m *Model) showQuestion(i int) tea.Cmd {
 // playQuiz starts or stops the walking panels (the explorer's animation
 // without its undo steps).
 func (m *Model) playQuiz() tea.Cmd {
-	m.animID++
-	if m.playing {
-		m.playing = false
+	m.anim.id++
+	if m.anim.playing {
+		m.anim.playing = false
 		return nil
 	}
-	m.playing = true
-	id := m.animID
+	m.anim.playing = true
+	id := m.anim.id
 	return tea.Tick(animEvery, func(time.Time) tea.Msg { return animTickMsg{id} })
 }
 
@@ -253,14 +253,14 @@ func (m *Model) endQuiz(restore bool) tea.Cmd {
 	if q == nil {
 		return nil
 	}
-	m.playing = false
-	m.animID++
+	m.anim.playing = false
+	m.anim.id++
 	m.teach.quiz = nil
 	m.teachingKeys()
 	if !restore {
 		return nil
 	}
-	m.st = q.before.Clone()
+	m.lat.st = q.before.Clone()
 	return m.requestRender()
 }
 
@@ -272,14 +272,14 @@ func (m *Model) panelState(which int) latent.State {
 		p := q.question().Panels[which]
 		st := p.State.Clone()
 		if p.Walk {
-			st.Interp.T = m.st.Interp.T
+			st.Interp.T = m.lat.st.Interp.T
 		}
 		return st
 	}
 	if which == imgR {
-		return m.st
+		return m.lat.st
 	}
-	return sourceState(m.st, which)
+	return sourceState(m.lat.st, which)
 }
 
 // submitPanels asks for all three pictures of a quiz question at once.
@@ -302,7 +302,7 @@ func (m *Model) teachKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		}
 		return m.openLesson(lesson.BuiltIn(m.cfg)), true
 	case key.Matches(msg, k.Quiz):
-		seed := m.st.A.Seed
+		seed := m.lat.st.A.Seed
 		cmd := m.startQuiz(lesson.QuizSpec{Seed: seed, N: 6}, false)
 		m.explain = fmt.Sprintf("quiz from seed %d (A's seed: the same quiz for everyone on it); %s", seed, m.explain)
 		return cmd, true
@@ -313,7 +313,7 @@ func (m *Model) teachKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.PrevStep):
 		return m.move(-1), true
 	case key.Matches(msg, k.More):
-		m.teach.les.scroll += max(1, m.lay.panelRows-2)
+		m.teach.les.scroll += max(1, m.screen.lay.panelRows-2)
 		return nil, true
 	}
 	return nil, false
@@ -369,13 +369,13 @@ func (m *Model) quizKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	case q.cur < len(q.qs) && qu.Kind == lesson.KindWalk && key.Matches(msg, k.Play):
 		return m.playQuiz(), true
 	case q.cur < len(q.qs) && qu.Kind == lesson.KindWalk && (key.Matches(msg, k.TBack) || key.Matches(msg, k.TFwd)):
-		m.playing = false
-		m.animID++
+		m.anim.playing = false
+		m.anim.id++
 		d := tStep
 		if key.Matches(msg, k.TBack) {
 			d = -tStep
 		}
-		m.st.Interp.T = max(0, min(1, round2(m.st.Interp.T+d)))
+		m.lat.st.Interp.T = max(0, min(1, round2(m.lat.st.Interp.T+d)))
 		return m.requestRender(), true
 	}
 	if q.cur >= len(q.qs) {
@@ -453,7 +453,7 @@ func (m *Model) teachRows(avail int) (panel, spark int) {
 
 // teachChanged reports whether the teaching rows differ from the layout's.
 func (m *Model) teachChanged() bool {
-	l := m.lay
+	l := m.screen.lay
 	avail := l.blockRows + l.panelRows + l.sparkRows
 	p, s := m.teachRows(avail)
 	return p != l.panelRows || s != l.sparkRows
@@ -487,8 +487,8 @@ var styleTitle = lipgloss.NewStyle().Bold(true)
 // panelLines draws the lesson or quiz panel in the layout's rows.
 func (m *Model) panelLines() []string {
 	cl := m.classLines()
-	n := m.lay.panelRows - len(cl)
-	if m.lay.panelRows == 0 {
+	n := m.screen.lay.panelRows - len(cl)
+	if m.screen.lay.panelRows == 0 {
 		return nil
 	}
 	var lines []string
@@ -512,17 +512,17 @@ func (m *Model) panelLines() []string {
 		if len(caption) > n-1 {
 			caption = caption[:max(n-1, 0)]
 			if n > 1 {
-				caption[n-2] = ansi.Truncate(caption[n-2], max(m.width-18, 0), "") + m.style(styleDim).Render(" … tab: more")
+				caption[n-2] = ansi.Truncate(caption[n-2], max(m.screen.width-18, 0), "") + m.style(styleDim).Render(" … tab: more")
 			}
 		}
 		lines = append([]string{m.titleRow(title, hint)}, caption...)
 	}
 	// (Neither, while the layout still has the rows: they stay blank.)
 	lines = append(cl, lines...)
-	out := make([]string, m.lay.panelRows)
+	out := make([]string, m.screen.lay.panelRows)
 	for i := range out {
 		if i < len(lines) {
-			out[i] = fit(lines[i], m.width)
+			out[i] = fit(lines[i], m.screen.width)
 		}
 	}
 	return out
@@ -531,7 +531,7 @@ func (m *Model) panelLines() []string {
 // titleRow is a bold title and a dim hint at the right when both fit.
 func (m *Model) titleRow(title, hint string) string {
 	t := m.style(styleTitle).Render(title)
-	w := m.width - 1
+	w := m.screen.width - 1
 	if gap := w - ansi.StringWidth(title) - ansi.StringWidth(hint); gap >= 2 {
 		return t + strings.Repeat(" ", gap) + m.style(styleDim).Render(hint)
 	}
@@ -545,12 +545,12 @@ func (m *Model) captionLines() []string { return m.captionOf(m.teach.les.step) }
 func (m *Model) captionOf(i int) []string {
 	r := m.teach.les
 	if err := m.stepErr(i); err != nil {
-		return wrapText(m.style(styleErr).Render(err.Error()), m.width-1)
+		return wrapText(m.style(styleErr).Render(err.Error()), m.screen.width-1)
 	}
 	dark := m.renderer().HasDarkBackground()
 	c := &r.cache
-	if c.width != m.width || c.dark != dark || len(c.lines) != len(r.l.Steps) {
-		*c = captionCache{width: m.width, dark: dark, lines: make([][]string, len(r.l.Steps))}
+	if c.width != m.screen.width || c.dark != dark || len(c.lines) != len(r.l.Steps) {
+		*c = captionCache{width: m.screen.width, dark: dark, lines: make([][]string, len(r.l.Steps))}
 	}
 	if c.lines[i] == nil {
 		s := &r.l.Steps[i]
@@ -558,7 +558,7 @@ func (m *Model) captionOf(i int) []string {
 		if s.Toyfaces {
 			text += "\n\n*(this step needs a toyfaces model)*"
 		}
-		c.lines[i] = lesson.Render(text, m.width-1, m.renderer().ColorProfile(), dark)
+		c.lines[i] = lesson.Render(text, m.screen.width-1, m.renderer().ColorProfile(), dark)
 	}
 	return c.lines[i]
 }
@@ -570,7 +570,7 @@ var styleErr = lipgloss.NewStyle().Foreground(adaptive([3]string{"#af0000", "124
 // round's score at the end.
 func (m *Model) quizLines(reveal bool) []string {
 	q := m.teach.quiz
-	w := m.width - 1
+	w := m.screen.width - 1
 	right, answered := q.score()
 	if q.cur >= len(q.qs) {
 		return []string{
@@ -625,7 +625,7 @@ func (m *Model) teachStrip() []string {
 		return m.strip()
 	}
 	out := make([]string, stripRows)
-	out[0] = fit(m.style(styleDim).Render("(the layer strip shows once you answer)"), m.width)
+	out[0] = fit(m.style(styleDim).Render("(the layer strip shows once you answer)"), m.screen.width)
 	return out
 }
 

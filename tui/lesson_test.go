@@ -109,11 +109,11 @@ func TestLessonKeys(t *testing.T) {
 	// The walk step: on, at its t, still (no play).
 	press(m, "n")
 	st := m.State()
-	if !st.Interp.On || st.Interp.T != 0.5 || st.Interp.Space != latent.SpaceW || m.playing {
-		t.Errorf("walk step: interp %+v, playing %v", st.Interp, m.playing)
+	if !st.Interp.On || st.Interp.T != 0.5 || st.Interp.Space != latent.SpaceW || m.anim.playing {
+		t.Errorf("walk step: interp %+v, playing %v", st.Interp, m.anim.playing)
 	}
 	press(m, "P")
-	if !m.playing {
+	if !m.anim.playing {
 		t.Errorf("P did not play the walk in a lesson")
 	}
 	press(m, "n")
@@ -122,7 +122,7 @@ func TestLessonKeys(t *testing.T) {
 	}
 	// Undo goes back through the steps too.
 	press(m, "u")
-	if !m.State().Equal(want2) || m.playing {
+	if !m.State().Equal(want2) || m.anim.playing {
 		t.Errorf("undo from the walk step: %v, want step 3's state", m.State())
 	}
 
@@ -206,15 +206,15 @@ func TestQuizKeys(t *testing.T) {
 		}
 		if qu.Kind == lesson.KindWalk {
 			// The walks play; their ticks say nothing of the spaces.
-			explain, t0 := m.Explain(), m.st.Interp.T
-			if !m.playing {
+			explain, t0 := m.Explain(), m.lat.st.Interp.T
+			if !m.anim.playing {
 				t.Fatalf("question %d: the walks do not play", i)
 			}
-			m.Update(animTickMsg{m.animID})
-			if m.st.Interp.T == t0 || m.Explain() != explain {
-				t.Errorf("question %d: a tick: t %v -> %v, explain %q -> %q", i, t0, m.st.Interp.T, explain, m.Explain())
+			m.Update(animTickMsg{m.anim.id})
+			if m.lat.st.Interp.T == t0 || m.Explain() != explain {
+				t.Errorf("question %d: a tick: t %v -> %v, explain %q -> %q", i, t0, m.lat.st.Interp.T, explain, m.Explain())
 			}
-			if a, b := m.panelState(imgA), m.panelState(imgB); a.Interp.T != m.st.Interp.T || b.Interp.T != m.st.Interp.T {
+			if a, b := m.panelState(imgA), m.panelState(imgB); a.Interp.T != m.lat.st.Interp.T || b.Interp.T != m.lat.st.Interp.T {
 				t.Errorf("question %d: the walking panels are not at the clock's t", i)
 			}
 		}
@@ -342,7 +342,7 @@ func compareGolden(t *testing.T, name, got string) {
 func TestSparkWalk(t *testing.T) {
 	m := newTestModel(t, fixtureRos128)
 	press(m, "i")
-	m.playing = true // as p does, without its ticks
+	m.anim.playing = true // as p does, without its ticks
 	g, err := loadFixture(t, fixtureRos128).Generator()
 	if err != nil {
 		t.Fatal(err)
@@ -396,7 +396,7 @@ func TestSparkWalk(t *testing.T) {
 	}
 	// The walk off: the row goes, and the pictures get it back.
 	press(m, "i")
-	if m.lay.sparkRows != 0 {
+	if m.screen.lay.sparkRows != 0 {
 		t.Errorf("walk off, path length row still on")
 	}
 }

@@ -41,15 +41,15 @@ func hasClear(msgs []tea.Msg) bool {
 // otherwise); the same size again does neither.
 func TestResizeClears(t *testing.T) {
 	m := newTestModel(t, fixtureRos128)
-	id := m.layoutID
+	id := m.screen.layoutID
 	_, cmd := m.Update(tea.WindowSizeMsg{Width: 100, Height: 50})
-	if m.layoutID == id || !hasClear(runs(cmd)) {
-		t.Fatalf("resize: layout %d -> %d, clear %v", id, m.layoutID, hasClear(runs(cmd)))
+	if m.screen.layoutID == id || !hasClear(runs(cmd)) {
+		t.Fatalf("resize: layout %d -> %d, clear %v", id, m.screen.layoutID, hasClear(runs(cmd)))
 	}
 	m.Update(tea.ClearScreen()) // as bubbletea does after clearing
-	id = m.layoutID
+	id = m.screen.layoutID
 	_, cmd = m.Update(tea.WindowSizeMsg{Width: 100, Height: 50})
-	if m.layoutID != id || hasClear(runs(cmd)) {
+	if m.screen.layoutID != id || hasClear(runs(cmd)) {
 		t.Fatal("the same size re-laid out")
 	}
 	// The help overlay covers the images: it clears too; until the clear is
@@ -99,7 +99,7 @@ func TestDetect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.mode != gfxUnknown {
+		if m.term.mode != gfxUnknown {
 			t.Fatalf("%s: decided before asking", tc.name)
 		}
 		if tc.reply != nil {
@@ -108,11 +108,11 @@ func TestDetect(t *testing.T) {
 		} else {
 			m.Update(detectTimeoutMsg{})
 		}
-		if m.mode != tc.want {
-			t.Errorf("%s: mode %v, want %v", tc.name, m.mode, tc.want)
+		if m.term.mode != tc.want {
+			t.Errorf("%s: mode %v, want %v", tc.name, m.term.mode, tc.want)
 		}
-		if tc.reply != nil && (m.cellW != 9 || m.cellH != 18) {
-			t.Errorf("%s: cell %dx%d, want 9x18", tc.name, m.cellW, m.cellH)
+		if tc.reply != nil && (m.term.cellW != 9 || m.term.cellH != 18) {
+			t.Errorf("%s: cell %dx%d, want 9x18", tc.name, m.term.cellW, m.term.cellH)
 		}
 	}
 }

@@ -104,18 +104,42 @@ type Model struct {
 	raw     *rawWriter
 	rng     *rand.Rand
 
+	explain string // what the last key did, in the paper's terms
+	info    string // state string, saved path, errors
+
+	lat    editState   // the latent state, its undo history, the layer cursor
+	prompt promptInput // the seed or state-string prompt
+	term   termState   // the graphics mode and cell size, from the terminal's answers
+	screen screenState // the window and its layout
+	pipe   pipeline    // the images: requests, raw images, encodings
+	anim   animState   // the walk's animation (key p)
+	gifs   gifState    // the recording (key g) and the preset GIFs (key G)
+	teach  teaching    // lesson, quiz and the walk's path length (lesson.go)
+	class  classState  // a class's teacher or student (follow.go)
+}
+
+// editState is the state explored and its undo history.
+type editState struct {
 	st      latent.State
 	hist    []histEntry
 	histPos int
-	cursor  int
+	cursor  int // the style slot the layer keys act on
+}
 
+type histEntry struct {
+	st      latent.State
 	explain string
-	info    string // state string, saved path, errors
-	prompt  promptKind
-	input   []rune
+}
 
-	width, height int
+// promptInput is the prompt being typed in, if any.
+type promptInput struct {
+	kind  promptKind
+	input []rune
+}
 
+// termState is what the terminal is known to do: asked in-band at the
+// start (Init), decided once DA1's reply or the time-out comes.
+type termState struct {
 	mode          gfxMode
 	graphics      string // requested graphics
 	tmux          bool   // wrap sixel for tmux passthrough
@@ -126,32 +150,31 @@ type Model struct {
 	da1, da1Sixel bool        // a DA1 reply came; it lists sixel
 	passOff       bool        // tmux said allow-passthrough is off
 	osc           oscReply    // the background's reply, reassembled
-
-	pipe pipeline // the images: requests, raw images, encodings
-
-	lay      layout
-	layoutID int
-
-	playing bool
-	animID  int
-	animDir float64
-
-	showHelp bool
-	clearing bool   // a screen clear is on its way: show frozen
-	frozen   string // the layout before it, without images
-	quitting bool
-
-	rec        *figures.Recorder // non-nil while recording (key g)
-	animRender renderFunc        // renders the animation presets (key G), apart from the workers
-	savingAnim bool              // a preset GIF is being written
-
-	teach teaching   // lesson, quiz and the walk's path length (lesson.go)
-	class classState // a class's teacher or student (follow.go)
 }
 
-type histEntry struct {
-	st      latent.State
-	explain string
+// screenState is the window and what is laid out in it.
+type screenState struct {
+	width, height int
+	lay           layout
+	layoutID      int // counts layout changes: encodings are for one
+	showHelp      bool
+	clearing      bool   // a screen clear is on its way: show frozen
+	frozen        string // the layout before it, without images
+	quitting      bool
+}
+
+// animState is the walk's animation: t goes back and forth at animStep.
+type animState struct {
+	playing bool
+	id      int     // ticks of an earlier run carry an older id
+	dir     float64 // +1 or -1
+}
+
+// gifState is what is being written as GIF.
+type gifState struct {
+	rec    *figures.Recorder // non-nil while recording (key g)
+	preset renderFunc        // renders the animation presets (key G), apart from the workers
+	saving bool              // a preset GIF is being written
 }
 
 type promptKind int
@@ -192,15 +215,14 @@ func New(opts Options) (*Model, error) {
 		opts.Env = func(string) string { return "" }
 	}
 	m := &Model{
-		opts:    opts,
-		keys:    DefaultKeyMap(),
-		help:    help.New(),
-		cfg:     opts.Model.Cfg,
-		out:     make(chan tea.Msg, 32),
-		cellW:   defaultCellW,
-		cellH:   defaultCellH,
-		pipe:    newPipeline(),
-		animDir: 1,
+		opts: opts,
+		keys: DefaultKeyMap(),
+		help: help.New(),
+		cfg:  opts.Model.Cfg,
+		out:  make(chan tea.Msg, 32),
+		term: termState{cellW: defaultCellW, cellH: defaultCellH},
+		pipe: newPipeline(),
+		anim: animState{dir: 1},
 	}
 	m.help.Styles = m.helpStyles()
 	m.name = m.cfg.Name
@@ -231,32 +253,32 @@ func New(opts Options) (*Model, error) {
 		if err := opts.State.Validate(m.cfg.NumStyles(), m.cfg.NumNoise()); err != nil {
 			return nil, fmt.Errorf("tui: --state: %w", err)
 		}
-		m.st = opts.State.Clone()
+		m.lat.st = opts.State.Clone()
 	} else {
-		m.st = latent.New(m.cfg.NumStyles(), m.cfg.NumNoise(), m.cfg.TruncPsi, m.cfg.TruncCutoff)
+		m.lat.st = latent.New(m.cfg.NumStyles(), m.cfg.NumNoise(), m.cfg.TruncPsi, m.cfg.TruncCutoff)
 	}
-	m.hist = []histEntry{{st: m.st.Clone(), explain: "start"}}
-	m.width, m.height = opts.Width, opts.Height
-	if m.width <= 0 || m.height <= 0 {
-		m.width, m.height = 80, 24
+	m.lat.hist = []histEntry{{st: m.lat.st.Clone(), explain: "start"}}
+	m.screen.width, m.screen.height = opts.Width, opts.Height
+	if m.screen.width <= 0 || m.screen.height <= 0 {
+		m.screen.width, m.screen.height = 80, 24
 	}
-	m.tmux = opts.TmuxPassthrough && opts.Env("TMUX") != ""
-	m.graphics = opts.Graphics
+	m.term.tmux = opts.TmuxPassthrough && opts.Env("TMUX") != ""
+	m.term.graphics = opts.Graphics
 	switch opts.Graphics {
 	case "", "auto":
-		m.graphics = "auto"
-		m.mode = gfxUnknown
-		m.detecting = true
+		m.term.graphics = "auto"
+		m.term.mode = gfxUnknown
+		m.term.detecting = true
 	case "sixel":
 		// Known mode, but wait briefly for the cell size.
-		m.mode = gfxUnknown
-		m.detecting = true
+		m.term.mode = gfxUnknown
+		m.term.detecting = true
 	case "halfblock":
-		m.mode = gfxHalfBlock
+		m.term.mode = gfxHalfBlock
 	default:
 		return nil, fmt.Errorf("tui: --graphics %q: want sixel, halfblock or auto", opts.Graphics)
 	}
-	if m.raw == nil && m.detecting {
+	if m.raw == nil && m.term.detecting {
 		// Nobody to ask: decide now.
 		m.decide()
 	}
@@ -289,7 +311,7 @@ func (m *Model) renderApart() (renderFunc, error) {
 func (m *Model) busy() bool { return m.pipe.busy() }
 
 // State returns the current latent state.
-func (m *Model) State() latent.State { return m.st.Clone() }
+func (m *Model) State() latent.State { return m.lat.st.Clone() }
 
 // Explain returns the explain line.
 func (m *Model) Explain() string { return m.explain }
@@ -298,7 +320,7 @@ func (m *Model) Explain() string { return m.explain }
 // asks for the first render.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{listen(m.out), m.requestRender(), m.teach.pending}
-	if m.tmux && m.opts.TmuxAllowsPassthrough != nil && m.detecting {
+	if m.term.tmux && m.opts.TmuxAllowsPassthrough != nil && m.term.detecting {
 		ask := m.opts.TmuxAllowsPassthrough
 		cmds = append(cmds, func() tea.Msg {
 			on, known := ask()
@@ -311,9 +333,9 @@ func (m *Model) Init() tea.Cmd {
 		w, h := m.opts.Width, m.opts.Height
 		cmds = append(cmds, func() tea.Msg { return tea.WindowSizeMsg{Width: w, Height: h} })
 	}
-	if m.detecting {
+	if m.term.detecting {
 		q := queryBg + queryCellSize + queryAreaSize + queryGfxSize + queryDA1
-		if m.tmux {
+		if m.term.tmux {
 			// All to the terminal outside: tmux 3.3 does not answer OSC 11,
 			// and answers DA1 itself, without sixel. The outside's DA1 reply
 			// shows that passthrough works; no reply, that it does not.
@@ -330,17 +352,17 @@ type tmuxPassMsg struct{ off bool }
 
 // decide fixes the graphics mode once the terminal has answered (or not).
 func (m *Model) decide() {
-	m.detecting = false
+	m.term.detecting = false
 	m.readPty()
 	cw, ch, from := m.cellSize()
 	d := decideGraphics(termFacts{
-		requested: m.graphics, answered: m.da1, sixel: m.da1Sixel,
-		inTmux: m.opts.Env("TMUX") != "", pass: m.tmux, passOff: m.passOff,
+		requested: m.term.graphics, answered: m.term.da1, sixel: m.term.da1Sixel,
+		inTmux: m.opts.Env("TMUX") != "", pass: m.term.tmux, passOff: m.term.passOff,
 		cellW: cw, cellH: ch,
 	})
-	m.mode, m.cellFrom = d.mode, from
+	m.term.mode, m.term.cellFrom = d.mode, from
 	if d.cellW > 0 && d.cellH > 0 {
-		m.cellW, m.cellH = d.cellW, d.cellH
+		m.term.cellW, m.term.cellH = d.cellW, d.cellH
 	}
 	if d.hint != "" {
 		m.info = d.hint
@@ -349,8 +371,8 @@ func (m *Model) decide() {
 
 // cellSize is cellSize on what is known now.
 func (m *Model) cellSize() (w, h int, from string) {
-	a := m.answers
-	a.viaTmux = m.tmux
+	a := m.term.answers
+	a.viaTmux = m.term.tmux
 	return cellSize(a)
 }
 
@@ -359,10 +381,10 @@ func (m *Model) cellSize() (w, h int, from string) {
 // the new grid would be a wrong cell). The local pty's own grid is taken
 // where there is one, in case the reply came before the first window size.
 func (m *Model) answerGrid() {
-	m.answers.cols, m.answers.rows = m.width, m.height
+	m.term.answers.cols, m.term.answers.rows = m.screen.width, m.screen.height
 	if m.opts.TTYSize != nil {
 		if s := m.opts.TTYSize(); s.Cols > 0 && s.Rows > 0 {
-			m.answers.cols, m.answers.rows = s.Cols, s.Rows
+			m.term.answers.cols, m.term.answers.rows = s.Cols, s.Rows
 		}
 	}
 }
@@ -370,21 +392,21 @@ func (m *Model) answerGrid() {
 // readPty reads the pty's size (local or SSH), pixels included.
 func (m *Model) readPty() {
 	if m.opts.TTYSize != nil {
-		m.answers.tty = m.opts.TTYSize()
+		m.term.answers.tty = m.opts.TTYSize()
 	}
 	if m.opts.SSHPty != nil {
-		m.answers.ssh = m.opts.SSHPty()
+		m.term.answers.ssh = m.opts.SSHPty()
 	}
 }
 
 // recell takes a cell size learnt after the graphics mode was decided (a
 // late reply, a font change seen in the pty's pixels).
 func (m *Model) recell() {
-	if m.mode != gfxSixel {
+	if m.term.mode != gfxSixel {
 		return
 	}
 	if cw, ch, from := m.cellSize(); from != fromUnknown {
-		m.cellW, m.cellH, m.cellFrom = cw, ch, from
+		m.term.cellW, m.term.cellH, m.term.cellFrom = cw, ch, from
 	}
 }
 
@@ -392,7 +414,7 @@ func (m *Model) recell() {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.update(msg)
 	m.classSync()
-	if !m.lay.small && !m.lay.help && (len(m.infoLines()) != m.lay.infoRows || m.teachChanged()) {
+	if !m.screen.lay.small && !m.screen.lay.help && (len(m.infoLines()) != m.screen.lay.infoRows || m.teachChanged()) {
 		// The info text now wraps onto more (or fewer) rows.
 		cmd = tea.Batch(cmd, m.relayoutCmd())
 	}
@@ -408,24 +430,24 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		if !m.detecting {
+		m.screen.width, m.screen.height = msg.Width, msg.Height
+		if !m.term.detecting {
 			m.readPty()
 			m.recell()
 		}
 		return m, m.relayoutCmd()
 	case tmuxPassMsg:
-		m.passOff = msg.off
-		if msg.off && m.detecting {
+		m.term.passOff = msg.off
+		if msg.off && m.term.detecting {
 			// No answer can come through: do not wait for one.
 			m.decide()
 			return m, m.relayoutCmd()
 		}
 		return m, nil
 	case tea.KeyMsg:
-		if m.detecting {
+		if m.term.detecting {
 			// The background's reply comes before DA1's, as keys.
-			if text, done, consumed := m.osc.key(msg); consumed {
+			if text, done, consumed := m.term.osc.key(msg); consumed {
 				if dark, ok := parseBackground(text); done && ok {
 					m.renderer().SetHasDarkBackground(dark)
 				}
@@ -440,7 +462,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			_, c2 := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes})
 			return m, tea.Batch(c1, c2)
 		}
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.prompt == promptNone {
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.prompt.kind == promptNone {
 			// bubbletea v1 delivers keys typed (or sent) faster than it
 			// reads as one message of several runes: take them one by one.
 			var cmds []tea.Cmd
@@ -455,7 +477,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case encodedMsg:
 		return m, m.encodedImage(msg)
 	case detectTimeoutMsg:
-		if m.detecting {
+		if m.term.detecting {
 			m.decide()
 			return m, m.relayoutCmd()
 		}
@@ -479,7 +501,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if isClearScreen(msg) {
-		m.clearing = false
+		m.screen.clearing = false
 		return m, nil
 	}
 	if r, ok := parseReply(msg); ok {
@@ -499,20 +521,20 @@ func isClearScreen(msg tea.Msg) bool { return reflect.TypeOf(msg) == clearScreen
 func (m *Model) reply(r termReply) tea.Cmd {
 	switch r.kind {
 	case 't':
-		m.answers.cell16 = [2]int{r.cellW, r.cellH}
+		m.term.answers.cell16 = [2]int{r.cellW, r.cellH}
 	case 'T':
-		m.answers.area14 = [2]int{r.areaW, r.areaH}
+		m.term.answers.area14 = [2]int{r.areaW, r.areaH}
 		m.answerGrid()
 	case 'S':
-		m.answers.gfx = [2]int{r.gfxW, r.gfxH}
+		m.term.answers.gfx = [2]int{r.gfxW, r.gfxH}
 		m.answerGrid()
 	case 'c':
-		if m.detecting {
-			m.da1, m.da1Sixel = true, r.sixel
+		if m.term.detecting {
+			m.term.da1, m.term.da1Sixel = true, r.sixel
 			m.decide()
 		}
 	}
-	if !m.detecting && r.kind != 'c' {
+	if !m.term.detecting && r.kind != 'c' {
 		m.recell()
 	}
 	return m.relayoutCmd()
@@ -523,12 +545,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
-	if m.detecting {
+	if m.term.detecting {
 		// Until the terminal has answered, a reply split across reads could
 		// arrive as key presses: ignore keys for these few hundred ms.
 		return nil
 	}
-	if m.prompt != promptNone {
+	if m.prompt.kind != promptNone {
 		return m.promptKey(msg)
 	}
 	if cmd, ok := m.classKey(msg); ok {
@@ -542,11 +564,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	k := m.keys
-	if m.showHelp {
+	if m.screen.showHelp {
 		if key.Matches(msg, k.Quit) {
 			return m.quit()
 		}
-		m.showHelp = false
+		m.screen.showHelp = false
 		return m.relayoutCmd()
 	}
 	if cmd, ok := m.teachKey(msg); ok {
@@ -556,34 +578,34 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.showHelp = true
+		m.screen.showHelp = true
 		return m.relayoutCmd()
 	case key.Matches(msg, k.Undo):
 		return m.undo()
 	case key.Matches(msg, k.Redo):
 		return m.redo()
 	case key.Matches(msg, k.Left):
-		m.cursor = max(0, m.cursor-1)
-		m.explain = m.describeSlot(m.cursor)
+		m.lat.cursor = max(0, m.lat.cursor-1)
+		m.explain = m.describeSlot(m.lat.cursor)
 		return nil
 	case key.Matches(msg, k.Right):
-		m.cursor = min(len(m.st.Styles)-1, m.cursor+1)
-		m.explain = m.describeSlot(m.cursor)
+		m.lat.cursor = min(len(m.lat.st.Styles)-1, m.lat.cursor+1)
+		m.explain = m.describeSlot(m.lat.cursor)
 		return nil
 	case key.Matches(msg, k.TypeSeedA):
-		m.prompt, m.input = promptSeedA, nil
+		m.prompt.kind, m.prompt.input = promptSeedA, nil
 		return nil
 	case key.Matches(msg, k.TypeSeedB):
-		m.prompt, m.input = promptSeedB, nil
+		m.prompt.kind, m.prompt.input = promptSeedB, nil
 		return nil
 	case key.Matches(msg, k.Paste):
-		m.prompt, m.input = promptState, nil
+		m.prompt.kind, m.prompt.input = promptState, nil
 		return nil
 	case key.Matches(msg, k.Copy):
-		s := m.st.Encode()
+		s := m.lat.st.Encode()
 		m.info = "copied (OSC 52): " + s
 		m.explain = "state string: the whole picture (sources, styles, psi, noise, walk) — paste it with v or pass it to render --state"
-		return m.raw.cmd(osc52(s, m.tmux))
+		return m.raw.cmd(osc52(s, m.term.tmux))
 	case key.Matches(msg, k.Save):
 		return m.save()
 	case key.Matches(msg, k.Record):
@@ -593,7 +615,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Play):
 		return m.togglePlay()
 	}
-	if m.playing {
+	if m.anim.playing {
 		// Any edit pauses the animation first, so undo history stays whole.
 		m.pause()
 	}
@@ -605,9 +627,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 }
 
 func (m *Model) quit() tea.Cmd {
-	m.quitting = true
-	m.playing = false
-	if m.rec != nil {
+	m.screen.quitting = true
+	m.anim.playing = false
+	if m.gifs.rec != nil {
 		// Write what was recorded first.
 		return tea.Sequence(m.stopRecording(), tea.Quit)
 	}
@@ -617,40 +639,40 @@ func (m *Model) quit() tea.Cmd {
 // apply makes st the current state (recorded for undo) and renders it.
 func (m *Model) apply(st latent.State, explain string) tea.Cmd {
 	m.explain = explain
-	if st.Equal(m.st) {
+	if st.Equal(m.lat.st) {
 		return nil
 	}
-	m.st = st
-	m.hist = append(m.hist[:m.histPos+1], histEntry{st: st.Clone(), explain: explain})
-	if len(m.hist) > maxHistory {
-		m.hist = m.hist[len(m.hist)-maxHistory:]
+	m.lat.st = st
+	m.lat.hist = append(m.lat.hist[:m.lat.histPos+1], histEntry{st: st.Clone(), explain: explain})
+	if len(m.lat.hist) > maxHistory {
+		m.lat.hist = m.lat.hist[len(m.lat.hist)-maxHistory:]
 	}
-	m.histPos = len(m.hist) - 1
+	m.lat.histPos = len(m.lat.hist) - 1
 	return m.requestRender()
 }
 
 func (m *Model) undo() tea.Cmd {
 	m.pause()
-	if m.histPos == 0 {
+	if m.lat.histPos == 0 {
 		m.explain = "undo: nothing to undo"
 		return nil
 	}
-	undone := m.hist[m.histPos].explain
-	m.histPos--
-	m.st = m.hist[m.histPos].st.Clone()
+	undone := m.lat.hist[m.lat.histPos].explain
+	m.lat.histPos--
+	m.lat.st = m.lat.hist[m.lat.histPos].st.Clone()
 	m.explain = "undo " + undone
 	return m.requestRender()
 }
 
 func (m *Model) redo() tea.Cmd {
 	m.pause()
-	if m.histPos+1 >= len(m.hist) {
+	if m.lat.histPos+1 >= len(m.lat.hist) {
 		m.explain = "redo: nothing to redo"
 		return nil
 	}
-	m.histPos++
-	m.st = m.hist[m.histPos].st.Clone()
-	m.explain = "redo " + m.hist[m.histPos].explain
+	m.lat.histPos++
+	m.lat.st = m.lat.hist[m.lat.histPos].st.Clone()
+	m.explain = "redo " + m.lat.hist[m.lat.histPos].explain
 	return m.requestRender()
 }
 
@@ -661,7 +683,7 @@ func (m *Model) requestRender() tea.Cmd {
 	if m.teach.quiz != nil {
 		return m.submitPanels()
 	}
-	return m.submit(imgR, m.st)
+	return m.submit(imgR, m.lat.st)
 }
 
 func (m *Model) submit(which int, st latent.State) tea.Cmd {
@@ -702,8 +724,8 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 		return tea.Batch(cmds...)
 	}
 	if msg.which == imgR && final {
-		if m.rec != nil {
-			m.rec.Add(msg.img, time.Now(), msg.st) // never blocks
+		if m.gifs.rec != nil {
+			m.gifs.rec.Add(msg.img, time.Now(), msg.st) // never blocks
 		}
 		cmds = append(cmds, m.walkFrame(msg))
 	}
@@ -712,7 +734,7 @@ func (m *Model) rendered(msg renderedMsg) tea.Cmd {
 
 // encodeTarget is what images are encoded for now.
 func (m *Model) encodeTarget() encodeTarget {
-	return encodeTarget{layout: m.layoutID, boxes: m.lay.boxes, mode: m.mode, cellW: m.cellW, cellH: m.cellH,
+	return encodeTarget{layout: m.screen.layoutID, boxes: m.screen.lay.boxes, mode: m.term.mode, cellW: m.term.cellW, cellH: m.term.cellH,
 		slots: m.opts.EncodeSlots}
 }
 
@@ -728,7 +750,7 @@ func (m *Model) encode(which int) tea.Cmd {
 // encodedImage takes an encoding. Once A and B are in, the result is
 // encoded again with their pair's palette (pipeline.pairEncode).
 func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
-	if !m.pipe.takeEncoded(msg, m.layoutID) || msg.which == imgR || msg.preview {
+	if !m.pipe.takeEncoded(msg, m.screen.layoutID) || msg.which == imgR || msg.preview {
 		return nil
 	}
 	if req, ok := m.pipe.pairEncode(m.encodeTarget()); ok {
@@ -740,8 +762,8 @@ func (m *Model) encodedImage(msg encodedMsg) tea.Cmd {
 // relayoutCmd recomputes the layout; when it changed, images are re-encoded
 // for it and the screen is cleared so no old pixels stay behind.
 func (m *Model) relayoutCmd() tea.Cmd {
-	frozen := m.frozen
-	if !m.clearing {
+	frozen := m.screen.frozen
+	if !m.screen.clearing {
 		// The layout on screen, without its images. (While a clear is
 		// already on its way, the screen still has the layout before it.)
 		frozen = m.view(true)
@@ -753,7 +775,7 @@ func (m *Model) relayoutCmd() tea.Cmd {
 	// the new layout's text would otherwise land on the old pixels, and
 	// nothing of the old images is drawn again. bubbletea hands the clear
 	// message to Update right after it cleared the screen.
-	m.clearing, m.frozen = true, frozen
+	m.screen.clearing, m.screen.frozen = true, frozen
 	cmds := []tea.Cmd{tea.ClearScreen}
 	for i := range m.pipe.imgs {
 		cmds = append(cmds, m.encode(i))
@@ -764,11 +786,11 @@ func (m *Model) relayoutCmd() tea.Cmd {
 // relayout reports whether the layout changed.
 func (m *Model) relayout() bool {
 	l := m.computeLayout()
-	if l.equal(m.lay) && m.layoutID > 0 {
+	if l.equal(m.screen.lay) && m.screen.layoutID > 0 {
 		return false
 	}
-	m.lay = l
-	m.layoutID++
+	m.screen.lay = l
+	m.screen.layoutID++
 	return true
 }
 
@@ -776,22 +798,22 @@ func (m *Model) relayout() bool {
 func (m *Model) promptKey(msg tea.KeyMsg) tea.Cmd {
 	switch msg.Type {
 	case tea.KeyEsc:
-		m.prompt, m.input = promptNone, nil
+		m.prompt.kind, m.prompt.input = promptNone, nil
 		return nil
 	case tea.KeyBackspace:
-		if len(m.input) > 0 {
-			m.input = m.input[:len(m.input)-1]
+		if len(m.prompt.input) > 0 {
+			m.prompt.input = m.prompt.input[:len(m.prompt.input)-1]
 		}
 		return nil
 	case tea.KeyEnter:
-		text := strings.TrimSpace(string(m.input))
-		kind := m.prompt
-		m.prompt, m.input = promptNone, nil
+		text := strings.TrimSpace(string(m.prompt.input))
+		kind := m.prompt.kind
+		m.prompt.kind, m.prompt.input = promptNone, nil
 		return m.submitPrompt(kind, text)
 	case tea.KeyRunes, tea.KeySpace:
-		m.input = append(m.input, msg.Runes...)
-		if len(m.input) > 1<<16 {
-			m.input = m.input[:1<<16]
+		m.prompt.input = append(m.prompt.input, msg.Runes...)
+		if len(m.prompt.input) > 1<<16 {
+			m.prompt.input = m.prompt.input[:1<<16]
 		}
 	}
 	return nil
@@ -838,7 +860,7 @@ func (m *Model) save() tea.Cmd {
 		m.explain = "save: the result is not rendered yet"
 		return nil
 	}
-	name := fmt.Sprintf("%s-A%d-B%d-%s", m.fileName(), m.st.A.Seed, m.st.B.Seed, time.Now().Format("150405"))
+	name := fmt.Sprintf("%s-A%d-B%d-%s", m.fileName(), m.lat.st.A.Seed, m.lat.st.B.Seed, time.Now().Format("150405"))
 	dir := m.opts.SaveDir
 	res := m.cfg.Resolution()
 	m.explain = fmt.Sprintf("saving the result (%s) as a PNG…", sq(res))
@@ -887,50 +909,50 @@ func sanitize(s string) string {
 
 // togglePlay starts or pauses the interpolation animation.
 func (m *Model) togglePlay() tea.Cmd {
-	if m.playing {
+	if m.anim.playing {
 		m.pause()
-		m.explain = fmt.Sprintf("paused at t=%.2f", m.st.Interp.T)
+		m.explain = fmt.Sprintf("paused at t=%.2f", m.lat.st.Interp.T)
 		return nil
 	}
 	var cmd tea.Cmd
-	if !m.st.Interp.On {
-		st := m.st.Clone()
+	if !m.lat.st.Interp.On {
+		st := m.lat.st.Clone()
 		st.Interp.On = true
 		cmd = m.apply(st, m.describeInterp(st))
 	}
-	m.playing = true
-	m.animID++
-	id := m.animID
-	m.explain = "playing: " + m.describeInterp(m.st)
+	m.anim.playing = true
+	m.anim.id++
+	id := m.anim.id
+	m.explain = "playing: " + m.describeInterp(m.lat.st)
 	return tea.Batch(cmd, tea.Tick(animEvery, func(time.Time) tea.Msg { return animTickMsg{id} }))
 }
 
 // pause stops the animation; the t it reached becomes an undo step.
 func (m *Model) pause() {
-	if !m.playing {
+	if !m.anim.playing {
 		return
 	}
-	m.playing = false
-	m.animID++
-	if !m.hist[m.histPos].st.Equal(m.st) {
-		m.hist = append(m.hist[:m.histPos+1], histEntry{st: m.st.Clone(), explain: fmt.Sprintf("walk to t=%.2f", m.st.Interp.T)})
-		m.histPos = len(m.hist) - 1
+	m.anim.playing = false
+	m.anim.id++
+	if !m.lat.hist[m.lat.histPos].st.Equal(m.lat.st) {
+		m.lat.hist = append(m.lat.hist[:m.lat.histPos+1], histEntry{st: m.lat.st.Clone(), explain: fmt.Sprintf("walk to t=%.2f", m.lat.st.Interp.T)})
+		m.lat.histPos = len(m.lat.hist) - 1
 	}
 }
 
 func (m *Model) animTick(msg animTickMsg) tea.Cmd {
-	if !m.playing || msg.id != m.animID {
+	if !m.anim.playing || msg.id != m.anim.id {
 		return nil
 	}
-	st := m.st.Clone()
-	t := st.Interp.T + m.animDir*animStep
+	st := m.lat.st.Clone()
+	t := st.Interp.T + m.anim.dir*animStep
 	if t >= 1 {
-		t, m.animDir = 1, -1
+		t, m.anim.dir = 1, -1
 	} else if t <= 0 {
-		t, m.animDir = 0, 1
+		t, m.anim.dir = 0, 1
 	}
 	st.Interp.T = round2(t)
-	m.st = st
+	m.lat.st = st
 	m.explain = "playing: " + m.describeInterp(st)
 	return tea.Batch(m.requestRender(), tea.Tick(animEvery, func(time.Time) tea.Msg { return animTickMsg{msg.id} }))
 }

@@ -42,14 +42,14 @@ func (m *Model) fileName() string {
 // is written in a tea.Cmd. Recorder.Add never blocks, so recording costs
 // the key handling nothing.
 func (m *Model) toggleRecording() tea.Cmd {
-	if m.rec == nil {
+	if m.gifs.rec == nil {
 		if m.opts.NoSave {
 			m.explain = "record: saving is disabled here, so no GIF can be written"
 			return nil
 		}
-		m.rec = figures.NewRecorder(figures.RecorderOptions{Dir: m.opts.SaveDir, Name: m.fileName()})
+		m.gifs.rec = figures.NewRecorder(figures.RecorderOptions{Dir: m.opts.SaveDir, Name: m.fileName()})
 		if s := &m.pipe.imgs[imgR]; s.raw != nil && s.rendered {
-			m.rec.Add(s.raw, time.Now(), s.st)
+			m.gifs.rec.Add(s.raw, time.Now(), s.st)
 		}
 		m.explain = "recording a GIF of every result shown, with its timing (g stops and writes it)"
 		return nil
@@ -59,8 +59,8 @@ func (m *Model) toggleRecording() tea.Cmd {
 
 // stopRecording ends the recording; its tea.Cmd writes the GIF.
 func (m *Model) stopRecording() tea.Cmd {
-	rec, end := m.rec, time.Now()
-	m.rec = nil
+	rec, end := m.gifs.rec, time.Now()
+	m.gifs.rec = nil
 	m.explain = "recording stopped: writing the GIF"
 	return func() tea.Msg {
 		r, err := rec.Stop(end)
@@ -91,26 +91,26 @@ func presetKind(st latent.State) string {
 // saveAnimation writes the current state's animation preset as a GIF in a
 // tea.Cmd, rendered apart from the image workers (see renderApart).
 func (m *Model) saveAnimation() tea.Cmd {
-	kind := presetKind(m.st)
+	kind := presetKind(m.lat.st)
 	if m.opts.NoSave {
 		m.explain = "save " + kind + " GIF: saving is disabled here"
 		return nil
 	}
-	if m.savingAnim {
+	if m.gifs.saving {
 		m.explain = "an animation GIF is being saved already"
 		return nil
 	}
-	st, dir, name, res := m.st.Clone(), m.opts.SaveDir, m.fileName(), m.cfg.Resolution()
+	st, dir, name, res := m.lat.st.Clone(), m.opts.SaveDir, m.fileName(), m.cfg.Resolution()
 	a, err := figures.Preset(kind, m.cfg, st, 0)
-	if err == nil && m.animRender == nil {
-		m.animRender, err = m.renderApart()
+	if err == nil && m.gifs.preset == nil {
+		m.gifs.preset, err = m.renderApart()
 	}
 	if err != nil {
 		m.info = "animation: " + err.Error()
 		return nil
 	}
-	fn := m.animRender
-	m.savingAnim = true
+	fn := m.gifs.preset
+	m.gifs.saving = true
 	m.explain = fmt.Sprintf("saving the %s of this state as a GIF (%d frames at %g fps) in the background",
 		kind, figures.DefaultFrames(kind, len(st.Styles)), figures.DefaultFPS(kind))
 	return func() tea.Msg {
@@ -120,7 +120,7 @@ func (m *Model) saveAnimation() tea.Cmd {
 }
 
 func (m *Model) animSaved(msg animSavedMsg) {
-	m.savingAnim = false
+	m.gifs.saving = false
 	if msg.err != nil {
 		m.info = msg.kind + " GIF: " + msg.err.Error()
 		return

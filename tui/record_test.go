@@ -86,7 +86,7 @@ func (d *driver) handle(msg tea.Msg) {
 	}
 	key := d.m.pipe.imgs[imgR].rawKey
 	_, cmd := d.m.Update(msg)
-	if r, ok := msg.(renderedMsg); ok && d.m.rec != nil && r.which == imgR && !r.preview && r.err == nil &&
+	if r, ok := msg.(renderedMsg); ok && d.m.gifs.rec != nil && r.which == imgR && !r.preview && r.err == nil &&
 		d.m.pipe.imgs[imgR].rawKey != key {
 		d.shown = append(d.shown, shownAt{r.st, time.Now()})
 	}
@@ -132,7 +132,7 @@ func (d *driver) key(k string) time.Duration {
 // current reports whether the final result of the current state is shown.
 func (d *driver) current() bool {
 	s := &d.m.pipe.imgs[imgR]
-	return s.rendered && s.rawKey.final() && s.st.Equal(d.m.st)
+	return s.rendered && s.rawKey.final() && s.st.Equal(d.m.lat.st)
 }
 
 func readGIF(t *testing.T, path string) *gif.GIF {
@@ -179,7 +179,7 @@ func TestRecordGIF(t *testing.T) {
 	if took := d.key("g"); took > 50*time.Millisecond {
 		t.Errorf("g took %v", took)
 	}
-	if m.rec == nil || !strings.Contains(m.Explain(), "recording") || !strings.Contains(m.statusLine(), "recording") {
+	if m.gifs.rec == nil || !strings.Contains(m.Explain(), "recording") || !strings.Contains(m.statusLine(), "recording") {
 		t.Fatalf("g did not start recording: explain %q, status %q", m.Explain(), m.statusLine())
 	}
 	d.shown = append(d.shown, shownAt{m.pipe.imgs[imgR].st, time.Now()})
@@ -205,7 +205,7 @@ func TestRecordGIF(t *testing.T) {
 	if took := d.key("g"); took > 50*time.Millisecond {
 		t.Errorf("stopping took %v", took)
 	}
-	if m.rec != nil {
+	if m.gifs.rec != nil {
 		t.Fatal("g did not stop recording")
 	}
 	d.until("the GIF", func() bool { return d.rec != nil })
@@ -300,7 +300,7 @@ func TestRecordGIF(t *testing.T) {
 	d.key("i")
 	d.until("the walk off", d.current)
 	st := m.State()
-	if d.key("G"); !m.savingAnim || !strings.Contains(m.Explain(), "mix-sweep") {
+	if d.key("G"); !m.gifs.saving || !strings.Contains(m.Explain(), "mix-sweep") {
 		t.Fatalf("G: explain %q", m.Explain())
 	}
 	d.until("the animation", func() bool { return d.anim != nil })
@@ -377,7 +377,7 @@ func TestSaveAnimRenderHook(t *testing.T) {
 	st := m.State()
 	before := len(calls)
 	d.key("G")
-	if reflect.ValueOf(m.animRender).Pointer() != reflect.ValueOf(m.opts.Render).Pointer() {
+	if reflect.ValueOf(m.gifs.preset).Pointer() != reflect.ValueOf(m.opts.Render).Pointer() {
 		t.Fatal("G renders apart from the render hook")
 	}
 	d.until("the animation", func() bool { return d.anim != nil })
@@ -428,8 +428,8 @@ func TestRecordNoSave(t *testing.T) {
 	m.pipe.imgs[imgR].raw, m.pipe.imgs[imgR].rendered = image.NewRGBA(image.Rect(0, 0, 32, 32)), true
 	for _, k := range []string{"g", "G"} {
 		_, cmd := m.Update(keyMsg(k))
-		if cmd != nil || m.rec != nil || m.savingAnim || m.animRender != nil || !strings.Contains(m.Explain(), "disabled") {
-			t.Errorf("%s with NoSave: recording %v, explain %q", k, m.rec != nil, m.Explain())
+		if cmd != nil || m.gifs.rec != nil || m.gifs.saving || m.gifs.preset != nil || !strings.Contains(m.Explain(), "disabled") {
+			t.Errorf("%s with NoSave: recording %v, explain %q", k, m.gifs.rec != nil, m.Explain())
 		}
 	}
 	if _, cmd := m.Update(keyMsg("q")); !reflect.DeepEqual(runs(cmd), []tea.Msg{tea.Quit()}) {
@@ -453,7 +453,7 @@ func TestCloseWritesRecording(t *testing.T) {
 	d.key("g")
 	d.idle(30 * time.Millisecond)
 	m.Close()
-	if m.rec != nil {
+	if m.gifs.rec != nil {
 		t.Fatal("Close kept the recorder")
 	}
 	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {

@@ -108,8 +108,8 @@ func TestRepliesThroughBubbletea(t *testing.T) {
 			if r.HasDarkBackground() {
 				t.Error("a white background (OSC 11) left the colours for a dark one")
 			}
-			if m.mode != gfxSixel || m.cellW != 6 || m.cellH != 13 || m.cellFrom != fromXTSMG {
-				t.Errorf("mode %v %dx%d from %q, want sixel 6x13 from XTSMGRAPHICS", m.mode, m.cellW, m.cellH, m.cellFrom)
+			if m.term.mode != gfxSixel || m.term.cellW != 6 || m.term.cellH != 13 || m.term.cellFrom != fromXTSMG {
+				t.Errorf("mode %v %dx%d from %q, want sixel 6x13 from XTSMGRAPHICS", m.term.mode, m.term.cellW, m.term.cellH, m.term.cellFrom)
 			}
 			return
 		case <-tick.C:

@@ -82,7 +82,7 @@ func keyMsg(k string) tea.KeyMsg {
 func press(m *Model, keys ...string) {
 	for _, k := range keys {
 		m.Update(keyMsg(k))
-		if m.clearing {
+		if m.screen.clearing {
 			m.Update(tea.ClearScreen())
 		}
 	}
@@ -91,7 +91,7 @@ func press(m *Model, keys ...string) {
 // resize sends a window size, and the clear it asks for.
 func resize(m *Model, w, h int) {
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	if m.clearing {
+	if m.screen.clearing {
 		m.Update(tea.ClearScreen())
 	}
 }
@@ -293,7 +293,7 @@ func TestSwapAndSeeds(t *testing.T) {
 func TestRunesTogether(t *testing.T) {
 	m := newTestModel(t, fixtureNV32)
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2++u")})
-	want := m.hist[2].st
+	want := m.lat.hist[2].st
 	if !m.State().Equal(want) || m.State().Psi != 0.8 {
 		t.Fatalf("2++u as one message: %s", m.State())
 	}
@@ -312,7 +312,7 @@ func TestEscThenKey(t *testing.T) {
 	m := newTestModel(t, fixtureNV32)
 	press(m, "?")
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
-	if m.showHelp {
+	if m.screen.showHelp {
 		t.Fatal("esc did not close the help")
 	}
 	wantStyles(t, m, "AAAABBBB")
@@ -328,15 +328,15 @@ func TestCursorToggle(t *testing.T) {
 	for range 10 {
 		press(m, "right")
 	}
-	if m.cursor != 5 {
-		t.Fatalf("cursor %d, want 5", m.cursor)
+	if m.lat.cursor != 5 {
+		t.Fatalf("cursor %d, want 5", m.lat.cursor)
 	}
 	press(m, "left")
 	for range 10 {
 		press(m, "h")
 	}
-	if m.cursor != 0 {
-		t.Fatalf("cursor %d, want 0", m.cursor)
+	if m.lat.cursor != 0 {
+		t.Fatalf("cursor %d, want 0", m.lat.cursor)
 	}
 }
 
@@ -416,24 +416,24 @@ func TestInterpolation(t *testing.T) {
 	}
 	// Play advances t on ticks; an edit pauses it and the reached t is one undo step.
 	press(m, "p")
-	if !m.playing || !m.State().Interp.On {
+	if !m.anim.playing || !m.State().Interp.On {
 		t.Fatal("p did not start the walk")
 	}
 	for range 5 {
-		m.Update(animTickMsg{id: m.animID})
+		m.Update(animTickMsg{id: m.anim.id})
 	}
 	if got := m.State().Interp.T; got != 0.1 {
 		t.Fatalf("5 ticks: t=%v, want 0.1", got)
 	}
-	m.Update(animTickMsg{id: m.animID - 1}) // a stale tick loop
+	m.Update(animTickMsg{id: m.anim.id - 1}) // a stale tick loop
 	if got := m.State().Interp.T; got != 0.1 {
 		t.Fatalf("stale tick moved t to %v", got)
 	}
 	press(m, "p")
-	if m.playing {
+	if m.anim.playing {
 		t.Fatal("p did not pause")
 	}
-	m.Update(animTickMsg{id: m.animID})
+	m.Update(animTickMsg{id: m.anim.id})
 	if got := m.State().Interp.T; got != 0.1 {
 		t.Fatalf("tick after pause moved t to %v", got)
 	}
@@ -527,9 +527,9 @@ func TestStaleRendersDropped(t *testing.T) {
 		t.Fatal("an older render replaced a newer one")
 	}
 	// Encodings: an older one arriving after a newer one is dropped.
-	m.Update(encodedMsg{which: imgR, gen: 5, layout: m.layoutID, enc: encoded{rows: 1, lines: []string{"new"}}})
-	m.Update(encodedMsg{which: imgR, gen: 4, layout: m.layoutID, enc: encoded{rows: 1, lines: []string{"old"}}})
-	m.Update(encodedMsg{which: imgR, gen: 6, layout: m.layoutID - 1, enc: encoded{rows: 1, lines: []string{"old layout"}}})
+	m.Update(encodedMsg{which: imgR, gen: 5, layout: m.screen.layoutID, enc: encoded{rows: 1, lines: []string{"new"}}})
+	m.Update(encodedMsg{which: imgR, gen: 4, layout: m.screen.layoutID, enc: encoded{rows: 1, lines: []string{"old"}}})
+	m.Update(encodedMsg{which: imgR, gen: 6, layout: m.screen.layoutID - 1, enc: encoded{rows: 1, lines: []string{"old layout"}}})
 	if got := m.pipe.imgs[imgR].enc.lines[0]; got != "new" {
 		t.Fatalf("shown encoding %q, want new", got)
 	}

@@ -56,24 +56,24 @@ func (l layout) equal(o layout) bool { return l == o }
 // when each still gets at least 60% of the size the result alone would,
 // else the result large with A and B as thumbnails stacked beside it.
 func (m *Model) computeLayout() layout {
-	l := layout{width: m.width, height: m.height, help: m.showHelp, mode: m.mode, cellW: m.cellW, cellH: m.cellH}
-	if m.width < minWidth || m.height < minHeight {
+	l := layout{width: m.screen.width, height: m.screen.height, help: m.screen.showHelp, mode: m.term.mode, cellW: m.term.cellW, cellH: m.term.cellH}
+	if m.screen.width < minWidth || m.screen.height < minHeight {
 		l.small = true
 		return l
 	}
 	l.infoRows = len(m.infoLines())
-	avail := m.height - textRows - (l.infoRows - 1)
+	avail := m.screen.height - textRows - (l.infoRows - 1)
 	l.panelRows, l.sparkRows = m.teachRows(avail)
 	l.blockRows = avail - l.panelRows - l.sparkRows
 	if l.help {
 		return l
 	}
 	cw, ch := 1, 2
-	if m.mode != gfxHalfBlock {
-		cw, ch = m.cellW, m.cellH
+	if m.term.mode != gfxHalfBlock {
+		cw, ch = m.term.cellW, m.term.cellH
 	}
 	res := m.cfg.Resolution()
-	W := m.width - 1 // never print into the last column: no auto-wrap surprises
+	W := m.screen.width - 1 // never print into the last column: no auto-wrap surprises
 	imgRows := l.blockRows - 1
 	each := (W - 2*gap) / 3
 	s3, _, _, _ := fitPx(res, each, imgRows, cw, ch)
@@ -156,11 +156,11 @@ func (m *Model) helpStyles() help.Styles {
 // View draws the screen. It never returns more lines than the window has,
 // nor a line wider than it.
 func (m *Model) View() string {
-	if m.quitting {
+	if m.screen.quitting {
 		return ""
 	}
-	if m.clearing {
-		return m.frozen
+	if m.screen.clearing {
+		return m.screen.frozen
 	}
 	return m.view(false)
 }
@@ -168,16 +168,16 @@ func (m *Model) View() string {
 // view draws the screen for the current layout; noImages leaves the sixel
 // images out (their cells are only skipped over).
 func (m *Model) view(noImages bool) string {
-	l := m.lay
+	l := m.screen.lay
 	if l.small {
-		return fit(fmt.Sprintf("window too small (%dx%d): the explorer needs %dx%d", m.width, m.height, minWidth, minHeight), m.width)
+		return fit(fmt.Sprintf("window too small (%dx%d): the explorer needs %dx%d", m.screen.width, m.screen.height, minWidth, minHeight), m.screen.width)
 	}
-	lines := make([]string, 0, m.height)
+	lines := make([]string, 0, m.screen.height)
 	if l.help {
 		// The help takes the whole window.
-		help := append([]string{"keys (any key closes this help)", ""}, m.helpLines(m.width-1)...)
-		for i := 0; i < min(len(help), m.height); i++ {
-			lines = append(lines, fit(help[i], m.width))
+		help := append([]string{"keys (any key closes this help)", ""}, m.helpLines(m.screen.width-1)...)
+		for i := 0; i < min(len(help), m.screen.height); i++ {
+			lines = append(lines, fit(help[i], m.screen.width))
 		}
 		return strings.Join(lines, "\n")
 	}
@@ -185,8 +185,8 @@ func (m *Model) view(noImages bool) string {
 	lines = append(lines, m.imageBlock(noImages)...)
 	lines = append(lines, m.teachStrip()...)
 	lines = append(lines, m.walkLenLines()...)
-	lines = append(lines, fit(m.style(styleExpl).Render("» "+m.explain), m.width))
-	lines = append(lines, fit(m.teachStatus(), m.width))
+	lines = append(lines, fit(m.style(styleExpl).Render("» "+m.explain), m.screen.width))
+	lines = append(lines, fit(m.teachStatus(), m.screen.width))
 	// As many info rows as the layout has room for (the text may have grown
 	// since: a relayout follows).
 	info := m.infoLines()
@@ -195,9 +195,9 @@ func (m *Model) view(noImages bool) string {
 		if i < len(info) {
 			s = info[i]
 		}
-		lines = append(lines, fit(s, m.width))
+		lines = append(lines, fit(s, m.screen.width))
 	}
-	lines = append(lines, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.width))
+	lines = append(lines, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.screen.width))
 	return strings.Join(lines, "\n")
 }
 
@@ -248,7 +248,7 @@ type segment struct {
 // imageBlock draws the labels and images. Sixel images are written on one
 // line each (their emit row), moved up onto their first row when needed.
 func (m *Model) imageBlock(noImages bool) []string {
-	l := m.lay
+	l := m.screen.lay
 	rowsSegs := make([][]segment, l.blockRows)
 	for j := 0; j < numImages; j++ {
 		lb := l.labels[j]
@@ -259,7 +259,7 @@ func (m *Model) imageBlock(noImages bool) []string {
 	emit := m.emitRows()
 	for j := 0; j < numImages; j++ {
 		b := l.boxes[j]
-		enc, ok := m.pipe.shown(j, m.layoutID)
+		enc, ok := m.pipe.shown(j, m.screen.layoutID)
 		for r := 0; r < b.rows && b.row+r < l.blockRows; r++ {
 			var text string
 			switch {
@@ -277,7 +277,7 @@ func (m *Model) imageBlock(noImages bool) []string {
 						seq += "\x1b[" + strconv.Itoa(r) + "A"
 					}
 					seq += enc.sixel + "\x1b8"
-					if m.tmux {
+					if m.term.tmux {
 						seq = render.TmuxPassthrough(seq)
 					}
 					sb.WriteString(seq)
@@ -323,7 +323,7 @@ func (m *Model) emitRows() [numImages]int {
 	var e [numImages]int
 	used := map[int]bool{}
 	for _, j := range []int{imgR, imgA, imgB} {
-		b := m.lay.boxes[j]
+		b := m.screen.lay.boxes[j]
 		rows := m.pipe.imgs[j].enc.rows
 		e[j] = 0
 		for r := 0; r < rows; r++ {
@@ -355,15 +355,15 @@ func (m *Model) label(j int) string {
 	}
 	switch j {
 	case imgA:
-		return "A · " + srcLabel(m.st.A)
+		return "A · " + srcLabel(m.lat.st.A)
 	case imgB:
-		return "B · " + srcLabel(m.st.B)
+		return "B · " + srcLabel(m.lat.st.B)
 	}
 	return "result · " + m.mixLabel()
 }
 
 func (m *Model) mixLabel() string {
-	st := m.st
+	st := m.lat.st
 	if st.Interp.On {
 		return fmt.Sprintf("walk t=%.2f (%s)", st.Interp.T, map[latent.Space]string{latent.SpaceW: "lerp W", latent.SpaceZ: "slerp Z"}[st.Interp.Space])
 	}
@@ -400,7 +400,7 @@ func (m *Model) placeholder(j int) string {
 	switch {
 	case s.err != nil:
 		return "error: " + s.err.Error()
-	case m.mode == gfxUnknown:
+	case m.term.mode == gfxUnknown:
 		return "asking the terminal…"
 	}
 	return "rendering…"
@@ -414,7 +414,7 @@ func (m *Model) strip() []string {
 	c := m.cfg
 	n := c.NumStyles()
 	const prefix = 7
-	cw := max(2, min(6, (m.width-1-prefix-16)/n))
+	cw := max(2, min(6, (m.screen.width-1-prefix-16)/n))
 	rows := make([]strings.Builder, stripRows)
 	for i, name := range []string{"group", "res", "style", "psi", "noise", ""} {
 		rows[i].WriteString(fmt.Sprintf("%-*s", prefix, name))
@@ -429,7 +429,7 @@ func (m *Model) strip() []string {
 		rows[0].WriteString(bracket(g, (e-s+1)*cw))
 		s = e + 1
 	}
-	truncated := m.st.Psi != 1
+	truncated := m.lat.st.Psi != 1
 	for s := 0; s < n; s++ {
 		res := strconv.Itoa(c.SlotRes(s))
 		if len(res) > cw-1 {
@@ -438,14 +438,14 @@ func (m *Model) strip() []string {
 		rows[1].WriteString(center(res, cw-1) + " ")
 		letter := "A"
 		st := m.style(styleA)
-		if m.st.Styles[s] == latent.FromB {
+		if m.lat.st.Styles[s] == latent.FromB {
 			letter, st = "B", m.style(styleB)
 		}
-		if m.st.Interp.On {
+		if m.lat.st.Interp.On {
 			letter = "t"
 		}
 		cell := center(letter, cw-1)
-		if s == m.cursor {
+		if s == m.lat.cursor {
 			if cw-1 >= 3 {
 				cell = center("["+letter+"]", cw-1)
 			}
@@ -453,38 +453,38 @@ func (m *Model) strip() []string {
 		}
 		rows[2].WriteString(st.Render(cell) + " ")
 		mark := " "
-		if s < m.st.Cutoff && truncated {
+		if s < m.lat.st.Cutoff && truncated {
 			mark = "ψ"
 		}
 		sep := " "
-		if s+1 == m.st.Cutoff {
+		if s+1 == m.lat.st.Cutoff {
 			sep = "┃" // the cutoff: layers left of it are truncated
 		}
 		rows[3].WriteString(center(mark, cw-1) + sep)
 		nm := "-"
 		if ns := m.noiseSlots(s); len(ns) > 0 {
-			nm = modeLetter(m.st.Noise[ns[0]].Mode)
+			nm = modeLetter(m.lat.st.Noise[ns[0]].Mode)
 		}
 		rows[4].WriteString(center(nm, cw-1) + " ")
 		cur := " "
-		if s == m.cursor {
+		if s == m.lat.cursor {
 			cur = "^"
 		}
 		rows[5].WriteString(center(cur, cw-1) + " ")
 	}
-	if m.st.Interp.On {
-		rows[0].WriteString(" " + slider(m.st.Interp.T, 16) + fmt.Sprintf(" t=%.2f %s", m.st.Interp.T,
-			map[latent.Space]string{latent.SpaceW: "lerp W", latent.SpaceZ: "slerp Z"}[m.st.Interp.Space]))
+	if m.lat.st.Interp.On {
+		rows[0].WriteString(" " + slider(m.lat.st.Interp.T, 16) + fmt.Sprintf(" t=%.2f %s", m.lat.st.Interp.T,
+			map[latent.Space]string{latent.SpaceW: "lerp W", latent.SpaceZ: "slerp Z"}[m.lat.st.Interp.Space]))
 	} else {
 		rows[0].WriteString(" " + m.style(styleDim).Render("brackets: the paper's groups"))
 	}
 	rows[2].WriteString(" " + m.style(styleA).Render("A") + "/" + m.style(styleB).Render("B") + " = source of w")
-	rows[3].WriteString(fmt.Sprintf(" psi %g, cutoff %d", m.st.Psi, m.st.Cutoff))
+	rows[3].WriteString(fmt.Sprintf(" psi %g, cutoff %d", m.lat.st.Psi, m.lat.st.Cutoff))
 	rows[4].WriteString(" r random  c const  · off")
-	rows[5].WriteString(fmt.Sprintf(" cursor: layer %d (%s²)", m.cursor, strconv.Itoa(c.SlotRes(m.cursor))))
+	rows[5].WriteString(fmt.Sprintf(" cursor: layer %d (%s²)", m.lat.cursor, strconv.Itoa(c.SlotRes(m.lat.cursor))))
 	out := make([]string, stripRows)
 	for i := range rows {
-		out[i] = fit(rows[i].String(), m.width)
+		out[i] = fit(rows[i].String(), m.screen.width)
 	}
 	return out
 }
@@ -538,10 +538,10 @@ func center(s string, w int) string {
 // wider than the window.
 func (m *Model) statusLine() string {
 	c := m.cfg
-	g := m.mode.String()
-	if m.mode == gfxSixel {
-		g = fmt.Sprintf("sixel %dx%d", m.cellW, m.cellH)
-		if m.tmux {
+	g := m.term.mode.String()
+	if m.term.mode == gfxSixel {
+		g = fmt.Sprintf("sixel %dx%d", m.term.cellW, m.term.cellH)
+		if m.term.tmux {
 			g += " via tmux"
 		}
 	}
@@ -554,10 +554,10 @@ func (m *Model) statusLine() string {
 		parts = append(parts, part{"rendering…", 7})
 	}
 	switch {
-	case m.st.Psi == 1 || m.st.Cutoff == 0:
-		parts = append(parts, part{fmt.Sprintf("psi %g (off)", m.st.Psi), 2})
+	case m.lat.st.Psi == 1 || m.lat.st.Cutoff == 0:
+		parts = append(parts, part{fmt.Sprintf("psi %g (off)", m.lat.st.Psi), 2})
 	default:
-		parts = append(parts, part{fmt.Sprintf("psi %g on 0-%d", m.st.Psi, m.st.Cutoff-1), 2})
+		parts = append(parts, part{fmt.Sprintf("psi %g on 0-%d", m.lat.st.Psi, m.lat.st.Cutoff-1), 2})
 	}
 	parts = append(parts, part{"noise " + m.noiseSummary(), 1})
 	if m.pipe.imgs[imgR].rendered {
@@ -573,13 +573,13 @@ func (m *Model) statusLine() string {
 			parts = append(parts, part{"frame " + ms(m.pipe.status.frame), 3})
 		}
 	}
-	if m.playing {
+	if m.anim.playing {
 		parts = append(parts, part{"▶ playing", 6})
 	}
-	if m.rec != nil {
+	if m.gifs.rec != nil {
 		parts = append(parts, part{"● recording", 6})
 	}
-	if m.savingAnim {
+	if m.gifs.saving {
 		parts = append(parts, part{"saving GIF…", 5})
 	}
 	const sep = " · "
@@ -588,9 +588,9 @@ func (m *Model) statusLine() string {
 		width += ansi.StringWidth(p.text) + len([]rune(sep))
 	}
 	width -= len([]rune(sep))
-	for keep := 1; keep < 8 && width > m.width-1; keep++ { // never the name nor the mode
+	for keep := 1; keep < 8 && width > m.screen.width-1; keep++ { // never the name nor the mode
 		for i := 0; i < len(parts); i++ {
-			if parts[i].keep == keep && width > m.width-1 {
+			if parts[i].keep == keep && width > m.screen.width-1 {
 				width -= ansi.StringWidth(parts[i].text) + len([]rune(sep))
 				parts = append(parts[:i], parts[i+1:]...)
 				i--
@@ -609,11 +609,11 @@ func ms(d time.Duration) string {
 }
 
 func (m *Model) noiseSummary() string {
-	if len(m.st.Noise) == 0 {
+	if len(m.lat.st.Noise) == 0 {
 		return "none"
 	}
-	first := m.st.Noise[0].Mode
-	for _, n := range m.st.Noise {
+	first := m.lat.st.Noise[0].Mode
+	for _, n := range m.lat.st.Noise {
 		if n.Mode != first {
 			return "mixed"
 		}
@@ -627,8 +627,8 @@ func (m *Model) noiseSummary() string {
 // own), else mid-word (a state string has no spaces).
 func (m *Model) infoLines() []string {
 	text := []rune(m.infoLine())
-	w := max(m.width-1, 1)
-	n := min(maxInfo, max(1, m.height/4))
+	w := max(m.screen.width-1, 1)
+	n := min(maxInfo, max(1, m.screen.height/4))
 	var out []string
 	for len(text) > w && len(out) < n-1 {
 		cut, next := w, w
@@ -645,13 +645,13 @@ func (m *Model) infoLines() []string {
 }
 
 func (m *Model) infoLine() string {
-	switch m.prompt {
+	switch m.prompt.kind {
 	case promptSeedA:
-		return "seed for A (enter to set, esc to cancel): " + string(m.input) + "█"
+		return "seed for A (enter to set, esc to cancel): " + string(m.prompt.input) + "█"
 	case promptSeedB:
-		return "seed for B (enter to set, esc to cancel): " + string(m.input) + "█"
+		return "seed for B (enter to set, esc to cancel): " + string(m.prompt.input) + "█"
 	case promptState:
-		return "paste a state string (enter to load, esc to cancel): " + string(m.input) + "█"
+		return "paste a state string (enter to load, esc to cancel): " + string(m.prompt.input) + "█"
 	}
 	return m.info
 }

@@ -52,7 +52,7 @@ type walkLenMsg struct {
 
 // showsWalkLen reports whether the path length row is on screen.
 func (m *Model) showsWalkLen() bool {
-	return m.teach.wl.on && m.st.Interp.On && m.teach.quiz == nil
+	return m.teach.wl.on && m.lat.st.Interp.On && m.teach.quiz == nil
 }
 
 // distance is the path length's distance: Options.PathDistance, else the
@@ -87,7 +87,7 @@ func (m *Model) walkFrame(msg renderedMsg) tea.Cmd {
 	if !st.Interp.On || m.teach.quiz != nil || msg.img == nil {
 		return nil
 	}
-	if m.playing {
+	if m.anim.playing {
 		wl.on = true
 	}
 	if !wl.on {
@@ -111,7 +111,7 @@ func (m *Model) walkFrame(msg renderedMsg) tea.Cmd {
 			return walkLenMsg{key: key, space: sp, has: err == nil, t0: prev.t, t1: t, d: d, err: err}
 		})
 	}
-	if m.playing && !wl.busy {
+	if m.anim.playing && !wl.busy {
 		other := st.Clone()
 		other.Interp.Space = latent.SpaceZ
 		if sp == latent.SpaceZ {
@@ -170,17 +170,17 @@ func (m *Model) walkLenDone(msg walkLenMsg) {
 // walkLenLines is the path length row: W's and Z's sparklines on one
 // scale, their means, and what distance they are.
 func (m *Model) walkLenLines() []string {
-	if m.lay.sparkRows == 0 {
+	if m.screen.lay.sparkRows == 0 {
 		return nil
 	}
 	wl := &m.teach.wl
 	if wl.err != "" {
-		return []string{fit(fmt.Sprintf("%-7s", "path")+wl.err, m.width)}
+		return []string{fit(fmt.Sprintf("%-7s", "path")+wl.err, m.screen.width)}
 	}
 	sw, zs := &wl.track.Series[latent.SpaceW], &wl.track.Series[latent.SpaceZ]
 	top := max(sw.Max(), zs.Max())
 	label := fmt.Sprintf(" d/Δt², %s", m.distance().Name())
-	avail := m.width - 1 - 7
+	avail := m.screen.width - 1 - 7
 	mean := func(s *pathlen.Series) string {
 		if v, n := s.Mean(); n > 0 {
 			return pathlen.Short(v)
@@ -196,11 +196,11 @@ func (m *Model) walkLenLines() []string {
 	}
 	cells = min(cells, pathlen.Bins)
 	if cells < 4 {
-		return []string{fit("path", m.width)}
+		return []string{fit("path", m.screen.width)}
 	}
 	name := func(sp latent.Space) string {
 		s := sp.String()
-		if m.st.Interp.Space == sp {
+		if m.lat.st.Interp.Space == sp {
 			return m.style(styleCur).Render(s)
 		}
 		return s
@@ -210,5 +210,5 @@ func (m *Model) walkLenLines() []string {
 		name(latent.SpaceW), pathlen.Sparkline(sw, cells, top), mw,
 		name(latent.SpaceZ), pathlen.Sparkline(zs, cells, top), mz)
 	b.WriteString(m.style(styleDim).Render(label))
-	return []string{fit(b.String(), m.width)}
+	return []string{fit(b.String(), m.screen.width)}
 }
