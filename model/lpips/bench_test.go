@@ -8,7 +8,7 @@ import (
 
 // BenchmarkDistance measures LPIPS on the full-width VGG16 trunk (random weights: only the
 // arithmetic matters) for pairs of 256 px images, the size NVIDIA's path length feeds it, and
-// for 64 px pairs. bench/lpips_compare.sh runs the 256 px case next to PyTorch.
+// for 64 px pairs. model/bench/lpips_compare.sh runs the 256 px case next to PyTorch.
 func BenchmarkDistance(b *testing.B) {
 	trunk, lin := RandomWeights(VGG16Widths, 1)
 	n, err := New(trunk, lin)

@@ -19,8 +19,8 @@ func cpuTime() time.Duration {
 // BenchmarkStep times training iterations of the default architecture at
 // each resolution (stable phase, default batch sizes) and reports images/s.
 // Run with -tags openblas (CGO_LDFLAGS=-lopenblas) to measure what the
-// trainer gets; bench/train_compare.sh runs it next to the same step in
-// PyTorch (bench/torch_train_step.py). Data rendering is not timed.
+// trainer gets; model/bench/train_compare.sh runs it next to the same step in
+// PyTorch (model/bench/torch_train_step.py). Data rendering is not timed.
 func BenchmarkStep(b *testing.B) {
 	for _, c := range []struct{ res, batch int }{{8, 32}, {16, 32}, {32, 16}, {64, 16}} {
 		b.Run(fmt.Sprintf("%dpx", c.res), func(b *testing.B) {
@@ -50,7 +50,7 @@ func BenchmarkStep(b *testing.B) {
 				}
 			}
 			// Render the whole pool before timing: the timed steps then only
-			// downsample reals from memory (bench/torch_train_step.py's
+			// downsample reals from memory (model/bench/torch_train_step.py's
 			// reals cost the same), and no renderer competes for the cores.
 			for k := int64(0); k < int64(opt.DataPool); k++ {
 				tr.data.image(k)
