@@ -110,6 +110,7 @@ func (ss *session) why() string {
 
 // handle runs one SSH session (the only handler: wish calls it for "shell"
 // and "exec" requests; subsystems and everything else are refused before).
+// Its phases: admitSession, program (the session's explorer), run, finish.
 func (s *Server) handle(sess ssh.Session) {
 	remote := sess.RemoteAddr().String()
 	pty, winCh, ok := s.admitSession(sess, remote)
@@ -120,16 +121,7 @@ func (s *Server) handle(sess ssh.Session) {
 
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
-	ss := &session{id: s.nextID.Add(1), sess: sess, cancel: cancel}
-	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
-	drop := func() { // a client that stopped reading: cut it off
-		ss.ending("stalled client dropped")
-		if conn != nil {
-			conn.Close()
-		}
-		cancel()
-	}
-	ss.drop = drop
+	ss := newSession(s.nextID.Add(1), sess, cancel)
 	s.sessions.Store(ss, struct{}{})
 	defer s.sessions.Delete(ss)
 
@@ -143,7 +135,7 @@ func (s *Server) handle(sess ssh.Session) {
 	s.log.printf("%s: session %d (%s%s, model %s, %s %dx%d)", remote, ss.id, who, role, name, pty.Term, pty.Window.Width, pty.Window.Height)
 	start := time.Now()
 
-	out := newOutput(ctx, sess, s.cfg.MaxOutputRate, s.cfg.WriteTimeout, drop)
+	out := newOutput(ctx, sess, s.cfg.MaxOutputRate, s.cfg.WriteTimeout, ss.drop)
 	ss.mu.Lock()
 	ss.out = out
 	ss.mu.Unlock()
@@ -152,7 +144,113 @@ func (s *Server) handle(sess ssh.Session) {
 
 	client := pool.NewClient()
 	defer client.Close()
-	render := func(rctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error) {
+	m, p, err := s.program(ctx, ss, explorerParts{pty: pty, who: who, pool: pool, client: client, cm: cm, out: out, in: in})
+	if err != nil {
+		fmt.Fprintf(sess, "stylegan-tui: %v\r\n", err)
+		sess.Exit(1)
+		return
+	}
+	if stopped := ss.attach(p); stopped || s.closing.Load() { // Shutdown came before the program existed
+		fmt.Fprint(sess, "stylegan-tui: the server is shutting down\r\n")
+		sess.Exit(1)
+		return
+	}
+
+	cm.start(ctx, p.Send)
+	defer cm.leave()
+	err = s.run(ctx, ss, m, p, winCh, in)
+	s.finish(ss, remote, start, out, err)
+}
+
+// newSession is a session whose drop cuts off the connection.
+func newSession(id uint64, sess ssh.Session, cancel context.CancelFunc) *session {
+	ss := &session{id: id, sess: sess, cancel: cancel}
+	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
+	ss.drop = func() { // a client that stopped reading: cut it off
+		ss.ending("stalled client dropped")
+		if conn != nil {
+			conn.Close()
+		}
+		cancel()
+	}
+	return ss
+}
+
+// attach records the session's program; stopped reports that the session
+// was stopped before it existed.
+func (ss *session) attach(p *tea.Program) (stopped bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.p = p
+	return ss.reason != ""
+}
+
+// explorerParts is what a session's explorer is built from.
+type explorerParts struct {
+	pty    ssh.Pty
+	who    string // the client's key (names its save directory)
+	pool   *Pool
+	client *Client
+	cm     *member // nil: no class
+	out    *output
+	in     *activityReader
+}
+
+// program builds the session's explorer (its renders through the pool, or
+// the class's shared cache) and the program that runs it on the session.
+func (s *Server) program(ctx context.Context, ss *session, x explorerParts) (*tui.Model, *tea.Program, error) {
+	env := sessionEnv{term: x.pty.Term, env: ss.sess.Environ()}
+	var sshPty func() tui.PtySize
+	if px := pixelsOf(ss.sess); px != nil {
+		sshPty = px.get
+	}
+	saveDir := s.saveDir(ss.id, x.who)
+	m, err := tui.New(tui.Options{
+		Model:    modelOf(x.pool),
+		Graphics: s.cfg.Graphics,
+		Env:      func(string) string { return "" }, // never the server's TMUX
+		Width:    x.pty.Window.Width,
+		Height:   x.pty.Window.Height,
+		SaveDir:  saveDir, // the explorer names saved files relative to it
+		NoSave:   saveDir == "",
+		SSHPty:   sshPty,
+		Raw:      x.out,
+		Render:   sessionRender(ctx, x.client, x.cm),
+		Renderer: lipgloss.NewRenderer(x.out, termenv.WithEnvironment(env), termenv.WithTTY(true), termenv.WithUnsafe()),
+		// Encoding is per session but bounded like the renders.
+		EncodeSlots: s.encodeSlots,
+		Class:       x.cm.link(), ClassRole: x.cm.role(), Encodes: x.cm.sharedEncodes(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	p := tea.NewProgram(m,
+		tea.WithInput(x.in), tea.WithOutput(x.out),
+		tea.WithAltScreen(), tea.WithFPS(120),
+		tea.WithContext(ctx),
+		tea.WithoutSignalHandler(), // SIGTERM belongs to the server
+		tea.WithEnvironment(env.Environ()))
+	return m, p, nil
+}
+
+// saveDir is the client's directory under --out, "" when saving is off
+// (--no-save, or the directory cannot be made).
+func (s *Server) saveDir(id uint64, who string) string {
+	if s.cfg.NoSave {
+		return ""
+	}
+	dir := filepath.Join(s.cfg.OutDir, who)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.log.printf("session %d: %v (saving disabled)", id, err)
+		return ""
+	}
+	return dir
+}
+
+// sessionRender is the explorer's render hook: through the session's pool
+// client, or the class's cache, cancelled when the session ends.
+func sessionRender(ctx context.Context, client *Client, cm *member) func(context.Context, latent.State, func(*image.RGBA)) (*image.RGBA, model.Stats, error) {
+	return func(rctx context.Context, st latent.State, preview func(*image.RGBA)) (*image.RGBA, model.Stats, error) {
 		// The request ends with the session too.
 		rctx, stop := context.WithCancel(rctx)
 		defer stop()
@@ -162,60 +260,12 @@ func (s *Server) handle(sess ssh.Session) {
 		}
 		return client.Render(rctx, st, preview)
 	}
+}
 
-	saveDir := ""
-	if !s.cfg.NoSave {
-		saveDir = filepath.Join(s.cfg.OutDir, who)
-		if err := os.MkdirAll(saveDir, 0o755); err != nil {
-			s.log.printf("session %d: %v (saving disabled)", ss.id, err)
-			saveDir = ""
-		}
-	}
-	env := sessionEnv{term: pty.Term, env: sess.Environ()}
-	var sshPty func() tui.PtySize
-	if px := pixelsOf(sess); px != nil {
-		sshPty = px.get
-	}
-	m, err := tui.New(tui.Options{
-		Model:    modelOf(pool),
-		Graphics: s.cfg.Graphics,
-		Env:      func(string) string { return "" }, // never the server's TMUX
-		Width:    pty.Window.Width,
-		Height:   pty.Window.Height,
-		SaveDir:  saveDir, // the explorer names saved files relative to it
-		NoSave:   saveDir == "",
-		SSHPty:   sshPty,
-		Raw:      out,
-		Render:   render,
-		Renderer: lipgloss.NewRenderer(out, termenv.WithEnvironment(env), termenv.WithTTY(true), termenv.WithUnsafe()),
-		// Encoding is per session but bounded like the renders.
-		EncodeSlots: s.encodeSlots,
-		Class:       cm.link(), ClassRole: cm.role(), Encodes: cm.sharedEncodes(),
-	})
-	if err != nil {
-		fmt.Fprintf(sess, "stylegan-tui: %v\r\n", err)
-		sess.Exit(1)
-		return
-	}
-	p := tea.NewProgram(m,
-		tea.WithInput(in), tea.WithOutput(out),
-		tea.WithAltScreen(), tea.WithFPS(120),
-		tea.WithContext(ctx),
-		tea.WithoutSignalHandler(), // SIGTERM belongs to the server
-		tea.WithEnvironment(env.Environ()))
-	ss.mu.Lock()
-	ss.p = p
-	stopped := ss.reason != ""
-	ss.mu.Unlock()
-	if stopped || s.closing.Load() { // Shutdown came before the program existed
-		fmt.Fprint(sess, "stylegan-tui: the server is shutting down\r\n")
-		sess.Exit(1)
-		return
-	}
-
-	cm.start(ctx, p.Send)
-	defer cm.leave()
-
+// run runs the explorer until it quits or the session ends, handing it the
+// client's window changes and stopping it when idle (--idle-timeout). The
+// error is nil for an ordinary end (quit, killed, cancelled).
+func (s *Server) run(ctx context.Context, ss *session, m *tui.Model, p *tea.Program, winCh <-chan ssh.Window, in *activityReader) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); forwardWindow(ctx, winCh, p) }()
@@ -224,16 +274,23 @@ func (s *Server) handle(sess ssh.Session) {
 		go func() { defer wg.Done(); watchIdle(ctx, in, ss, s.cfg.IdleTimeout) }()
 	}
 
-	_, err = p.Run()
+	_, err := p.Run()
 	ss.end()
 	p.Kill() // restores the terminal if Run ended abnormally
-	cancel()
+	ss.cancel()
 	m.Close()
 	wg.Wait()
 	switch {
 	case err == nil, errors.Is(err, tea.ErrProgramKilled), errors.Is(err, context.Canceled):
 		err = nil
 	}
+	return err
+}
+
+// finish tells a client still there why the session ended, logs the end
+// and exits the session (1 after an error).
+func (s *Server) finish(ss *session, remote string, start time.Time, out *output, err error) {
+	sess := ss.sess
 	if why := ss.why(); why != "" && sess.Context().Err() == nil {
 		out.final(why + "\r\n")
 	} else if err != nil && sess.Context().Err() == nil {
