@@ -13,6 +13,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+
+	"stylegan-tui/latent"
 )
 
 // fakeClass is a class in one goroutine, as package serve runs it: it
@@ -159,7 +161,28 @@ func screen(m *Model) string { return ansi.Strip(m.View()) }
 // sees who follows and the histogram of the answers.
 func TestClassFollow(t *testing.T) {
 	c, tm, ss := newClass(t, "ann", "ben")
-	ann, ben := ss[0], ss[1]
+	k := classOf{c: c, tm: tm, ss: ss, ann: ss[0], ben: ss[1]}
+	k.beforeBroadcast(t)
+	k.broadcast(t)
+	before := k.followerKeysRefused(t)
+	k.branch(t, before)
+	k.lessonFollowed(t)
+	k.quizFollowed(t)
+	k.broadcastOff(t)
+}
+
+// classOf is TestClassFollow's class: a teacher, ann and ben.
+type classOf struct {
+	c        *fakeClass
+	tm       *Model
+	ss       []*Model
+	ann, ben *Model
+}
+
+// beforeBroadcast: a student's explorer is hers until the teacher's F.
+func (k classOf) beforeBroadcast(t *testing.T) {
+	t.Helper()
+	c, tm, ann := k.c, k.tm, k.ann
 	if v := screen(ann); !strings.Contains(v, "the teacher is not broadcasting") {
 		t.Fatalf("student before a broadcast:\n%s", v)
 	}
@@ -169,7 +192,12 @@ func TestClassFollow(t *testing.T) {
 	if v := screen(tm); !strings.Contains(v, "○ class · 2 students") {
 		t.Errorf("teacher before the broadcast:\n%s", v)
 	}
+}
 
+// broadcast: F; the students show the teacher's state and cursor.
+func (k classOf) broadcast(t *testing.T) {
+	t.Helper()
+	c, tm, ss := k.c, k.tm, k.ss
 	classPress(c, tm, "F")
 	for _, s := range ss {
 		if !s.State().Equal(tm.State()) || !s.following() {
@@ -188,8 +216,13 @@ func TestClassFollow(t *testing.T) {
 			t.Errorf("a student: cursor %d, explain %q, styles equal %v", s.lat.cursor, s.Explain(), s.State().Equal(tm.State()))
 		}
 	}
+}
 
-	// A follower's keys change nothing, anywhere.
+// followerKeysRefused: a follower's keys change nothing, anywhere. It
+// returns the state they left alone.
+func (k classOf) followerKeysRefused(t *testing.T) latent.State {
+	t.Helper()
+	c, tm, ann, ben := k.c, k.tm, k.ann, k.ben
 	before := tm.State()
 	classPress(c, ben, "a", "x", "u", "0", "L", "Q", "n", "+")
 	if !ben.State().Equal(before) || !tm.State().Equal(before) || !ann.State().Equal(before) || ben.teach.les != nil || ben.teach.quiz != nil {
@@ -198,8 +231,14 @@ func TestClassFollow(t *testing.T) {
 	if !strings.Contains(ben.Explain(), "B explores on your own") {
 		t.Errorf("a refused key: %q", ben.Explain())
 	}
+	return before
+}
 
-	// B: ann's own copy; her keys reach nobody else.
+// branch: B gives ann her own copy; her keys reach nobody else, the
+// teacher's reach her no more, and F follows again.
+func (k classOf) branch(t *testing.T, before latent.State) {
+	t.Helper()
+	c, tm, ann, ben := k.c, k.tm, k.ann, k.ben
 	classPress(c, ann, "B", "a", "1")
 	if ann.State().Equal(before) || !tm.State().Equal(before) || !ben.State().Equal(before) {
 		t.Fatalf("after ann's B and keys: ann %v, teacher %v, ben %v", ann.State(), tm.State(), ben.State())
@@ -219,8 +258,13 @@ func TestClassFollow(t *testing.T) {
 	if !ann.State().Equal(tm.State()) || !ann.following() {
 		t.Fatalf("ann's F: she shows %v, the teacher %v", ann.State(), tm.State())
 	}
+}
 
-	// The lesson: opened and stepped by the teacher, followed step by step.
+// lessonFollowed: the lesson, opened and stepped by the teacher, followed
+// step by step.
+func (k classOf) lessonFollowed(t *testing.T) {
+	t.Helper()
+	c, tm, ss := k.c, k.tm, k.ss
 	classPress(c, tm, "L", "n")
 	for _, s := range ss {
 		if s.teach.les == nil || s.teach.les.l != tm.teach.les.l || s.teach.les.step != tm.teach.les.step || !s.State().Equal(tm.State()) {
@@ -231,12 +275,16 @@ func TestClassFollow(t *testing.T) {
 		}
 	}
 	classPress(c, tm, "L")
-	if ann.teach.les != nil {
+	if k.ann.teach.les != nil {
 		t.Error("the teacher closed the lesson; a student still has it")
 	}
+}
 
-	// A quiz: the same questions; the students' answers on the teacher's
-	// screen, counts only.
+// quizFollowed: a quiz, the same questions; the students' answers on the
+// teacher's screen, counts only.
+func (k classOf) quizFollowed(t *testing.T) {
+	t.Helper()
+	c, tm, ss, ann := k.c, k.tm, k.ss, k.ann
 	classPress(c, tm, "Q")
 	q := tm.teach.quiz
 	for _, s := range ss {
@@ -250,14 +298,26 @@ func TestClassFollow(t *testing.T) {
 	if v := screen(tm); !strings.Contains(v, "answers to question 1 · 0 answers") {
 		t.Errorf("teacher's quiz before answers:\n%s", v)
 	}
-	classPress(c, ann, "1")
-	classPress(c, ben, "2")
+	k.quizAnswered(t)
+	classPress(c, tm, "Q")
+	if ann.teach.quiz != nil || !ann.State().Equal(tm.State()) {
+		t.Errorf("after the quiz: ann's quiz %v, state equal %v", ann.teach.quiz != nil, ann.State().Equal(tm.State()))
+	}
+}
+
+// quizAnswered: ann's and ben's answers make the teacher's histogram; n
+// moves everyone on.
+func (k classOf) quizAnswered(t *testing.T) {
+	t.Helper()
+	c, tm := k.c, k.tm
+	classPress(c, k.ann, "1")
+	classPress(c, k.ben, "2")
 	v := screen(tm)
 	if !strings.Contains(v, "answers to question 1 · 2 answers") || !strings.Contains(v, "1) █") || !regexpCount(v, `2\) █+ 1`) || !strings.Contains(v, "3)  0") {
 		t.Errorf("teacher's histogram after two answers:\n%s", v)
 	}
 	classPress(c, tm, "n")
-	for _, s := range ss {
+	for _, s := range k.ss {
 		if s.teach.quiz.cur != 1 {
 			t.Errorf("a student on question %d, the teacher on 2", s.teach.quiz.cur+1)
 		}
@@ -265,15 +325,14 @@ func TestClassFollow(t *testing.T) {
 	if v := screen(tm); !strings.Contains(v, "answers to question 2 · 0 answers") {
 		t.Errorf("teacher's next question:\n%s", v)
 	}
-	classPress(c, tm, "Q")
-	if ann.teach.quiz != nil || !ann.State().Equal(tm.State()) {
-		t.Errorf("after the quiz: ann's quiz %v, state equal %v", ann.teach.quiz != nil, ann.State().Equal(tm.State()))
-	}
+}
 
-	// Broadcast off: the picture stays, the keys are the students' again.
-	classPress(c, tm, "F")
-	classPress(c, ben, "]")
-	if ben.State().Equal(tm.State()) || ben.following() {
+// broadcastOff: the picture stays, the keys are the students' again.
+func (k classOf) broadcastOff(t *testing.T) {
+	t.Helper()
+	classPress(k.c, k.tm, "F")
+	classPress(k.c, k.ben, "]")
+	if k.ben.State().Equal(k.tm.State()) || k.ben.following() {
 		t.Errorf("after the broadcast: ben's ] did nothing")
 	}
 }
