@@ -176,6 +176,18 @@ func TestRecordGIF(t *testing.T) {
 	d := newDriver(t, m)
 	d.until("the first picture", d.current)
 
+	held, stopAt := recordEdits(t, d)
+	rec := recordedIn(t, d, dir)
+	long := checkShownRecorded(t, d, rec, stopAt)
+	gen := checkRecordedFrames(t, d, rec, held, long)
+	checkMixSweep(t, d, dir, gen)
+}
+
+// recordEdits records g, a few edits and a short walk, g. It returns the
+// state held for 300 ms and when the recording stopped.
+func recordEdits(t *testing.T, d *driver) (held latent.State, stopAt time.Time) {
+	t.Helper()
+	m := d.m
 	if took := d.key("g"); took > 50*time.Millisecond {
 		t.Errorf("g took %v", took)
 	}
@@ -183,7 +195,6 @@ func TestRecordGIF(t *testing.T) {
 		t.Fatalf("g did not start recording: explain %q, status %q", m.Explain(), m.statusLine())
 	}
 	d.shown = append(d.shown, shownAt{m.pipe.imgs[imgR].st, time.Now()})
-	var held latent.State // shown for 300 ms
 	for i, k := range []string{"]", "2", "+"} {
 		if took := d.key(k); took > 50*time.Millisecond {
 			t.Errorf("%s while recording took %v", k, took)
@@ -201,13 +212,19 @@ func TestRecordGIF(t *testing.T) {
 	d.key("p")
 	d.until("the paused walk", func() bool { return d.current() && !m.busy() })
 	d.idle(60 * time.Millisecond)
-	stopAt := time.Now()
+	stopAt = time.Now()
 	if took := d.key("g"); took > 50*time.Millisecond {
 		t.Errorf("stopping took %v", took)
 	}
 	if m.gifs.rec != nil {
 		t.Fatal("g did not stop recording")
 	}
+	return held, stopAt
+}
+
+// recordedIn waits for the recording and checks it is written in dir.
+func recordedIn(t *testing.T, d *driver, dir string) figures.Recording {
+	t.Helper()
 	d.until("the GIF", func() bool { return d.rec != nil })
 	if d.rec.err != nil {
 		t.Fatal(d.rec.err)
@@ -215,12 +232,16 @@ func TestRecordGIF(t *testing.T) {
 	rec := d.rec.rec
 	// The file is named relative to the save directory (a server's
 	// client never sees the server's paths).
-	if !strings.HasPrefix(m.info, "recorded "+filepath.Base(rec.Path)+" (") || filepath.Dir(rec.Path) != dir {
-		t.Fatalf("info %q, path %s", m.info, rec.Path)
+	if !strings.HasPrefix(d.m.info, "recorded "+filepath.Base(rec.Path)+" (") || filepath.Dir(rec.Path) != dir {
+		t.Fatalf("info %q, path %s", d.m.info, rec.Path)
 	}
+	return rec
+}
 
-	// Every state shown long enough to be a GIF frame (2/100 s, with room
-	// for rounding) is one.
+// checkShownRecorded: every state shown long enough to be a GIF frame
+// (2/100 s, with room for rounding) is one. It returns those states.
+func checkShownRecorded(t *testing.T, d *driver, rec figures.Recording, stopAt time.Time) map[string]bool {
+	t.Helper()
 	recorded := map[string]bool{}
 	for _, s := range rec.States {
 		recorded[s] = true
@@ -247,7 +268,13 @@ func TestRecordGIF(t *testing.T) {
 	if walk < 3 {
 		t.Errorf("%d walk frames shown while playing, want several", walk)
 	}
+	return long
+}
 
+// checkRecordedFrames: the GIF has a frame per state, each the generator's
+// image, with delays that follow the timing. It returns the generator.
+func checkRecordedFrames(t *testing.T, d *driver, rec figures.Recording, held latent.State, long map[string]bool) *model.Generator {
+	t.Helper()
 	g := readGIF(t, rec.Path)
 	if len(g.Image) != rec.Frames || len(g.Image) < len(long) || len(g.Image) != len(rec.States) {
 		t.Fatalf("%d frames (recording says %d, %d states), %d distinct states shown", len(g.Image), rec.Frames, len(rec.States), len(long))
@@ -257,7 +284,28 @@ func TestRecordGIF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	heldAt := -1
+	heldAt := checkFrameImages(t, g, rec, gen, held)
+	if heldAt < 0 {
+		t.Fatalf("the state held for 300 ms is not in the GIF")
+	}
+	if dl := g.Delay[heldAt]; dl < 25 || dl > 100 {
+		t.Errorf("the frame shown for 300 ms lasts %d/100 s", dl)
+	}
+	var total int
+	for _, dl := range g.Delay {
+		total += dl
+	}
+	if got := time.Duration(total) * 10 * time.Millisecond; got < rec.Duration-30*time.Millisecond || got > rec.Duration+time.Duration(len(g.Delay))*20*time.Millisecond {
+		t.Errorf("delays add up to %v, the recording lasted %v", got, rec.Duration)
+	}
+	return gen
+}
+
+// checkFrameImages compares each frame with the generator's image of its
+// state; it returns the frame of held, -1 if none.
+func checkFrameImages(t *testing.T, g *gif.GIF, rec figures.Recording, gen *model.Generator, held latent.State) (heldAt int) {
+	t.Helper()
+	heldAt = -1
 	for i, s := range rec.States {
 		if g.Delay[i] <= 0 {
 			t.Errorf("frame %d: delay %d", i, g.Delay[i])
@@ -282,21 +330,13 @@ func TestRecordGIF(t *testing.T) {
 			t.Errorf("frame %d (%s): PSNR %.1f dB vs the generator", i, s, p)
 		}
 	}
-	if heldAt < 0 {
-		t.Fatalf("the state held for 300 ms is not in the GIF")
-	}
-	if dl := g.Delay[heldAt]; dl < 25 || dl > 100 {
-		t.Errorf("the frame shown for 300 ms lasts %d/100 s", dl)
-	}
-	var total int
-	for _, dl := range g.Delay {
-		total += dl
-	}
-	if got := time.Duration(total) * 10 * time.Millisecond; got < rec.Duration-30*time.Millisecond || got > rec.Duration+time.Duration(len(g.Delay))*20*time.Millisecond {
-		t.Errorf("delays add up to %v, the recording lasted %v", got, rec.Duration)
-	}
+	return heldAt
+}
 
-	// G: the mix sweep of A/B (the walk is off).
+// checkMixSweep: G saves the mix sweep of A/B (the walk is off) in dir.
+func checkMixSweep(t *testing.T, d *driver, dir string, gen *model.Generator) {
+	t.Helper()
+	m := d.m
 	d.key("i")
 	d.until("the walk off", d.current)
 	st := m.State()
