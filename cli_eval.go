@@ -11,9 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +20,7 @@ import (
 	"stylegan-tui/checkpoints"
 	"stylegan-tui/model/classifier"
 	"stylegan-tui/model/metrics"
+	"stylegan-tui/model/train"
 	"stylegan-tui/render"
 )
 
@@ -77,12 +76,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *curve == "" {
 		jobs = []job{{file: *ckpt, images: -1}}
 	} else {
-		snaps, err := snapshots(*curve)
+		snaps, err := train.Snapshots(*curve)
 		if err != nil {
 			return fmt.Errorf("--curve: %w", err)
 		}
 		for _, s := range snaps {
-			jobs = append(jobs, job{s.file, s.images})
+			jobs = append(jobs, job{s.Path, s.Images})
 		}
 	}
 	net, err := loadClassifier(*clf)
@@ -103,7 +102,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res := g.Cfg.Resolution()
-		images := imagesSeen(m.Provenance, j.images)
+		images := train.ImagesSeen(m.Provenance, j.images)
 		name := j.file
 		if *curve != "" {
 			name = filepath.Base(j.file)
@@ -283,48 +282,6 @@ func classifierName(name string) string {
 	return name
 }
 
-var snapshotName = regexp.MustCompile(`^ema-(\d+)k\.safetensors$`)
-
-type snapshot struct {
-	file   string
-	images int64
-}
-
-// snapshots lists a training run's EMA snapshots in order of images seen.
-func snapshots(dir string) ([]snapshot, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []snapshot
-	for _, e := range entries {
-		m := snapshotName.FindStringSubmatch(e.Name())
-		if m == nil || e.IsDir() {
-			continue
-		}
-		k, _ := strconv.ParseInt(m[1], 10, 64)
-		out = append(out, snapshot{filepath.Join(dir, e.Name()), 1000 * k})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no ema-NNNNNNk.safetensors snapshots", dir)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].images < out[j].images })
-	return out, nil
-}
-
-var provenanceImages = regexp.MustCompile(`at (\d+) images`)
-
-// imagesSeen reads the images seen from a checkpoint's provenance (the
-// trainer writes "EMA generator at N images"), else returns fallback.
-func imagesSeen(prov string, fallback int64) int64 {
-	if m := provenanceImages.FindStringSubmatch(prov); m != nil {
-		if v, err := strconv.ParseInt(m[1], 10, 64); err == nil {
-			return v
-		}
-	}
-	return fallback
-}
-
 func imagesShort(n int64) string {
 	if n >= 1000 {
 		return fmt.Sprintf("%dk", (n+500)/1000)
@@ -341,7 +298,7 @@ func stdFigure(r *metrics.Report) image.Image {
 	for i, row := range r.StdCells {
 		var out []image.Image
 		for _, c := range row {
-			out = append(out, enlarge(c, scale))
+			out = append(out, render.Enlarge(c, scale))
 		}
 		cells = append(cells, out)
 		rows = append(rows, fmt.Sprintf("z seed\n%d", r.StdSeeds[i]))
@@ -352,16 +309,4 @@ func stdFigure(r *metrics.Report) image.Image {
 	}
 	cols = append(cols, fmt.Sprintf("std, %d draws\nwhite = %.3f", r.StdDraws, r.StdScale))
 	return render.Grid(cells, rows, cols, nil)
-}
-
-// enlarge repeats every pixel s×s times.
-func enlarge(img image.Image, s int) image.Image {
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*s, b.Dy()*s))
-	for y := 0; y < b.Dy()*s; y++ {
-		for x := 0; x < b.Dx()*s; x++ {
-			out.Set(x, y, img.At(b.Min.X+x/s, b.Min.Y+y/s))
-		}
-	}
-	return out
 }

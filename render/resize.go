@@ -126,3 +126,16 @@ func resizeTaps(src, n int) [][]tap {
 	}
 	return taps
 }
+
+// Enlarge repeats every pixel s×s times: square pixels, for small model
+// outputs in figures (where Resize's smoothing would hide them).
+func Enlarge(img image.Image, s int) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*s, b.Dy()*s))
+	for y := 0; y < b.Dy()*s; y++ {
+		for x := 0; x < b.Dx()*s; x++ {
+			out.Set(x, y, img.At(b.Min.X+x/s, b.Min.Y+y/s))
+		}
+	}
+	return out
+}

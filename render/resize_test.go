@@ -130,3 +130,25 @@ func TestResizeIdentityAndBounds(t *testing.T) {
 		t.Errorf("gray resize gave %v", c)
 	}
 }
+
+// TestEnlarge: every source pixel becomes an s×s square of its colour,
+// wherever the source's bounds start.
+func TestEnlarge(t *testing.T) {
+	src := image.NewRGBA(image.Rect(5, 7, 8, 9)) // 3x2, offset origin
+	for y := 7; y < 9; y++ {
+		for x := 5; x < 8; x++ {
+			src.SetRGBA(x, y, color.RGBA{uint8(x * 10), uint8(y * 10), 3, 255})
+		}
+	}
+	out := Enlarge(src, 4)
+	if b := out.Bounds(); b != image.Rect(0, 0, 12, 8) {
+		t.Fatalf("bounds %v, want 12x8 at the origin", b)
+	}
+	for y := 0; y < 8; y++ {
+		for x := 0; x < 12; x++ {
+			if got, want := out.RGBAAt(x, y), src.RGBAAt(5+x/4, 7+y/4); got != want {
+				t.Fatalf("(%d, %d) = %v, want %v", x, y, got, want)
+			}
+		}
+	}
+}

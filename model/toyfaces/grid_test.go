@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"stylegan-tui/render"
 )
 
 var (
@@ -59,9 +61,9 @@ func TestGrid(t *testing.T) {
 	}
 	if *gridOut != "" {
 		writePNG(t, *gridOut, g)
-		writePNG(t, *gridOut+".x3.png", enlarge(g, 3))
+		writePNG(t, *gridOut+".x3.png", render.Enlarge(g, 3))
 		if n <= 16 {
-			writePNG(t, *gridOut+".x4.png", enlarge(g, 4))
+			writePNG(t, *gridOut+".x4.png", render.Enlarge(g, 4))
 		}
 	}
 }
@@ -76,16 +78,4 @@ func writePNG(t *testing.T, path string, img image.Image) {
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// enlarge scales img by k with nearest-neighbour sampling.
-func enlarge(img *image.RGBA, k int) *image.RGBA {
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
-	for y := 0; y < b.Dy()*k; y++ {
-		for x := 0; x < b.Dx()*k; x++ {
-			copy(out.Pix[out.PixOffset(x, y):out.PixOffset(x, y)+4], img.Pix[img.PixOffset(x/k, y/k):img.PixOffset(x/k, y/k)+4])
-		}
-	}
-	return out
 }

@@ -123,8 +123,7 @@ func (t *Trainer) Run(ctx context.Context, rc RunConfig) error {
 			}
 		}
 		if every(rc.SnapshotEvery, prev) {
-			name := fmt.Sprintf("ema-%06dk.safetensors", t.Images/1000)
-			if err := checkpoints.Save(filepath.Join(rc.Out, name), t.Export(-1)); err != nil {
+			if err := checkpoints.Save(filepath.Join(rc.Out, SnapshotFile(t.Images)), t.Export(-1)); err != nil {
 				return err
 			}
 		}
