@@ -98,50 +98,20 @@ func down2xBatch(y, x, w4 []float32, batch, cin, h, w, cout int) {
 // 256 KB, in whole panels.
 func down2xGroup(cin int) int { return min(256, max(16, 1792/cin&^15)) }
 
-// down2xRange is down2xBatch for images [b0,b1) on the calling goroutine. Images whose tile
-// count is a multiple of 16 and below the group size go several to a group.
+// down2xRange is down2xBatch for images [b0,b1) on the calling goroutine: fusedConv.run with
+// the stride-2 transforms.
 func down2xRange(y, x, u []float32, us, b0, b1, cin, h, w, cout int) {
 	ho, wo := h/2, w/2
-	tiles := ((ho + 1) / 2) * ((wo + 1) / 2)
-	k4 := 4 * cin
-	group := down2xGroup(cin)
-	imgs := 1
-	if tiles%16 == 0 && tiles < group {
-		imgs = group / tiles
-		group = imgs * tiles
+	f := fusedConv{nm: 9, k: 4 * cin, cout: cout, tiles: ((ho + 1) / 2) * ((wo + 1) / 2), group: down2xGroup(cin),
+		in: cin * h * w, out: cout * ho * wo,
+		input: func(v []float32, vs int, l tileLayout, x []float32, ta, tb int) {
+			down2xInput(v, vs, l, x, h, w, ta, tb, cin)
+		},
+		output: func(y, m []float32, ms int, l tileLayout, ta, tb int) {
+			down2xOutput(y, m, ms, l, ho, wo, ta, tb, cout)
+		},
 	}
-	group = min(group, ((tiles+15)&^15)*imgs)
-	vs, ms := slabStride(k4*group), slabStride(cout*group)
-	vp, mp := getBuf[float32](9*vs), getBuf[float32](9*ms)
-	defer putBuf(vp)
-	defer putBuf(mp)
-	v, m := *vp, *mp
-	in, out := cin*h*w, cout*ho*wo
-	if imgs > 1 {
-		lv, lm := tileLayout{k4, tiles, true}, tileLayout{cout, tiles, true}
-		for b := b0; b < b1; b += imgs {
-			n := min(imgs, b1-b)
-			for j := 0; j < n; j++ {
-				down2xInput(v[j*tiles*k4:], vs, lv, x[(b+j)*in:(b+j+1)*in], h, w, 0, tiles, cin)
-			}
-			winogradGroupGEMM(9, u, us, v, vs, m, ms, cout, k4, n*tiles/16)
-			for j := 0; j < n; j++ {
-				down2xOutput(y[(b+j)*out:(b+j+1)*out], m[j*tiles*cout:], ms, lm, ho, wo, 0, tiles, cout)
-			}
-		}
-		return
-	}
-	for b := b0; b < b1; b++ {
-		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
-		for ta := 0; ta < tiles; ta += group {
-			tb := min(ta+group, tiles)
-			lv, lm := tileLayout{k4, tb - ta, true}, tileLayout{cout, tb - ta, true}
-			down2xInput(v, vs, lv, xb, h, w, ta, tb, cin)
-			clearPadding(v, vs, 9, lv)
-			winogradGroupGEMM(9, u, us, v, vs, m, ms, cout, k4, (tb-ta+15)/16)
-			down2xOutput(yb, m, ms, lm, ho, wo, ta, tb, cout)
-		}
-	}
+	f.run(y, x, u, us, b0, b1)
 }
 
 // down2xInput writes V[ξ][ph·Cin+c][t−ta] = (Bᵀ d_αβ B)[ξ] (layout l, matrices stride apart)

@@ -87,35 +87,61 @@ func winogradBackDataBatch(gx, gy, w []float32, batch, cin, h, wd, cout int) {
 func trainGroup(cin int) int { return min(256, max(16, 4096/cin&^15)) }
 
 // winogradFusedRange is the fused Winograd convolution of images [b0,b1) on the calling
-// goroutine, with the transformed weight u (matrices us apart). Images whose tile count is a
-// multiple of 16 (whole panels) and below the group size go several to a group; larger ones
-// are cut into groups of tiles.
+// goroutine, with the transformed weight u (matrices us apart): fusedConv.run with F(2×2,3×3).
 func winogradFusedRange(y, x, u []float32, us, b0, b1, cin, h, w, cout int) {
-	tiles := ((h + 1) / 2) * ((w + 1) / 2)
-	group := trainGroup(cin)
+	f := fusedConv{nm: 16, k: cin, cout: cout, tiles: ((h + 1) / 2) * ((w + 1) / 2), group: trainGroup(cin),
+		in: cin * h * w, out: cout * h * w,
+		input: func(v []float32, vs int, l tileLayout, x []float32, ta, tb int) {
+			winogradInput(v, vs, l, x, h, w, ta, tb, 0, cin)
+		},
+		output: func(y, m []float32, ms int, l tileLayout, ta, tb int) {
+			winogradOutput(y, m, ms, l, h, w, ta, tb, 0, cout)
+		},
+	}
+	f.run(y, x, u, us, b0, b1)
+}
+
+// fusedConv is one fused Winograd forward pass, the 3×3 convolution's (16 matrices) or the
+// stride-2 one's (9): per group of tiles, input writes V[ξ] [k, tiles], the nm GEMMs
+// M[ξ] = U[ξ]·V[ξ] [cout, tiles] run on packed panels, and output writes y from M.
+type fusedConv struct {
+	nm, k, cout  int // transform-domain matrices; rows of V; output channels
+	tiles, group int // output tiles per image; tiles per group
+	in, out      int // elements of one image of x and of y
+	// input writes V (layout l, matrices vs apart) for tiles [ta,tb) of the image x.
+	input func(v []float32, vs int, l tileLayout, x []float32, ta, tb int)
+	// output writes the image y's tiles [ta,tb) from M (layout l, matrices ms apart).
+	output func(y, m []float32, ms int, l tileLayout, ta, tb int)
+}
+
+// run is the pass over images [b0,b1) on the calling goroutine with the transformed weight u
+// (matrices us apart). Images whose tile count is a multiple of 16 (whole panels) and below
+// the group size go several to a group; larger ones are cut into groups of tiles.
+func (f *fusedConv) run(y, x, u []float32, us, b0, b1 int) {
+	tiles, group := f.tiles, f.group
 	imgs := 1
 	if tiles%16 == 0 && tiles < group {
 		imgs = group / tiles
 		group = imgs * tiles
 	}
 	group = min(group, ((tiles+15)&^15)*imgs)
-	vs, ms := slabStride(cin*group), slabStride(cout*group)
-	vp, mp := getBuf[float32](16*vs), getBuf[float32](16*ms)
+	vs, ms := slabStride(f.k*group), slabStride(f.cout*group)
+	vp, mp := getBuf[float32](f.nm*vs), getBuf[float32](f.nm*ms)
 	defer putBuf(vp)
 	defer putBuf(mp)
 	v, m := *vp, *mp
-	in, out := cin*h*w, cout*h*w
+	in, out := f.in, f.out
 	if imgs > 1 {
 		// each image's tiles are whole panels: image j's panels start at j·tiles/16 panels
-		lv, lm := tileLayout{cin, tiles, true}, tileLayout{cout, tiles, true}
+		lv, lm := tileLayout{f.k, tiles, true}, tileLayout{f.cout, tiles, true}
 		for b := b0; b < b1; b += imgs {
 			n := min(imgs, b1-b)
 			for j := 0; j < n; j++ {
-				winogradInput(v[j*tiles*cin:], vs, lv, x[(b+j)*in:(b+j+1)*in], h, w, 0, tiles, 0, cin)
+				f.input(v[j*tiles*f.k:], vs, lv, x[(b+j)*in:(b+j+1)*in], 0, tiles)
 			}
-			winogradGroupGEMM(16, u, us, v, vs, m, ms, cout, cin, n*tiles/16)
+			winogradGroupGEMM(f.nm, u, us, v, vs, m, ms, f.cout, f.k, n*tiles/16)
 			for j := 0; j < n; j++ {
-				winogradOutput(y[(b+j)*out:(b+j+1)*out], m[j*tiles*cout:], ms, lm, h, w, 0, tiles, 0, cout)
+				f.output(y[(b+j)*out:(b+j+1)*out], m[j*tiles*f.cout:], ms, lm, 0, tiles)
 			}
 		}
 		return
@@ -124,11 +150,11 @@ func winogradFusedRange(y, x, u []float32, us, b0, b1, cin, h, w, cout int) {
 		xb, yb := x[b*in:(b+1)*in], y[b*out:(b+1)*out]
 		for ta := 0; ta < tiles; ta += group {
 			tb := min(ta+group, tiles)
-			lv, lm := tileLayout{cin, tb - ta, true}, tileLayout{cout, tb - ta, true}
-			winogradInput(v, vs, lv, xb, h, w, ta, tb, 0, cin)
-			clearPadding(v, vs, 16, lv)
-			winogradGroupGEMM(16, u, us, v, vs, m, ms, cout, cin, (tb-ta+15)/16)
-			winogradOutput(yb, m, ms, lm, h, w, ta, tb, 0, cout)
+			lv, lm := tileLayout{f.k, tb - ta, true}, tileLayout{f.cout, tb - ta, true}
+			f.input(v, vs, lv, xb, ta, tb)
+			clearPadding(v, vs, f.nm, lv)
+			winogradGroupGEMM(f.nm, u, us, v, vs, m, ms, f.cout, f.k, (tb-ta+15)/16)
+			f.output(yb, m, ms, lm, ta, tb)
 		}
 	}
 }
