@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image"
 	"io"
 	"os"
 	"os/signal"
@@ -22,6 +21,7 @@ import (
 	"stylegan-tui/model/metrics"
 	"stylegan-tui/model/train"
 	"stylegan-tui/render"
+	"stylegan-tui/render/figures"
 )
 
 func runEval(args []string, stdout, stderr io.Writer) error {
@@ -146,7 +146,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 				ext := filepath.Ext(path)
 				path = fmt.Sprintf("%s-%s%s", strings.TrimSuffix(path, ext), strings.TrimSuffix(strings.TrimPrefix(filepath.Base(j.file), "ema-"), ".safetensors"), ext)
 			}
-			if err := render.WritePNG(path, stdFigure(r)); err != nil {
+			if err := render.WritePNG(path, figures.NoiseStdGrid(r.StdCells, r.StdSeeds, r.StdDraws, r.StdScale)); err != nil {
 				return err
 			}
 		}
@@ -287,26 +287,4 @@ func imagesShort(n int64) string {
 		return fmt.Sprintf("%dk", (n+500)/1000)
 	}
 	return strconv.FormatInt(n, 10)
-}
-
-// stdFigure lays out the noise figure: per latent up to three noise draws
-// and the per-pixel standard deviation, enlarged with square pixels.
-func stdFigure(r *metrics.Report) image.Image {
-	scale := max(1, 128/r.Resolution)
-	var cells [][]image.Image
-	var rows []string
-	for i, row := range r.StdCells {
-		var out []image.Image
-		for _, c := range row {
-			out = append(out, render.Enlarge(c, scale))
-		}
-		cells = append(cells, out)
-		rows = append(rows, fmt.Sprintf("z seed\n%d", r.StdSeeds[i]))
-	}
-	var cols []string
-	for d := 1; d < len(r.StdCells[0]); d++ { // the last cell is the std map
-		cols = append(cols, fmt.Sprintf("noise %d", d))
-	}
-	cols = append(cols, fmt.Sprintf("std, %d draws\nwhite = %.3f", r.StdDraws, r.StdScale))
-	return render.Grid(cells, rows, cols, nil)
 }

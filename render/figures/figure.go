@@ -200,3 +200,30 @@ func NoiseDraw(st latent.State, k int) latent.State {
 	}
 	return c
 }
+
+// NoiseStdGrid lays out eval's noise figure: per latent (row, labelled
+// with its z seed) its noise draws and, last, the per-pixel standard
+// deviation map over draws draws, white at white; small images are
+// enlarged with square pixels to at least 128 px.
+func NoiseStdGrid(cells [][]image.Image, seeds []int64, draws int, white float64) image.Image {
+	if len(cells) == 0 || len(cells[0]) == 0 {
+		return image.NewRGBA(image.Rectangle{}) // nothing was measured
+	}
+	scale := max(1, 128/cells[0][0].Bounds().Dx())
+	var grid [][]image.Image
+	var rows []string
+	for i, row := range cells {
+		var out []image.Image
+		for _, c := range row {
+			out = append(out, render.Enlarge(c, scale))
+		}
+		grid = append(grid, out)
+		rows = append(rows, fmt.Sprintf("z seed\n%d", seeds[i]))
+	}
+	var cols []string
+	for d := 1; d < len(cells[0]); d++ { // the last cell is the std map
+		cols = append(cols, fmt.Sprintf("noise %d", d))
+	}
+	cols = append(cols, fmt.Sprintf("std, %d draws\nwhite = %.3f", draws, white))
+	return render.Grid(grid, rows, cols, nil)
+}
