@@ -265,102 +265,30 @@ type latentsOptions struct {
 // a raw tensor, or one image per batch item written with write.
 func renderLatents(g *model.Generator, path string, o latentsOptions, out string, write func(string, image.Image) error) error {
 	c := g.Cfg
-	mixLayers := o.mixLayers
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	// vectors returns the batch of w for source names z/w (or z2/w2).
-	vectors := func(zname, wname string) ([]float32, int, error) {
-		if t, ok := f.Tensors[wname]; ok {
-			if len(t.Shape) != 2 || t.Shape[1] != c.WDim {
-				return nil, 0, fmt.Errorf("%s: %s has shape %v, want [B %d]", path, wname, t.Shape, c.WDim)
-			}
-			return t.Data, t.Shape[0], nil
-		}
-		if t, ok := f.Tensors[zname]; ok {
-			if len(t.Shape) != 2 || t.Shape[1] != c.ZDim {
-				return nil, 0, fmt.Errorf("%s: %s has shape %v, want [B %d]", path, zname, t.Shape, c.ZDim)
-			}
-			w, err := g.Mapping(t.Data, t.Shape[0])
-			return w, t.Shape[0], err
-		}
-		return nil, 0, nil
-	}
-	wa, B, err := vectors("z", "w")
-	if err != nil {
-		return err
-	}
-	if wa == nil {
-		return fmt.Errorf("%s: no z or w tensor", path)
-	}
-	wb, B2, err := vectors("z2", "w2")
-	if err != nil {
-		return err
-	}
-	avg := g.W.WAvg
-	if t, ok := f.Tensors["w_avg"]; ok {
-		if t.Len() != c.WDim {
-			return fmt.Errorf("%s: w_avg has shape %v, want [1 %d]", path, t.Shape, c.WDim)
-		}
-		avg = t.Data
-	}
-	lo, hi := 1, 0
-	if mixLayers != "" {
-		if wb == nil || B2 != B {
-			return fmt.Errorf("%s: --mix-layers needs z2 or w2 with batch %d", path, B)
-		}
-		if lo, hi, err = parseRange("mix-layers", "style slots", mixLayers, c.NumStyles()); err != nil {
-			return err
-		}
-	}
-	psi, cutoff := 1.0, c.NumStyles() // explicit inputs: no truncation unless asked
+	lo := checkpoints.LatentsOptions{Psi: 1, Cutoff: c.NumStyles(), MixFrom: 1} // explicit inputs: no truncation unless asked
 	if o.psi.set {
-		psi = o.psi.v
+		lo.Psi = o.psi.v
 	}
 	if o.cutoff.set {
-		cutoff = int(o.cutoff.v)
+		lo.Cutoff = int(o.cutoff.v)
+	}
+	if o.mixLayers != "" {
+		var err error
+		if lo.MixFrom, lo.MixTo, err = parseRange("mix-layers", "style slots", o.mixLayers, c.NumStyles()); err != nil {
+			return err
+		}
 	}
 	// The maps the file does not carry come from --noise, as with --seed.
 	fallback, err := g.Inputs(withNoise(g.NewState(), o.noise, o.noiseSeed))
 	if err != nil {
 		return err
 	}
-	// Each batch item is a latent state with explicit w sources, resolved
-	// into per-slot w (mixing, truncation) by the one w+ path, WPlus.
-	D := c.WDim
-	in := model.SynthesisInput{B: B}
-	in.W = make([][]float32, c.NumStyles())
-	for b := 0; b < B; b++ {
-		st := latent.State{A: latent.Source{W: wa[b*D : (b+1)*D]}, B: latent.Source{W: wa[b*D : (b+1)*D]},
-			Styles: make([]uint8, c.NumStyles()), Psi: psi, Cutoff: cutoff}
-		if wb != nil && lo <= hi {
-			st.B.W = wb[b*D : (b+1)*D]
-			for s := lo; s <= hi; s++ {
-				st.Styles[s] = latent.FromB
-			}
-		}
-		ws, err := st.WPlus(c.ZDim, nil, avg)
-		if err != nil {
-			return fmt.Errorf("%s: item %d: %w", path, b, err)
-		}
-		for s, w := range ws {
-			in.W[s] = append(in.W[s], w...)
-		}
+	lo.Noise = fallback.Noise
+	in, err := checkpoints.ReadLatents(path, g, lo)
+	if err != nil {
+		return err
 	}
-	for j := 0; j < c.NumNoise(); j++ {
-		r := c.NoiseRes(j)
-		name := fmt.Sprintf("noise%d", j)
-		t, ok := f.Tensors[name]
-		switch {
-		case ok && (t.Len() == r*r || t.Len() == B*r*r):
-			in.Noise = append(in.Noise, t.Data)
-		case ok:
-			return fmt.Errorf("%s: %s has shape %v, want [B 1 %d %d]", path, name, t.Shape, r, r)
-		default:
-			in.Noise = append(in.Noise, fallback.Noise[j])
-		}
-	}
+	B := in.B
 	raw, _, err := g.Synthesis(in, model.Options{Step: -1, Alpha: -1})
 	if err != nil {
 		return err
