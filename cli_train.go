@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,14 +22,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	def := train.DefaultOptions()
 	fs := newFlags("train", "--out DIR [--resume] [flags]", stderr)
 	out := fs.String("out", "", "run directory: state.safetensors (resumable), ema.safetensors (the EMA generator), sample PNGs")
-	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (its saved architecture and options: flags that would change them are refused; --schedule may change phases not yet reached)")
+	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (its saved architecture and options: flags that would change them are refused; --schedule may change phases not yet reached, --lr and --noise-decay may change)")
 	schedule := fs.String("schedule", def.Schedule, "progressive schedule RES:FADE+STABLE@BATCH,... in images (k, M suffixes; inf = until stopped)")
 	channels := fs.String("channels", joinInts(def.Arch.Channels), "feature maps per block from 4 px up (G, and D unless --d-channels); the last block sets the resolution")
 	dChannels := fs.String("d-channels", "", "the discriminator's feature maps per block from 4 px up, one per block of --channels (empty: the same as --channels)")
 	zdim := fs.Int("z", def.Arch.ZDim, "latent size (Z)")
 	wdim := fs.Int("w", def.Arch.WDim, "dlatent size (W)")
 	mapping := fs.Int("mapping-layers", def.Arch.MappingLayers, "mapping network depth")
-	lr := fs.Float64("lr", def.LR, "Adam learning rate (mapping ×0.01 through its equalized-lr gain)")
+	lr := fs.Float64("lr", def.LR, "Adam learning rate (mapping ×0.01 through its equalized-lr gain); may change with --resume (NVlabs use 0.001 up to 128 px)")
 	gamma := fs.Float64("r1-gamma", def.R1Gamma, "R1 weight at 64 px (scaled by res/64); 0 disables R1")
 	r1Every := fs.Int("r1-every", def.R1Every, "lazy R1: every N iterations")
 	mix := fs.Float64("mix-prob", def.MixProb, "style-mixing probability")
@@ -67,6 +68,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !(*lr > 0) || math.IsInf(*lr, 0) {
+		return usageError{fmt.Sprintf("--lr %g: want a positive learning rate", *lr)}
+	}
 	if *noiseDecay < 0 || *noiseDecay**lr >= 1 {
 		return usageError{fmt.Sprintf("--noise-decay %g: want 0 (off) or a positive decay with lr*decay < 1", *noiseDecay)}
 	}
@@ -100,7 +104,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			{"channels", *channels == joinInts(o.Arch.Channels)},
 			{"d-channels", *dChannels == joinInts(o.Arch.DChannels) || *dChannels == joinInts(o.Arch.DiscChannels())},
 			{"z", *zdim == o.Arch.ZDim}, {"w", *wdim == o.Arch.WDim}, {"mapping-layers", *mapping == o.Arch.MappingLayers},
-			{"lr", *lr == o.LR}, {"r1-gamma", *gamma == o.R1Gamma}, {"r1-every", *r1Every == o.R1Every},
+			{"r1-gamma", *gamma == o.R1Gamma}, {"r1-every", *r1Every == o.R1Every},
 			{"mix-prob", *mix == o.MixProb}, {"ema-kimg", *ema*1000 == o.EMAHalfLife},
 			{"seed", *seed == o.Seed}, {"data-seed", *dataSeed == o.DataSeed}, {"data-pool", *pool == o.DataPool},
 		}
@@ -124,6 +128,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		if set["noise-decay"] {
 			t.Opt.NoiseDecay = *noiseDecay
+		}
+		if set["lr"] && *lr != o.LR {
+			if err := t.SetLR(*lr); err != nil {
+				t.Close()
+				return err
+			}
+			fmt.Fprintf(stderr, "train: learning rate %g (was %g)\n", *lr, o.LR)
 		}
 		fmt.Fprintf(stderr, "train: resuming %s at %d images (%d iterations, %s trained)\n", state, t.Images, t.Iter, t.Wall.Round(time.Second))
 		if featOpt != nil && o.FeatureD == nil {

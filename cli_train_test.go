@@ -51,12 +51,44 @@ func TestTrainDChannels(t *testing.T) {
 		{bad("8,9000,8"), []string{"D block 1 (8px) has 9000 channels, want 1..8192"}},
 		// The saved run fixes its options: changing one on resume is refused.
 		{[]string{"--out", out, "--resume", "--d-channels", "16,16,16"}, []string{"--resume", "--d-channels", "new --out"}},
-		{[]string{"--out", out, "--resume", "--lr", "0.001", "--channels", "8,8,8", "--z", "8"}, []string{"--channels, --lr would"}},
+		{[]string{"--out", out, "--resume", "--lr", "0.001", "--channels", "8,8,8", "--z", "8"}, []string{"--channels would"}},
+		{append(tiny(filepath.Join(dir, "lr0")), "--lr", "0"), []string{"--lr 0", "positive learning rate"}},
 	})
 	// Repeating the saved options (the start command plus --resume) is fine.
 	stderr.Reset()
 	if err := runTrain(append(tiny(out), "--d-channels", "8,6,6", "--resume", "--max-images", "24"), &stdout, &stderr); err != nil {
 		t.Fatalf("resume with the saved options repeated: %v\n%s", err, stderr.String())
+	}
+}
+
+// TestTrainResumeLR: --lr may change on resume (the next lever for a run
+// on a plateau); the state records it and a reload trains with it.
+func TestTrainResumeLR(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	args := []string{"--out", out, "--channels", "4,4", "--z", "8", "--w", "8", "--mapping-layers", "2",
+		"--schedule", "8:0+inf@4", "--data-pool", "8", "--sample-every", "0", "--snapshot-every", "0",
+		"--noise-share-every", "0", "--feature-d", "0", "--max-images", "8"}
+	if err := runTrain(args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	stderr.Reset()
+	if err := runTrain([]string{"--out", out, "--resume", "--lr", "0.001", "--max-images", "16"}, &stdout, &stderr); err != nil {
+		t.Fatalf("resume --lr: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "learning rate 0.001 (was 0.002)") {
+		t.Errorf("resume --lr does not say the change:\n%s", stderr.String())
+	}
+	if lr := savedOptions(t, out).LR; lr != 0.001 {
+		t.Errorf("saved lr %v after --resume --lr 0.001", lr)
+	}
+	tr, err := train.LoadState(filepath.Join(out, train.StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if tr.GAdam.LR != 0.001 || tr.DAdam.LR != 0.001 || tr.Images != 16 {
+		t.Errorf("reloaded run: G lr %v, D lr %v, %d images; want 0.001, 0.001, 16", tr.GAdam.LR, tr.DAdam.LR, tr.Images)
 	}
 }
 

@@ -160,6 +160,19 @@ func stepOf(res int) int {
 	return s
 }
 
+// SetLR changes the learning rate of a run, e.g. a resumed one: every
+// optimizer (G, D and the feature D's heads) takes it from the next step,
+// and the options saved with the state record it. The Adam moments carry
+// on; they are scale-free in the learning rate.
+func (t *Trainer) SetLR(lr float64) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("train: learning rate %v: want a positive number", lr)
+	}
+	t.Opt.LR = lr
+	t.GAdam.LR, t.DAdam.LR, t.FAdam.LR = lr, lr, lr
+	return nil
+}
+
 // SetSchedule replaces the schedule of a resumed run. The run must be at
 // the same place in both: same phase, resolution, batch, fade state and
 // images into the phase; later phases may change.
