@@ -39,6 +39,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	stdImage := fs.String("std-image", "", "write the per-pixel noise std figure (noise draws and std map per latent) to this PNG; with --curve one file per snapshot (NAME-000500k.png)")
 	jsonOut := fs.String("json", "", "write every number to this JSON file")
 	noiseOff := fs.String("noise-off", "", "a diagnosis: zero the noise inputs in this inclusive range (as `info` numbers them, like 8-9 or 0-) in every image; with --curve, inputs a snapshot lacks are skipped")
+	perSlot := fs.Bool("per-slot", false, "also mix one style slot at a time and print which factors each slot alone carries (a diagnosis of where the model puts them; --pairs more images per slot)")
 	curve := fs.String("curve", "", "learning curve: evaluate every DIR/ema-NNNNNNk.safetensors snapshot and print a markdown table (smaller --n and --pairs keep it short)")
 	table := fs.String("table", "", "with --curve: also write the markdown table to this file")
 	if err := parse(fs, args); err != nil {
@@ -65,7 +66,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return usageError{"--table needs --curve"}
 	}
 	opt := metrics.Options{N: *n, Pairs: *pairs, NoiseCases: *noiseCases, StdLatents: *stdLatents,
-		StdDraws: *stdDraws, Batch: *batch, Seed: *seed}
+		StdDraws: *stdDraws, Batch: *batch, Seed: *seed, PerSlot: *perSlot}
 
 	// The work list: one checkpoint, or the snapshots of a run.
 	type job struct {

@@ -42,6 +42,9 @@ type Options struct {
 	// NoiseOff[j] in every image: the model measured as if those layers'
 	// noise strengths were zero (a diagnosis, not the bar's setting).
 	NoiseOff []bool
+	// PerSlot, when set, also mixes one style slot at a time (a diagnosis:
+	// which slot carries which factor; Report.Slots).
+	PerSlot bool
 	// Real, when set, holds the real sets to compare with (made by NewRealSet
 	// for the model's resolution); nil makes them.
 	Real *RealSet
@@ -81,6 +84,9 @@ func Work(cfg *model.Config, opt Options) int {
 		}
 	}
 	n := o.N + o.Pairs*(2+groups) + 2*o.NoiseCases + o.StdLatents*o.StdDraws
+	if o.PerSlot {
+		n += o.Pairs * cfg.NumStyles()
+	}
 	if o.Real == nil {
 		n += RealWork(o)
 	}
@@ -286,6 +292,9 @@ type Report struct {
 	FDReal float64 `json:"fd_real"`
 
 	Mixing []GroupMix `json:"mixing"`
+	// Slots, with Options.PerSlot, is A with one style slot from B, per
+	// slot: which factors that slot alone carries.
+	Slots []SlotMix `json:"slots,omitempty"`
 
 	// NoiseStay is the share of latents whose labels all stay when every
 	// noise map is resampled; NoiseFactorStay the same per factor.
@@ -339,6 +348,18 @@ type GroupMix struct {
 	OwnShare  float64 `json:"own"`
 	KeepShare float64 `json:"keep"`
 }
+
+// SlotMix is A with B's style in one slot only: per toyfaces factor, of the
+// pairs whose A and B differ in it (Cases), how many show B's label (Hits).
+type SlotMix struct {
+	Slot  int   `json:"slot"`
+	Res   int   `json:"res"`
+	Hits  []int `json:"hits"`
+	Cases []int `json:"cases"`
+}
+
+// Own is the share of factor f's cases that show B's label (0 without cases).
+func (s SlotMix) Own(f int) float64 { return ratio(s.Hits[f], s.Cases[f]) }
 
 // MixTally counts style-mixing outcomes for one group: over the factors on
 // which A and B have different labels, OwnCases are the group's own factors
@@ -545,6 +566,31 @@ func (e *evaluator) mixing(r *Report) error {
 			gm.OwnShare, gm.KeepShare = gm.Own(), gm.Keep()
 		}
 		r.Mixing = append(r.Mixing, gm)
+	}
+	if !o.PerSlot {
+		return nil
+	}
+	for slot := range cfg.NumStyles() {
+		mix := make([]item, o.Pairs)
+		for i := range mix {
+			mix[i] = item{a: a[i].a, b: b[i].a, lo: slot, hi: slot, noise: a[i].noise}
+		}
+		lm, _, err := e.predict(mix)
+		if err != nil {
+			return err
+		}
+		sm := SlotMix{Slot: slot, Res: cfg.SlotRes(slot), Hits: make([]int, len(toyfaces.Factors)), Cases: make([]int, len(toyfaces.Factors))}
+		for i := range mix {
+			for f := range toyfaces.Factors {
+				if la[i][f] != lb[i][f] {
+					sm.Cases[f]++
+					if lm[i][f] == lb[i][f] {
+						sm.Hits[f]++
+					}
+				}
+			}
+		}
+		r.Slots = append(r.Slots, sm)
 	}
 	return nil
 }

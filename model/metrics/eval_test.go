@@ -248,3 +248,54 @@ func TestWriteCurveNoiseShare(t *testing.T) {
 		t.Errorf("row %q", row)
 	}
 }
+
+// TestEvaluatePerSlot: in a generator where only layer 0's style depends on
+// w, slot 0 from B is B's image (every differing factor shows B's label)
+// and any other slot from B is A's image (none does).
+func TestEvaluatePerSlot(t *testing.T) {
+	c := &model.Config{Name: "tiny", ZDim: 8, WDim: 8, MappingLayers: 2, Channels: []int{8, 8, 8},
+		NormEps: 1e-8, TruncPsi: 0.7, TruncCutoff: 4}
+	w := model.RandomWeights(c, 7)
+	for i := range w.Layers {
+		if c.StyleSlot(i) != 0 {
+			clear(w.Layers[i].Style.W)
+		}
+	}
+	g, err := model.New(c, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done int
+	opt := tinyOptions
+	opt.PerSlot = true
+	opt.Progress = func(n int) { done += n }
+	r, err := Evaluate(context.Background(), g, &hashClassifier{}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Slots) != c.NumStyles() {
+		t.Fatalf("%d slot rows, want one per style slot (%d)", len(r.Slots), c.NumStyles())
+	}
+	for _, s := range r.Slots {
+		if s.Res != c.SlotRes(s.Slot) {
+			t.Errorf("slot %d at %d px, want %d", s.Slot, s.Res, c.SlotRes(s.Slot))
+		}
+		for f := range toyfaces.Factors {
+			want := 0
+			if s.Slot == 0 {
+				want = s.Cases[f]
+			}
+			if s.Cases[f] == 0 || s.Hits[f] != want {
+				t.Errorf("slot %d, factor %s: %d of %d show B's label, want %d", s.Slot, toyfaces.Factors[f].Name, s.Hits[f], s.Cases[f], want)
+			}
+		}
+	}
+	if w := Work(g.Cfg, opt); done != w {
+		t.Errorf("progress counted %d images, Work says %d", done, w)
+	}
+	var b strings.Builder
+	r.WriteText(&b, g.Cfg)
+	if !strings.Contains(b.String(), "one slot at a time") || !strings.Contains(b.String(), "5 (16px)") {
+		t.Errorf("report has no per-slot table:\n%s", b.String())
+	}
+}

@@ -98,6 +98,26 @@ func (r *Report) WriteText(w io.Writer, cfg *model.Config) {
 			p("          (every style slot of this model: the mix is B, so keep is 0 by construction)\n")
 		}
 	}
+	if len(r.Slots) > 0 {
+		p("Style mixing one slot at a time: the share of each factor's pairs (A and B differ) showing B's label with only that slot from B\n")
+		p("  %-12s", "slot (res)")
+		for _, f := range toyfaces.Factors {
+			p(" %*s", max(5, len(f.Name)), f.Name)
+		}
+		p("\n")
+		for _, s := range r.Slots {
+			p("  %-12s", fmt.Sprintf("%d (%dpx)", s.Slot, s.Res))
+			for f, fac := range toyfaces.Factors {
+				p(" %*.2f", max(5, len(fac.Name)), s.Own(f))
+			}
+			p("\n")
+		}
+		p("  groups:     ")
+		for _, f := range toyfaces.Factors {
+			p(" %*s", max(5, len(f.Name)), f.Group)
+		}
+		p("\n")
+	}
 	p("Noise: %d latents, every noise map resampled: all labels stay in %.1f%%   %s (bar >= %.0f%%)\n",
 		r.NoiseCases, 100*r.NoiseStay, verdict(r.NoiseStay >= BarNoise), 100*BarNoise)
 	var per []string
