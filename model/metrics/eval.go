@@ -552,10 +552,7 @@ func (e *evaluator) mixing(r *Report) error {
 		lo, hi, ok := cfg.GroupSlots(group)
 		if ok {
 			gm.Present, gm.Lo, gm.Hi = true, lo, hi
-			mix := make([]item, o.Pairs)
-			for i := range mix {
-				mix[i] = item{a: a[i].a, b: b[i].a, lo: lo, hi: hi, noise: a[i].noise}
-			}
+			mix := mixItems(a, b, lo, hi)
 			lm, _, err := e.predict(mix)
 			if err != nil {
 				return err
@@ -571,10 +568,7 @@ func (e *evaluator) mixing(r *Report) error {
 		return nil
 	}
 	for slot := range cfg.NumStyles() {
-		mix := make([]item, o.Pairs)
-		for i := range mix {
-			mix[i] = item{a: a[i].a, b: b[i].a, lo: slot, hi: slot, noise: a[i].noise}
-		}
+		mix := mixItems(a, b, slot, slot)
 		lm, _, err := e.predict(mix)
 		if err != nil {
 			return err
@@ -593,6 +587,15 @@ func (e *evaluator) mixing(r *Report) error {
 		r.Slots = append(r.Slots, sm)
 	}
 	return nil
+}
+
+// mixItems is each pair's A with style slots lo..hi from B, under A's noise.
+func mixItems(a, b []item, lo, hi int) []item {
+	mix := make([]item, len(a))
+	for i := range mix {
+		mix[i] = item{a: a[i].a, b: b[i].a, lo: lo, hi: hi, noise: a[i].noise}
+	}
+	return mix
 }
 
 // noiseStay renders latents under two noise draws and compares labels.
