@@ -12,6 +12,6 @@ ms() { sed -n 's/.*forward 256px: median \([0-9.]*\) ms.*/\1/p'; }
 t=$(/usr/bin/python3 model/bench/torch_forward.py "$runs" | tee /dev/stderr | ms)
 p=$(/tmp/sg-purego bench --config rosinality-256 --runs "$runs" | tee /dev/stderr | ms)
 # The AVX-512 kernel only where the CPU has it (elsewhere it dies with SIGILL).
-grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 o=$(/tmp/sg-openblas bench --config rosinality-256 --runs "$runs" | tee /dev/stderr | ms)
 awk -v t="$t" -v p="$p" -v o="$o" 'BEGIN { printf "ratio to PyTorch: pure Go %.2fx, OpenBLAS %.2fx\n", p/t, o/t }'

@@ -37,8 +37,10 @@ if [ -z "$gotest" ]; then
 	CGO_LDFLAGS=-lopenblas go test -c -tags openblas -o "$gotest" ./model/train
 fi
 # Debian's OpenBLAS 0.3.21 takes this CPU for a Haswell.
-if grep -qw avx512f /proc/cpuinfo; then
-	export OPENBLAS_CORETYPE=SkylakeX
+# Its SkylakeX kernel needs AVX-512 BW/VL (SIGILL without them); a value
+# set by the caller wins.
+if grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+	export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 fi
 # PyTorch: OpenMP threads sleep when idle (on a shared machine its default
 # spinning barriers made the step 10-20x slower), and OpenBLAS starts no
