@@ -249,6 +249,41 @@ func TestWriteCurveNoiseShare(t *testing.T) {
 	}
 }
 
+// TestWriteCurveSlots: with per-slot mixing, the curve is followed by each
+// snapshot's slot table (once written only to the JSON).
+func TestWriteCurveSlots(t *testing.T) {
+	n := len(toyfaces.Factors)
+	hits, cases := make([]int, n), make([]int, n)
+	for f := range cases {
+		cases[f], hits[f] = 4, f%5 // own f%5/4: .00 .25 .50 .75 1.00
+	}
+	slots := []SlotMix{{Slot: 0, Res: 4, Hits: hits, Cases: cases}, {Slot: 1, Res: 4, Hits: make([]int, n), Cases: cases}}
+	var b strings.Builder
+	WriteCurve(&b, []CurvePoint{
+		{Images: 100000, Report: &Report{Resolution: 8}},
+		{Images: 150000, Report: &Report{Resolution: 8, Slots: slots}},
+	})
+	out := b.String()
+	if strings.Count(out, "Style mixing one slot at a time") != 1 || !strings.Contains(out, "\n150k images (8 px). Style mixing") {
+		t.Fatalf("want one slot table, headed by its snapshot:\n%s", out)
+	}
+	var row0, row1 string
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "  0 (4px)"):
+			row0 = l
+		case strings.HasPrefix(l, "  1 (4px)"):
+			row1 = l
+		}
+	}
+	if f := strings.Fields(row0); len(f) != 2+n || f[2] != "0.00" || f[3] != "0.25" || f[6] != "1.00" {
+		t.Errorf("slot 0 row %q", row0)
+	}
+	if f := strings.Fields(row1); len(f) != 2+n || f[3] != "0.00" {
+		t.Errorf("slot 1 row %q", row1)
+	}
+}
+
 // TestEvaluatePerSlot: in a generator where only layer 0's style depends on
 // w, slot 0 from B is B's image (every differing factor shows B's label)
 // and any other slot from B is A's image (none does).

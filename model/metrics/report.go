@@ -98,26 +98,7 @@ func (r *Report) WriteText(w io.Writer, cfg *model.Config) {
 			p("          (every style slot of this model: the mix is B, so keep is 0 by construction)\n")
 		}
 	}
-	if len(r.Slots) > 0 {
-		p("Style mixing one slot at a time: the share of each factor's pairs (A and B differ) showing B's label with only that slot from B\n")
-		p("  %-12s", "slot (res)")
-		for _, f := range toyfaces.Factors {
-			p(" %*s", max(5, len(f.Name)), f.Name)
-		}
-		p("\n")
-		for _, s := range r.Slots {
-			p("  %-12s", fmt.Sprintf("%d (%dpx)", s.Slot, s.Res))
-			for f, fac := range toyfaces.Factors {
-				p(" %*.2f", max(5, len(fac.Name)), s.Own(f))
-			}
-			p("\n")
-		}
-		p("  groups:     ")
-		for _, f := range toyfaces.Factors {
-			p(" %*s", max(5, len(f.Name)), f.Group)
-		}
-		p("\n")
-	}
+	r.WriteSlots(w)
 	p("Noise: %d latents, every noise map resampled: all labels stay in %.1f%%   %s (bar >= %.0f%%)\n",
 		r.NoiseCases, 100*r.NoiseStay, verdict(r.NoiseStay >= BarNoise), 100*BarNoise)
 	var per []string
@@ -146,6 +127,34 @@ func (r *Report) WriteText(w io.Writer, cfg *model.Config) {
 	p("Bar: %d of %d checks pass", pass, n)
 	if len(failed) > 0 {
 		p("; failing: %s", strings.Join(failed, ", "))
+	}
+	p("\n")
+}
+
+// WriteSlots writes the per-slot mixing table (Options.PerSlot): for each
+// style slot, the share of each factor's pairs that show B's label when
+// only that slot is B's. Nothing without it.
+func (r *Report) WriteSlots(w io.Writer) {
+	if len(r.Slots) == 0 {
+		return
+	}
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("Style mixing one slot at a time: the share of each factor's pairs (A and B differ) showing B's label with only that slot from B\n")
+	p("  %-12s", "slot (res)")
+	for _, f := range toyfaces.Factors {
+		p(" %*s", max(5, len(f.Name)), f.Name)
+	}
+	p("\n")
+	for _, s := range r.Slots {
+		p("  %-12s", fmt.Sprintf("%d (%dpx)", s.Slot, s.Res))
+		for f, fac := range toyfaces.Factors {
+			p(" %*.2f", max(5, len(fac.Name)), s.Own(f))
+		}
+		p("\n")
+	}
+	p("  groups:     ")
+	for _, f := range toyfaces.Factors {
+		p(" %*s", max(5, len(f.Name)), f.Group)
 	}
 	p("\n")
 }
@@ -180,6 +189,12 @@ func WriteCurve(w io.Writer, pts []CurvePoint) {
 			}
 		}
 		fmt.Fprintf(w, " %s | %s / %s |\n", short(r.NoiseStay), Percent(r.NoiseShare), Percent(r.NoiseShareReal))
+	}
+	for _, pt := range pts {
+		if len(pt.Report.Slots) > 0 {
+			fmt.Fprintf(w, "\n%s images (%d px). ", images(pt.Images), pt.Report.Resolution)
+			pt.Report.WriteSlots(w)
+		}
 	}
 }
 
