@@ -47,6 +47,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	featW := fs.Float64("feature-d", defFD.Weight, "weight of the feature-space discriminator: heads on the frozen toyfaces classifier's stages, next to the pixel D (0 = off; in a 30k-image A/B at 64 px it cut the noise share from 6.4% to 2.9%, see docs/learning-curve.md); with --resume only when given, to turn it on in a run without it")
 	featTaps := fs.String("feature-d-taps", joinInts(defFD.Taps), "classifier stages with a feature D head (0 = 64 px, 1 = 32 px, 2 = 16 px, 3 = 8 px, 4 = 4 px)")
 	featCh := fs.Int("feature-d-channels", defFD.HeadChannels, "width of each feature D head's hidden 3x3 convolution")
+	lowpass := fs.Int("d-lowpass", 0, "a curriculum: in phases of at most this resolution the pixel D sees its inputs 2x2-averaged, so a phase cannot learn its top octave's details (0 = off, the paper's recipe; a power of two >= 8); may change with --resume")
 	noiseDecay := fs.Float64("noise-decay", 0, "decoupled weight decay of the noise strengths per G step, strength *= 1 - lr*decay (0 = off, the paper's recipe); use it when the noise share stays far above the data's; may change with --resume")
 	featFrom := fs.Int("feature-d-from", defFD.FromRes, "lowest phase resolution the feature D is on (lower phases are upsampled to the classifier's 64 px)")
 	if err := parse(fs, args); err != nil {
@@ -73,6 +74,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if *noiseDecay < 0 || *noiseDecay**lr >= 1 {
 		return usageError{fmt.Sprintf("--noise-decay %g: want 0 (off) or a positive decay with lr*decay < 1", *noiseDecay)}
+	}
+	if *lowpass != 0 && (*lowpass < 8 || *lowpass&(*lowpass-1) != 0) {
+		return usageError{fmt.Sprintf("--d-lowpass %d: want 0 (off) or a phase resolution, a power of two >= 8", *lowpass)}
 	}
 	// A resumed run keeps its saved feature D unless --feature-d is given.
 	var featOpt *train.FeatureDOptions
@@ -129,6 +133,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if set["noise-decay"] {
 			t.Opt.NoiseDecay = *noiseDecay
 		}
+		if set["d-lowpass"] {
+			t.Opt.LowpassRes = *lowpass
+		}
 		if set["lr"] && *lr != o.LR {
 			if err := t.SetLR(*lr); err != nil {
 				t.Close()
@@ -168,6 +175,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		opt.EMAHalfLife, opt.Seed, opt.DataSeed, opt.DataPool = *ema*1000, *seed, *dataSeed, *pool
 		opt.FeatureD = featOpt
 		opt.NoiseDecay = *noiseDecay
+		opt.LowpassRes = *lowpass
 		if t, err = train.New(opt); err != nil {
 			return err
 		}
@@ -179,6 +187,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	defer t.Close()
 	if t.Opt.NoiseDecay > 0 {
 		fmt.Fprintf(stderr, "train: noise strengths decay by lr*%g per G step\n", t.Opt.NoiseDecay)
+	}
+	if t.Opt.LowpassRes > 0 {
+		fmt.Fprintf(stderr, "train: the pixel D sees half resolution in phases up to %d px\n", t.Opt.LowpassRes)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -53,6 +53,7 @@ func TestTrainDChannels(t *testing.T) {
 		{[]string{"--out", out, "--resume", "--d-channels", "16,16,16"}, []string{"--resume", "--d-channels", "new --out"}},
 		{[]string{"--out", out, "--resume", "--lr", "0.001", "--channels", "8,8,8", "--z", "8"}, []string{"--channels would"}},
 		{append(tiny(filepath.Join(dir, "lr0")), "--lr", "0"), []string{"--lr 0", "positive learning rate"}},
+		{append(tiny(filepath.Join(dir, "lp")), "--d-lowpass", "12"), []string{"--d-lowpass 12", "power of two >= 8"}},
 	})
 	// Repeating the saved options (the start command plus --resume) is fine.
 	stderr.Reset()
@@ -61,8 +62,9 @@ func TestTrainDChannels(t *testing.T) {
 	}
 }
 
-// TestTrainResumeLR: --lr may change on resume (the next lever for a run
-// on a plateau); the state records it and a reload trains with it.
+// TestTrainResumeLR: --lr (the next lever for a run on a plateau) and
+// --d-lowpass may change on resume; the state records them and a reload
+// trains with them.
 func TestTrainResumeLR(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
@@ -73,14 +75,16 @@ func TestTrainResumeLR(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	stderr.Reset()
-	if err := runTrain([]string{"--out", out, "--resume", "--lr", "0.001", "--max-images", "16"}, &stdout, &stderr); err != nil {
+	if err := runTrain([]string{"--out", out, "--resume", "--lr", "0.001", "--d-lowpass", "8", "--max-images", "16"}, &stdout, &stderr); err != nil {
 		t.Fatalf("resume --lr: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "learning rate 0.001 (was 0.002)") {
-		t.Errorf("resume --lr does not say the change:\n%s", stderr.String())
+	for _, want := range []string{"learning rate 0.001 (was 0.002)", "half resolution in phases up to 8 px"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("resume --lr --d-lowpass does not say %q:\n%s", want, stderr.String())
+		}
 	}
-	if lr := savedOptions(t, out).LR; lr != 0.001 {
-		t.Errorf("saved lr %v after --resume --lr 0.001", lr)
+	if o := savedOptions(t, out); o.LR != 0.001 || o.LowpassRes != 8 {
+		t.Errorf("saved lr %v, lowpass %d after --resume --lr 0.001 --d-lowpass 8", o.LR, o.LowpassRes)
 	}
 	tr, err := train.LoadState(filepath.Join(out, train.StateFile))
 	if err != nil {

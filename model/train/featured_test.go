@@ -59,7 +59,7 @@ func TestFeatureDGradD(t *testing.T) {
 	f := tinyFeatureD(t, r)
 	dp := tr.DP.As64()
 	const B = 2
-	g, err := buildDStep(tensor.Float64, tr.Opt.Arch.DiscChannels(), dp, f, B, 2, true, 2.5, 0.05)
+	g, err := buildDStep(tensor.Float64, tr.Opt.Arch.DiscChannels(), dp, f, B, 2, true, false, 2.5, 0.05)
 	if err != nil {
 		t.Fatal(err)
 	}

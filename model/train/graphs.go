@@ -24,6 +24,9 @@ type builder struct {
 	// for them (D's weight gradients in a G step).
 	train  *ParamSet
 	unmark []func()
+	// lowpass: buildD sees x 2x2-averaged and upsampled back
+	// (Options.LowpassRes).
+	lowpass bool
 }
 
 func newBuilder(dt tensor.Dtype, train *ParamSet) *builder {
@@ -254,6 +257,10 @@ const mbstdGroup = 4
 // top block, the features of FromRGB(downsampled x) when fading in.
 func buildD(b *builder, ch []int, dp *ParamSet, x *G.Node, step int, alpha *G.Node) *G.Node {
 	P := dp.P
+	if b.lowpass {
+		x = b.do(func() (*G.Node, error) { return ops.Downsample2x(x) })
+		x = b.do(func() (*G.Node, error) { return ops.Upsample2x(x) })
+	}
 	h := b.convLrelu(x, P(dName("fromrgb%d.weight", step)), P(dName("fromrgb%d.bias", step)))
 	for s := step; s >= 1; s-- {
 		// block at 4·2^s px: conv, blur, conv + 2x2 average down

@@ -110,14 +110,16 @@ type dGraph struct {
 
 // buildDStep builds D's loss: mean softplus(D(fake)) + mean softplus(−D(real))
 // [+ r1Weight·mean(((D(real+εu) − D(real))/ε)²) when r1Weight > 0]; ch are
-// D's channels per block. With a feature D (f not nil) the loss adds its
+// D's channels per block; lowpass: the pixel D sees its inputs at half
+// resolution (Options.LowpassRes). With a feature D (f not nil) the loss adds its
 // heads' loss on the same images and the graph trains the heads too.
-func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, f *featureD, B, step int, fade bool, r1Weight, r1Eps float64) (*dGraph, error) {
+func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, f *featureD, B, step int, fade, lowpass bool, r1Weight, r1Eps float64) (*dGraph, error) {
 	trained := dp
 	if f != nil {
 		trained = union(dp, f.FH)
 	}
 	b := newBuilder(dt, trained)
+	b.lowpass = lowpass
 	r := model.BlockRes(step)
 	g := &dGraph{stepGraph: stepGraph{b: b}}
 	real, rt := b.input("real", B, 3, r, r)
@@ -161,8 +163,9 @@ func buildDStep(dt tensor.Dtype, ch []int, dp *ParamSet, f *featureD, B, step in
 // buildGStep builds G's loss mean softplus(−D(G(z))) [+ the feature D's
 // heads' loss on G(z), through the frozen backbone, when f is not nil];
 // cfg is G's architecture, dch D's channels per block.
-func buildGStep(dt tensor.Dtype, cfg *model.Config, dch []int, gp, dp *ParamSet, f *featureD, B, step int, fade bool) (*stepGraph, *gInputs, *dInputs, *G.Node, error) {
+func buildGStep(dt tensor.Dtype, cfg *model.Config, dch []int, gp, dp *ParamSet, f *featureD, B, step int, fade, lowpass bool) (*stepGraph, *gInputs, *dInputs, *G.Node, error) {
 	b := newBuilder(dt, gp)
+	b.lowpass = lowpass
 	in := buildG(b, cfg, gp, B, step, fade)
 	alpha, ai := dAlpha(b, dch, B, step, fade)
 	logits := buildD(b, dch, dp, in.Img, step, alpha)

@@ -59,6 +59,14 @@ type Options struct {
 	// (see decayNoise); 0, the paper's recipe, is off. Unlike the
 	// architecture it may change when a run resumes.
 	NoiseDecay float64 `json:",omitempty"`
+
+	// LowpassRes, when set, is a curriculum: in the phases of at most
+	// this resolution the pixel D sees its inputs (real and fake) 2x2
+	// averaged and upsampled back, so a phase cannot learn the details
+	// of its own top octave (0, the paper's recipe, is off). It tests
+	// whether a factor learned later lands in later style slots. Like
+	// NoiseDecay it may change when a run resumes.
+	LowpassRes int `json:",omitempty"`
 }
 
 // DefaultOptions are the settings of the default model's run.
@@ -243,16 +251,17 @@ func (t *Trainer) prepare(pos Position) error {
 	if t.feat.on(pos.Res) {
 		f = t.feat
 	}
-	if ph.d, err = buildDStep(dt, dch, t.DP, f, B, step, pos.Fade, 0, 0); err != nil {
+	lowpass := pos.Res <= t.Opt.LowpassRes
+	if ph.d, err = buildDStep(dt, dch, t.DP, f, B, step, pos.Fade, lowpass, 0, 0); err != nil {
 		return err
 	}
 	if t.Opt.R1Gamma > 0 && t.Opt.R1Every > 0 {
 		w := t.r1Gamma(pos.Res) / 2 * float64(t.Opt.R1Every)
-		if ph.dR1, err = buildDStep(dt, dch, t.DP, f, B, step, pos.Fade, w, t.Opt.R1Eps); err != nil {
+		if ph.dR1, err = buildDStep(dt, dch, t.DP, f, B, step, pos.Fade, lowpass, w, t.Opt.R1Eps); err != nil {
 			return err
 		}
 	}
-	if ph.gStep, ph.gStepIn, ph.gStepAlpha, ph.gLogits, err = buildGStep(dt, t.Cfg, dch, t.GP, t.DP, f, B, step, pos.Fade); err != nil {
+	if ph.gStep, ph.gStepIn, ph.gStepAlpha, ph.gLogits, err = buildGStep(dt, t.Cfg, dch, t.GP, t.DP, f, B, step, pos.Fade, lowpass); err != nil {
 		return err
 	}
 	t.graphs = ph

@@ -146,7 +146,7 @@ func testGradD(t *testing.T, opt Options) {
 	dp := tr.DP.As64()
 	ch := opt.Arch.DiscChannels()
 	const B = 4
-	g, err := buildDStep(tensor.Float64, ch, dp, nil, B, 2, true, 2.5, 0.05)
+	g, err := buildDStep(tensor.Float64, ch, dp, nil, B, 2, true, false, 2.5, 0.05)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func gStepToCheck(t *testing.T, tr *Trainer, f *featureD, B int, r *rand.Rand) (
 		p.SyncEff()
 	}
 	gp, dp := tr.GP.As64(), tr.DP.As64()
-	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, tr.Opt.Arch.DiscChannels(), gp, dp, f, B, 2, true)
+	s, in, ai, _, err := buildGStep(tensor.Float64, tr.Cfg, tr.Opt.Arch.DiscChannels(), gp, dp, f, B, 2, true, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,15 +289,15 @@ func TestFadeIn(t *testing.T) {
 	}
 
 	// D: alpha 1 = the 16 px D, alpha 0 = the 8 px D of the downsampled image
-	dFade, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step, true, 0, 0)
+	dFade, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step, true, false, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dHi, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step, false, 0, 0)
+	dHi, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step, false, false, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dLo, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step-1, false, 0, 0)
+	dLo, err := buildDStep(tensor.Float32, tr.Cfg.Channels, tr.DP, nil, B, step-1, false, false, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func testDStepsLowerLoss(t *testing.T, opt Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := buildDStep(tensor.Float32, opt.Arch.DiscChannels(), tr.DP, nil, 8, 1, false, 0, 0)
+	g, err := buildDStep(tensor.Float32, opt.Arch.DiscChannels(), tr.DP, nil, 8, 1, false, false, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestGStepsLowerLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, in, _, _, err := buildGStep(tensor.Float32, tr.Cfg, tr.Opt.Arch.DiscChannels(), tr.GP, tr.DP, nil, 8, 1, false)
+	s, in, _, _, err := buildGStep(tensor.Float32, tr.Cfg, tr.Opt.Arch.DiscChannels(), tr.GP, tr.DP, nil, 8, 1, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -919,4 +919,60 @@ func generatorInputs(t *testing.T, gen *model.Generator, in *gInputs, B int) mod
 		sin.Noise = append(sin.Noise, f32(in.Noise[i]))
 	}
 	return sin
+}
+
+// TestDLowpass: with Options.LowpassRes the pixel D sees only the 2x2
+// averages of its input, so a change with zero mean in every 2x2 block
+// (the phase's top octave) cannot move its logits; without it, it does.
+// The lowpass D step's gradients are checked too.
+func TestDLowpass(t *testing.T) {
+	tr, err := New(tinyOptionsD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := tr.DP.As64()
+	ch := tr.Opt.Arch.DiscChannels()
+	const B, step = 4, 2
+	r := rand.New(rand.NewPCG(7, 8))
+	logits := func(lowpass bool) (real, fake float64) {
+		g, err := buildDStep(tensor.Float64, ch, dp, nil, B, step, false, lowpass, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fillNormal(g.real, rand.New(rand.NewPCG(9, 10)), 0.5)
+		x, y := g.real.Data().([]float64), g.fake.Data().([]float64)
+		res := model.BlockRes(step)
+		for i := range y { // + - / - + in every 2x2 block
+			row, col := i/res%res, i%res
+			s := 0.3
+			if (row+col)%2 == 1 {
+				s = -0.3
+			}
+			y[i] = x[i] + s
+		}
+		if err := g.run(); err != nil {
+			t.Fatal(err)
+		}
+		defer g.done()
+		return scalar(g.realMean), scalar(g.fakeMean)
+	}
+	if a, b := logits(true); math.Abs(a-b) > 1e-12 {
+		t.Errorf("lowpass D: mean logit %.15g on x, %.15g on x plus a zero-mean 2x2 pattern", a, b)
+	}
+	if a, b := logits(false); math.Abs(a-b) < 1e-6 {
+		t.Errorf("plain D: mean logit %.15g on x, %.15g with the pattern: the test pattern does not reach D", a, b)
+	}
+	g, err := buildDStep(tensor.Float64, ch, dp, nil, B, step, true, true, 2.5, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillNormal(g.real, r, 0.5)
+	fillNormal(g.fake, r, 0.5)
+	rp := g.realP.Data().([]float64)
+	copy(rp, g.real.Data().([]float64))
+	for i := range rp {
+		rp[i] += 0.05 * r.NormFloat64()
+	}
+	copyFill(g.alpha.Alpha, 0.3)
+	gradCheck(t, &g.stepGraph, r)
 }
