@@ -186,9 +186,8 @@ func (op *addBiasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 // on tensors of any rank.
 type leakyOp struct {
 	base
+	gradPair
 	slope float64
-	dims  int
-	grad  bool
 }
 
 // LeakyReLU returns x where x > 0 and slope·x elsewhere, for x of any rank. (gorgonia's
@@ -197,29 +196,14 @@ func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
 	if x == nil {
 		return nil, errors.New("ops: LeakyReLU: input is nil")
 	}
-	return apply(&leakyOp{slope: slope, dims: x.Dims()}, "LeakyReLU", x)
+	return apply(&leakyOp{slope: slope, gradPair: gradPair{dims: x.Dims()}}, "LeakyReLU", x)
 }
 
 func (op *leakyOp) String() string {
-	if op.grad {
-		return fmt.Sprintf("LeakyReLUGrad{slope=%g}", op.slope)
-	}
-	return fmt.Sprintf("LeakyReLU{slope=%g}", op.slope)
+	return fmt.Sprintf("%s{slope=%g}", op.name("LeakyReLU"), op.slope)
 }
 func (op *leakyOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *leakyOp) Hashcode() uint32      { return hashOf(op) }
-func (op *leakyOp) Arity() int {
-	if op.grad {
-		return 2
-	}
-	return 1
-}
-func (op *leakyOp) Type() hm.Type {
-	if op.grad {
-		return fnType(op.dims, op.dims, op.dims)
-	}
-	return fnType(op.dims, op.dims)
-}
 func (op *leakyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapesOf(in...)
 	if err != nil {
@@ -248,11 +232,11 @@ func (op *leakyOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 		func() { kernels.LeakyReLU(data[float32](out), data[float32](in[0]), float32(op.slope)) },
 		func() { kernels.LeakyReLU(data[float64](out), data[float64](in[0]), op.slope) })
 }
-func (op *leakyOp) DiffWRT(n int) []bool { return []bool{!op.grad, false}[:n] }
 func (op *leakyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.grad {
-		return nil, errors.Errorf("ops: %v is not differentiable", op)
+	twin, err := op.twin(op)
+	if err != nil {
+		return nil, err
 	}
-	g, err := apply(&leakyOp{slope: op.slope, dims: op.dims, grad: true}, "LeakyReLU grad", inputs[0], grad)
+	g, err := apply(&leakyOp{slope: op.slope, gradPair: twin}, "LeakyReLU grad", inputs[0], grad)
 	return G.Nodes{g}, err
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -16,8 +15,8 @@ import (
 
 type mbstdOp struct {
 	base
+	gradPair
 	group int
-	grad  bool
 }
 
 // MinibatchStddev appends to x [B,C,H,W] one feature map holding, for each group of samples,
@@ -28,29 +27,14 @@ func MinibatchStddev(x *G.Node, group int) (*G.Node, error) {
 	if x == nil {
 		return nil, errors.New("ops: MinibatchStddev: input is nil")
 	}
-	return apply(&mbstdOp{group: group}, "MinibatchStddev", x)
+	return apply(&mbstdOp{group: group, gradPair: gradPair{dims: 4}}, "MinibatchStddev", x)
 }
 
 func (op *mbstdOp) String() string {
-	if op.grad {
-		return fmt.Sprintf("MinibatchStddevGrad{group=%d}", op.group)
-	}
-	return fmt.Sprintf("MinibatchStddev{group=%d}", op.group)
+	return fmt.Sprintf("%s{group=%d}", op.name("MinibatchStddev"), op.group)
 }
 func (op *mbstdOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *mbstdOp) Hashcode() uint32      { return hashOf(op) }
-func (op *mbstdOp) Arity() int {
-	if op.grad {
-		return 2
-	}
-	return 1
-}
-func (op *mbstdOp) Type() hm.Type {
-	if op.grad {
-		return fnType(4, 4, 4)
-	}
-	return fnType(4, 4)
-}
 func (op *mbstdOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapesOf(in...)
 	if err != nil {
@@ -90,11 +74,11 @@ func (op *mbstdOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 		func() { kernels.MinibatchStddev(data[float32](out), data[float32](in[0]), b, c, h*w, op.group) },
 		func() { kernels.MinibatchStddev(data[float64](out), data[float64](in[0]), b, c, h*w, op.group) })
 }
-func (op *mbstdOp) DiffWRT(n int) []bool { return []bool{!op.grad, false}[:n] }
 func (op *mbstdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.grad {
-		return nil, errors.Errorf("ops: %v is not differentiable", op)
+	twin, err := op.twin(op)
+	if err != nil {
+		return nil, err
 	}
-	g, err := apply(&mbstdOp{group: op.group, grad: true}, "MinibatchStddev grad", inputs[0], grad)
+	g, err := apply(&mbstdOp{group: op.group, gradPair: twin}, "MinibatchStddev grad", inputs[0], grad)
 	return G.Nodes{g}, err
 }

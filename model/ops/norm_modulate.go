@@ -17,8 +17,8 @@ import (
 // instanceNormOp normalizes (grad=false: x -> y) or back-propagates (grad=true: (x, gy) -> gx).
 type instanceNormOp struct {
 	base
-	eps  float64
-	grad bool
+	gradPair
+	eps float64
 }
 
 // InstanceNorm normalizes each [H,W] plane of x [B,C,H,W]: (x-mean)/sqrt(biased var + eps).
@@ -26,29 +26,14 @@ func InstanceNorm(x *G.Node, eps float64) (*G.Node, error) {
 	if eps < 0 {
 		return nil, errors.Errorf("ops: InstanceNorm: negative eps %g", eps)
 	}
-	return apply(&instanceNormOp{eps: eps}, "InstanceNorm", x)
+	return apply(&instanceNormOp{eps: eps, gradPair: gradPair{dims: 4}}, "InstanceNorm", x)
 }
 
 func (op *instanceNormOp) String() string {
-	if op.grad {
-		return fmt.Sprintf("InstanceNormGrad{eps=%g}", op.eps)
-	}
-	return fmt.Sprintf("InstanceNorm{eps=%g}", op.eps)
+	return fmt.Sprintf("%s{eps=%g}", op.name("InstanceNorm"), op.eps)
 }
 func (op *instanceNormOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *instanceNormOp) Hashcode() uint32      { return hashOf(op) }
-func (op *instanceNormOp) Arity() int {
-	if op.grad {
-		return 2
-	}
-	return 1
-}
-func (op *instanceNormOp) Type() hm.Type {
-	if op.grad {
-		return fnType(4, 4, 4)
-	}
-	return fnType(4, 4)
-}
 func (op *instanceNormOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := sameShape4(op, in)
 	if err == nil && op.grad {
@@ -77,12 +62,12 @@ func (op *instanceNormOp) exec(out *tensor.Dense, in []*tensor.Dense) error {
 		func() { kernels.InstanceNorm(data[float32](out), data[float32](in[0]), b*c, h*w, op.eps) },
 		func() { kernels.InstanceNorm(data[float64](out), data[float64](in[0]), b*c, h*w, op.eps) })
 }
-func (op *instanceNormOp) DiffWRT(n int) []bool { return []bool{!op.grad, false}[:n] }
 func (op *instanceNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.grad {
-		return nil, errors.Errorf("ops: %v is not differentiable", op)
+	twin, err := op.twin(op)
+	if err != nil {
+		return nil, err
 	}
-	g, err := apply(&instanceNormOp{eps: op.eps, grad: true}, "InstanceNorm grad", inputs[0], grad)
+	g, err := apply(&instanceNormOp{eps: op.eps, gradPair: twin}, "InstanceNorm grad", inputs[0], grad)
 	return G.Nodes{g}, err
 }
 

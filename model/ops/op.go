@@ -49,6 +49,44 @@ func (base) ReturnsPtr() bool     { return false }
 func (base) CallsExtern() bool    { return false }
 func (base) OverwritesInput() int { return -1 }
 
+// gradPair is embedded by the element-wise ops whose gradient is the same op type: grad=false
+// maps x -> y, grad=true maps (x, gy) -> gx, all of rank dims; the gradient is not
+// differentiable again.
+type gradPair struct {
+	dims int
+	grad bool
+}
+
+func (p gradPair) Arity() int {
+	if p.grad {
+		return 2
+	}
+	return 1
+}
+func (p gradPair) Type() hm.Type {
+	if p.grad {
+		return fnType(p.dims, p.dims, p.dims)
+	}
+	return fnType(p.dims, p.dims)
+}
+func (p gradPair) DiffWRT(n int) []bool { return []bool{!p.grad, false}[:n] }
+
+// name is the op's name, with "Grad" appended for the gradient.
+func (p gradPair) name(fwd string) string {
+	if p.grad {
+		return fwd + "Grad"
+	}
+	return fwd
+}
+
+// twin is the gradient's gradPair; an error for the gradient itself.
+func (p gradPair) twin(op fmt.Stringer) (gradPair, error) {
+	if p.grad {
+		return p, errors.Errorf("ops: %v is not differentiable", op)
+	}
+	return gradPair{dims: p.dims, grad: true}, nil
+}
+
 func hashOf(op fmt.Stringer) uint32 {
 	h := fnv.New32a()
 	fmt.Fprint(h, op.String())

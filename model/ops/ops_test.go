@@ -557,9 +557,9 @@ func TestLarge(t *testing.T) {
 		{"Upsample2x", &resampleOp{up: true, scale: 1}, []G.Value{xd}, up},
 		{"Downsample2x", &resampleOp{scale: 0.25}, []G.Value{xd}, down},
 		{"Blur", &blurOp{}, []G.Value{xd}, blurred},
-		{"InstanceNorm", &instanceNormOp{eps: 1e-5}, []G.Value{xd}, norm},
-		{"LeakyReLU", &leakyOp{slope: 0.2, dims: 4}, []G.Value{xd}, leaky},
-		{"LeakyReLUGrad", &leakyOp{slope: 0.2, dims: 4, grad: true}, []G.Value{xd, gd}, leakyGrad},
+		{"InstanceNorm", &instanceNormOp{eps: 1e-5, gradPair: gradPair{dims: 4}}, []G.Value{xd}, norm},
+		{"LeakyReLU", &leakyOp{slope: 0.2, gradPair: gradPair{dims: 4}}, []G.Value{xd}, leaky},
+		{"LeakyReLUGrad", &leakyOp{slope: 0.2, gradPair: gradPair{dims: 4, grad: true}}, []G.Value{xd, gd}, leakyGrad},
 	} {
 		v, err := c.op.Do(c.in...)
 		if err != nil {
