@@ -63,9 +63,10 @@ type Options struct {
 	// LowpassRes, when set, is a curriculum: in the phases of at most
 	// this resolution the pixel D sees its inputs (real and fake) 2x2
 	// averaged and upsampled back, so a phase cannot learn the details
-	// of its own top octave (0, the paper's recipe, is off). It tests
-	// whether a factor learned later lands in later style slots. Like
-	// NoiseDecay it may change when a run resumes.
+	// of its own top octave (0, the paper's recipe, is off). It was to
+	// make the middle factors land in later style slots; at 8 px it did
+	// not (docs/learning-curve.md). Like NoiseDecay it may change when a
+	// run resumes.
 	LowpassRes int `json:",omitempty"`
 }
 
