@@ -53,9 +53,9 @@ func maxErr(a, b []float32) float64 {
 // 1.4e-4 (tiny_s3, peak 52) and 4.9e-4 (tiny_s5, peak 160, over the whole
 // image; testdata keeps a grid of it), about 3e-6 of the peak, and this
 // engine by up to 4.3e-6 of the peak (both measured by TestFloat64Oracle);
-// the rounding moves with the conv algorithm (GEMM kernel, Winograd). A real error costs far more: a wrong convention switch
-// or layout > 1e-2 of the peak, and the .pt files' "generator" entry is
-// g_running + 0.01.
+// the rounding moves with the conv algorithm (GEMM kernel, Winograd). A
+// real error costs far more: a wrong convention switch or layout > 1e-2 of
+// the peak, and the .pt files' "generator" entry is g_running + 0.01.
 func parityTol(peak float64) float64 { return max(1e-4, 1e-5*peak) }
 
 func expectClose(t *testing.T, what string, got, want []float32) {
@@ -216,13 +216,9 @@ func nvlabsParity(t *testing.T, m *Checkpoint, ref *safetensors.File) {
 			mix = append(mix, w)
 		}
 	}
-	check := func(name string, got []float32) {
-		t.Helper()
-		expectImage(t, ref, name, got, c.Resolution())
-	}
-	check("out_notrunc", run(plain))
-	check("out_trunc", run(trunc))
-	check("out_mix", run(mix))
+	expectImage(t, ref, "out_notrunc", run(plain), c.Resolution())
+	expectImage(t, ref, "out_trunc", run(trunc), c.Resolution())
+	expectImage(t, ref, "out_mix", run(mix), c.Resolution())
 }
 
 // expectImage checks the output images got [B,3,res,res] against the
