@@ -33,6 +33,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	gamma := fs.Float64("r1-gamma", def.R1Gamma, "R1 weight at 64 px (scaled by res/64); 0 disables R1")
 	r1Every := fs.Int("r1-every", def.R1Every, "lazy R1: every N iterations")
 	mix := fs.Float64("mix-prob", def.MixProb, "style-mixing probability")
+	mixX := fs.Int("mix-crossovers", 1, "crossovers per mixed image: 1, the paper's (w1 then w2), or 2 (w1, an inner run of w2, w1 again; an experiment)")
 	ema := fs.Float64("ema-kimg", def.EMAHalfLife/1000, "EMA half-life in thousands of images")
 	seed := fs.Uint64("seed", def.Seed, "seed of the initial weights, latents and noise")
 	dataSeed := fs.Int64("data-seed", def.DataSeed, "toyfaces stream seed")
@@ -75,6 +76,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if *noiseDecay < 0 || *noiseDecay**lr >= 1 {
 		return usageError{fmt.Sprintf("--noise-decay %g: want 0 (off) or a positive decay with lr*decay < 1", *noiseDecay)}
 	}
+	if *mixX != 1 && *mixX != 2 {
+		return usageError{fmt.Sprintf("--mix-crossovers %d: want 1 or 2", *mixX)}
+	}
 	if *lowpass != 0 && (*lowpass < 8 || *lowpass&(*lowpass-1) != 0) {
 		return usageError{fmt.Sprintf("--d-lowpass %d: want 0 (off) or a phase resolution, a power of two >= 8", *lowpass)}
 	}
@@ -109,7 +113,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			{"d-channels", *dChannels == joinInts(o.Arch.DChannels) || *dChannels == joinInts(o.Arch.DiscChannels())},
 			{"z", *zdim == o.Arch.ZDim}, {"w", *wdim == o.Arch.WDim}, {"mapping-layers", *mapping == o.Arch.MappingLayers},
 			{"r1-gamma", *gamma == o.R1Gamma}, {"r1-every", *r1Every == o.R1Every},
-			{"mix-prob", *mix == o.MixProb}, {"ema-kimg", *ema*1000 == o.EMAHalfLife},
+			{"mix-prob", *mix == o.MixProb}, {"mix-crossovers", *mixX == max(1, o.MixCrossovers)}, {"ema-kimg", *ema*1000 == o.EMAHalfLife},
 			{"seed", *seed == o.Seed}, {"data-seed", *dataSeed == o.DataSeed}, {"data-pool", *pool == o.DataPool},
 		}
 		var changed []string
@@ -176,6 +180,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		opt.FeatureD = featOpt
 		opt.NoiseDecay = *noiseDecay
 		opt.LowpassRes = *lowpass
+		if *mixX == 2 {
+			opt.MixCrossovers = 2 // 1 stays unset, as in the states saved before the flag
+		}
 		if t, err = train.New(opt); err != nil {
 			return err
 		}
@@ -187,6 +194,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	defer t.Close()
 	if t.Opt.NoiseDecay > 0 {
 		fmt.Fprintf(stderr, "train: noise strengths decay by lr*%g per G step\n", t.Opt.NoiseDecay)
+	}
+	if t.Opt.MixCrossovers == 2 {
+		fmt.Fprintf(stderr, "train: style mixing with two crossovers per mixed image\n")
 	}
 	if t.Opt.LowpassRes > 0 {
 		fmt.Fprintf(stderr, "train: the pixel D sees half resolution in phases up to %d px\n", t.Opt.LowpassRes)

@@ -54,6 +54,8 @@ func TestTrainDChannels(t *testing.T) {
 		{[]string{"--out", out, "--resume", "--lr", "0.001", "--channels", "8,8,8", "--z", "8"}, []string{"--channels would"}},
 		{append(tiny(filepath.Join(dir, "lr0")), "--lr", "0"), []string{"--lr 0", "positive learning rate"}},
 		{append(tiny(filepath.Join(dir, "lp")), "--d-lowpass", "12"), []string{"--d-lowpass 12", "power of two >= 8"}},
+		{append(tiny(filepath.Join(dir, "mx")), "--mix-crossovers", "3"), []string{"--mix-crossovers 3", "want 1 or 2"}},
+		{[]string{"--out", out, "--resume", "--mix-crossovers", "2"}, []string{"--mix-crossovers would"}},
 	})
 	// Repeating the saved options (the start command plus --resume) is fine.
 	stderr.Reset()

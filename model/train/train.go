@@ -42,10 +42,15 @@ type Options struct {
 	R1Every int     // lazy regularisation interval (4)
 	R1Eps   float64 // finite-difference step of the R1 estimate (0.05)
 
-	MixProb     float64 // style-mixing probability (0.9)
-	EMAHalfLife float64 // images (10k)
-	EMARampup   float64 // half-life <= images·rampup early on (0.05); 0 = off
-	WAvgBeta    float64 // 0.995
+	MixProb float64 // style-mixing probability (0.9)
+	// MixCrossovers is how many crossovers a mixed image has: 0 or 1 is
+	// the paper's (slots before the crossover from w1, after it from w2);
+	// 2 takes an inner run of slots from w2 and both ends from w1, so
+	// that the last slot alone cannot decide a factor (an experiment).
+	MixCrossovers int     `json:",omitempty"`
+	EMAHalfLife   float64 // images (10k)
+	EMARampup     float64 // half-life <= images·rampup early on (0.05); 0 = off
+	WAvgBeta      float64 // 0.995
 
 	Seed     uint64 // parameters, latents, noise
 	DataSeed int64  // toyfaces stream seed
@@ -281,13 +286,21 @@ func (t *Trainer) fillLatents(in *gInputs, alpha float64) {
 	L := len(in.Mix)
 	W := t.Cfg.WDim
 	for b := 0; b < in.B; b++ {
-		cut := L // no mixing: every layer from w1
+		cut, back := L, L // slots [cut, back) from w2; no mixing: every slot from w1
 		if L > 1 && t.rng.Float64() < t.Opt.MixProb {
 			cut = 1 + t.rng.IntN(L-1)
+			if t.Opt.MixCrossovers == 2 && L > 2 {
+				// two distinct crossovers in 1..L-1, in order
+				back = 1 + t.rng.IntN(L-2)
+				if back >= cut {
+					back++
+				}
+				cut, back = min(cut, back), max(cut, back)
+			}
 		}
 		for i, m := range in.Mix {
 			v := float32(0)
-			if i < cut {
+			if i < cut || i >= back {
 				v = 1
 			}
 			row := f32(m)[b*W : (b+1)*W]

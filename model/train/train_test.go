@@ -976,3 +976,46 @@ func TestDLowpass(t *testing.T) {
 	copyFill(g.alpha.Alpha, 0.3)
 	gradCheck(t, &g.stepGraph, r)
 }
+
+// TestMixCrossovers: with MixProb 1 every image mixes; one crossover gives
+// w1 on slots [0,c) and w2 after it, two give w2 on an inner run [c,b)
+// and w1 on both sides, with every pair of crossovers drawn.
+func TestMixCrossovers(t *testing.T) {
+	const B, L = 256, 6
+	for _, n := range []int{1, 2} {
+		opt := tinyOptions()
+		opt.MixProb, opt.MixCrossovers = 1, n
+		tr, err := New(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		W := tr.Cfg.WDim
+		in := &gInputs{B: B, Z: tensor.New(tensor.WithShape(2*B, tr.Cfg.ZDim), tensor.Of(tensor.Float32))}
+		for i := 0; i < L; i++ {
+			in.Mix = append(in.Mix, tensor.New(tensor.WithShape(B, W), tensor.Of(tensor.Float32)))
+		}
+		tr.fillLatents(in, 1)
+		seen := map[string]bool{}
+		for b := 0; b < B; b++ {
+			var mask []byte
+			for _, m := range in.Mix {
+				row := f32(m)[b*W : (b+1)*W]
+				if slices.Min(row) != slices.Max(row) {
+					t.Fatalf("%d crossovers: image %d has a mixed row %v", n, b, row)
+				}
+				mask = append(mask, '0'+byte(row[0]))
+			}
+			s := string(mask)
+			// w1 first, then a run of w2, then (two crossovers) w1 again
+			parts := strings.FieldsFunc(s, func(r rune) bool { return r == '0' })
+			if !strings.HasPrefix(s, "1") || !strings.Contains(s, "0") || len(parts) != n {
+				t.Errorf("%d crossovers: image %d mask %s", n, b, s)
+			}
+			seen[s] = true
+		}
+		if want := map[int]int{1: L - 1, 2: (L - 1) * (L - 2) / 2}[n]; len(seen) != want {
+			t.Errorf("%d crossovers: %d distinct masks in %d images, want %d", n, len(seen), B, want)
+		}
+		tr.Close()
+	}
+}
