@@ -45,8 +45,9 @@ type Options struct {
 	MixProb float64 // style-mixing probability (0.9)
 	// MixCrossovers is how many crossovers a mixed image has: 0 or 1 is
 	// the paper's (slots before the crossover from w1, after it from w2);
-	// 2 takes an inner run of slots from w2 and both ends from w1, so
-	// that the last slot alone cannot decide a factor (an experiment).
+	// 2 takes an inner run of slots from w2 and both ends from w1 (an
+	// experiment: at 16 px it moved the factors from the last slot to the
+	// first and the last, the two it never separates; docs/learning-curve.md).
 	MixCrossovers int     `json:",omitempty"`
 	EMAHalfLife   float64 // images (10k)
 	EMARampup     float64 // half-life <= images·rampup early on (0.05); 0 = off
