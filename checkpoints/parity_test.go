@@ -50,12 +50,11 @@ func maxErr(a, b []float32) float64 {
 // (testdata/fixtures/README.md); every parity check uses it. The random
 // weights drive the images to |x| = 12..160, where float32 rounding alone
 // exceeds 1e-4: the fixture itself differs from a float64 forward pass by
-// 1.4e-4 (tiny_s3, peak 52) and 4.9e-4 (tiny_s5, peak 160, over the whole
-// image; testdata keeps a grid of it), about 3e-6 of the peak, and this
-// engine by up to 4.3e-6 of the peak (both measured by TestFloat64Oracle);
-// the rounding moves with the conv algorithm (GEMM kernel, Winograd). A
-// real error costs far more: a wrong convention switch or layout > 1e-2 of
-// the peak, and the .pt files' "generator" entry is g_running + 0.01.
+// 1–2e-6 of the peak (1.0e-4 for tiny_s3 at peak 52), and this engine
+// by a similar share; TestFloat64Oracle -v prints both. The rounding moves
+// with the conv algorithm (GEMM kernel, Winograd). A real error costs far
+// more: a wrong convention switch or layout > 1e-2 of the peak, and the
+// .pt files' "generator" entry is g_running + 0.01.
 func parityTol(peak float64) float64 { return max(1e-4, 1e-5*peak) }
 
 func expectClose(t *testing.T, what string, got, want []float32) {
