@@ -22,7 +22,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	def := train.DefaultOptions()
 	fs := newFlags("train", "--out DIR [--resume] [flags]", stderr)
 	out := fs.String("out", "", "run directory: state.safetensors (resumable), ema.safetensors (the EMA generator), sample PNGs")
-	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (its saved architecture and options: flags that would change them are refused; --schedule may change phases not yet reached, --lr and --noise-decay may change)")
+	resume := fs.Bool("resume", false, "continue the run in --out exactly where its state.safetensors left off (its saved architecture and options: flags that would change them are refused; --schedule may change phases not yet reached, --lr and --noise-decay may change; --checkpoint-every, --sample-every, --snapshot-every and --noise-share-every default to the run's own)")
 	schedule := fs.String("schedule", def.Schedule, "progressive schedule RES:FADE+STABLE@BATCH,... in images (k, M suffixes; inf = until stopped)")
 	channels := fs.String("channels", joinInts(def.Arch.Channels), "feature maps per block from 4 px up (G, and D unless --d-channels); the last block sets the resolution")
 	dChannels := fs.String("d-channels", "", "the discriminator's feature maps per block from 4 px up, one per block of --channels (empty: the same as --channels)")
@@ -34,6 +34,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	r1Every := fs.Int("r1-every", def.R1Every, "lazy R1: every N iterations")
 	mix := fs.Float64("mix-prob", def.MixProb, "style-mixing probability")
 	mixX := fs.Int("mix-crossovers", 1, "crossovers per mixed image: 1, the paper's (w1 then w2), or 2 (w1, an inner run of w2, w1 again; an experiment)")
+	mixCuts := fs.String("mix-cuts", "", "the only style slots a crossover may fall on, e.g. 4,8 for the paper's coarse/middle/fine groups at 64 px, so that mixing never splits a group (empty: any slot, the paper's recipe; a phase with none inside its styles does not mix; an experiment); may change with --resume")
 	ema := fs.Float64("ema-kimg", def.EMAHalfLife/1000, "EMA half-life in thousands of images")
 	seed := fs.Uint64("seed", def.Seed, "seed of the initial weights, latents and noise")
 	dataSeed := fs.Int64("data-seed", def.DataSeed, "toyfaces stream seed")
@@ -78,6 +79,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if *mixX != 1 && *mixX != 2 {
 		return usageError{fmt.Sprintf("--mix-crossovers %d: want 1 or 2", *mixX)}
+	}
+	var cuts []int
+	if *mixCuts != "" {
+		var err error
+		if cuts, err = parseInts(*mixCuts); err == nil {
+			err = train.CheckMixCuts(cuts)
+		}
+		if err != nil {
+			return usageError{fmt.Sprintf("--mix-cuts %q: %v", *mixCuts, err)}
+		}
 	}
 	if *lowpass != 0 && (*lowpass < 8 || *lowpass&(*lowpass-1) != 0) {
 		return usageError{fmt.Sprintf("--d-lowpass %d: want 0 (off) or a phase resolution, a power of two >= 8", *lowpass)}
@@ -140,12 +151,24 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if set["d-lowpass"] {
 			t.Opt.LowpassRes = *lowpass
 		}
+		if set["mix-cuts"] {
+			t.Opt.MixCuts = cuts // checked above
+		}
 		if set["lr"] && *lr != o.LR {
 			if err := t.SetLR(*lr); err != nil {
 				t.Close()
 				return err
 			}
 			fmt.Fprintf(stderr, "train: learning rate %g (was %g)\n", *lr, o.LR)
+		}
+		if c := t.Cadence; c != nil {
+			// Go on writing as the run was started, unless told otherwise.
+			for name, v := range map[string]int64{"checkpoint-every": c.CheckpointEvery, "sample-every": c.SampleEvery,
+				"snapshot-every": c.SnapshotEvery, "noise-share-every": c.NoiseShareEvery} {
+				if !set[name] {
+					n[name] = v
+				}
+			}
 		}
 		fmt.Fprintf(stderr, "train: resuming %s at %d images (%d iterations, %s trained)\n", state, t.Images, t.Iter, t.Wall.Round(time.Second))
 		if featOpt != nil && o.FeatureD == nil {
@@ -180,6 +203,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		opt.FeatureD = featOpt
 		opt.NoiseDecay = *noiseDecay
 		opt.LowpassRes = *lowpass
+		opt.MixCuts = cuts
 		if *mixX == 2 {
 			opt.MixCrossovers = 2 // 1 stays unset, as in the states saved before the flag
 		}
@@ -198,14 +222,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if t.Opt.MixCrossovers == 2 {
 		fmt.Fprintf(stderr, "train: style mixing with two crossovers per mixed image\n")
 	}
+	if len(t.Opt.MixCuts) > 0 {
+		fmt.Fprintf(stderr, "train: style-mixing crossovers only at slots %s\n", joinInts(t.Opt.MixCuts))
+	}
 	if t.Opt.LowpassRes > 0 {
 		fmt.Fprintf(stderr, "train: the pixel D sees half resolution in phases up to %d px\n", t.Opt.LowpassRes)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return t.Run(ctx, train.RunConfig{
-		Out: *out, CheckpointEvery: n["checkpoint-every"], SampleEvery: n["sample-every"],
-		SnapshotEvery: n["snapshot-every"], MaxImages: n["max-images"], NoiseShareEvery: n["noise-share-every"],
+		Out: *out, Cadence: train.Cadence{CheckpointEvery: n["checkpoint-every"], SampleEvery: n["sample-every"],
+			SnapshotEvery: n["snapshot-every"], NoiseShareEvery: n["noise-share-every"]}, MaxImages: n["max-images"],
 		LogEvery: *logEvery, Log: stderr,
 	})
 }

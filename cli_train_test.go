@@ -56,6 +56,8 @@ func TestTrainDChannels(t *testing.T) {
 		{append(tiny(filepath.Join(dir, "lp")), "--d-lowpass", "12"), []string{"--d-lowpass 12", "power of two >= 8"}},
 		{append(tiny(filepath.Join(dir, "mx")), "--mix-crossovers", "3"), []string{"--mix-crossovers 3", "want 1 or 2"}},
 		{[]string{"--out", out, "--resume", "--mix-crossovers", "2"}, []string{"--mix-crossovers would"}},
+		{append(tiny(filepath.Join(dir, "mc")), "--mix-cuts", "4,2"), []string{`--mix-cuts "4,2"`, "increasing style slots"}},
+		{[]string{"--out", out, "--resume", "--mix-cuts", "0"}, []string{`--mix-cuts "0"`, "positive integers"}},
 	})
 	// Repeating the saved options (the start command plus --resume) is fine.
 	stderr.Reset()
@@ -64,9 +66,9 @@ func TestTrainDChannels(t *testing.T) {
 	}
 }
 
-// TestTrainResumeLR: --lr (the next lever for a run on a plateau) and
-// --d-lowpass may change on resume; the state records them and a reload
-// trains with them.
+// TestTrainResumeLR: --lr (the next lever for a run on a plateau),
+// --d-lowpass and --mix-cuts may change on resume; the state records them
+// and a reload trains with them. The run's cadence carries over.
 func TestTrainResumeLR(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
@@ -77,16 +79,16 @@ func TestTrainResumeLR(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	stderr.Reset()
-	if err := runTrain([]string{"--out", out, "--resume", "--lr", "0.001", "--d-lowpass", "8", "--max-images", "16"}, &stdout, &stderr); err != nil {
+	if err := runTrain([]string{"--out", out, "--resume", "--lr", "0.001", "--d-lowpass", "8", "--mix-cuts", "2", "--max-images", "16"}, &stdout, &stderr); err != nil {
 		t.Fatalf("resume --lr: %v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"learning rate 0.001 (was 0.002)", "half resolution in phases up to 8 px"} {
+	for _, want := range []string{"learning rate 0.001 (was 0.002)", "half resolution in phases up to 8 px", "crossovers only at slots 2"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("resume --lr --d-lowpass does not say %q:\n%s", want, stderr.String())
 		}
 	}
-	if o := savedOptions(t, out); o.LR != 0.001 || o.LowpassRes != 8 {
-		t.Errorf("saved lr %v, lowpass %d after --resume --lr 0.001 --d-lowpass 8", o.LR, o.LowpassRes)
+	if o := savedOptions(t, out); o.LR != 0.001 || o.LowpassRes != 8 || !slices.Equal(o.MixCuts, []int{2}) {
+		t.Errorf("saved lr %v, lowpass %d, mixing cuts %v after --resume --lr 0.001 --d-lowpass 8 --mix-cuts 2", o.LR, o.LowpassRes, o.MixCuts)
 	}
 	tr, err := train.LoadState(filepath.Join(out, train.StateFile))
 	if err != nil {
@@ -95,6 +97,11 @@ func TestTrainResumeLR(t *testing.T) {
 	defer tr.Close()
 	if tr.GAdam.LR != 0.001 || tr.DAdam.LR != 0.001 || tr.Images != 16 {
 		t.Errorf("reloaded run: G lr %v, D lr %v, %d images; want 0.001, 0.001, 16", tr.GAdam.LR, tr.DAdam.LR, tr.Images)
+	}
+	// The resume kept the cadence the run was started with (no samples,
+	// snapshots or noise estimates), not the flags' defaults.
+	if want := (train.Cadence{CheckpointEvery: 10000}); tr.Cadence == nil || *tr.Cadence != want {
+		t.Errorf("reloaded run's cadence %+v, want the start's %+v", tr.Cadence, want)
 	}
 }
 

@@ -21,17 +21,24 @@ import (
 
 // RunConfig says where a run writes and how often.
 type RunConfig struct {
-	Out             string // directory: state.safetensors, ema.safetensors, samples
-	CheckpointEvery int64  // images between checkpoints
-	SampleEvery     int64  // images between sample grids
-	SnapshotEvery   int64  // images between kept EMA snapshots (ema-NNNNNNk.safetensors); 0 = none
-	MaxImages       int64  // stop after this many images in total (0 = run the schedule)
+	Out string // directory: state.safetensors, ema.safetensors, samples
+	Cadence
+	MaxImages int64 // stop after this many images in total (0 = run the schedule)
+	LogEvery  time.Duration
+	Log       io.Writer // progress lines
+}
+
+// Cadence is how often, in images, a run writes and estimates things; 0
+// is never. The state keeps it, so that a resumed run can go on as it was
+// started.
+type Cadence struct {
+	CheckpointEvery int64 // images between checkpoints
+	SampleEvery     int64 // images between sample grids
+	SnapshotEvery   int64 // images between kept EMA snapshots (ema-NNNNNNk.safetensors)
 	// NoiseShareEvery is the images between estimates of the EMA
 	// generator's noise share (metrics.QuickNoiseShare), shown on the
-	// progress line; 0 = none.
+	// progress line.
 	NoiseShareEvery int64
-	LogEvery        time.Duration
-	Log             io.Writer // progress lines
 }
 
 // Files of a run directory.
@@ -47,6 +54,8 @@ func (t *Trainer) Run(ctx context.Context, rc RunConfig) error {
 	if err := os.MkdirAll(rc.Out, 0o755); err != nil {
 		return err
 	}
+	cad := rc.Cadence
+	t.Cadence = &cad
 	start := time.Now()
 	wall := func() time.Duration { return t.Wall + time.Since(start) }
 	save := func() error {

@@ -57,6 +57,13 @@ func (t *Trainer) SaveState(path string, wall time.Duration) error {
 	md := f.Metadata
 	md["format"] = stateFormat
 	md["options"] = string(opt)
+	if t.Cadence != nil {
+		c, err := json.Marshal(t.Cadence)
+		if err != nil {
+			return err
+		}
+		md["cadence"] = string(c)
+	}
 	md["images"] = strconv.FormatInt(t.Images, 10)
 	md["data_pos"] = strconv.FormatInt(t.DataPos, 10)
 	md["iter"] = strconv.FormatInt(t.Iter, 10)
@@ -178,6 +185,12 @@ func LoadState(path string) (*Trainer, error) {
 		return nil, fmt.Errorf("train: %s: rng: %w", path, err)
 	}
 	t.rng = rand.New(t.pcg)
+	if c, ok := md["cadence"]; ok {
+		t.Cadence = new(Cadence)
+		if err := json.Unmarshal([]byte(c), t.Cadence); err != nil {
+			return nil, fmt.Errorf("train: %s: cadence: %w", path, err)
+		}
+	}
 	if s, err := strconv.ParseFloat(md["wall_seconds"], 64); err == nil {
 		t.Wall = time.Duration(s * float64(time.Second))
 	}

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"gorgonia.org/tensor"
@@ -48,10 +49,16 @@ type Options struct {
 	// 2 takes an inner run of slots from w2 and both ends from w1 (an
 	// experiment: at 16 px it moved the factors from the last slot to the
 	// first and the last, the two it never separates; docs/learning-curve.md).
-	MixCrossovers int     `json:",omitempty"`
-	EMAHalfLife   float64 // images (10k)
-	EMARampup     float64 // half-life <= images·rampup early on (0.05); 0 = off
-	WAvgBeta      float64 // 0.995
+	MixCrossovers int `json:",omitempty"`
+	// MixCuts, when set, are the only slots a crossover may fall on, e.g.
+	// 4,8 for the paper's groups at 64 px (coarse 0–3, middle 4–7, fine
+	// 8+), so that mixing splits between groups and never inside one; a
+	// phase with none of them inside its styles does not mix. Empty, the
+	// paper's recipe, is any slot. It may change when a run resumes.
+	MixCuts     []int   `json:",omitempty"`
+	EMAHalfLife float64 // images (10k)
+	EMARampup   float64 // half-life <= images·rampup early on (0.05); 0 = off
+	WAvgBeta    float64 // 0.995
 
 	Seed     uint64 // parameters, latents, noise
 	DataSeed int64  // toyfaces stream seed
@@ -74,6 +81,29 @@ type Options struct {
 	// not (docs/learning-curve.md). Like NoiseDecay it may change when a
 	// run resumes.
 	LowpassRes int `json:",omitempty"`
+}
+
+// validateMixing checks the style-mixing options, which the CLI does not
+// see when the options come from a saved state or the API.
+func (o *Options) validateMixing() error {
+	if !(o.MixProb >= 0 && o.MixProb <= 1) {
+		return fmt.Errorf("mixing probability %v: want 0..1", o.MixProb)
+	}
+	if o.MixCrossovers < 0 || o.MixCrossovers > 2 {
+		return fmt.Errorf("%d crossovers per mixed image: want 1 or 2", o.MixCrossovers)
+	}
+	return CheckMixCuts(o.MixCuts)
+}
+
+// CheckMixCuts checks a list of slots a crossover may fall on (see
+// Options.MixCuts).
+func CheckMixCuts(cuts []int) error {
+	for i, c := range cuts {
+		if c < 1 || i > 0 && c <= cuts[i-1] {
+			return fmt.Errorf("mixing cuts %v: want increasing style slots >= 1", cuts)
+		}
+	}
+	return nil
 }
 
 // DefaultOptions are the settings of the default model's run.
@@ -134,6 +164,9 @@ type Trainer struct {
 	DataPos int64 // real images consumed
 	Iter    int64
 	Wall    time.Duration // training time before this process
+	// Cadence is the last Run's (nil: none yet, or a state saved before
+	// states kept it).
+	Cadence *Cadence
 
 	pcg *rand.PCG
 	rng *rand.Rand
@@ -149,6 +182,9 @@ func New(opt Options) (*Trainer, error) {
 	sc, err := ParseSchedule(opt.Schedule)
 	if err != nil {
 		return nil, err
+	}
+	if err := opt.validateMixing(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	cfg := opt.Arch.ModelConfig()
 	if err := cfg.Validate(); err != nil {
@@ -289,15 +325,7 @@ func (t *Trainer) fillLatents(in *gInputs, alpha float64) {
 	for b := 0; b < in.B; b++ {
 		cut, back := L, L // slots [cut, back) from w2; no mixing: every slot from w1
 		if L > 1 && t.rng.Float64() < t.Opt.MixProb {
-			cut = 1 + t.rng.IntN(L-1)
-			if t.Opt.MixCrossovers == 2 && L > 2 {
-				// two distinct crossovers in 1..L-1, in order
-				back = 1 + t.rng.IntN(L-2)
-				if back >= cut {
-					back++
-				}
-				cut, back = min(cut, back), max(cut, back)
-			}
+			cut, back = t.crossovers(L)
 		}
 		for i, m := range in.Mix {
 			v := float32(0)
@@ -319,6 +347,32 @@ func (t *Trainer) fillLatents(in *gInputs, alpha float64) {
 	if in.Alpha != nil {
 		copyFill(in.Alpha, alpha)
 	}
+}
+
+// crossovers draws the slots [cut, back) that a mixed image of L styles
+// takes from w2: one crossover (back = L) or, with MixCrossovers 2, two
+// distinct ones in order, each from MixCuts (any of 1..L-1 when unset).
+// With no allowed slot inside 1..L-1 the image does not mix (cut = L).
+func (t *Trainer) crossovers(L int) (cut, back int) {
+	slots := make([]int, 0, L)
+	for s := 1; s < L; s++ {
+		if len(t.Opt.MixCuts) == 0 || slices.Contains(t.Opt.MixCuts, s) {
+			slots = append(slots, s)
+		}
+	}
+	n := len(slots)
+	if n == 0 {
+		return L, L
+	}
+	i := t.rng.IntN(n)
+	if t.Opt.MixCrossovers != 2 || n < 2 {
+		return slots[i], L
+	}
+	j := t.rng.IntN(n - 1)
+	if j >= i {
+		j++
+	}
+	return slots[min(i, j)], slots[max(i, j)]
 }
 
 func f32(t *tensor.Dense) []float32 { return t.Data().([]float32) }

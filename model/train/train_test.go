@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -710,7 +711,7 @@ func TestCheckpointRenders(t *testing.T) {
 	}
 	defer tr.Close()
 	dir := t.TempDir()
-	err = tr.Run(context.Background(), RunConfig{Out: dir, CheckpointEvery: 8, MaxImages: 24, LogEvery: time.Hour, Log: io.Discard})
+	err = tr.Run(context.Background(), RunConfig{Out: dir, Cadence: Cadence{CheckpointEvery: 8}, MaxImages: 24, LogEvery: time.Hour, Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -767,7 +768,7 @@ func TestDivergenceKeepsCheckpoint(t *testing.T) {
 	}
 	defer tr.Close()
 	dir := t.TempDir()
-	if err := tr.Run(context.Background(), RunConfig{Out: dir, CheckpointEvery: 8, MaxImages: 8, LogEvery: time.Hour, Log: io.Discard}); err != nil {
+	if err := tr.Run(context.Background(), RunConfig{Out: dir, Cadence: Cadence{CheckpointEvery: 8}, MaxImages: 8, LogEvery: time.Hour, Log: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(filepath.Join(dir, StateFile))
@@ -777,7 +778,7 @@ func TestDivergenceKeepsCheckpoint(t *testing.T) {
 	p := tr.DP.P(dName("final.dense1.bias"))
 	p.Raw[0] = float32(math.NaN())
 	p.SyncEff()
-	err = tr.Run(context.Background(), RunConfig{Out: dir, CheckpointEvery: 4, MaxImages: 32, LogEvery: time.Hour, Log: io.Discard})
+	err = tr.Run(context.Background(), RunConfig{Out: dir, Cadence: Cadence{CheckpointEvery: 4}, MaxImages: 32, LogEvery: time.Hour, Log: io.Discard})
 	if !errors.Is(err, ErrDiverged) {
 		t.Fatalf("Run with a NaN weight: %v, want ErrDiverged", err)
 	}
@@ -1017,5 +1018,65 @@ func TestMixCrossovers(t *testing.T) {
 			t.Errorf("%d crossovers: %d distinct masks in %d images, want %d", n, len(seen), B, want)
 		}
 		tr.Close()
+	}
+}
+
+// TestMixCuts: with MixCuts the crossovers fall only on the given slots,
+// every allowed mask is drawn, a phase without a cut inside it does not
+// mix, and invalid mixing options are refused by New.
+func TestMixCuts(t *testing.T) {
+	const B = 256
+	for _, c := range []struct {
+		crossovers int
+		cuts       []int
+		L          int
+		want       []string
+	}{
+		{1, []int{2, 4}, 6, []string{"110000", "111100"}},
+		{2, []int{2, 4}, 6, []string{"110011"}},
+		{2, []int{1, 3, 5}, 6, []string{"100111", "100001", "111001"}},
+		{1, []int{4, 8}, 6, []string{"111100"}},
+		{2, []int{4, 8}, 6, []string{"111100"}}, // one cut inside: one crossover
+		{1, []int{4, 8}, 4, []string{"1111"}},   // none inside: no mixing
+	} {
+		opt := tinyOptions()
+		opt.MixProb, opt.MixCrossovers, opt.MixCuts = 1, c.crossovers, c.cuts
+		tr, err := New(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		W := tr.Cfg.WDim
+		in := &gInputs{B: B, Z: tensor.New(tensor.WithShape(2*B, tr.Cfg.ZDim), tensor.Of(tensor.Float32))}
+		for i := 0; i < c.L; i++ {
+			in.Mix = append(in.Mix, tensor.New(tensor.WithShape(B, W), tensor.Of(tensor.Float32)))
+		}
+		tr.fillLatents(in, 1)
+		seen := map[string]bool{}
+		for b := 0; b < B; b++ {
+			var mask []byte
+			for _, m := range in.Mix {
+				mask = append(mask, '0'+byte(f32(m)[b*W]))
+			}
+			seen[string(mask)] = true
+		}
+		got := slices.Sorted(maps.Keys(seen))
+		slices.Sort(c.want)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%d crossovers at %v, %d slots: masks %v, want %v", c.crossovers, c.cuts, c.L, got, c.want)
+		}
+		tr.Close()
+	}
+	for _, bad := range []func(*Options){
+		func(o *Options) { o.MixCuts = []int{4, 4} },
+		func(o *Options) { o.MixCuts = []int{0, 4} },
+		func(o *Options) { o.MixCrossovers = 3 },
+		func(o *Options) { o.MixProb = 1.5 },
+	} {
+		opt := tinyOptions()
+		bad(&opt)
+		if tr, err := New(opt); err == nil {
+			tr.Close()
+			t.Errorf("New accepted mixing options %v/%d/%v", opt.MixCuts, opt.MixCrossovers, opt.MixProb)
+		}
 	}
 }
