@@ -74,4 +74,39 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := Load(text); err == nil || !strings.Contains(err.Error(), text+" is not a checkpoint this program reads") {
 		t.Errorf("README.md: %v", err)
 	}
+
+	// Each error names the file and what is wrong with it.
+	m, err := Load(testfix.Path(t, "rosinality/tiny_s3.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(f.Metadata, "config")
+	noConfig, err := f.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{write("noconfig.safetensors", noConfig), `no "config" in __metadata__`},
+	} {
+		if _, err := Load(tc.path); err == nil || !strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one naming the file and %q", filepath.Base(tc.path), err, tc.want)
+		}
+	}
+	for _, name := range []string{"g.safetensors", "g.pt", "g.pkl", "g"} {
+		d := filepath.Join(dir, "dirs", name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(d); err == nil || !strings.Contains(err.Error(), d) || !strings.Contains(err.Error(), "is a directory") {
+			t.Errorf("directory %s: error %v, want one naming it a directory", name, err)
+		}
+	}
 }

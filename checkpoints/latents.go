@@ -2,6 +2,9 @@ package checkpoints
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	"stylegan-tui/checkpoints/safetensors"
 	"stylegan-tui/latent"
@@ -31,17 +34,28 @@ func ReadLatents(path string, g *model.Generator, o LatentsOptions) (model.Synth
 	if err != nil {
 		return in, err
 	}
+	if err := checkLatentNames(f, c.NumNoise()); err != nil {
+		return in, fmt.Errorf("%s: %w", path, err)
+	}
+	// A NaN or infinity would only show up as a blank image.
+	for _, name := range f.Names() {
+		for i, v := range f.Tensors[name].Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return in, fmt.Errorf("%s: %s[%d] is %v, want a finite number", path, name, i, v)
+			}
+		}
+	}
 	// vectors returns the batch of w for source names z/w (or z2/w2).
 	vectors := func(zname, wname string) ([]float32, int, error) {
 		if t, ok := f.Tensors[wname]; ok {
-			if len(t.Shape) != 2 || t.Shape[1] != c.WDim {
-				return nil, 0, fmt.Errorf("%s: %s has shape %v, want [B %d]", path, wname, t.Shape, c.WDim)
+			if len(t.Shape) != 2 || t.Shape[1] != c.WDim || t.Shape[0] < 1 {
+				return nil, 0, fmt.Errorf("%s: %s has shape %v, want [B %d] with B >= 1", path, wname, t.Shape, c.WDim)
 			}
 			return t.Data, t.Shape[0], nil
 		}
 		if t, ok := f.Tensors[zname]; ok {
-			if len(t.Shape) != 2 || t.Shape[1] != c.ZDim {
-				return nil, 0, fmt.Errorf("%s: %s has shape %v, want [B %d]", path, zname, t.Shape, c.ZDim)
+			if len(t.Shape) != 2 || t.Shape[1] != c.ZDim || t.Shape[0] < 1 {
+				return nil, 0, fmt.Errorf("%s: %s has shape %v, want [B %d] with B >= 1", path, zname, t.Shape, c.ZDim)
 			}
 			w, err := g.Mapping(t.Data, t.Shape[0])
 			return w, t.Shape[0], err
@@ -105,4 +119,28 @@ func ReadLatents(path string, g *model.Generator, o LatentsOptions) (model.Synth
 		}
 	}
 	return in, nil
+}
+
+// checkLatentNames refuses tensors ReadLatents would not read (a misspelt
+// noise map would silently be replaced by the fallback) and a file with
+// both a source's z and its w (which one is meant?).
+func checkLatentNames(f *safetensors.File, numNoise int) error {
+	for _, pair := range [][2]string{{"z", "w"}, {"z2", "w2"}} {
+		if f.Tensors[pair[0]] != nil && f.Tensors[pair[1]] != nil {
+			return fmt.Errorf("both %s and %s: give one of them", pair[0], pair[1])
+		}
+	}
+	for _, name := range f.Names() {
+		switch name {
+		case "z", "w", "z2", "w2", "w_avg":
+			continue
+		}
+		if j, ok := strings.CutPrefix(name, "noise"); ok {
+			if n, err := strconv.Atoi(j); err == nil && n >= 0 && n < numNoise && strconv.Itoa(n) == j {
+				continue
+			}
+		}
+		return fmt.Errorf("unexpected tensor %q: want z or w [B D], optionally z2 or w2, w_avg and noise0..noise%d", name, numNoise-1)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package checkpoints
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,8 @@ func TestReadLatentsErrors(t *testing.T) {
 	vec := func(b, d int) *safetensors.Tensor {
 		return &safetensors.Tensor{Shape: []int{b, d}, Data: make([]float32, b*d)}
 	}
+	nan := func(t *safetensors.Tensor, i int) *safetensors.Tensor { t.Data[i] = float32(math.NaN()); return t }
+	inf := func(t *safetensors.Tensor, i int) *safetensors.Tensor { t.Data[i] = float32(math.Inf(1)); return t }
 	noMix := LatentsOptions{Psi: 1, Cutoff: c.NumStyles(), MixFrom: 1, MixTo: 0}
 	for _, tc := range []struct {
 		file    string
@@ -40,7 +43,16 @@ func TestReadLatentsErrors(t *testing.T) {
 		opt     LatentsOptions
 		want    string
 	}{
-		{"none.safetensors", map[string]*safetensors.Tensor{"x": vec(1, 3)}, noMix, "no z or w tensor"},
+		{"none.safetensors", map[string]*safetensors.Tensor{"w_avg": vec(1, c.WDim)}, noMix, "no z or w tensor"},
+		{"x.safetensors", map[string]*safetensors.Tensor{"z": vec(1, c.ZDim), "x": vec(1, 3)}, noMix, `unexpected tensor "x"`},
+		{"noise_0.safetensors", map[string]*safetensors.Tensor{"z": vec(1, c.ZDim), "noise_0": vec(1, 16)}, noMix, `unexpected tensor "noise_0"`},
+		{"noise99.safetensors", map[string]*safetensors.Tensor{"z": vec(1, c.ZDim), "noise99": vec(1, 16)}, noMix, `unexpected tensor "noise99"`},
+		{"zw.safetensors", map[string]*safetensors.Tensor{"z": vec(1, c.ZDim), "w": vec(1, c.WDim)}, noMix, "both z and w"},
+		{"b0.safetensors", map[string]*safetensors.Tensor{"z": vec(0, c.ZDim)}, noMix, "z has shape [0 "},
+		{"w0.safetensors", map[string]*safetensors.Tensor{"w": vec(0, c.WDim)}, noMix, "w has shape [0 "},
+		{"nan.safetensors", map[string]*safetensors.Tensor{"z": nan(vec(2, c.ZDim), 3)}, noMix, "z[3] is NaN"},
+		{"inf.safetensors", map[string]*safetensors.Tensor{"w": vec(1, c.WDim), "w_avg": inf(vec(1, c.WDim), 0)}, noMix, "w_avg[0] is +Inf"},
+		{"noisenan.safetensors", map[string]*safetensors.Tensor{"w": vec(1, c.WDim), "noise0": nan(vec(1, 16), 15)}, noMix, "noise0[15] is NaN"},
 		{"z.safetensors", map[string]*safetensors.Tensor{"z": vec(2, c.ZDim+1)}, noMix, "z has shape [2 "},
 		{"noise.safetensors", map[string]*safetensors.Tensor{"w": vec(1, c.WDim), "noise0": vec(1, 5)}, noMix, "noise0 has shape [1 5]"},
 		{"mix.safetensors", map[string]*safetensors.Tensor{"w": vec(2, c.WDim)}, LatentsOptions{Psi: 1, Cutoff: 0, MixFrom: 2, MixTo: 3}, "needs z2 or w2 with batch 2"},

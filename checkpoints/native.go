@@ -2,6 +2,7 @@ package checkpoints
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,9 @@ func toFile(m *Checkpoint) *safetensors.File {
 }
 
 func fromNative(t *table) (*Checkpoint, error) {
+	if _, ok := t.f.Metadata["config"]; !ok {
+		return nil, fmt.Errorf("checkpoints: %s: no \"config\" in __metadata__ (a %s file carries its model config there)", t.src, nativeFormat)
+	}
 	cfg, err := model.ParseConfig(t.f.Metadata["config"])
 	if err != nil {
 		return nil, fmt.Errorf("checkpoints: %s: metadata config: %w", t.src, err)
@@ -152,10 +156,14 @@ func Load(path string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	head := make([]byte, 8)
-	n, _ := fh.Read(head)
+	n, rerr := fh.Read(head)
 	fh.Close()
 	head = head[:n]
 	if n == 0 {
+		if rerr != nil && rerr != io.EOF {
+			// A directory (or a device that cannot be read) is not empty.
+			return nil, fmt.Errorf("checkpoints: %s: not a checkpoint file: %w", path, rerr)
+		}
 		return nil, fmt.Errorf("checkpoints: %s: empty file", path)
 	}
 	if imp := importerFor(path, head); imp != nil {
