@@ -192,8 +192,22 @@ func parseEntry(name string, raw json.RawMessage, dataSize int64) (entry, error)
 		Shape       []json.RawMessage `json:"shape"`
 		DataOffsets []json.RawMessage `json:"data_offsets"`
 	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return entry{}, fmt.Errorf("bad header entry: %w", err)
+	// Say which field is wrong in the file's terms (encoding/json would
+	// name this struct's Go types).
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return entry{}, fmt.Errorf("header entry %s is not an object with dtype, shape and data_offsets", excerpt(raw))
+	}
+	for _, f := range []struct {
+		name string
+		to   any
+		want string
+	}{{"dtype", &v.Dtype, "a string"}, {"shape", &v.Shape, "a list of integers"}, {"data_offsets", &v.DataOffsets, "a list of two integers"}} {
+		if r, ok := fields[f.name]; ok {
+			if err := json.Unmarshal(r, f.to); err != nil {
+				return entry{}, fmt.Errorf("%s %s is not %s", f.name, excerpt(r), f.want)
+			}
+		}
 	}
 	switch {
 	case v.Dtype == nil:
@@ -294,4 +308,13 @@ func checkLayout(entries []entry, dataSize int64) error {
 			dataSize-pos, dataSize)
 	}
 	return nil
+}
+
+// excerpt is raw JSON for an error message, cut to a readable length.
+func excerpt(raw json.RawMessage) string {
+	r := []rune(string(bytes.TrimSpace(raw)))
+	if len(r) > 40 {
+		return string(r[:40]) + "..."
+	}
+	return string(r)
 }

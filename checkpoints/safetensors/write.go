@@ -133,9 +133,15 @@ func writeString(b *bytes.Buffer, s string) {
 // an error never leaves a partial file and never clobbers an existing one.
 // A new file gets mode 0644; an existing file keeps its mode.
 func WriteFile(path string, f *File) (err error) {
+	// Every error names path, not only the temporary file's name.
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+	}()
 	b, err := f.Marshal()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {

@@ -179,11 +179,16 @@ func TestWriteFileFailureKeepsOld(t *testing.T) {
 	}
 	if err := WriteFile(target, sample()); err == nil {
 		t.Fatal("WriteFile over a non-empty directory succeeded")
+	} else if !strings.HasPrefix(err.Error(), target+": ") {
+		t.Errorf("error %q does not start with the path", err)
 	}
 
 	// The directory is missing: CreateTemp fails.
-	if err := WriteFile(filepath.Join(dir, "no", "such", "dir.safetensors"), sample()); err == nil {
+	missing := filepath.Join(dir, "no", "such", "dir.safetensors")
+	if err := WriteFile(missing, sample()); err == nil {
 		t.Fatal("WriteFile into a missing directory succeeded")
+	} else if !strings.HasPrefix(err.Error(), missing+": ") {
+		t.Errorf("error %q does not start with the path", err)
 	}
 
 	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, old) {

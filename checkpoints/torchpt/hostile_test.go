@@ -168,6 +168,7 @@ func TestHostile(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "empty file"},
+		{"truncated zip", mk(false, func(*ptFile) {})[:200], "a zip archive whose central directory cannot be read (truncated?)"},
 		{"storage viewed 100 times", repeated, "again20: the tensors would exceed"},
 		{"text", []byte("hello"), "not a torch checkpoint"},
 		{"NVlabs pickle", nvpkl, "not a torch checkpoint (no torch magic number"},

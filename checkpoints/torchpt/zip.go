@@ -18,7 +18,8 @@ import (
 func (c *container) loadZip() (any, error) {
 	zr, err := zip.NewReader(c.ra, c.size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are only looked up, never created
-		return nil, fmt.Errorf("zip: %w", err)
+		// archive/zip's own "zip: not a valid zip file" says nothing of why.
+		return nil, fmt.Errorf("a zip archive whose central directory cannot be read (truncated?): %w", err)
 	}
 	c.zipFiles = make(map[string]*zip.File, len(zr.File))
 	var pkl *zip.File
