@@ -101,7 +101,10 @@ func randomState(r *rand.Rand) State {
 	}
 	psi := 1.0
 	if r.IntN(4) != 0 {
-		psi = float()
+		psi = float() // Validate bounds it; t keeps the extreme floats
+		if math.Abs(psi) > MaxPsi {
+			psi = math.Copysign(MaxPsi, psi)
+		}
 	}
 	cutoff := ns
 	if r.IntN(2) == 0 {

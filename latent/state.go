@@ -13,6 +13,9 @@ const (
 	MaxSlots     = 64   // style or noise slots (an NVlabs 1024 px model has 18)
 	MaxVectorLen = 4096 // components of an explicit z or w (StyleGAN uses 512)
 	MaxNudges    = 1024 // nudges per source
+	// MaxPsi bounds |psi|: the paper uses -1..1; far beyond, psi·(w - w_avg)
+	// overflows the engine's float32 (at about 1e36 the image is all NaN).
+	MaxPsi = 1e6
 )
 
 // Style sources: the values of State.Styles.
@@ -240,6 +243,9 @@ func (s State) Validate(numStyles, numNoise int) error {
 	}
 	if !finite(s.Psi) {
 		return fmt.Errorf("latent: truncation psi %v is not finite", s.Psi)
+	}
+	if math.Abs(s.Psi) > MaxPsi {
+		return fmt.Errorf("latent: truncation psi %v is outside -%g..%g", s.Psi, MaxPsi, MaxPsi)
 	}
 	if s.Cutoff < 0 || s.Cutoff > numStyles {
 		return fmt.Errorf("latent: truncation cutoff %d is outside 0..%d", s.Cutoff, numStyles)

@@ -259,6 +259,7 @@ func TestValidate(t *testing.T) {
 		{"style value", func(s *State) { s.Styles[2] = 2 }, 6, "style slot 2 takes source 2"},
 		{"psi nan", func(s *State) { s.Psi = math.NaN() }, 6, "psi NaN is not finite"},
 		{"psi inf", func(s *State) { s.Psi = math.Inf(-1) }, 6, "psi -Inf is not finite"},
+		{"psi huge", func(s *State) { s.Psi = 1e300 }, 6, "psi 1e+300 is outside -1e+06..1e+06"},
 		{"cutoff high", func(s *State) { s.Cutoff = 7 }, 6, "cutoff 7 is outside 0..6"},
 		{"cutoff neg", func(s *State) { s.Cutoff = -1 }, 6, "cutoff -1 is outside 0..6"},
 		{"mode", func(s *State) { s.Noise[4].Mode = 3 }, 6, "noise slot 4 has unknown mode NoiseMode(3)"},
