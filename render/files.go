@@ -170,6 +170,12 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = f.Chmod(0o644); err != nil {
 		return fmt.Errorf("render: writing %s: %w", path, err)
 	}
+	// Sync before the rename: a filesystem that allocates late reports a
+	// full disk here, not after the old file was replaced (and a crash
+	// cannot leave an empty file under the old name).
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("render: writing %s: %w", path, err)
+	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("render: writing %s: %w", path, err)
 	}

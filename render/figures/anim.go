@@ -292,12 +292,13 @@ func (a *Animation) RenderVia(ctx context.Context, size int, labels bool, fn fun
 }
 
 // Delay is the GIF frame delay, in 1/100 s, for fps frames a second: at
-// least 2 (browsers show shorter delays as 1/10 s).
+// least 2 (browsers show shorter delays as 1/10 s) and at most 65535 (the
+// format's 16 bits; a tiny fps overflowed the int conversion).
 func Delay(fps float64) int {
 	if fps <= 0 || math.IsNaN(fps) {
 		return render.DefaultGIFDelay
 	}
-	return max(2, int(math.Round(100/fps)))
+	return int(min(max(2, math.Round(100/fps)), 65535))
 }
 
 // Write renders the animation and writes it as a GIF at fps frames a

@@ -636,3 +636,15 @@ func TestLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestDelay: GIF delays are whole 1/100 s from 2 to 65535 whatever the fps.
+func TestDelay(t *testing.T) {
+	for _, c := range []struct {
+		fps  float64
+		want int
+	}{{25, 4}, {100, 2}, {8, 13}, {0.01, 10000}, {0.001, 65535}, {1e-300, 65535}, {0, render.DefaultGIFDelay}} {
+		if got := Delay(c.fps); got != c.want {
+			t.Errorf("Delay(%g) = %d, want %d", c.fps, got, c.want)
+		}
+	}
+}
