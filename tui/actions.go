@@ -64,7 +64,14 @@ func (m *Model) action(msg tea.KeyMsg) (latent.State, string, bool) {
 			d = -0.1
 		}
 		n := st.Clone()
-		n.Psi = math.Max(psiMin, math.Min(psiMax, math.Round((st.Psi+d)*10)/10))
+		// Kept in psiMin..psiMax, but a psi from outside it (a state
+		// string's) only moves the way the key says: + never lowers it.
+		n.Psi = math.Round((st.Psi+d)*10) / 10
+		if d > 0 {
+			n.Psi = math.Min(n.Psi, math.Max(psiMax, st.Psi))
+		} else {
+			n.Psi = math.Max(n.Psi, math.Min(psiMin, st.Psi))
+		}
 		return n, m.describeTrunc(n), true
 	case key.Matches(msg, k.CutoffUp), key.Matches(msg, k.CutoffDown):
 		n := st.Clone()
@@ -301,6 +308,10 @@ func (m *Model) describeSlot(s int) string {
 }
 
 func (m *Model) describeStart() string {
+	if m.opts.State != nil {
+		// A state string (--state) may mix, walk or nudge: say what it holds.
+		return fmt.Sprintf("from the state string: %s (%s)", m.mixLabel(), m.describeState(m.lat.st))
+	}
 	return fmt.Sprintf("%s: every layer takes w_A = mapping(z_A); %s", srcLabel(m.lat.st.A), m.describeTrunc(m.lat.st))
 }
 

@@ -96,6 +96,15 @@ func (m *Model) openLesson(l *lesson.Lesson) tea.Cmd {
 	return nil
 }
 
+// lessonToOpen is what L opens: the lesson the explorer was started with
+// (stylegan-tui lesson FILE), else the built-in one for the model.
+func (m *Model) lessonToOpen() *lesson.Lesson {
+	if m.opts.Lesson != nil {
+		return m.opts.Lesson
+	}
+	return lesson.BuiltIn(m.cfg)
+}
+
 func (m *Model) closeLesson() {
 	m.endQuiz(false)
 	m.teach.les = nil
@@ -300,7 +309,7 @@ func (m *Model) teachKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 			m.closeLesson()
 			return m.relayoutCmd(), true
 		}
-		return m.openLesson(lesson.BuiltIn(m.cfg)), true
+		return m.openLesson(m.lessonToOpen()), true
 	case key.Matches(msg, k.Quiz):
 		seed := m.lat.st.A.Seed
 		cmd := m.startQuiz(lesson.QuizSpec{Seed: seed, N: 6}, false)
@@ -326,6 +335,11 @@ func (m *Model) quizKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	k, q := m.keys, m.teach.quiz
 	qu := q.question()
 	switch {
+	case key.Matches(msg, k.Copy) && q.cur < len(q.qs) && q.answers[q.cur] < 0:
+		// The state string names the slots from B, psi and the walk's
+		// space: the answer.
+		m.explain = "c copies the state once you have answered (its string gives the answer away)"
+		return nil, true
 	case key.Matches(msg, k.Help), key.Matches(msg, k.Quit), key.Matches(msg, k.Copy),
 		key.Matches(msg, k.Save), key.Matches(msg, k.Record), key.Matches(msg, k.SaveAnim):
 		return nil, false
@@ -336,7 +350,7 @@ func (m *Model) quizKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 			return tea.Batch(cmd, m.relayoutCmd()), true
 		}
 		cmd := m.endQuiz(true)
-		return tea.Batch(cmd, m.openLesson(lesson.BuiltIn(m.cfg))), true
+		return tea.Batch(cmd, m.openLesson(m.lessonToOpen())), true
 	case key.Matches(msg, k.Quiz):
 		right, _ := q.score()
 		cmd := m.endQuiz(true)

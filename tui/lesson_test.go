@@ -63,7 +63,7 @@ func TestLessonKeys(t *testing.T) {
 	resize(m, 100, 40)
 	press(m, "?")
 	help := ansi.Strip(m.View())
-	for _, want := range []string{"n/p next/previous step", "P   play/pause the walk", "N   nudge z of A", "tab more of the caption", "L   built-in lesson on/off"} {
+	for _, want := range []string{"n/p next/previous step", "P   play/pause the walk", "N   nudge z of A", "tab more of the caption", "L   the lesson on/off"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("the help in a lesson lacks %q:\n%s", want, help)
 		}

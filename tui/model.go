@@ -76,7 +76,7 @@ type Options struct {
 	// run more encodings than it has cores. Nil = unbounded.
 	EncodeSlots chan struct{}
 	// Lesson, when set, opens at its first step (lesson.go); the L key
-	// opens the built-in one.
+	// closes it and opens it again (without it, L opens the built-in one).
 	Lesson *lesson.Lesson
 	// PathDistance measures a playing walk's path length (walklen.go).
 	// Nil = the judge's distance (as ppl's) for a toyfaces model, else
@@ -135,6 +135,9 @@ type histEntry struct {
 type promptInput struct {
 	kind  promptKind
 	input []rune
+	// failed is the info line's error about the last input; the next
+	// input that works takes it away (it would stay, stale, otherwise).
+	failed string
 }
 
 // termState is what the terminal is known to do: asked in-band at the
@@ -285,6 +288,9 @@ func New(opts Options) (*Model, error) {
 	m.explain = m.describeStart()
 	m.initClass()
 	if opts.Lesson != nil {
+		if opts.Lesson.File != lesson.BuiltInName {
+			m.keys.Lesson.SetHelp("L", "the lesson on/off")
+		}
 		m.teach.pending = m.openLesson(opts.Lesson)
 	}
 	m.relayout()
@@ -826,7 +832,11 @@ func (m *Model) submitPrompt(kind promptKind, text string) tea.Cmd {
 		seed, err := strconv.ParseUint(text, 10, 32)
 		if err != nil {
 			m.info = fmt.Sprintf("seed %q: want a number 0..%d (numpy RandomState seeds are 32-bit)", text, uint32(1<<32-1))
+			m.prompt.failed = m.info
 			return nil
+		}
+		if m.info == m.prompt.failed {
+			m.info = ""
 		}
 		if kind == promptSeedA {
 			return m.apply(m.withSeed(imgA, int64(seed)))
@@ -839,6 +849,7 @@ func (m *Model) submitPrompt(kind promptKind, text string) tea.Cmd {
 		}
 		if err != nil {
 			m.info = "state string: " + err.Error()
+			m.prompt.failed = m.info
 			return nil
 		}
 		m.info = "loaded " + st.Encode()

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -175,7 +176,7 @@ func (m *Model) view(noImages bool) string {
 	lines := make([]string, 0, m.screen.height)
 	if l.help {
 		// The help takes the whole window.
-		help := append([]string{"keys (any key closes this help)", ""}, m.helpLines(m.screen.width-1)...)
+		help := m.helpScreen(m.screen.width-1, m.screen.height)
 		for i := 0; i < min(len(help), m.screen.height); i++ {
 			lines = append(lines, fit(help[i], m.screen.width))
 		}
@@ -199,6 +200,44 @@ func (m *Model) view(noImages bool) string {
 	}
 	lines = append(lines, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.screen.width))
 	return strings.Join(lines, "\n")
+}
+
+// helpScreen is the help overlay: a title over the key groups, or, when
+// their bands are too tall for the window (a lesson's or a class's keys at
+// 80x24), every key in as few rows as the width allows, so none is cut off.
+func (m *Model) helpScreen(width, height int) []string {
+	const title = "keys (any key closes this help)"
+	lines := m.helpLines(width)
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines)+2 <= height {
+		return append([]string{title, ""}, lines...)
+	}
+	var all []key.Binding
+	for _, g := range m.keys.FullHelp() {
+		for _, b := range g {
+			if b.Enabled() {
+				all = append(all, b)
+			}
+		}
+	}
+	// The fewest rows whose columns fit the width.
+	var best []string
+	h := m.help
+	h.Width, h.FullSeparator = 0, "    "
+	for rows := len(all); rows >= 1; rows-- {
+		var cols [][]key.Binding
+		for i := 0; i < len(all); i += rows {
+			cols = append(cols, all[i:min(i+rows, len(all))])
+		}
+		view := h.FullHelpView(cols)
+		if best != nil && lipgloss.Width(view) > width {
+			break
+		}
+		best = strings.Split(view, "\n")
+	}
+	return append([]string{title}, best...)
 }
 
 // helpLines lays the key groups out in as many columns as the width takes,
@@ -416,7 +455,15 @@ func (m *Model) strip() []string {
 	const prefix = 7
 	cw := max(2, min(6, (m.screen.width-1-prefix-16)/n))
 	rows := make([]strings.Builder, stripRows)
-	for i, name := range []string{"group", "res", "style", "psi", "noise", ""} {
+	// Resolutions too wide for their column go as powers of two: cut,
+	// 16 would read "1" and 1024 "10".
+	resName, resText := "res", func(r int) string { return strconv.Itoa(r) }
+	for s := 0; s < n; s++ {
+		if r := c.SlotRes(s); len(strconv.Itoa(r)) > cw-1 && r&(r-1) == 0 {
+			resName, resText = "res 2^", func(r int) string { return strconv.Itoa(bits.Len(uint(r)) - 1) }
+		}
+	}
+	for i, name := range []string{"group", resName, "style", "psi", "noise", ""} {
 		rows[i].WriteString(fmt.Sprintf("%-*s", prefix, name))
 	}
 	// Groups, bracketed over their slots' columns.
@@ -431,7 +478,7 @@ func (m *Model) strip() []string {
 	}
 	truncated := m.lat.st.Psi != 1
 	for s := 0; s < n; s++ {
-		res := strconv.Itoa(c.SlotRes(s))
+		res := resText(c.SlotRes(s))
 		if len(res) > cw-1 {
 			res = res[:cw-1]
 		}
