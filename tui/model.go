@@ -178,6 +178,9 @@ type gifState struct {
 	rec    *figures.Recorder // non-nil while recording (key g)
 	preset renderFunc        // renders the animation presets (key G), apart from the workers
 	saving bool              // a preset GIF is being written
+	// exitNotes say what quitting wrote (the recording), which the screen,
+	// gone by then, cannot show: Run prints them after it (ExitNotes).
+	exitNotes []string
 }
 
 type promptKind int

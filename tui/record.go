@@ -77,7 +77,15 @@ func (m *Model) recorded(msg recordedMsg) {
 	default:
 		m.info = fmt.Sprintf("recorded %s (%d frames, %.1f s)", m.shownPath(msg.rec.Path), msg.rec.Frames, msg.rec.Duration.Seconds())
 	}
+	if m.screen.quitting {
+		m.gifs.exitNotes = append(m.gifs.exitNotes, m.info)
+	}
 }
+
+// ExitNotes are the lines to print once the explorer has quit and the
+// screen is restored: the GIF a recording running at q was written to (or
+// why it was not).
+func (m *Model) ExitNotes() []string { return m.gifs.exitNotes }
 
 // presetKind is the animation preset of st: the walk while interpolating,
 // else the mix sweep of A and B.

@@ -45,7 +45,13 @@ func Run(opts Options, in io.Reader, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	return runProgram(m, in, out)
+	if err := runProgram(m, in, out); err != nil {
+		return err
+	}
+	for _, n := range m.ExitNotes() {
+		fmt.Fprintln(out, "stylegan-tui: "+n)
+	}
+	return nil
 }
 
 // runProgram runs the program of m (the explorer, or a test's wrapper of

@@ -2,9 +2,11 @@ package tui
 
 import (
 	"math/bits"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -189,5 +191,27 @@ func TestPsiKeysOutsideRange(t *testing.T) {
 		if got := m.lat.st.Psi; got != tc.want {
 			t.Errorf("psi %g, %s: psi %g, want %g", tc.psi, tc.key, got, tc.want)
 		}
+	}
+}
+
+// q while recording writes the GIF, and says where once the screen is
+// restored (the info line that said it is gone with the screen).
+func TestQuitSaysRecording(t *testing.T) {
+	dir := t.TempDir()
+	s := startSessionOpts(t, Options{Model: loadFixture(t, fixtureNV32), Graphics: "halfblock", Width: 100, Height: 30, RandSeed: 3, SaveDir: dir})
+	s.waitFor("the first picture", 30*time.Second, all(idle, screenHas("frame ")))
+	s.send("g")
+	s.waitFor("recording", 10*time.Second, screenHas("● recording"))
+	s.send("a")
+	s.waitFor("the new seed", 30*time.Second, all(idle, screenHas("z_A <-")))
+	s.quit()
+	out := s.out.String()
+	after := out[strings.LastIndex(out, "\x1b[?1049l"):]
+	files, _ := filepath.Glob(filepath.Join(dir, "*.gif"))
+	if len(files) != 1 {
+		t.Fatalf("GIFs written: %v", files)
+	}
+	if !strings.Contains(after, "stylegan-tui: recorded "+filepath.Base(files[0])) {
+		t.Fatalf("after the screen is restored: %q, want where %s went", after, files[0])
 	}
 }

@@ -284,6 +284,12 @@ func (s *Server) run(ctx context.Context, ss *session, m *tui.Model, p *tea.Prog
 	case err == nil, errors.Is(err, tea.ErrProgramKilled), errors.Is(err, context.Canceled):
 		err = nil
 	}
+	if err == nil && ss.sess.Context().Err() == nil {
+		// A recording running at q: where it went (the screen is gone).
+		for _, n := range m.ExitNotes() {
+			ss.out.final("stylegan-tui: " + n + "\r\n")
+		}
+	}
 	return err
 }
 
@@ -324,6 +330,7 @@ func (s *Server) admitSession(sess ssh.Session, remote string) (pty ssh.Pty, win
 	}
 	pty, winCh, isPty := sess.Pty()
 	if !isPty {
+		s.log.printf("%s: session refused (no terminal: ssh -T)", remote)
 		return refuse(sess.Stderr(), "stylegan-tui: the explorer needs a terminal: connect with ssh -t\r\n")
 	}
 	if s.closing.Load() {
