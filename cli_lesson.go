@@ -76,8 +76,12 @@ func runLesson(args []string, stdout, stderr io.Writer) error {
 				skipped++
 			}
 		}
-		fmt.Fprintf(stdout, "%s: %d steps, %d with problems, %d skipped on %s (they need a toyfaces model)\n",
-			l.File, len(l.Steps), len(problems), skipped, modelName(m))
+		why := "" // "0 skipped on toyfaces (they need a toyfaces model)" read as a contradiction
+		if skipped > 0 {
+			why = " (they need a toyfaces model)"
+		}
+		fmt.Fprintf(stdout, "%s: %d steps, %d with problems, %d skipped on %s%s\n",
+			l.File, len(l.Steps), len(problems), skipped, modelName(m), why)
 		if len(problems) > 0 {
 			if len(problems) == 1 {
 				return fmt.Errorf("%s: 1 step would show its error instead of its picture", l.File)

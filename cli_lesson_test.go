@@ -159,11 +159,11 @@ func TestLessonCommandErrors(t *testing.T) {
 		}
 	}
 	got := runCmd(t, lessonCmd, ok, "--check", "--checkpoint", fix)
-	if want := ok + ": 4 steps, 0 with problems, 1 skipped on rosinality"; !strings.HasPrefix(got, want) {
+	if want := ok + ": 4 steps, 0 with problems, 1 skipped on rosinality"; !strings.HasPrefix(got, want) || !strings.Contains(got, "(they need a toyfaces model)") {
 		t.Errorf("--check: %q, want %q", got, want)
 	}
 	got = runCmd(t, lessonCmd, "--check", "--checkpoint", "default")
-	if !strings.HasPrefix(got, "built-in lesson: 11 steps, 0 with problems, 0 skipped") {
+	if !strings.HasPrefix(got, "built-in lesson: 11 steps, 0 with problems, 0 skipped") || strings.Contains(got, "need a toyfaces") {
 		t.Errorf("--check of the built-in lesson on the default model: %q", got)
 	}
 }
