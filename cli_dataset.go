@@ -22,5 +22,8 @@ func runDataset(args []string, stdout, stderr io.Writer) error {
 	if *n < 1 || *n > 4096 {
 		return usageError{fmt.Sprintf("--n %d: want 1..4096", *n)}
 	}
+	if err := checkExt("-o", *out, ".png"); err != nil {
+		return err
+	}
 	return render.WritePNG(*out, toyfaces.Grid(*n, *seed))
 }

@@ -47,13 +47,18 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	// In flag order, so the error names the first bad count.
+	// In flag order, so the error names the first bad count. The maxima
+	// keep a mistyped number from exhausting memory: the batch and the
+	// std draws are allocated at once, the rest grows with the count.
 	for _, c := range []struct {
-		name string
-		v    int
-	}{{"n", *n}, {"pairs", *pairs}, {"noise-cases", *noiseCases}, {"std-latents", *stdLatents}, {"std-draws", *stdDraws}, {"batch", *batch}} {
+		name    string
+		v, most int
+	}{{"n", *n, 1_000_000}, {"pairs", *pairs, 1_000_000}, {"noise-cases", *noiseCases, 1_000_000}, {"std-latents", *stdLatents, 64}, {"std-draws", *stdDraws, 1000}, {"batch", *batch, 1024}} {
 		if c.v < 1 {
 			return usageError{fmt.Sprintf("--%s %d: want a positive count", c.name, c.v)}
+		}
+		if c.v > c.most {
+			return usageError{fmt.Sprintf("--%s %d: want at most %d", c.name, c.v, c.most)}
 		}
 	}
 	if *n < 2 {
@@ -64,6 +69,20 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *table != "" && *curve == "" {
 		return usageError{"--table needs --curve"}
+	}
+	// Checked before the measurement, which a failed write would waste.
+	for _, o := range []struct{ flag, path, ext string }{{"--json", *jsonOut, ""}, {"--table", *table, ""}, {"--std-image", *stdImage, ".png"}} {
+		if o.path == "" {
+			continue
+		}
+		if o.ext != "" {
+			if err := checkExt(o.flag, o.path, o.ext); err != nil {
+				return err
+			}
+		}
+		if err := checkOutput(o.flag, o.path); err != nil {
+			return err
+		}
 	}
 	opt := metrics.Options{N: *n, Pairs: *pairs, NoiseCases: *noiseCases, StdLatents: *stdLatents,
 		StdDraws: *stdDraws, Batch: *batch, Seed: *seed, PerSlot: *perSlot}
@@ -112,6 +131,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			g.Close()
 			return fmt.Errorf("%s: a %d px model; toyfaces and the classifier exist at 8, 16, 32 and 64 px", name, res)
 		}
+		// Before the real set, which takes a while.
+		noiseOffInputs, err := offInputs(*noiseOff, g.Cfg.NumNoise(), *curve != "")
+		if err != nil {
+			g.Close()
+			return err
+		}
 		if reals[res] == nil {
 			o := opt
 			p := render.NewProgress(stderr, fmt.Sprintf("eval: real toyfaces %dpx", res), metrics.RealWork(opt))
@@ -124,10 +149,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		o := opt
 		o.Real = reals[res]
-		if o.NoiseOff, err = offInputs(*noiseOff, g.Cfg.NumNoise(), *curve != ""); err != nil {
-			g.Close()
-			return err
-		}
+		o.NoiseOff = noiseOffInputs
 		label := "eval: " + name
 		if images >= 0 {
 			label = fmt.Sprintf("eval: %s images", imagesShort(images))

@@ -445,6 +445,15 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--pairs", "0"}, []string{"--pairs 0"}},
 		{[]string{"--std-draws", "-1"}, []string{"--std-draws -1"}},
 		{[]string{"--batch", "0"}, []string{"--batch 0"}},
+		// Huge counts: a panic (makeslice) or an out-of-memory crash before.
+		{[]string{"--batch", "99999999999"}, []string{"--batch 99999999999", "at most 1024"}},
+		{[]string{"--std-draws", "99999999999"}, []string{"--std-draws 99999999999", "at most 1000"}},
+		{[]string{"--std-latents", "99999999999"}, []string{"--std-latents 99999999999", "at most 64"}},
+		// Outputs are checked before the measurement, which a failed write wasted.
+		{[]string{"--json", filepath.Join(missing, "r.json")}, []string{"--json", missing}},
+		{[]string{"--std-image", filepath.Join(missing, "s.png")}, []string{"--std-image", missing}},
+		{[]string{"--std-image", filepath.Join(dir, "s.bmp")}, []string{"--std-image", "s.bmp", ".png"}},
+		{[]string{"--json", empty}, []string{"--json", empty, "is a directory"}},
 		{[]string{"--bogus"}, []string{"bogus"}},
 		{[]string{"--curve", missing}, []string{"--curve", missing}},
 		{[]string{"--curve", empty}, []string{"--curve", empty, "no ema-"}},

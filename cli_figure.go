@@ -64,8 +64,11 @@ func parseSeeds(name, s string) ([]int64, error) {
 		}
 		hi := lo
 		if isRange {
-			if hi, err = strconv.ParseUint(b, 10, 32); err != nil || hi < lo || hi-lo >= 1024 {
+			if hi, err = strconv.ParseUint(b, 10, 32); err != nil || hi < lo {
 				return nil, bad(part)
+			}
+			if hi-lo >= 1024 {
+				return nil, usageError{fmt.Sprintf("--%s %q: %q is %d seeds, at most 1024", name, s, part, hi-lo+1)}
 			}
 		}
 		for v := lo; v <= hi; v++ {
@@ -85,6 +88,7 @@ type baseFlags struct {
 	cutoff             *optInt
 	size               *int
 	out                *string
+	ext                string // what -o must end in
 	verbose            *bool
 }
 
@@ -109,6 +113,12 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	var st latent.State
 	if *b.out == "" {
 		return nil, nil, st, nil, usageError{"-o is required"}
+	}
+	if err := checkExt("-o", *b.out, b.ext); err != nil {
+		return nil, nil, st, nil, err
+	}
+	if err := checkOutput("-o", *b.out); err != nil {
+		return nil, nil, st, nil, err
 	}
 	seeds, err := parseSeeds("seeds", *b.seeds)
 	if err != nil {
@@ -161,6 +171,7 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := newFlags("figure", strings.Join(figureKinds, "|")+" --checkpoint F [--seeds ...] [flags] -o out.png", stderr)
 	b := addBaseFlags(fs, "output PNG (the cells' state strings go in its text chunks)")
+	b.ext = ".png"
 	seedsB := fs.String("seeds-b", "", "mixing: seeds of source B, the top row (--seeds are source A, the left column)")
 	draws := fs.Int("draws", 100, "noise: noise draws for the standard deviation")
 	steps := fs.Int("steps", 8, "interpolation: pictures from A to B")

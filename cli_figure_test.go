@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/gif"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -274,6 +275,25 @@ func TestFigureCommandErrors(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a failed command left %s", out)
 	}
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "such")
+	run := func(f func([]string, *bytes.Buffer, *bytes.Buffer) error) func([]string, io.Writer, io.Writer) error {
+		return func(args []string, o, e io.Writer) error {
+			var ob, eb bytes.Buffer
+			err := f(args, &ob, &eb)
+			o.Write(ob.Bytes())
+			return err
+		}
+	}
+	checkBadInput(t, run(figureCmd), []badInput{
+		{[]string{"uncurated", "--checkpoint", figFixture(t), "-o", filepath.Join(dir, "f.jpg")}, []string{"-o", "f.jpg", ".png"}},
+		{[]string{"uncurated", "--checkpoint", figFixture(t), "-o", filepath.Join(missing, "f.png")}, []string{"-o", missing, "no directory"}},
+		{[]string{"uncurated", "--checkpoint", figFixture(t), "--seeds", "0-5000", "-o", out}, []string{"--seeds", "5001 seeds, at most 1024"}},
+	})
+	checkBadInput(t, run(gifCmd), []badInput{
+		{[]string{"walk", "--checkpoint", figFixture(t), "-o", filepath.Join(dir, "g.png")}, []string{"-o", "g.png", ".gif"}},
+		{[]string{"walk", "--checkpoint", figFixture(t), "--fps", "0.001", "-o", filepath.Join(dir, "g.gif")}, []string{"--fps 0.001", "0.01..50"}},
+	})
 }
 
 func TestParseSeeds(t *testing.T) {

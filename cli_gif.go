@@ -22,6 +22,7 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := newFlags("gif", strings.Join(figures.Kinds, "|")+" --checkpoint F [--seeds ...] [--frames N --fps F --size px --labels] -o out.gif", stderr)
 	b := addBaseFlags(fs, "output GIF")
+	b.ext = ".gif"
 	frames := fs.Int("frames", 0, "frames (default: walk 60, mix-sweep 2 per style slot, truncation-sweep 40, noise 20)")
 	fps := fs.Float64("fps", 0, "frames per second, GIF delays being in 1/100 s (default: walk 25, mix-sweep 4, truncation-sweep 12, noise 8)")
 	labels := fs.Bool("labels", false, "burn the caption and state string(s) into each frame")
@@ -37,8 +38,8 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 	if *fps == 0 {
 		*fps = figures.DefaultFPS(kind)
 	}
-	if !(*fps > 0 && *fps <= 50) {
-		return usageError{fmt.Sprintf("--fps %v: want more than 0 and at most 50", *fps)}
+	if !(*fps >= 0.01 && *fps <= 50) { // GIF delays: 1/100 s, 16 bits
+		return usageError{fmt.Sprintf("--fps %v: want 0.01..50", *fps)}
 	}
 	m, g, base, seeds, err := b.setup()
 	if err != nil {

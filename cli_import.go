@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"stylegan-tui/checkpoints"
@@ -29,13 +30,25 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if !strings.HasSuffix(paths[1], ".safetensors") {
 		return usageError{fmt.Sprintf("output %q: want a .safetensors path", paths[1])}
 	}
+	if *res < 0 {
+		return usageError{fmt.Sprintf("--resolution %d: want a power of two from 4 (0: every block)", *res)}
+	}
+	// Converting a file over itself would replace the user's original.
+	if a, err := os.Stat(paths[0]); err == nil {
+		if b, err := os.Stat(paths[1]); err == nil && os.SameFile(a, b) {
+			return usageError{fmt.Sprintf("output %s is the input file: give another name", paths[1])}
+		}
+	}
+	if err := checkOutput("output", paths[1]); err != nil {
+		return err
+	}
 	m, err := loadModel(paths[0])
 	if err != nil {
 		return err
 	}
 	if *res > 0 {
 		if m, err = m.AtResolution(*res); err != nil {
-			return err
+			return fmt.Errorf("--resolution: %s: %w", paths[0], err)
 		}
 	}
 	if err := checkpoints.Save(paths[1], m); err != nil {

@@ -92,8 +92,8 @@ func runLPIPS(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("--batch %d: want a positive count", *batch)}
 	}
 	if *out != "" {
-		if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
-			return fmt.Errorf("-o %s: no directory %s to write it in", *out, filepath.Dir(*out))
+		if err := checkOutput("-o", *out); err != nil {
+			return err
 		}
 	}
 	var x0, x1 []float32
@@ -210,12 +210,23 @@ func readPNGPair(a, b string) (x0, x1 []float32, h, w int, err error) {
 	return toTensor(ia), toTensor(ib), sa.Y, sa.X, nil
 }
 
+// maxImageSide bounds the images readImage decodes: a PNG of a few KB can
+// claim 20000×20000 px, which would exhaust memory (VGG16's first layers
+// hold 64 channels of it) instead of giving an error.
+const maxImageSide = 4096
+
 func readImage(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if c, _, err := image.DecodeConfig(f); err == nil && (c.Width > maxImageSide || c.Height > maxImageSide) {
+		return nil, fmt.Errorf("%s: %d×%d px, want at most %d×%d", path, c.Width, c.Height, maxImageSide, maxImageSide)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {

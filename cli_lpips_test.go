@@ -3,6 +3,9 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"math"
@@ -243,6 +246,8 @@ func TestLPIPSBadInput(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("the rewritten trunk: exit %d: %s", code, stderr)
 	}
+	huge := filepath.Join(dir, "huge.png")
+	writeHugePNG(t, huge, 8000, 8000)
 	cases := []badInput{
 		{[]string{"--vgg16", five, "--lin", tiny[3], a32, a32}, []string{five, "not a torch checkpoint"}},
 		{[]string{"--vgg16", tiny[1], "--lin", five, a32, a32}, []string{five, "linear layers"}},
@@ -263,6 +268,9 @@ func TestLPIPSBadInput(t *testing.T) {
 		{append(tiny, "--pairs", pairs, a32), []string{a32}},
 		{append(tiny, "-o", filepath.Join(dir, "d.safetensors"), a32, a32), []string{"-o goes with --pairs"}},
 		{append(tiny, "--batch", "0", a32, a32), []string{"--batch 0"}},
+		// A few KB of PNG claiming 8000×8000 px (20000² ran out of memory).
+		{append(tiny, a32, huge), []string{huge, "8000×8000 px", "at most 4096×4096"}},
+		{append(tiny, "--pairs", pairs, "-o", dir), []string{"-o", dir, "is a directory"}},
 	}
 	checkBadInput(t, runLPIPS, cases)
 	// Through run, as the binary does: exit 2 and one line on stderr.
@@ -330,5 +338,32 @@ func TestLPIPSPathDistance(t *testing.T) {
 	var out, errb bytes.Buffer
 	if err := runExplore([]string{"--vgg16", five}, &out, &errb); err == nil || !strings.Contains(err.Error(), five) || out.Len() > 0 {
 		t.Errorf("explore --vgg16 %s: %v, stdout %q", five, err, out.String())
+	}
+}
+
+// writeHugePNG writes a valid w×h grey PNG: a few KB that decode to w·h·8 bytes.
+func writeHugePNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	var raw bytes.Buffer
+	zw := zlib.NewWriter(&raw)
+	row := make([]byte, 1+w) // filter byte, then grey pixels
+	for range h {
+		zw.Write(row)
+	}
+	zw.Close()
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		c := append([]byte(typ), data...)
+		b.Write(c)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(w)), uint32(h))
+	chunk("IHDR", append(ihdr, 8, 0, 0, 0, 0)) // 8-bit grey
+	chunk("IDAT", raw.Bytes())
+	chunk("IEND", nil)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

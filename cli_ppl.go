@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -68,6 +67,17 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 	if *samples < 1 {
 		return usageError{fmt.Sprintf("--samples %d: want a positive count", *samples)}
 	}
+	// The maxima keep a mistyped number from exhausting memory (the paper
+	// uses 100000 samples).
+	if err := checkCount("samples", *samples, 1, 10_000_000); err != nil {
+		return err
+	}
+	if err := checkCount("batch", *batch, 1, 1024); err != nil {
+		return err
+	}
+	if err := checkCount("bootstrap", *bootstrap, 1, 1_000_000); err != nil {
+		return err
+	}
 	if !(*eps > 0) || math.IsInf(*eps, 0) {
 		return usageError{fmt.Sprintf("--epsilon %g: want a positive step", *eps)}
 	}
@@ -86,8 +96,8 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 	fs.Visit(func(f *flag.Flag) { cropSet = cropSet || f.Name == "crop" })
 	if *jsonOut != "" {
 		// Checked before the measurement, which it would otherwise waste.
-		if st, err := os.Stat(filepath.Dir(*jsonOut)); err != nil || !st.IsDir() {
-			return fmt.Errorf("--json %s: no directory %s to write it in", *jsonOut, filepath.Dir(*jsonOut))
+		if err := checkOutput("--json", *jsonOut); err != nil {
+			return err
 		}
 	}
 

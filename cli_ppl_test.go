@@ -161,6 +161,11 @@ func TestPPLBadInput(t *testing.T) {
 		{[]string{"--classifier", missing}, []string{missing}},
 		{[]string{"--classifier", "default"}, []string{"--classifier default", "judge"}},
 		{[]string{"--json", filepath.Join(dir, "no", "such", "dir.json")}, []string{filepath.Join(dir, "no", "such")}},
+		{[]string{"--json", dir}, []string{"--json", dir, "is a directory"}},
+		// Huge counts: out of memory before.
+		{[]string{"--batch", "99999999999"}, []string{"--batch 99999999999", "1..1024"}},
+		{[]string{"--bootstrap", "99999999999"}, []string{"--bootstrap 99999999999"}},
+		{[]string{"--samples", "99999999999"}, []string{"--samples 99999999999"}},
 	}
 	fix := figFixture(t) // a 128 px model: not a toyfaces one
 	cases = append(cases,

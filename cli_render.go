@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -41,6 +42,38 @@ func loadGenerator(path string) (*checkpoints.Checkpoint, *model.Generator, erro
 		return nil, nil, err
 	}
 	return m, g, nil
+}
+
+// checkOutput checks, before any work is done, that path (given with flag)
+// can be written: its directory exists and it is not itself a directory.
+// A failure after minutes of rendering or measuring would lose them.
+func checkOutput(flag, path string) error {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s %s: no directory %s to write it in", flag, path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s: is a directory, want a file name", flag, path)
+	}
+	return nil
+}
+
+// checkExt requires an output file name to end in ext (any case): PNG bytes
+// under another extension mislead viewers and tools.
+func checkExt(flag, path, ext string) error {
+	if !strings.EqualFold(filepath.Ext(path), ext) {
+		return usageError{fmt.Sprintf("%s %s: want a %s file name", flag, path, ext)}
+	}
+	return nil
+}
+
+// checkCount is a count flag's range check: lo..hi, hi bounding the memory
+// (or time) a mistyped number would take before anything is shown.
+func checkCount(flag string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return usageError{fmt.Sprintf("--%s %d: want %d..%d", flag, v, lo, hi)}
+	}
+	return nil
 }
 
 // parseRange reads flag's inclusive range "0-3", "4-", "-3" or "8" of
@@ -178,7 +211,16 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError{"-o is required"}
 	}
-	tensorOut := strings.HasSuffix(*out, ".safetensors")
+	if *stateStr != "" && *latents != "" {
+		return usageError{"--state and --latents exclude each other"}
+	}
+	if psi.set && math.Abs(psi.v) > latent.MaxPsi {
+		return usageError{fmt.Sprintf("--psi %g: want -%g..%g", psi.v, latent.MaxPsi, latent.MaxPsi)}
+	}
+	if mixSeed.set && *mixLayers == "" {
+		return usageError{"--mix-seed needs --mix-layers (the style slots taken from B)"}
+	}
+	tensorOut := strings.EqualFold(filepath.Ext(*out), ".safetensors")
 	var write func(string, image.Image) error
 	if !tensorOut {
 		var err error
@@ -270,6 +312,9 @@ func renderLatents(g *model.Generator, path string, o latentsOptions, out string
 		lo.Psi = o.psi.v
 	}
 	if o.cutoff.set {
+		if o.cutoff.v > int64(c.NumStyles()) {
+			return usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", o.cutoff.v, c.NumStyles())}
+		}
 		lo.Cutoff = int(o.cutoff.v)
 	}
 	if o.mixLayers != "" {
@@ -286,7 +331,7 @@ func renderLatents(g *model.Generator, path string, o latentsOptions, out string
 	lo.Noise = fallback.Noise
 	in, err := checkpoints.ReadLatents(path, g, lo)
 	if err != nil {
-		return err
+		return fmt.Errorf("--latents: %w", err)
 	}
 	B := in.B
 	raw, _, err := g.Synthesis(in, model.Options{Step: -1, Alpha: -1})
@@ -294,7 +339,7 @@ func renderLatents(g *model.Generator, path string, o latentsOptions, out string
 		return err
 	}
 	res := c.Resolution()
-	if strings.HasSuffix(out, ".safetensors") {
+	if strings.EqualFold(filepath.Ext(out), ".safetensors") {
 		return writeImageTensor(out, raw, B, res)
 	}
 	for b := 0; b < B; b++ {

@@ -371,6 +371,60 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestBadInputNamed: each bad command line fails before any work with an
+// error naming the file or flag and what was expected.
+func TestBadInputNamed(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := testfix.Path(t, "rosinality/tiny_s3.safetensors") // 4 style slots
+	out := filepath.Join(dir, "x.png")
+	missing := filepath.Join(dir, "no", "such")
+	sub := filepath.Join(dir, "sub.safetensors")
+	os.Mkdir(sub, 0o755)
+	lat := func(name string, tensors map[string]*safetensors.Tensor) string {
+		p := filepath.Join(dir, name)
+		if err := safetensors.WriteFile(p, &safetensors.File{Tensors: tensors}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	z1 := lat("z1.safetensors", map[string]*safetensors.Tensor{"z": {Shape: []int{1, 16}, Data: make([]float32, 16)}})
+	z0 := lat("z0.safetensors", map[string]*safetensors.Tensor{"z": {Shape: []int{0, 16}, Data: nil}})
+	// The input's own name as the output: import would replace the original.
+	in := filepath.Join(dir, "in.safetensors")
+	b, _ := os.ReadFile(ckpt)
+	os.WriteFile(in, b, 0o644)
+	render := func(args ...string) []string { return append([]string{"--checkpoint", ckpt}, args...) }
+	checkBadInput(t, runRender, []badInput{
+		{render("--seed", "1", "--state", "sg1:a=1", "--latents", z1, "-o", out), []string{"--state", "--latents"}},
+		{render("--seed", "1", "--mix-seed", "2", "-o", out), []string{"--mix-seed", "--mix-layers"}},
+		{render("--seed", "1", "--psi", "1e300", "-o", out), []string{"--psi 1e+300", "-1e+06..1e+06"}},
+		{render("--latents", z1, "--psi", "1e300", "-o", out), []string{"--psi 1e+300"}},
+		{render("--latents", z1, "--cutoff", "99", "-o", out), []string{"--cutoff 99", "0..4"}},
+		{render("--latents", z0, "-o", out), []string{"--latents", z0, "z has shape [0 16]"}},
+		{render("--latents", ckpt, "-o", out), []string{"--latents", ckpt, "unexpected tensor"}},
+		{[]string{"--checkpoint", sub, "--seed", "1", "-o", out}, []string{sub, "is a directory"}},
+	})
+	checkBadInput(t, runImport, []badInput{
+		{[]string{ckpt, filepath.Join(dir, "o.safetensors"), "--resolution", "-8"}, []string{"--resolution -8"}},
+		{[]string{in, in}, []string{in, "is the input file"}},
+		{[]string{ckpt, filepath.Join(missing, "o.safetensors")}, []string{filepath.Join(missing, "o.safetensors"), "no directory"}},
+		{[]string{ckpt, sub}, []string{sub, "is a directory"}},
+	})
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, b) {
+		t.Error("import over its input changed the input")
+	}
+	checkBadInput(t, runDataset, []badInput{
+		{[]string{"--n", "2", "-o", filepath.Join(dir, "d.bmp")}, []string{"-o", "d.bmp", ".png"}},
+	})
+	// The raw tensor's extension in any case, as the image ones.
+	upper := filepath.Join(dir, "X.SAFETENSORS")
+	if code, _, stderr := runCLI("render", "--checkpoint", ckpt, "--seed", "1", "-o", upper); code != 0 {
+		t.Errorf("-o %s: exit %d: %s", upper, code, stderr)
+	} else if _, err := safetensors.ReadFile(upper); err != nil {
+		t.Errorf("-o %s: %v", upper, err)
+	}
+}
+
 // TestBench runs the benchmark (medians of 3) on the NVlabs 256 px size and checks that
 // it reports every measurement, with incremental edits cheaper than a full
 // pass (the activation cache works end to end), and refuses unknown configs.
