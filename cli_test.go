@@ -413,6 +413,10 @@ func TestBadInputNamed(t *testing.T) {
 	if got, _ := os.ReadFile(in); !bytes.Equal(got, b) {
 		t.Error("import over its input changed the input")
 	}
+	checkBadInput(t, runBench, []badInput{
+		{[]string{"--runs", "0"}, []string{"--runs 0", "1..1000"}},
+		{[]string{"--runs", "100000000"}, []string{"--runs 100000000", "1..1000"}},
+	})
 	checkBadInput(t, runDataset, []badInput{
 		{[]string{"--n", "2", "-o", filepath.Join(dir, "d.bmp")}, []string{"-o", "d.bmp", ".png"}},
 	})
