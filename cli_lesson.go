@@ -114,6 +114,12 @@ func runGIFLesson(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError{"-o is required"}
 	}
+	if err := checkExt("-o", *out, ".gif"); err != nil {
+		return err
+	}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
+	}
 	if *size < 0 || *size > 4096 {
 		return usageError{fmt.Sprintf("--size %d: want 1..4096 px (0 for the default)", *size)}
 	}

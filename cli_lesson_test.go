@@ -142,6 +142,8 @@ func TestLessonCommandErrors(t *testing.T) {
 		{[]string{"lesson", empty, "--checkpoint", fix, "-o", filepath.Join(dir, "x.gif")}, []string{empty + ":1: no steps"}},
 		{[]string{"lesson", filepath.Join(dir, "missing.md"), "--checkpoint", fix, "-o", filepath.Join(dir, "x.gif")}, []string{"missing.md"}},
 		{[]string{"lesson", ok, "--checkpoint", fix}, []string{"-o is required"}},
+		{[]string{"lesson", ok, "--checkpoint", fix, "-o", filepath.Join(dir, "x.png")}, []string{"x.png: want a .gif file name"}},
+		{[]string{"lesson", ok, "--checkpoint", fix, "-o", filepath.Join(dir, "no", "x.gif")}, []string{"no directory"}},
 	})
 	checkBadInput(t, runLesson, []badInput{
 		{[]string{empty, "--checkpoint", fix}, []string{empty + ":1: no steps"}},

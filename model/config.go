@@ -156,8 +156,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("model: config has %d blocks, want 1..9 (4 to 1024 px)", len(c.Channels))
 	case !(c.NormEps > 0) || c.NormEps > 1:
 		return fmt.Errorf("model: config instance_norm_eps %g out of range (0, 1]", c.NormEps)
-	case math.IsNaN(c.TruncPsi) || math.IsInf(c.TruncPsi, 0):
-		return fmt.Errorf("model: config truncation_psi %g is not finite", c.TruncPsi)
+	case !(math.Abs(c.TruncPsi) <= latent.MaxPsi):
+		return fmt.Errorf("model: config truncation_psi %g out of range -%g..%g", c.TruncPsi, latent.MaxPsi, latent.MaxPsi)
+	case c.FusedFrom != 0 && (c.FusedFrom < 4 || c.FusedFrom > 1024 || c.FusedFrom&(c.FusedFrom-1) != 0):
+		return fmt.Errorf("model: config fused_from %d: want 0 (never) or a resolution, a power of two 4..1024", c.FusedFrom)
 	case c.TruncCutoff < 0 || c.TruncCutoff > c.NumStyles():
 		return fmt.Errorf("model: config truncation_cutoff %d out of range 0..%d", c.TruncCutoff, c.NumStyles())
 	case c.FadeAlpha != 0 && !c.Fading():

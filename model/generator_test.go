@@ -325,3 +325,34 @@ func TestToImageRounding(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigTruncPsiFusedFrom: a checkpoint's truncation_psi and fused_from
+// are checked with the rest of the config (ParseConfig validates), so a bad
+// file is named as a bad config and not as a bad explorer state later.
+func TestConfigTruncPsiFusedFrom(t *testing.T) {
+	for _, ok := range []func(*Config){
+		func(c *Config) { c.TruncPsi, c.FusedFrom = -1, 0 },
+		func(c *Config) { c.TruncPsi, c.FusedFrom = 0.7, 128 },
+		func(c *Config) { c.FusedFrom = 8 },
+	} {
+		c := smallConfig(false)
+		ok(c)
+		if err := c.Validate(); err != nil {
+			t.Errorf("psi %g, fused_from %d: %v", c.TruncPsi, c.FusedFrom, err)
+		}
+	}
+	for _, bad := range []struct {
+		psi   float64
+		fused int
+		field string
+	}{
+		{1e12, 0, "truncation_psi"}, {math.NaN(), 0, "truncation_psi"}, {math.Inf(-1), 0, "truncation_psi"},
+		{0.7, -8, "fused_from"}, {0.7, 96, "fused_from"}, {0.7, 1 << 20, "fused_from"},
+	} {
+		c := smallConfig(false)
+		c.TruncPsi, c.FusedFrom = bad.psi, bad.fused
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), bad.field) {
+			t.Errorf("psi %g, fused_from %d: %v, want an error naming %s", bad.psi, bad.fused, err, bad.field)
+		}
+	}
+}
