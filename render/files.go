@@ -1,16 +1,15 @@
 package render
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"image"
 	"image/gif"
 	"image/png"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
+
+	"stylegan-tui/internal/atomicfile"
 )
 
 // WritePNG writes img to path as PNG. It writes a temporary file in the same
@@ -144,43 +143,10 @@ func WriteGIF(path string, frames []image.Image, delays []int, opts *GIFOptions)
 
 // WriteFileAtomic writes path through a temporary file in its directory
 // that is renamed over path on success and removed on failure, so a failed
-// save never leaves a partial file or clobbers the old one.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("render: writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("render: writing %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("render: writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("render: writing %s: %w", path, err)
-	}
-	// Sync before the rename: a filesystem that allocates late reports a
-	// full disk here, not after the old file was replaced (and a crash
-	// cannot leave an empty file under the old name).
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("render: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("render: writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("render: writing %s: %w", path, err)
+// save never leaves a partial file or clobbers the old one (atomicfile).
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(path, write); err != nil {
+		return fmt.Errorf("render: writing %w", err)
 	}
 	return nil
 }
