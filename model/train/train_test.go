@@ -986,27 +986,8 @@ func TestMixCrossovers(t *testing.T) {
 	for _, n := range []int{1, 2} {
 		opt := tinyOptions()
 		opt.MixProb, opt.MixCrossovers = 1, n
-		tr, err := New(opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		W := tr.Cfg.WDim
-		in := &gInputs{B: B, Z: tensor.New(tensor.WithShape(2*B, tr.Cfg.ZDim), tensor.Of(tensor.Float32))}
-		for i := 0; i < L; i++ {
-			in.Mix = append(in.Mix, tensor.New(tensor.WithShape(B, W), tensor.Of(tensor.Float32)))
-		}
-		tr.fillLatents(in, 1)
 		seen := map[string]bool{}
-		for b := 0; b < B; b++ {
-			var mask []byte
-			for _, m := range in.Mix {
-				row := f32(m)[b*W : (b+1)*W]
-				if slices.Min(row) != slices.Max(row) {
-					t.Fatalf("%d crossovers: image %d has a mixed row %v", n, b, row)
-				}
-				mask = append(mask, '0'+byte(row[0]))
-			}
-			s := string(mask)
+		for b, s := range drawMasks(t, opt, B, L) {
 			// w1 first, then a run of w2, then (two crossovers) w1 again
 			parts := strings.FieldsFunc(s, func(r rune) bool { return r == '0' })
 			if !strings.HasPrefix(s, "1") || !strings.Contains(s, "0") || len(parts) != n {
@@ -1017,8 +998,37 @@ func TestMixCrossovers(t *testing.T) {
 		if want := map[int]int{1: L - 1, 2: (L - 1) * (L - 2) / 2}[n]; len(seen) != want {
 			t.Errorf("%d crossovers: %d distinct masks in %d images, want %d", n, len(seen), B, want)
 		}
-		tr.Close()
 	}
+}
+
+// drawMasks draws the style-mixing masks of B images with L style slots
+// under opt: per image, '1' for a slot from w1 and '0' for one from w2.
+func drawMasks(t *testing.T, opt Options, B, L int) []string {
+	t.Helper()
+	tr, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	W := tr.Cfg.WDim
+	in := &gInputs{B: B, Z: tensor.New(tensor.WithShape(2*B, tr.Cfg.ZDim), tensor.Of(tensor.Float32))}
+	for i := 0; i < L; i++ {
+		in.Mix = append(in.Mix, tensor.New(tensor.WithShape(B, W), tensor.Of(tensor.Float32)))
+	}
+	tr.fillLatents(in, 1)
+	masks := make([]string, B)
+	for b := range masks {
+		var mask []byte
+		for _, m := range in.Mix {
+			row := f32(m)[b*W : (b+1)*W]
+			if slices.Min(row) != slices.Max(row) {
+				t.Fatalf("image %d has a mixed row %v", b, row)
+			}
+			mask = append(mask, '0'+byte(row[0]))
+		}
+		masks[b] = string(mask)
+	}
+	return masks
 }
 
 // TestMixCuts: with MixCuts the crossovers fall only on the given slots,
@@ -1041,30 +1051,15 @@ func TestMixCuts(t *testing.T) {
 	} {
 		opt := tinyOptions()
 		opt.MixProb, opt.MixCrossovers, opt.MixCuts = 1, c.crossovers, c.cuts
-		tr, err := New(opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		W := tr.Cfg.WDim
-		in := &gInputs{B: B, Z: tensor.New(tensor.WithShape(2*B, tr.Cfg.ZDim), tensor.Of(tensor.Float32))}
-		for i := 0; i < c.L; i++ {
-			in.Mix = append(in.Mix, tensor.New(tensor.WithShape(B, W), tensor.Of(tensor.Float32)))
-		}
-		tr.fillLatents(in, 1)
 		seen := map[string]bool{}
-		for b := 0; b < B; b++ {
-			var mask []byte
-			for _, m := range in.Mix {
-				mask = append(mask, '0'+byte(f32(m)[b*W]))
-			}
-			seen[string(mask)] = true
+		for _, m := range drawMasks(t, opt, B, c.L) {
+			seen[m] = true
 		}
 		got := slices.Sorted(maps.Keys(seen))
 		slices.Sort(c.want)
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%d crossovers at %v, %d slots: masks %v, want %v", c.crossovers, c.cuts, c.L, got, c.want)
 		}
-		tr.Close()
 	}
 	for _, bad := range []func(*Options){
 		func(o *Options) { o.MixCuts = []int{4, 4} },

@@ -229,9 +229,11 @@ func TestOutputRate(t *testing.T) {
 }
 
 // Nothing but the explorer: no subsystem (sftp), no port forwarding either
-// way, no session without a terminal.
+// way, no session without a terminal, and the log gives the reason (the
+// README promises one for every session; a pty-less one logged nothing).
 func TestExplorerOnly(t *testing.T) {
-	_, addr, signer := faultServer(t, Config{})
+	var log lockedBuffer
+	_, addr, signer := faultServer(t, Config{Log: &log})
 	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
 	if err != nil {
@@ -272,6 +274,13 @@ func TestExplorerOnly(t *testing.T) {
 	}
 	if ee, ok := err.(*gossh.ExitError); !ok || ee.ExitStatus() != 1 || !strings.Contains(out.String(), "needs a terminal") {
 		t.Errorf("shell without a pty: %v, %q", err, out.String())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(log.String(), "session refused (no terminal") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log says nothing of the pty-less session:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
