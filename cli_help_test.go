@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -78,5 +82,25 @@ func TestHelp(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"info", "a", "b"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `unexpected argument "b"`) {
 		t.Errorf("info with two files: exit %d, %q", code, errb.String())
+	}
+}
+
+// TestExitCode: an interrupted command (its context cancelled by Ctrl-C)
+// says so and exits 130, not 2 with "context canceled"; other errors are
+// one line and exit 2.
+func TestExitCode(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code int
+		want string
+	}{
+		{nil, 0, ""},
+		{fmt.Errorf("ppl: samples: %w", context.Canceled), 130, "stylegan-tui ppl: interrupted\n"},
+		{errors.New("a.pt:\n  truncated"), 2, "stylegan-tui ppl: a.pt: truncated\n"},
+	} {
+		var stderr bytes.Buffer
+		if code := exitCode("ppl", c.err, &stderr); code != c.code || stderr.String() != c.want {
+			t.Errorf("%v: exit %d, %q; want %d, %q", c.err, code, stderr.String(), c.code, c.want)
+		}
 	}
 }

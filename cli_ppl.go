@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -78,8 +77,10 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 	if err := checkCount("bootstrap", *bootstrap, 1, 1_000_000); err != nil {
 		return err
 	}
-	if !(*eps > 0) || math.IsInf(*eps, 0) {
-		return usageError{fmt.Sprintf("--epsilon %g: want a positive step", *eps)}
+	// The pair's second point is at t+epsilon of a path t in [0, 1]; a step
+	// beyond it is no longer a path length (and 1e300 overflows to NaN).
+	if !(*eps > 0 && *eps <= 1) {
+		return usageError{fmt.Sprintf("--epsilon %g: want a step in (0, 1] (the paper's 1e-4)", *eps)}
 	}
 	if *batch < 1 {
 		return usageError{fmt.Sprintf("--batch %d: want a positive count", *batch)}

@@ -153,6 +153,7 @@ func TestPPLBadInput(t *testing.T) {
 		{[]string{"--epsilon", "0"}, []string{"--epsilon 0"}},
 		{[]string{"--epsilon", "-1e-4"}, []string{"--epsilon -0.0001"}},
 		{[]string{"--epsilon", "NaN"}, []string{"--epsilon NaN"}},
+		{[]string{"--epsilon", "1e300"}, []string{"--epsilon 1e+300", "(0, 1]"}},
 		{[]string{"--batch", "0"}, []string{"--batch 0"}},
 		{[]string{"--bogus"}, []string{"bogus"}},
 		{[]string{"--checkpoint", text}, []string{text}},

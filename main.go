@@ -18,6 +18,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -94,12 +95,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stylegan-tui: unknown command %q (try stylegan-tui help)\n", name)
 		return 2
 	}
-	err := cmd.run(args, stdout, stderr)
+	return exitCode(name, cmd.run(args, stdout, stderr), stderr)
+}
+
+// exitCode reports command name's error on stderr as one line and returns
+// the exit code: 0 ok, 130 interrupted, 2 any other error.
+func exitCode(name string, err error, stderr io.Writer) int {
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
+	case errors.Is(err, context.Canceled):
+		// Ctrl-C or SIGTERM stopped a long command (eval, ppl, figure,
+		// gif): say so, not the context's "context canceled".
+		fmt.Fprintf(stderr, "stylegan-tui %s: interrupted\n", name)
+		return 130
 	}
 	fmt.Fprintf(stderr, "stylegan-tui %s: %s\n", name, oneLine(err.Error()))
 	return 2
