@@ -77,8 +77,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run executes a command line and returns the exit code: 0 ok, 2 for
-// any error (bad flags, unreadable or corrupt files), printed as one line.
+// run executes a command line and returns the exit code (exitCode).
 func run(args []string, stdout, stderr io.Writer) int {
 	name := "explore"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
