@@ -81,8 +81,12 @@ func (m *Model) computeLayout() layout {
 	s1, _, _, _ := fitPx(res, W, imgRows, cw, ch)
 	if s3*10 >= s1*6 && each >= 8 {
 		l.side = true
+		// Each box holds what fitPx allows, so a small model is not blown
+		// up past 4x (a 64 px model at 600 px costs 400 KB of sixel a
+		// picture, over SSH too).
+		_, _, uc, ur := fitPx(res, each, imgRows, cw, ch)
 		for i, j := range []int{imgA, imgB, imgR} {
-			l.boxes[j] = box{col: i * (each + gap), row: 1, cols: each, rows: imgRows}
+			l.boxes[j] = box{col: i * (each + gap), row: 1, cols: uc, rows: ur}
 			l.labels[j] = box{col: i * (each + gap), row: 0, cols: each, rows: 1}
 		}
 		return l
