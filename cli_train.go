@@ -77,6 +77,18 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if *noiseDecay < 0 || *noiseDecay**lr >= 1 {
 		return usageError{fmt.Sprintf("--noise-decay %g: want 0 (off) or a positive decay with lr*decay < 1", *noiseDecay)}
 	}
+	if !(*gamma >= 0) || math.IsInf(*gamma, 0) {
+		return usageError{fmt.Sprintf("--r1-gamma %g: want 0 (no R1) or a positive weight", *gamma)}
+	}
+	if *r1Every < 1 {
+		return usageError{fmt.Sprintf("--r1-every %d: want 1 or more iterations", *r1Every)}
+	}
+	if !(*ema >= 0) || math.IsInf(*ema, 0) {
+		return usageError{fmt.Sprintf("--ema-kimg %g: want 0 (no averaging) or a positive half-life", *ema)}
+	}
+	if *logEvery <= 0 {
+		return usageError{fmt.Sprintf("--log-every %v: want a positive time between progress lines", *logEvery)}
+	}
 	if *mixX != 1 && *mixX != 2 {
 		return usageError{fmt.Sprintf("--mix-crossovers %d: want 1 or 2", *mixX)}
 	}

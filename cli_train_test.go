@@ -57,6 +57,10 @@ func TestTrainDChannels(t *testing.T) {
 		{append(tiny(filepath.Join(dir, "mx")), "--mix-crossovers", "3"), []string{"--mix-crossovers 3", "want 1 or 2"}},
 		{[]string{"--out", out, "--resume", "--mix-crossovers", "2"}, []string{"--mix-crossovers would"}},
 		{append(tiny(filepath.Join(dir, "mc")), "--mix-cuts", "4,2"), []string{`--mix-cuts "4,2"`, "increasing style slots"}},
+		{append(tiny(filepath.Join(dir, "g")), "--r1-gamma", "-1"), []string{"--r1-gamma -1", "positive weight"}},
+		{append(tiny(filepath.Join(dir, "re")), "--r1-every", "0"), []string{"--r1-every 0", "1 or more"}},
+		{append(tiny(filepath.Join(dir, "em")), "--ema-kimg", "-1"), []string{"--ema-kimg -1", "half-life"}},
+		{append(tiny(filepath.Join(dir, "le")), "--log-every", "-1s"), []string{"--log-every -1s", "positive time"}},
 		{[]string{"--out", out, "--resume", "--mix-cuts", "0"}, []string{`--mix-cuts "0"`, "positive integers"}},
 	})
 	// Repeating the saved options (the start command plus --resume) is fine.

@@ -83,14 +83,22 @@ type Options struct {
 	LowpassRes int `json:",omitempty"`
 }
 
-// validateMixing checks the style-mixing options, which the CLI does not
-// see when the options come from a saved state or the API.
-func (o *Options) validateMixing() error {
-	if !(o.MixProb >= 0 && o.MixProb <= 1) {
+// validate checks the options the architecture and schedule checks do not
+// cover, which the CLI does not see when they come from a saved state or
+// the API: a negative R1 weight or EMA half-life would not fail, it would
+// silently turn R1 or the EMA off.
+func (o *Options) validate() error {
+	switch {
+	case !(o.MixProb >= 0 && o.MixProb <= 1):
 		return fmt.Errorf("mixing probability %v: want 0..1", o.MixProb)
-	}
-	if o.MixCrossovers < 0 || o.MixCrossovers > 2 {
+	case o.MixCrossovers < 0 || o.MixCrossovers > 2:
 		return fmt.Errorf("%d crossovers per mixed image: want 1 or 2", o.MixCrossovers)
+	case !(o.R1Gamma >= 0) || math.IsInf(o.R1Gamma, 0):
+		return fmt.Errorf("R1 weight %v: want 0 (off) or a positive weight", o.R1Gamma)
+	case o.R1Every < 1:
+		return fmt.Errorf("R1 every %d iterations: want 1 or more", o.R1Every)
+	case !(o.EMAHalfLife >= 0) || math.IsInf(o.EMAHalfLife, 0):
+		return fmt.Errorf("EMA half-life %v images: want 0 (no averaging) or more", o.EMAHalfLife)
 	}
 	return CheckMixCuts(o.MixCuts)
 }
@@ -183,7 +191,7 @@ func New(opt Options) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := opt.validateMixing(); err != nil {
+	if err := opt.validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	cfg := opt.Arch.ModelConfig()

@@ -1033,7 +1033,7 @@ func drawMasks(t *testing.T, opt Options, B, L int) []string {
 
 // TestMixCuts: with MixCuts the crossovers fall only on the given slots,
 // every allowed mask is drawn, a phase without a cut inside it does not
-// mix, and invalid mixing options are refused by New.
+// mix, and invalid mixing (or R1, EMA) options are refused by New.
 func TestMixCuts(t *testing.T) {
 	const B = 256
 	for _, c := range []struct {
@@ -1066,12 +1066,15 @@ func TestMixCuts(t *testing.T) {
 		func(o *Options) { o.MixCuts = []int{0, 4} },
 		func(o *Options) { o.MixCrossovers = 3 },
 		func(o *Options) { o.MixProb = 1.5 },
+		func(o *Options) { o.R1Gamma = -1 },
+		func(o *Options) { o.R1Every = 0 },
+		func(o *Options) { o.EMAHalfLife = -1 },
 	} {
 		opt := tinyOptions()
 		bad(&opt)
 		if tr, err := New(opt); err == nil {
 			tr.Close()
-			t.Errorf("New accepted mixing options %v/%d/%v", opt.MixCuts, opt.MixCrossovers, opt.MixProb)
+			t.Errorf("New accepted options %+v", opt)
 		}
 	}
 }
