@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,18 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Sprintf("--images %q: %v", *images, err)}
 	}
+	if n < 1 {
+		return usageError{fmt.Sprintf("--images %q: want at least one image", *images)}
+	}
+	if !(*lr > 0) || math.IsInf(*lr, 0) {
+		return usageError{fmt.Sprintf("--lr %g: want a positive learning rate", *lr)}
+	}
+	if err := checkExt("--out", *out, ".safetensors"); err != nil {
+		return err
+	}
+	if err := checkOutput("--out", *out); err != nil {
+		return err
+	}
 	if *batch < 1 || int64(*batch) > n {
 		return usageError{fmt.Sprintf("--batch %d: want 1..--images", *batch)}
 	}
@@ -49,8 +63,11 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Sprintf("--channels %q: %v", *channels, err)}
 	}
-	if *features < 1 {
-		return usageError{fmt.Sprintf("--features %d: want ≥ 1", *features)}
+	if slices.Max(ch) > classifier.MaxWidth {
+		return usageError{fmt.Sprintf("--channels %q: want widths 1..%d", *channels, classifier.MaxWidth)}
+	}
+	if *features < 1 || *features > classifier.MaxWidth {
+		return usageError{fmt.Sprintf("--features %d: want 1..%d", *features, classifier.MaxWidth)}
 	}
 	if *convs < 1 || *convs > 8 {
 		return usageError{fmt.Sprintf("--convs %d: want 1..8", *convs)}

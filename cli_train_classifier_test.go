@@ -22,6 +22,14 @@ func TestTrainClassifierFlags(t *testing.T) {
 		{[]string{"--seeds", "gan"}, "--seeds"},
 		{[]string{"--convs", "0"}, "--convs"},
 		{[]string{"--seeds", "judge", "--seed", "256"}, "--seed 256"},
+		// Each of these trained (or ran out of memory) before failing or
+		// without one: checked before any work.
+		{[]string{"--lr", "-1"}, "--lr -1"},
+		{[]string{"--features", "100000000"}, "--features 100000000"},
+		{[]string{"--channels", "4,100000"}, "--channels"},
+		{[]string{"--images", "0"}, "--images"},
+		{[]string{"--out", "/nonexistent-dir/c.safetensors"}, "no directory"},
+		{[]string{"--out", "c.png"}, "want a .safetensors"},
 	} {
 		code, _, stderr := runCLI(append([]string{"train-classifier", "--out", filepath.Join(t.TempDir(), "c.safetensors")}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {

@@ -120,13 +120,18 @@ func (c Config) flatDim() int {
 	return c.Channels[len(c.Channels)-1] * r * r
 }
 
+// MaxWidth bounds a stage's channels and the feature vector's length.
+const MaxWidth = 8192
+
 func (c Config) validate() error {
-	if len(c.Channels) == 0 || c.Features < 1 || c.Convs < 0 || c.Convs > 8 {
-		return fmt.Errorf("classifier: config %v: want at least one stage, one feature and 0..8 convolutions per stage", c)
+	// The upper bounds keep a mistyped width (or a crafted file) from
+	// asking for more memory than any machine has.
+	if len(c.Channels) == 0 || c.Features < 1 || c.Features > MaxWidth || c.Convs < 0 || c.Convs > 8 {
+		return fmt.Errorf("classifier: config %v: want at least one stage, 1..%d features and 0..8 convolutions per stage", c, MaxWidth)
 	}
 	for _, ch := range c.Channels {
-		if ch < 1 {
-			return fmt.Errorf("classifier: config %v: channels must be positive", c)
+		if ch < 1 || ch > MaxWidth {
+			return fmt.Errorf("classifier: config %v: channels must be 1..%d", c, MaxWidth)
 		}
 	}
 	return nil
