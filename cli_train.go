@@ -86,6 +86,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if !(*ema >= 0) || math.IsInf(*ema, 0) {
 		return usageError{fmt.Sprintf("--ema-kimg %g: want 0 (no averaging) or a positive half-life", *ema)}
 	}
+	if *pool < 1 || *pool > train.MaxDataPool {
+		return usageError{fmt.Sprintf("--data-pool %d: want 1..%d distinct images (12 KB each in memory)", *pool, train.MaxDataPool)}
+	}
 	if *logEvery <= 0 {
 		return usageError{fmt.Sprintf("--log-every %v: want a positive time between progress lines", *logEvery)}
 	}

@@ -114,6 +114,10 @@ func CheckMixCuts(cuts []int) error {
 	return nil
 }
 
+// MaxDataPool bounds the distinct toyfaces images a run keeps: 12 KB each
+// once drawn (64 px RGB), so a million is 12 GB.
+const MaxDataPool = 1_000_000
+
 // DefaultOptions are the settings of the default model's run.
 func DefaultOptions() Options {
 	return Options{
@@ -204,8 +208,8 @@ func New(opt Options) (*Trainer, error) {
 	if last := sc[len(sc)-1].Res; last > cfg.Resolution() {
 		return nil, fmt.Errorf("train: schedule reaches %dpx, the architecture only %dpx", last, cfg.Resolution())
 	}
-	if opt.DataPool < 1 {
-		return nil, fmt.Errorf("train: data pool %d, want >= 1", opt.DataPool)
+	if opt.DataPool < 1 || opt.DataPool > MaxDataPool {
+		return nil, fmt.Errorf("train: data pool %d, want 1..%d", opt.DataPool, MaxDataPool)
 	}
 	t := &Trainer{Opt: opt, Cfg: cfg, Sched: sc, noiseShare: -1}
 	t.pcg = rand.NewPCG(opt.Seed, 0x7261696e)
