@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"stylegan-tui/latent"
-	"stylegan-tui/render"
 )
 
 // seedState is a small state whose source A has seed a.
@@ -287,27 +286,5 @@ func TestPipelineNowhereToShow(t *testing.T) {
 	tg.boxes[imgB] = box{}
 	if reqs := p.encodes(imgB, tg); reqs != nil {
 		t.Fatal("encoded for an empty box")
-	}
-}
-
-// TestSideBoxesCapped: in a big window with sixel cells, the side-by-side
-// boxes hold at most 4x the model's resolution (fitPx), as the result box
-// of the other layout does: a 32 px model is not encoded at 600 px.
-func TestSideBoxesCapped(t *testing.T) {
-	m := newTestModel(t, fixtureNV32)
-	m.term.mode, m.term.cellW, m.term.cellH = gfxSixel, 10, 20
-	resize(m, 200, 60)
-	l := m.screen.lay
-	if !l.side {
-		t.Fatal("200x60 did not lay A, B and the result side by side")
-	}
-	res := m.cfg.Resolution()
-	for _, j := range []int{imgA, imgB, imgR} {
-		b := l.boxes[j]
-		pw, ph, _, _ := render.Fit(res, res, b.cols, b.rows, 10, 20)
-		// Whole cells: up to one cell over 4x.
-		if pw > 4*res+10 || ph > 4*res+10 || pw < 4*res {
-			t.Errorf("image %d: box %dx%d cells encodes %dx%d px, want 4x (%d) to a cell", j, b.cols, b.rows, pw, ph, 4*res)
-		}
 	}
 }

@@ -81,12 +81,8 @@ func (m *Model) computeLayout() layout {
 	s1, _, _, _ := fitPx(res, W, imgRows, cw, ch)
 	if s3*10 >= s1*6 && each >= 8 {
 		l.side = true
-		// Each box holds what fitPx allows, so a small model is not blown
-		// up past 4x (a 64 px model at 600 px costs 400 KB of sixel a
-		// picture, over SSH too).
-		_, _, uc, ur := fitPx(res, each, imgRows, cw, ch)
 		for i, j := range []int{imgA, imgB, imgR} {
-			l.boxes[j] = box{col: i * (each + gap), row: 1, cols: uc, rows: ur}
+			l.boxes[j] = box{col: i * (each + gap), row: 1, cols: each, rows: imgRows}
 			l.labels[j] = box{col: i * (each + gap), row: 0, cols: each, rows: 1}
 		}
 		return l
@@ -110,7 +106,12 @@ func fitPx(res, cols, rows, cw, ch int) (pxW, pxH, usedCols, usedRows int) {
 		return 0, 0, 0, 0
 	}
 	maxW, maxH := cols*cw, rows*ch
-	s := min(maxW, maxH, 4*res) // never blow a tiny model up past 4x
+	// At most 4x the model's resolution: the result of the thumbnail layout
+	// stays that size (leaving A and B room), and the side-by-side choice
+	// compares these sizes. Side by side, the boxes are the whole thirds and
+	// the pictures fill them: in a big window large pictures are the point
+	// (a screenshot with them capped at 4x was mostly empty window).
+	s := min(maxW, maxH, 4*res)
 	return s, s, (s + cw - 1) / cw, (s + ch - 1) / ch
 }
 
