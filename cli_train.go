@@ -77,6 +77,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if *noiseDecay < 0 || *noiseDecay**lr >= 1 {
 		return usageError{fmt.Sprintf("--noise-decay %g: want 0 (off) or a positive decay with lr*decay < 1", *noiseDecay)}
 	}
+	if !(*mix >= 0 && *mix <= 1) {
+		return usageError{fmt.Sprintf("--mix-prob %g: want a probability 0..1", *mix)}
+	}
 	if !(*gamma >= 0) || math.IsInf(*gamma, 0) {
 		return usageError{fmt.Sprintf("--r1-gamma %g: want 0 (no R1) or a positive weight", *gamma)}
 	}
@@ -157,6 +160,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		if set["schedule"] {
 			if err := t.SetSchedule(*schedule); err != nil {
+				t.Close()
 				return err
 			}
 		}

@@ -62,6 +62,7 @@ func TestTrainDChannels(t *testing.T) {
 		{append(tiny(filepath.Join(dir, "em")), "--ema-kimg", "-1"), []string{"--ema-kimg -1", "half-life"}},
 		{append(tiny(filepath.Join(dir, "le")), "--log-every", "-1s"), []string{"--log-every -1s", "positive time"}},
 		{append(tiny(filepath.Join(dir, "dp")), "--data-pool", "100000000"), []string{"--data-pool 100000000", "12 KB each"}},
+		{append(tiny(filepath.Join(dir, "mp")), "--mix-prob", "1.5"), []string{"--mix-prob 1.5", "0..1"}},
 		{[]string{"--out", out, "--resume", "--mix-cuts", "0"}, []string{`--mix-cuts "0"`, "positive integers"}},
 	})
 	// Repeating the saved options (the start command plus --resume) is fine.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"stylegan-tui/checkpoints"
@@ -111,9 +112,10 @@ func LoadState(path string) (*Trainer, error) {
 	if err := json.Unmarshal([]byte(md["options"]), &opt); err != nil {
 		return nil, fmt.Errorf("train: %s: options: %w", path, err)
 	}
+	opt.fromOlderBinaries()
 	t, err := New(opt)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("train: %s: %s", path, strings.TrimPrefix(err.Error(), "train: "))
 	}
 	get := func(name string, dst []float32) error {
 		x, ok := f.Tensors[name]

@@ -92,7 +92,7 @@ func (o *Options) validate() error {
 	case !(o.MixProb >= 0 && o.MixProb <= 1):
 		return fmt.Errorf("mixing probability %v: want 0..1", o.MixProb)
 	case o.MixCrossovers < 0 || o.MixCrossovers > 2:
-		return fmt.Errorf("%d crossovers per mixed image: want 1 or 2", o.MixCrossovers)
+		return fmt.Errorf("%d crossovers per mixed image: want 1 (or 0, the same) or 2", o.MixCrossovers)
 	case !(o.R1Gamma >= 0) || math.IsInf(o.R1Gamma, 0):
 		return fmt.Errorf("R1 weight %v: want 0 (off) or a positive weight", o.R1Gamma)
 	case o.R1Every < 1:
@@ -101,6 +101,29 @@ func (o *Options) validate() error {
 		return fmt.Errorf("EMA half-life %v images: want 0 (no averaging) or more", o.EMAHalfLife)
 	}
 	return CheckMixCuts(o.MixCuts)
+}
+
+// fromOlderBinaries maps saved options that binaries before validate
+// accepted to the values that train the same way, so that their states
+// still resume: an R1 interval below 1 or a negative weight was R1 off, a
+// negative EMA half-life no averaging, a mixing probability outside 0..1
+// always or never mixing, and a crossover count other than 2 one crossover.
+func (o *Options) fromOlderBinaries() {
+	if o.R1Every < 1 || !(o.R1Gamma >= 0) {
+		o.R1Gamma, o.R1Every = 0, max(o.R1Every, 1)
+	}
+	if !(o.EMAHalfLife >= 0) {
+		o.EMAHalfLife = 0
+	}
+	switch {
+	case math.IsNaN(o.MixProb) || o.MixProb < 0:
+		o.MixProb = 0
+	case o.MixProb > 1:
+		o.MixProb = 1
+	}
+	if o.MixCrossovers != 2 {
+		o.MixCrossovers = 0
+	}
 }
 
 // CheckMixCuts checks a list of slots a crossover may fall on (see

@@ -1078,3 +1078,48 @@ func TestMixCuts(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadOlderOptions: a state whose options an older binary accepted and
+// today's checks refuse (R1 every 0, a negative EMA half-life, a mixing
+// probability of 1.5) still resumes, with the values that train the same
+// way; a state no binary could train names its file.
+func TestLoadOlderOptions(t *testing.T) {
+	tr, err := New(tinyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), StateFile)
+	if err := tr.SaveState(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	rewrite := func(edit func(*Options)) {
+		f, err := safetensors.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o Options
+		if err := json.Unmarshal([]byte(f.Metadata["options"]), &o); err != nil {
+			t.Fatal(err)
+		}
+		edit(&o)
+		b, _ := json.Marshal(o)
+		f.Metadata["options"] = string(b)
+		if err := safetensors.WriteFile(path, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite(func(o *Options) { o.R1Every, o.EMAHalfLife, o.MixProb, o.MixCrossovers = 0, -1, 1.5, 3 })
+	old, err := LoadState(path)
+	if err != nil {
+		t.Fatalf("a state of an older binary: %v", err)
+	}
+	if o := old.Opt; o.R1Gamma != 0 || o.R1Every != 1 || o.EMAHalfLife != 0 || o.MixProb != 1 || o.MixCrossovers != 0 {
+		t.Errorf("older options loaded as R1 %v every %d, EMA %v, mix %v ×%d; want 0, 1, 0, 1, 0", o.R1Gamma, o.R1Every, o.EMAHalfLife, o.MixProb, o.MixCrossovers)
+	}
+	old.Close()
+	rewrite(func(o *Options) { o.DataPool = 0 })
+	if _, err := LoadState(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "data pool 0") {
+		t.Errorf("a state with data pool 0: %v, want an error naming the file and the pool", err)
+	}
+}
