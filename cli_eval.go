@@ -54,11 +54,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		name    string
 		v, most int
 	}{{"n", *n, 1_000_000}, {"pairs", *pairs, 1_000_000}, {"noise-cases", *noiseCases, 1_000_000}, {"std-latents", *stdLatents, 64}, {"std-draws", *stdDraws, 1000}, {"batch", *batch, 1024}} {
-		if c.v < 1 {
-			return usageError{fmt.Sprintf("--%s %d: want a positive count", c.name, c.v)}
-		}
-		if c.v > c.most {
-			return usageError{fmt.Sprintf("--%s %d: want at most %d", c.name, c.v, c.most)}
+		if err := checkCount(c.name, c.v, 1, c.most); err != nil {
+			return err
 		}
 	}
 	if *n < 2 {

@@ -446,9 +446,9 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--std-draws", "-1"}, []string{"--std-draws -1"}},
 		{[]string{"--batch", "0"}, []string{"--batch 0"}},
 		// Huge counts: a panic (makeslice) or an out-of-memory crash before.
-		{[]string{"--batch", "99999999999"}, []string{"--batch 99999999999", "at most 1024"}},
-		{[]string{"--std-draws", "99999999999"}, []string{"--std-draws 99999999999", "at most 1000"}},
-		{[]string{"--std-latents", "99999999999"}, []string{"--std-latents 99999999999", "at most 64"}},
+		{[]string{"--batch", "99999999999"}, []string{"--batch 99999999999", "want 1..1024"}},
+		{[]string{"--std-draws", "99999999999"}, []string{"--std-draws 99999999999", "want 1..1000"}},
+		{[]string{"--std-latents", "99999999999"}, []string{"--std-latents 99999999999", "want 1..64"}},
 		// Outputs are checked before the measurement, which a failed write wasted.
 		{[]string{"--json", filepath.Join(missing, "r.json")}, []string{"--json", missing}},
 		{[]string{"--std-image", filepath.Join(missing, "s.png")}, []string{"--std-image", missing}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"stylegan-tui/checkpoints"
@@ -27,7 +28,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if len(paths) != 2 {
 		return usageError{"import takes an input checkpoint and an output .safetensors path"}
 	}
-	if !strings.HasSuffix(paths[1], ".safetensors") {
+	if !strings.EqualFold(filepath.Ext(paths[1]), ".safetensors") {
 		return usageError{fmt.Sprintf("output %q: want a .safetensors path", paths[1])}
 	}
 	if *res < 0 {

@@ -63,9 +63,6 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 	if *sampling != "full" && *sampling != "end" {
 		return usageError{fmt.Sprintf("--sampling %q: want full or end", *sampling)}
 	}
-	if *samples < 1 {
-		return usageError{fmt.Sprintf("--samples %d: want a positive count", *samples)}
-	}
 	// The maxima keep a mistyped number from exhausting memory (the paper
 	// uses 100000 samples).
 	if err := checkCount("samples", *samples, 1, 10_000_000); err != nil {
@@ -81,12 +78,6 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 	// beyond it is no longer a path length (and 1e300 overflows to NaN).
 	if !(*eps > 0 && *eps <= 1) {
 		return usageError{fmt.Sprintf("--epsilon %g: want a step in (0, 1] (the paper's 1e-4)", *eps)}
-	}
-	if *batch < 1 {
-		return usageError{fmt.Sprintf("--batch %d: want a positive count", *batch)}
-	}
-	if *bootstrap < 1 {
-		return usageError{fmt.Sprintf("--bootstrap %d: want a positive count", *bootstrap)}
 	}
 	switch *distance {
 	case "auto", "lpips", "classifier":

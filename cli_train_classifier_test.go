@@ -27,7 +27,7 @@ func TestTrainClassifierFlags(t *testing.T) {
 		{[]string{"--lr", "-1"}, "--lr -1"},
 		{[]string{"--features", "100000000"}, "--features 100000000"},
 		{[]string{"--channels", "4,100000"}, "--channels"},
-		{[]string{"--images", "0"}, "--images"},
+		{[]string{"--images", "0"}, "at least one image"},
 		{[]string{"--out", "/nonexistent-dir/c.safetensors"}, "no directory"},
 		{[]string{"--out", "c.png"}, "want a .safetensors"},
 	} {
