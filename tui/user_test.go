@@ -215,3 +215,28 @@ func TestQuitSaysRecording(t *testing.T) {
 		t.Fatalf("after the screen is restored: %q, want where %s went", after, files[0])
 	}
 }
+
+// TestResLabels: the strip's resolution row of an 18-slot 1024 px model
+// in decimal when its columns hold "1024", as powers of two when not, and
+// a dot where even the exponent does not fit (1024's 10 in one character
+// read as 2 px when cut).
+func TestResLabels(t *testing.T) {
+	var res []int
+	for r := 4; r <= 1024; r *= 2 {
+		res = append(res, r, r)
+	}
+	for _, c := range []struct {
+		width int
+		name  string
+		want  string // the labels, space-separated
+	}{
+		{4, "res", "4 4 8 8 16 16 32 32 64 64 128 128 256 256 512 512 1024 1024"},
+		{3, "res 2^", "2 2 3 3 4 4 5 5 6 6 7 7 8 8 9 9 10 10"},
+		{1, "res 2^", "2 2 3 3 4 4 5 5 6 6 7 7 8 8 9 9 · ·"},
+	} {
+		name, labels := resLabels(res, c.width)
+		if got := strings.Join(labels, " "); name != c.name || got != c.want {
+			t.Errorf("width %d: %q %q, want %q %q", c.width, name, got, c.name, c.want)
+		}
+	}
+}

@@ -450,6 +450,26 @@ func (m *Model) placeholder(j int) string {
 	return "rendering…"
 }
 
+// resLabels are the strip's resolution row: its name and a label of at
+// most width characters per slot. Resolutions too wide for their column go
+// as powers of two ("res 2^": 16 as 4); what does not fit even so (1024's
+// 10 in one character) is a dot, never a cut number (16 cut reads "1").
+func resLabels(res []int, width int) (string, []string) {
+	name, text := "res", func(r int) string { return strconv.Itoa(r) }
+	for _, r := range res {
+		if len(strconv.Itoa(r)) > width && r&(r-1) == 0 {
+			name, text = "res 2^", func(r int) string { return strconv.Itoa(bits.Len(uint(r)) - 1) }
+		}
+	}
+	labels := make([]string, len(res))
+	for i, r := range res {
+		if labels[i] = text(r); len(labels[i]) > width {
+			labels[i] = strings.Repeat("·", width)
+		}
+	}
+	return name, labels
+}
+
 // strip draws the layer strip: one column of cw cells per style slot, its
 // content centred in the first cw-1 and a separator after it, the same on
 // every row (so the slots' columns line up), and each row's note after the
@@ -460,14 +480,11 @@ func (m *Model) strip() []string {
 	const prefix = 7
 	cw := max(2, min(6, (m.screen.width-1-prefix-16)/n))
 	rows := make([]strings.Builder, stripRows)
-	// Resolutions too wide for their column go as powers of two: cut,
-	// 16 would read "1" and 1024 "10".
-	resName, resText := "res", func(r int) string { return strconv.Itoa(r) }
-	for s := 0; s < n; s++ {
-		if r := c.SlotRes(s); len(strconv.Itoa(r)) > cw-1 && r&(r-1) == 0 {
-			resName, resText = "res 2^", func(r int) string { return strconv.Itoa(bits.Len(uint(r)) - 1) }
-		}
+	res := make([]int, n)
+	for s := range res {
+		res[s] = c.SlotRes(s)
 	}
+	resName, resText := resLabels(res, cw-1)
 	for i, name := range []string{"group", resName, "style", "psi", "noise", ""} {
 		rows[i].WriteString(fmt.Sprintf("%-*s", prefix, name))
 	}
@@ -483,11 +500,7 @@ func (m *Model) strip() []string {
 	}
 	truncated := m.lat.st.Psi != 1
 	for s := 0; s < n; s++ {
-		res := resText(c.SlotRes(s))
-		if len(res) > cw-1 {
-			res = res[:cw-1]
-		}
-		rows[1].WriteString(center(res, cw-1) + " ")
+		rows[1].WriteString(center(resText[s], cw-1) + " ")
 		letter := "A"
 		st := m.style(styleA)
 		if m.lat.st.Styles[s] == latent.FromB {
