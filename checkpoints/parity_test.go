@@ -50,7 +50,7 @@ func maxErr(a, b []float32) float64 {
 // (testdata/fixtures/README.md); every parity check uses it. The random
 // weights drive the images to |x| = 12..160, where float32 rounding alone
 // exceeds 1e-4: the fixture itself differs from a float64 forward pass by
-// 1–2e-6 of the peak (1.0e-4 for tiny_s3 at peak 52), and this engine
+// 0.5–2e-6 of the peak (1.0e-4 for tiny_s3 at peak 52), and this engine
 // by a similar share; TestFloat64Oracle -v prints both. The rounding moves
 // with the conv algorithm (GEMM kernel, Winograd). A real error costs far
 // more: a wrong convention switch or layout > 1e-2 of the peak, and the
