@@ -36,8 +36,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return usageError{fmt.Sprintf("--config %q: want rosinality-256, rosinality-1024, nvlabs-256 or nvlabs-1024", *name)}
 	}
-	if *runs < 1 || *runs > 1000 { // a 1024 px forward pass takes seconds; nothing shows until the end
-		return usageError{fmt.Sprintf("--runs %d: want 1..1000", *runs)}
+	// A 1024 px forward pass takes seconds; nothing shows until the end.
+	if err := checkCount("runs", *runs, 1, 1000); err != nil {
+		return err
 	}
 	cfg := preset()
 	g, err := model.New(cfg, model.RandomWeights(cfg, 1))

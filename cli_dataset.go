@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"stylegan-tui/model/toyfaces"
@@ -19,8 +18,8 @@ func runDataset(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError{"-o is required"}
 	}
-	if *n < 1 || *n > 4096 {
-		return usageError{fmt.Sprintf("--n %d: want 1..4096", *n)}
+	if err := checkCount("n", *n, 1, 4096); err != nil {
+		return err
 	}
 	if err := checkExt("-o", *out, ".png"); err != nil {
 		return err

@@ -66,11 +66,11 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 	if slices.Max(ch) > classifier.MaxWidth {
 		return usageError{fmt.Sprintf("--channels %q: want widths 1..%d", *channels, classifier.MaxWidth)}
 	}
-	if *features < 1 || *features > classifier.MaxWidth {
-		return usageError{fmt.Sprintf("--features %d: want 1..%d", *features, classifier.MaxWidth)}
+	if err := checkCount("features", *features, 1, classifier.MaxWidth); err != nil {
+		return err
 	}
-	if *convs < 1 || *convs > 8 {
-		return usageError{fmt.Sprintf("--convs %d: want 1..8", *convs)}
+	if err := checkCount("convs", *convs, 1, 8); err != nil {
+		return err
 	}
 	cfg := classifier.Config{Channels: ch, Features: *features, Convs: *convs}
 	res, weights, err := parseResWeights(*resWeights)
