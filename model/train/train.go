@@ -357,10 +357,11 @@ func (t *Trainer) fillLatents(in *gInputs, alpha float64) {
 	}
 	L := len(in.Mix)
 	W := t.Cfg.WDim
+	slots := t.crossoverSlots(L)
 	for b := 0; b < in.B; b++ {
 		cut, back := L, L // slots [cut, back) from w2; no mixing: every slot from w1
 		if L > 1 && t.rng.Float64() < t.Opt.MixProb {
-			cut, back = t.crossovers(L)
+			cut, back = t.crossovers(slots, L)
 		}
 		for i, m := range in.Mix {
 			v := float32(0)
@@ -384,17 +385,23 @@ func (t *Trainer) fillLatents(in *gInputs, alpha float64) {
 	}
 }
 
-// crossovers draws the slots [cut, back) that a mixed image of L styles
-// takes from w2: one crossover (back = L) or, with MixCrossovers 2, two
-// distinct ones in order, each from MixCuts (any of 1..L-1 when unset).
-// With no allowed slot inside 1..L-1 the image does not mix (cut = L).
-func (t *Trainer) crossovers(L int) (cut, back int) {
+// crossoverSlots are the slots a crossover of L styles may fall on: those
+// of MixCuts inside 1..L-1, or all of them when MixCuts is unset.
+func (t *Trainer) crossoverSlots(L int) []int {
 	slots := make([]int, 0, L)
 	for s := 1; s < L; s++ {
 		if len(t.Opt.MixCuts) == 0 || slices.Contains(t.Opt.MixCuts, s) {
 			slots = append(slots, s)
 		}
 	}
+	return slots
+}
+
+// crossovers draws the slots [cut, back) that a mixed image of L styles
+// takes from w2: one crossover (back = L) or, with MixCrossovers 2, two
+// distinct ones in order, each from slots (crossoverSlots). With no slot
+// to fall on the image does not mix (cut = L).
+func (t *Trainer) crossovers(slots []int, L int) (cut, back int) {
 	n := len(slots)
 	if n == 0 {
 		return L, L
