@@ -145,8 +145,10 @@ func WriteGIF(path string, frames []image.Image, delays []int, opts *GIFOptions)
 // that is renamed over path on success and removed on failure, so a failed
 // save never leaves a partial file or clobbers the old one (atomicfile).
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	// No "render:" prefix: the commands that save put their own name first,
+	// and "stylegan-tui render: render: writing" read as a stutter.
 	if err := atomicfile.Write(path, write); err != nil {
-		return fmt.Errorf("render: writing %w", err)
+		return fmt.Errorf("writing %w", err)
 	}
 	return nil
 }

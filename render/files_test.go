@@ -182,8 +182,9 @@ func TestWritePNGAtomic(t *testing.T) {
 	}
 
 	// A missing directory is an error, not a panic.
-	if err := WritePNG(filepath.Join(dir, "missing", "x.png"), img); err == nil {
-		t.Error("write into a missing directory succeeded")
+	missing := filepath.Join(dir, "missing", "x.png")
+	if err := WritePNG(missing, img); err == nil || !strings.HasPrefix(err.Error(), "writing "+missing+": ") {
+		t.Errorf("write into a missing directory: %v, want an error starting with \"writing %s: \"", err, missing)
 	}
 }
 

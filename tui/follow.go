@@ -132,8 +132,8 @@ func (m *Model) initClass() {
 		m.keys.Follow.SetEnabled(true)
 		m.keys.Follow.SetHelp("F", "broadcast to the class on/off")
 	case Student:
-		m.keys.Follow.SetEnabled(true)
-		m.keys.Branch.SetEnabled(true)
+		// F and B come on with the teacher's broadcast (ClassMsg): before
+		// it they would do nothing but take room in the short help.
 		c.following = true
 		c.reported = map[string]bool{}
 	}
@@ -168,6 +168,8 @@ func (m *Model) classMsg(msg tea.Msg) (tea.Cmd, bool) {
 			}
 		case Student:
 			c.following = msg.Following
+			m.keys.Follow.SetEnabled(msg.Broadcasting)
+			m.keys.Branch.SetEnabled(msg.Broadcasting)
 			switch {
 			case !was && msg.Broadcasting && m.following():
 				m.pause()

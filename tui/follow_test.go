@@ -385,14 +385,26 @@ func TestClassKeys(t *testing.T) {
 			}
 		}
 	}
-	_, tm, ss := newClass(t, "ann")
-	if !tm.keys.Follow.Enabled() || tm.keys.Branch.Enabled() || !ss[0].keys.Follow.Enabled() || !ss[0].keys.Branch.Enabled() {
-		t.Error("a class's keys are not on for its roles")
+	c, tm, ss := newClass(t, "ann")
+	if !tm.keys.Follow.Enabled() || tm.keys.Branch.Enabled() {
+		t.Error("a teacher's F is off or its B on")
 	}
-	help := strings.Join(ss[0].helpLines(119), "\n")
-	if !strings.Contains(help, "follow the teacher") || !strings.Contains(help, "explore on your own") {
-		t.Errorf("the help lacks the class keys:\n%s", help)
+	// A student's F and B come and go with the teacher's broadcast.
+	studentKeys := func(when string, on bool) {
+		t.Helper()
+		if ss[0].keys.Follow.Enabled() != on || ss[0].keys.Branch.Enabled() != on {
+			t.Errorf("%s: a student's F on %v, B on %v; want %v", when, ss[0].keys.Follow.Enabled(), ss[0].keys.Branch.Enabled(), on)
+		}
+		help := strings.Join(ss[0].helpLines(119), "\n")
+		if shown := strings.Contains(help, "follow the teacher") && strings.Contains(help, "explore on your own"); shown != on {
+			t.Errorf("%s: the help shows the class keys %v, want %v:\n%s", when, shown, on, help)
+		}
 	}
+	studentKeys("before a broadcast", false)
+	classPress(c, tm, "F")
+	studentKeys("while the teacher broadcasts", true)
+	classPress(c, tm, "F")
+	studentKeys("after the broadcast", false)
 }
 
 // Explorers sharing an Encodes encode one picture once per box: the same
