@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -74,6 +75,15 @@ func checkCount(flag string, v, lo, hi int) error {
 		return usageError{fmt.Sprintf("--%s %d: want %d..%d", flag, v, lo, hi)}
 	}
 	return nil
+}
+
+// givenFlags is the set of flags the command line gave, by name: where a
+// flag's default and an explicit value mean different things (a resumed
+// run's own options, ppl's --crop).
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
 }
 
 // parseRange reads flag's inclusive range "0-3", "4-", "-3" or "8" of
@@ -190,89 +200,87 @@ func writeJPEG(path string, img image.Image) error {
 	})
 }
 
+// renderFlags are render's flags; check fills the fields below the blank
+// line.
+type renderFlags struct {
+	checkpoint            string
+	seed, mixSeed, cutoff optInt
+	psi                   optFloat
+	state, latents        string
+	mixLayers, noise, out string
+	noiseSeed             int64
+
+	tensorOut bool                            // -o is a .safetensors raw tensor
+	write     func(string, image.Image) error // -o's image encoder, unless tensorOut
+	noiseMode latent.NoiseMode
+}
+
+func (f *renderFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.checkpoint, "checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\"")
+	fs.Var(&f.seed, "seed", "seed `N` of source A: z = numpy RandomState(N).randn, as NVIDIA's scripts make it")
+	fs.StringVar(&f.state, "state", "", "a state string copied from the explorer (overrides the other latent flags)")
+	fs.StringVar(&f.latents, "latents", "", "safetensors file of explicit inputs: z or w [B,D], z2/w2, noise0..N, w_avg")
+	fs.Var(&f.psi, "psi", "truncation psi `P` (without it: the model's, 0.7 for NVlabs models; 1 with --latents)")
+	fs.Var(&f.cutoff, "cutoff", "truncation applies to style slots < `N` (without it: the model's; every slot with --latents)")
+	fs.Var(&f.mixSeed, "mix-seed", "seed `M` of source B, for --mix-layers")
+	fs.StringVar(&f.mixLayers, "mix-layers", "", "style slots taken from B: inclusive range like 0-3, 4- or 8")
+	fs.StringVar(&f.noise, "noise", "random", "noise in every layer (with --latents: every layer whose map the file does not carry): random, const (the model's stored maps; seed 0's if it stores none) or off")
+	fs.Int64Var(&f.noiseSeed, "noise-seed", 0, "base seed of random noise (slot i uses seed+i)")
+	fs.StringVar(&f.out, "o", "", "output: .png, .jpg/.jpeg, or .safetensors for the raw image tensor [B,3,H,W]")
+}
+
+// check refuses what needs no model to refuse; what depends on the model's
+// style slots is checked once it is loaded.
+func (f *renderFlags) check() error {
+	if f.out == "" {
+		return usageError{"-o is required"}
+	}
+	if f.state != "" && f.latents != "" {
+		return usageError{"--state and --latents exclude each other"}
+	}
+	if f.psi.set && math.Abs(f.psi.v) > latent.MaxPsi {
+		return usageError{fmt.Sprintf("--psi %g: want -%g..%g", f.psi.v, latent.MaxPsi, latent.MaxPsi)}
+	}
+	if f.mixSeed.set && f.mixLayers == "" {
+		return usageError{"--mix-seed needs --mix-layers (the style slots taken from B)"}
+	}
+	f.tensorOut = strings.EqualFold(filepath.Ext(f.out), ".safetensors")
+	if !f.tensorOut {
+		var err error
+		if f.write, err = imageWriter(f.out); err != nil {
+			return err
+		}
+	}
+	var err error
+	f.noiseMode, err = parseNoise(f.noise)
+	return err
+}
+
 func runRender(args []string, stdout, stderr io.Writer) error {
+	var f renderFlags
 	fs := newFlags("render", "--checkpoint F (--seed N | --state S | --latents L) [flags] -o out.png", stderr)
-	ckpt := fs.String("checkpoint", "default", "generator checkpoint: .safetensors, rosinality .pt/.model, NVlabs .pkl, or \"default\"")
-	var seed, mixSeed, cutoff optInt
-	var psi optFloat
-	fs.Var(&seed, "seed", "seed `N` of source A: z = numpy RandomState(N).randn, as NVIDIA's scripts make it")
-	stateStr := fs.String("state", "", "a state string copied from the explorer (overrides the other latent flags)")
-	latents := fs.String("latents", "", "safetensors file of explicit inputs: z or w [B,D], z2/w2, noise0..N, w_avg")
-	fs.Var(&psi, "psi", "truncation psi `P` (without it: the model's, 0.7 for NVlabs models; 1 with --latents)")
-	fs.Var(&cutoff, "cutoff", "truncation applies to style slots < `N` (without it: the model's; every slot with --latents)")
-	fs.Var(&mixSeed, "mix-seed", "seed `M` of source B, for --mix-layers")
-	mixLayers := fs.String("mix-layers", "", "style slots taken from B: inclusive range like 0-3, 4- or 8")
-	noise := fs.String("noise", "random", "noise in every layer (with --latents: every layer whose map the file does not carry): random, const (the model's stored maps; seed 0's if it stores none) or off")
-	noiseSeed := fs.Int64("noise-seed", 0, "base seed of random noise (slot i uses seed+i)")
-	out := fs.String("o", "", "output: .png, .jpg/.jpeg, or .safetensors for the raw image tensor [B,3,H,W]")
+	f.define(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usageError{"-o is required"}
+	if err := f.check(); err != nil {
+		return err
 	}
-	if *stateStr != "" && *latents != "" {
-		return usageError{"--state and --latents exclude each other"}
-	}
-	if psi.set && math.Abs(psi.v) > latent.MaxPsi {
-		return usageError{fmt.Sprintf("--psi %g: want -%g..%g", psi.v, latent.MaxPsi, latent.MaxPsi)}
-	}
-	if mixSeed.set && *mixLayers == "" {
-		return usageError{"--mix-seed needs --mix-layers (the style slots taken from B)"}
-	}
-	tensorOut := strings.EqualFold(filepath.Ext(*out), ".safetensors")
-	var write func(string, image.Image) error
-	if !tensorOut {
-		var err error
-		if write, err = imageWriter(*out); err != nil {
-			return err
-		}
-	}
-	mode, err := parseNoise(*noise)
+	_, g, err := loadGenerator(f.checkpoint)
 	if err != nil {
 		return err
 	}
-	_, g, err := loadGenerator(*ckpt)
+	if f.latents != "" {
+		return renderLatents(g, &f)
+	}
+	st, err := f.latentState(g)
 	if err != nil {
 		return err
-	}
-	if *latents != "" {
-		opts := latentsOptions{psi: psi, cutoff: cutoff, mixLayers: *mixLayers, noise: mode, noiseSeed: *noiseSeed}
-		return renderLatents(g, *latents, opts, *out, write)
-	}
-	var st latent.State
-	switch {
-	case *stateStr != "":
-		if st, err = latent.Decode(*stateStr); err != nil {
-			return err
-		}
-	case !seed.set:
-		return usageError{"one of --seed, --state or --latents is required"}
-	default:
-		st = withNoise(g.NewState(), mode, *noiseSeed)
-		st.A = latent.Source{Seed: seed.v}
-		if psi.set {
-			st.Psi = psi.v
-		}
-		if cutoff.set {
-			st.Cutoff = int(cutoff.v)
-		}
-		if *mixLayers != "" {
-			if !mixSeed.set {
-				return usageError{"--mix-layers needs --mix-seed"}
-			}
-			lo, hi, err := parseRange("mix-layers", "style slots", *mixLayers, g.Cfg.NumStyles())
-			if err != nil {
-				return err
-			}
-			st.B = latent.Source{Seed: mixSeed.v}
-			st = st.WithStyles(lo, hi, latent.FromB)
-		}
 	}
 	if err := st.Validate(g.Cfg.NumStyles(), g.Cfg.NumNoise()); err != nil {
 		return fmt.Errorf("state does not fit this model: %w", err)
 	}
-	if tensorOut {
+	if f.tensorOut {
 		in, err := g.Inputs(st)
 		if err != nil {
 			return err
@@ -281,55 +289,77 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return writeImageTensor(*out, raw, 1, g.Cfg.Resolution())
+		return writeImageTensor(f.out, raw, 1, g.Cfg.Resolution())
 	}
 	img, _, err := g.Render(st, nil)
 	if err != nil {
 		return err
 	}
-	if err := write(*out, img); err != nil {
+	if err := f.write(f.out, img); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%dx%d) state %s\n", *out, img.Bounds().Dx(), img.Bounds().Dy(), st.Encode())
+	fmt.Fprintf(stdout, "wrote %s (%dx%d) state %s\n", f.out, img.Bounds().Dx(), img.Bounds().Dy(), st.Encode())
 	return nil
 }
 
-// latentsOptions are render's flags that apply to --latents.
-type latentsOptions struct {
-	psi       optFloat
-	cutoff    optInt
-	mixLayers string
-	noise     latent.NoiseMode // for the noise maps the file does not carry
-	noiseSeed int64
+// latentState is the state --state or --seed (with --psi, --cutoff, the
+// noise flags and the mix flags) describes for g.
+func (f *renderFlags) latentState(g *model.Generator) (latent.State, error) {
+	if f.state != "" {
+		return latent.Decode(f.state)
+	}
+	if !f.seed.set {
+		return latent.State{}, usageError{"one of --seed, --state or --latents is required"}
+	}
+	st := withNoise(g.NewState(), f.noiseMode, f.noiseSeed)
+	st.A = latent.Source{Seed: f.seed.v}
+	if f.psi.set {
+		st.Psi = f.psi.v
+	}
+	if f.cutoff.set {
+		st.Cutoff = int(f.cutoff.v)
+	}
+	if f.mixLayers != "" {
+		if !f.mixSeed.set {
+			return latent.State{}, usageError{"--mix-layers needs --mix-seed"}
+		}
+		lo, hi, err := parseRange("mix-layers", "style slots", f.mixLayers, g.Cfg.NumStyles())
+		if err != nil {
+			return latent.State{}, err
+		}
+		st.B = latent.Source{Seed: f.mixSeed.v}
+		st = st.WithStyles(lo, hi, latent.FromB)
+	}
+	return st, nil
 }
 
-// renderLatents renders explicit inputs from a safetensors file to out:
-// a raw tensor, or one image per batch item written with write.
-func renderLatents(g *model.Generator, path string, o latentsOptions, out string, write func(string, image.Image) error) error {
+// renderLatents renders the explicit inputs of --latents to -o: a raw
+// tensor, or one image per batch item.
+func renderLatents(g *model.Generator, f *renderFlags) error {
 	c := g.Cfg
 	lo := checkpoints.LatentsOptions{Psi: 1, Cutoff: c.NumStyles(), MixFrom: 1} // explicit inputs: no truncation unless asked
-	if o.psi.set {
-		lo.Psi = o.psi.v
+	if f.psi.set {
+		lo.Psi = f.psi.v
 	}
-	if o.cutoff.set {
-		if o.cutoff.v > int64(c.NumStyles()) {
-			return usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", o.cutoff.v, c.NumStyles())}
+	if f.cutoff.set {
+		if f.cutoff.v > int64(c.NumStyles()) {
+			return usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", f.cutoff.v, c.NumStyles())}
 		}
-		lo.Cutoff = int(o.cutoff.v)
+		lo.Cutoff = int(f.cutoff.v)
 	}
-	if o.mixLayers != "" {
+	if f.mixLayers != "" {
 		var err error
-		if lo.MixFrom, lo.MixTo, err = parseRange("mix-layers", "style slots", o.mixLayers, c.NumStyles()); err != nil {
+		if lo.MixFrom, lo.MixTo, err = parseRange("mix-layers", "style slots", f.mixLayers, c.NumStyles()); err != nil {
 			return err
 		}
 	}
 	// The maps the file does not carry come from --noise, as with --seed.
-	fallback, err := g.Inputs(withNoise(g.NewState(), o.noise, o.noiseSeed))
+	fallback, err := g.Inputs(withNoise(g.NewState(), f.noiseMode, f.noiseSeed))
 	if err != nil {
 		return err
 	}
 	lo.Noise = fallback.Noise
-	in, err := checkpoints.ReadLatents(path, g, lo)
+	in, err := checkpoints.ReadLatents(f.latents, g, lo)
 	if err != nil {
 		return fmt.Errorf("--latents: %w", err)
 	}
@@ -339,16 +369,16 @@ func renderLatents(g *model.Generator, path string, o latentsOptions, out string
 		return err
 	}
 	res := c.Resolution()
-	if strings.EqualFold(filepath.Ext(out), ".safetensors") {
-		return writeImageTensor(out, raw, B, res)
+	if f.tensorOut {
+		return writeImageTensor(f.out, raw, B, res)
 	}
 	for b := 0; b < B; b++ {
-		name := out
+		name := f.out
 		if B > 1 {
-			ext := filepath.Ext(out)
-			name = fmt.Sprintf("%s_%d%s", strings.TrimSuffix(out, ext), b, ext)
+			ext := filepath.Ext(f.out)
+			name = fmt.Sprintf("%s_%d%s", strings.TrimSuffix(f.out, ext), b, ext)
 		}
-		if err := write(name, model.ToImage(raw, res, b)); err != nil {
+		if err := f.write(name, model.ToImage(raw, res, b)); err != nil {
 			return err
 		}
 	}
