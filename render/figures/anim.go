@@ -125,7 +125,7 @@ func Walk(base latent.State, sources []latent.Source, frames int) *Animation {
 // MixSweep moves the crossover from coarse to fine and back: frame i takes
 // style slots 0..c-1 from B and the rest from A, c going 0 → all slots → 0.
 // The caption names the slots from B and their resolutions ("B: 0-3
-// (4-8px)"); the label adds the paper's groups they cover.
+// (4-8px)", "B: 0-1 (4px)"); the label adds the paper's groups they cover.
 func MixSweep(cfg *model.Config, base latent.State, frames int) *Animation {
 	a := &Animation{Kind: "mix-sweep"}
 	n := len(base.Styles)
@@ -135,7 +135,10 @@ func MixSweep(cfg *model.Config, base latent.State, frames int) *Animation {
 		// Short enough for one line at 128 px, two at 64.
 		caption, groups := "B: none", "all from A"
 		if c > 0 {
-			caption = fmt.Sprintf("B: %d-%d (%d-%dpx)", 0, c-1, cfg.SlotRes(0), cfg.SlotRes(c-1))
+			caption = fmt.Sprintf("B: 0-%d (%s)", c-1, resRange(cfg.SlotRes(0), cfg.SlotRes(c-1), ""))
+			if c == 1 {
+				caption = fmt.Sprintf("B: 0 (%dpx)", cfg.SlotRes(0))
+			}
 			groups = groupsIn(cfg, c) + " from B"
 		}
 		a.Frames = append(a.Frames, Frame{States: []latent.State{st}, Caption: caption,

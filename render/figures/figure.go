@@ -32,8 +32,15 @@ type Figure struct {
 	ColLabels []string
 }
 
-// gridOptions is the look of every figure: paper style, black on white.
-var gridOptions = render.GridOptions{Gap: 4}
+// gridOptions is the look of every figure at size x size pixels a cell:
+// paper style, black on white, the labels' 7x13 font enlarged by one pixel
+// per 128 px of cell, so text keeps its size next to the pictures (at 256
+// px and scale 1 a mixing figure is 1845 px high, and its labels 13 px
+// lines, too small to read on a projector once the figure is fitted to the
+// screen).
+func gridOptions(size int) *render.GridOptions {
+	return &render.GridOptions{Gap: 4, CellW: size, CellH: size, TextScale: max(1, size/128)}
+}
 
 // work is the number of generator passes Render makes.
 func (f *Figure) work() int {
@@ -72,9 +79,7 @@ func (f *Figure) Render(ctx context.Context, g *model.Generator, size int, progr
 			imgs[r][c] = img
 		}
 	}
-	o := gridOptions
-	o.CellW, o.CellH = size, size
-	return render.Grid(imgs, f.RowLabels, f.ColLabels, &o), nil
+	return render.Grid(imgs, f.RowLabels, f.ColLabels, gridOptions(size)), nil
 }
 
 func (c *Cell) render(ctx context.Context, g *model.Generator, size int, p *render.Progress) (image.Image, error) {
@@ -139,9 +144,7 @@ func (f *Figure) Rects(size int) [][]image.Rectangle {
 			}
 		}
 	}
-	o := gridOptions
-	o.CellW, o.CellH = size, size
-	img := render.Grid(probe, f.RowLabels, f.ColLabels, &o)
+	img := render.Grid(probe, f.RowLabels, f.ColLabels, gridOptions(size))
 	// One pass: a pixel of probe colour (r, c, 77) belongs to cell r,c.
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {

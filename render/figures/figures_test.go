@@ -648,3 +648,47 @@ func TestDelay(t *testing.T) {
 		}
 	}
 }
+
+// The labels of a 64 px model (the embedded default's layout: per-layer
+// slots, truncation on slots < 8 of 10): resolution ranges never read
+// "64-64 px" or "4-4px", and a figure that names psi names its cutoff too.
+func TestLabels64(t *testing.T) {
+	cfg := model.NVlabs(64)
+	base := latent.New(cfg.NumStyles(), cfg.NumNoise(), cfg.TruncPsi, cfg.TruncCutoff)
+	nl := NoiseLayers(cfg, base, []int64{1})
+	if got := nl.RowLabels[2]; got != "fine layers only\n(64 px)" {
+		t.Errorf("noise-layers fine row %q, want \"fine layers only\\n(64 px)\"", got)
+	}
+	if got := nl.ColLabels[0]; got != "seed 1\npsi 0.7\nslots <8" {
+		t.Errorf("noise-layers column %q, want the cutoff with psi", got)
+	}
+	ms := MixSweep(cfg, base, 2*cfg.NumStyles())
+	for i, want := range []string{"B: none", "B: 0 (4px)", "B: 0-1 (4px)", "B: 0-2 (4-8px)", "B: 0-9 (4-64px)"} {
+		c := min(i, 4)
+		if i == 4 {
+			c = cfg.NumStyles()
+		}
+		if got := ms.Frames[c].Caption; got != want {
+			t.Errorf("mix sweep frame %d caption %q, want %q", c, got, want)
+		}
+	}
+	if got := SlotRange(cfg, 8, 9); got != "slots 8-9 (64 px)" {
+		t.Errorf("SlotRange(8, 9) = %q", got)
+	}
+}
+
+// The labels' font grows with the cells: at 256 px a figure's header and
+// row labels take twice the room they take at 128 px.
+func TestLabelScale(t *testing.T) {
+	cfg := model.NVlabs(256)
+	base := latent.New(cfg.NumStyles(), cfg.NumNoise(), cfg.TruncPsi, cfg.TruncCutoff)
+	f := Truncation(cfg, base, []int64{1}, PaperTruncationPsis)
+	const gap = 4
+	r128, r256 := f.Rects(128)[0][0], f.Rects(256)[0][0]
+	if h1, h2 := r128.Min.Y-gap, r256.Min.Y-gap; h2 != 2*h1 {
+		t.Errorf("header %d px at 256 px cells, want twice %d (at 128 px)", h2, h1)
+	}
+	if w1, w2 := r128.Min.X-gap, r256.Min.X-gap; w2 != 2*w1 {
+		t.Errorf("row labels %d px wide at 256 px cells, want twice %d (at 128 px)", w2, w1)
+	}
+}

@@ -62,11 +62,16 @@ func SlotRange(cfg *model.Config, lo, hi int) string {
 	if hi > lo {
 		slots = fmt.Sprintf("slots %d-%d", lo, hi)
 	}
-	r0, r1 := cfg.SlotRes(lo), cfg.SlotRes(hi)
+	return fmt.Sprintf("%s (%s)", slots, resRange(cfg.SlotRes(lo), cfg.SlotRes(hi), " "))
+}
+
+// resRange is "4-8 px", or "64 px" when r0 == r1 (never "64-64 px"); sep
+// goes before "px".
+func resRange(r0, r1 int, sep string) string {
 	if r0 == r1 {
-		return fmt.Sprintf("%s (%d px)", slots, r0)
+		return fmt.Sprintf("%d%spx", r0, sep)
 	}
-	return fmt.Sprintf("%s (%d-%d px)", slots, r0, r1)
+	return fmt.Sprintf("%d-%d%spx", r0, r1, sep)
 }
 
 // truncLabel is "psi 0.7, slots <8" (or "psi 1" when truncation is off).
@@ -215,7 +220,7 @@ func NoiseLayers(cfg *model.Config, base latent.State, seeds []int64) *Figure {
 		keep  func(res int) bool
 	}
 	top := cfg.Resolution()
-	fineLabel := fmt.Sprintf("fine layers only\n(64-%d px)", top)
+	fineLabel := fmt.Sprintf("fine layers only\n(%s)", resRange(64, top, " "))
 	if top < 64 {
 		fineLabel = "fine layers only\n(none: no 64 px layers)"
 	}
@@ -223,10 +228,12 @@ func NoiseLayers(cfg *model.Config, base latent.State, seeds []int64) *Figure {
 		{"noise in all layers", func(int) bool { return true }},
 		{"no noise", func(int) bool { return false }},
 		{fineLabel, func(r int) bool { return r >= 64 }},
-		{fmt.Sprintf("coarse layers only\n(4-%d px)", min(32, top)), func(r int) bool { return r <= 32 }},
+		{fmt.Sprintf("coarse layers only\n(%s)", resRange(4, min(32, top), " ")), func(r int) bool { return r <= 32 }},
 	}
 	for _, s := range seeds {
-		f.ColLabels = append(f.ColLabels, fmt.Sprintf("seed %d\n%s", s, psiLabel(base.Psi)))
+		// The truncation with its cutoff, one part a line: a column is
+		// about 18 characters wide at scale 1.
+		f.ColLabels = append(f.ColLabels, fmt.Sprintf("seed %d\n%s", s, strings.Replace(truncLabel(base), ", ", "\n", 1)))
 	}
 	for _, v := range variants {
 		var row []*Cell
