@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -127,23 +128,37 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	if *b.size < 0 || *b.size > 4096 {
 		return nil, nil, st, nil, usageError{fmt.Sprintf("--size %d: want 1..4096 px (0 for the default)", *b.size)}
 	}
+	if b.psi.set && math.Abs(b.psi.v) > latent.MaxPsi {
+		return nil, nil, st, nil, usageError{fmt.Sprintf("--psi %g: want -%g..%g", b.psi.v, latent.MaxPsi, latent.MaxPsi)}
+	}
+	if *b.state != "" {
+		// Decoded before the model loads: a mistyped state fails at once.
+		if _, err := latent.Decode(*b.state); err != nil {
+			return nil, nil, st, nil, usageError{fmt.Sprintf("--state: %v", err)}
+		}
+	}
 	m, g, err := loadGenerator(*b.ckpt)
 	if err != nil {
 		return nil, nil, st, nil, err
 	}
+	nStyles := g.Cfg.NumStyles()
 	st = g.NewState()
 	if *b.state != "" {
-		if st, err = latent.Decode(*b.state); err != nil {
-			return nil, nil, st, nil, err
+		st, _ = latent.Decode(*b.state)
+		if err := st.Validate(nStyles, g.Cfg.NumNoise()); err != nil {
+			return nil, nil, st, nil, fmt.Errorf("--state does not fit this model: %w", err)
 		}
 	}
 	if b.psi.set {
 		st.Psi = b.psi.v
 	}
 	if b.cutoff.set {
+		if b.cutoff.v > int64(nStyles) {
+			return nil, nil, st, nil, usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", b.cutoff.v, nStyles)}
+		}
 		st.Cutoff = int(b.cutoff.v)
 	}
-	if err := st.Validate(g.Cfg.NumStyles(), g.Cfg.NumNoise()); err != nil {
+	if err := st.Validate(nStyles, g.Cfg.NumNoise()); err != nil {
 		return nil, nil, st, nil, fmt.Errorf("state does not fit this model: %w", err)
 	}
 	if *b.size == 0 {

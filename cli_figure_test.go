@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"image/gif"
@@ -289,11 +290,50 @@ func TestFigureCommandErrors(t *testing.T) {
 		{[]string{"uncurated", "--checkpoint", figFixture(t), "-o", filepath.Join(dir, "f.jpg")}, []string{"-o", "f.jpg", ".png"}},
 		{[]string{"uncurated", "--checkpoint", figFixture(t), "-o", filepath.Join(missing, "f.png")}, []string{"-o", missing, "no directory"}},
 		{[]string{"uncurated", "--checkpoint", figFixture(t), "--seeds", "0-5000", "-o", out}, []string{"--seeds", "5001 seeds, at most 1024"}},
+		// The flag that is wrong is named (these read "state does not fit
+		// this model: latent: ..." or "latent: unknown version").
+		{[]string{"mixing", "--checkpoint", figFixture(t), "--psi", "1e9", "-o", out}, []string{"--psi 1e+09", "-1e+06..1e+06"}},
+		{[]string{"mixing", "--checkpoint", figFixture(t), "--cutoff", "7", "-o", out}, []string{"--cutoff 7", "0..6"}},
+		{[]string{"mixing", "--checkpoint", figFixture(t), "--state", "garbage", "-o", out}, []string{"--state", "garbage"}},
+		{[]string{"mixing", "--checkpoint", figFixture(t), "--state", "sg1:a=0:b=1:s=4A:p=0.7:c=4", "-o", out}, []string{"--state", "4 style slots, model has 6"}},
 	})
 	checkBadInput(t, run(gifCmd), []badInput{
 		{[]string{"walk", "--checkpoint", figFixture(t), "-o", filepath.Join(dir, "g.png")}, []string{"-o", "g.png", ".gif"}},
 		{[]string{"walk", "--checkpoint", figFixture(t), "--fps", "0.001", "-o", filepath.Join(dir, "g.gif")}, []string{"--fps 0.001", "0.01..50"}},
+		{[]string{"walk", "--checkpoint", figFixture(t), "--cutoff", "7", "-o", filepath.Join(dir, "g.gif")}, []string{"--cutoff 7", "0..6"}},
 	})
+}
+
+// gif --help lists every kind the command takes, lesson included.
+func TestGIFHelpKinds(t *testing.T) {
+	var o, e bytes.Buffer
+	if err := runGIF([]string{"--help"}, &o, &e); err != nil && !errors.Is(err, flag.ErrHelp) {
+		t.Fatal(err)
+	}
+	for _, k := range append(figures.Kinds, "lesson") {
+		if !strings.Contains(e.String(), k) {
+			t.Errorf("gif --help does not list %s:\n%s", k, e.String())
+		}
+	}
+}
+
+// A walk through n seeds without --frames has WalkLegFrames frames per leg
+// (the default 60 made 8 seeds a 0.3 s flash each).
+func TestGIFWalkFrames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.gif")
+	runCmd(t, gifCmd, "walk", "--checkpoint", figFixture(t), "--seeds", "3,4,5", "--size", "8", "-o", path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	an, err := gif.DecodeAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3 * figures.WalkLegFrames; len(an.Image) != want {
+		t.Errorf("%d frames, want %d (%d a leg, 3 legs)", len(an.Image), want, 30)
+	}
 }
 
 func TestParseSeeds(t *testing.T) {

@@ -20,17 +20,20 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 	if kind == "lesson" {
 		return runGIFLesson(args, stdout, stderr) // cli_lesson.go
 	}
-	fs := newFlags("gif", strings.Join(figures.Kinds, "|")+" --checkpoint F [--seeds ...] [--frames N --fps F --size px --labels] -o out.gif", stderr)
+	// lesson has flags of its own (cli_lesson.go): named in the synopsis so
+	// that --help lists every kind.
+	fs := newFlags("gif", strings.Join(figures.Kinds, "|")+" --checkpoint F [--seeds ...] [--frames N --fps F --size px --labels] -o out.gif\n"+
+		"       stylegan-tui gif lesson [FILE] --checkpoint F -o out.gif  (a lesson's steps as slides; see gif lesson --help)", stderr)
 	b := addBaseFlags(fs, "output GIF")
 	b.ext = ".gif"
-	frames := fs.Int("frames", 0, "frames (default: walk 60, mix-sweep 2 per style slot, truncation-sweep 40, noise 20)")
+	frames := fs.Int("frames", 0, "frames (default: walk 30 per seed of --seeds (60 for A -> B -> A), mix-sweep 2 per style slot, truncation-sweep 40, noise 20)")
 	fps := fs.Float64("fps", 0, "frames per second, GIF delays being in 1/100 s (default: walk 25, mix-sweep 4, truncation-sweep 12, noise 8)")
-	labels := fs.Bool("labels", false, "burn the caption and state string(s) into each frame")
+	labels := fs.Bool("labels", false, "burn the sources and state string(s) into each frame, under the caption every frame has")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if kind == "" {
-		return usageError{"gif needs a kind first: one of " + strings.Join(figures.Kinds, ", ")}
+		return usageError{"gif needs a kind first: one of " + strings.Join(figures.Kinds, ", ") + ", lesson"}
 	}
 	if *frames < 0 || *frames > 10000 {
 		return usageError{fmt.Sprintf("--frames %d: want 1..10000 (0 for the default)", *frames)}
@@ -53,7 +56,7 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 		}
 		n := *frames
 		if n == 0 {
-			n = figures.DefaultFrames(kind, g.Cfg.NumStyles())
+			n = figures.WalkLegFrames * len(seeds) // one leg per seed: A -> B -> ... -> A
 		}
 		a = figures.Walk(base, srcs, n)
 	} else if a, err = figures.Preset(kind, g.Cfg, withSeeds(base, seeds), *frames); err != nil {

@@ -18,7 +18,9 @@ import (
 
 // Frame is one frame of an Animation: one panel per state, left to right,
 // and a caption burnt in under them (Caption always, Label and the state
-// strings only when labels are asked for).
+// strings only when labels are asked for). Every preset's Caption says what
+// its frames vary and, for the walk, what its panels are: a class sees a
+// GIF without the command that made it.
 type Frame struct {
 	States  []latent.State
 	Caption string
@@ -34,11 +36,15 @@ type Animation struct {
 // Kinds are the animation presets, in the order the CLI lists them.
 var Kinds = []string{"walk", "mix-sweep", "truncation-sweep", "noise"}
 
+// WalkLegFrames is the walk's frames from one source to the next: 1.2 s at
+// its 25 fps, long enough to follow the change.
+const WalkLegFrames = 30
+
 // DefaultFrames is each preset's frame count for a model with n style slots.
 func DefaultFrames(kind string, n int) int {
 	switch kind {
 	case "walk":
-		return 60
+		return 2 * WalkLegFrames // A -> B -> A
 	case "mix-sweep":
 		return 2 * n
 	case "truncation-sweep":
@@ -115,7 +121,8 @@ func Walk(base latent.State, sources []latent.Source, frames int) *Animation {
 			st.Interp = latent.Interp{On: true, T: t, Space: sp}
 			f.States = append(f.States, st)
 		}
-		f.Label = fmt.Sprintf("left: lerp in W, right: slerp in Z; %s to %s, t=%s",
+		f.Caption = "left: lerp in W, right: slerp in Z"
+		f.Label = fmt.Sprintf("%s to %s, t=%s",
 			seedLabel(sources[leg]), seedLabel(sources[(leg+1)%k]), strconv.FormatFloat(t, 'f', 2, 64))
 		a.Frames = append(a.Frames, f)
 	}
@@ -165,26 +172,28 @@ func groupsIn(cfg *model.Config, c int) string {
 }
 
 // TruncationSweep moves psi from 1 to -1 and back (truncation on base's
-// cutoff slots).
+// cutoff slots); the caption gives psi and the cutoff on two lines ("psi
+// 0.5" over "on slots <8"), as one it wrapped after "slots" at 128 px.
 func TruncationSweep(base latent.State, frames int) *Animation {
 	a := &Animation{Kind: "truncation-sweep"}
 	base = still(base)
 	for i := 0; i < frames; i++ {
 		st := base.Clone()
 		st.Psi = round4(1 - 2*triangle(i, frames))
-		a.Frames = append(a.Frames, Frame{States: []latent.State{st},
-			Label: fmt.Sprintf("%s on slots <%d", psiLabel(st.Psi), st.Cutoff)})
+		a.Frames = append(a.Frames, Frame{States: []latent.State{st}, Caption: strings.Replace(truncLabel(st), ", ", "\non ", 1)})
 	}
 	return a
 }
 
 // NoiseSweep resamples the noise every frame (NoiseDraw 0, 1, ...): the
-// styles stay, only the stochastic detail changes.
+// styles stay, only the stochastic detail changes. The caption counts the
+// draws, so a model whose noise changes little still shows a changing
+// frame.
 func NoiseSweep(base latent.State, frames int) *Animation {
 	a := &Animation{Kind: "noise"}
 	for i := 0; i < frames; i++ {
 		a.Frames = append(a.Frames, Frame{States: []latent.State{NoiseDraw(base, i)},
-			Label: fmt.Sprintf("noise draw %d", i)})
+			Caption: fmt.Sprintf("noise draw %d", i)})
 	}
 	return a
 }

@@ -692,3 +692,47 @@ func TestLabelScale(t *testing.T) {
 		t.Errorf("row labels %d px wide at 256 px cells, want twice %d (at 128 px)", w2, w1)
 	}
 }
+
+// Every preset's frames carry a caption without --labels, saying what they
+// vary (and, for the walk, what its two panels are), burnt in under the
+// panels.
+func TestPresetCaptions(t *testing.T) {
+	cfg := model.NVlabs(64)
+	base := latent.New(cfg.NumStyles(), cfg.NumNoise(), cfg.TruncPsi, cfg.TruncCutoff)
+	flat := func(context.Context, latent.State) (image.Image, error) {
+		return image.NewRGBA(image.Rect(0, 0, 8, 8)), nil
+	}
+	const size = 128
+	for _, kind := range Kinds {
+		a, err := Preset(kind, cfg, base, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range a.Frames {
+			var want string
+			switch kind {
+			case "walk":
+				want = "left: lerp in W, right: slerp in Z"
+			case "truncation-sweep":
+				want = psiLabel(f.States[0].Psi)
+			case "noise":
+				want = fmt.Sprintf("noise draw %d", i)
+			case "mix-sweep":
+				want = "B: "
+			}
+			if !strings.Contains(f.Caption, want) {
+				t.Errorf("%s frame %d caption %q, want %q in it", kind, i, f.Caption, want)
+			}
+		}
+		frames, err := a.RenderVia(context.Background(), size, false, flat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := frames[0].Bounds().Dy(); h <= size {
+			t.Errorf("%s: frames %d px high without labels, want a caption under the %d px panels", kind, h, size)
+		}
+	}
+	if got := TruncationSweep(base, 8).Frames[3].Caption; got != "psi -0.5\non slots <8" {
+		t.Errorf("truncation sweep caption %q", got)
+	}
+}
