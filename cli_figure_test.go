@@ -377,3 +377,23 @@ func TestPaperFigures(t *testing.T) {
 		t.Errorf("non-paper noise-layers cell: %s", st.Encode())
 	}
 }
+
+// A figure whose PNG takes seconds to encode says so on stderr before the
+// wait (the bar ends with the cells).
+func TestFigureBigPNGAnnounced(t *testing.T) {
+	defer func(v int) { bigPNG = v }(bigPNG)
+	path := filepath.Join(t.TempDir(), "u.png")
+	for _, c := range []struct {
+		limit int
+		want  bool
+	}{{1 << 30, false}, {1000, true}} {
+		bigPNG = c.limit
+		var o, e bytes.Buffer
+		if err := runFigure([]string{"uncurated", "--checkpoint", figFixture(t), "--seeds", "1", "--size", "16", "-o", path}, &o, &e); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(e.String(), "encoding "+path); got != c.want {
+			t.Errorf("limit %d px: stderr %q, want the encoding announced: %v", c.limit, e.String(), c.want)
+		}
+	}
+}
