@@ -31,123 +31,112 @@ type pplOutput struct {
 	ZOverW float64 `json:"z_over_w,omitempty"`
 }
 
-func runPPL(args []string, stdout, stderr io.Writer) error {
+// pplFlags are ppl's flags; check fills the fields below the blank line.
+type pplFlags struct {
+	checkpoint, distance, vgg16, lin string
+	crop                             bool
+	bootstrap                        int
+	clf, space, sampling             string
+	samples, batch                   int
+	eps                              float64
+	seed                             int64
+	jsonOut                          string
+
+	spaces    []string // the spaces --space walks, z first
+	cropGiven bool     // else --crop follows the distance
+}
+
+func (f *pplFlags) define(fs *flag.FlagSet) {
 	def := metrics.DefaultPPLOptions
-	fs := newFlags("ppl", "[--checkpoint F|default] [--distance lpips|classifier] [--vgg16 F] [--space z|w|both] [--sampling full|end] [--samples N] [flags]", stderr)
-	ckpt := fs.String("checkpoint", "default", "generator checkpoint to measure: a file, or \"default\" for the embedded model")
-	distance := fs.String("distance", "auto", "perceptual distance: lpips (the paper's: LPIPS v0.1 on VGG16), classifier (the toyfaces classifier's conv stages, 8-64 px), or auto: lpips if --vgg16 is given or the model is over 64 px, else classifier")
-	vgg16 := fs.String("vgg16", "", "with lpips: "+vgg16Usage())
-	lin := fs.String("lin", "", "with lpips: LPIPS linear layers (torch.save); empty: the embedded LPIPS v0.1 VGG weights")
-	crop := fs.Bool("crop", false, "compare NVlabs' face crop (rows 3/8-7/8, columns 2/8-6/8) instead of the whole image; default on with lpips (NVlabs crops every model), off with classifier (a toyfaces image is all face)")
-	bootstrap := fs.Int("bootstrap", def.Bootstrap, "resamples behind the 95% interval of the PPL")
-	clf := fs.String("classifier", "judge", "with classifier: the toyfaces classifier whose conv stages give the distance: "+classifierUsage)
-	space := fs.String("space", "both", "latent space walked: z (slerp of z), w (lerp of w = f(z)) or both")
-	sampling := fs.String("sampling", def.Sampling, "path points: full (t uniform in [0, 1]) or end (t = 0, the end points)")
-	samples := fs.Int("samples", def.Samples, "path samples (image pairs) per space; the paper uses 100000")
-	eps := fs.Float64("epsilon", def.Epsilon, "step between the two images of a pair")
-	seed := fs.Int64("seed", 0, "seed of every latent, t and noise map (both spaces walk the same end points)")
-	batch := fs.Int("batch", def.Batch, "pairs per generator and classifier call")
-	jsonOut := fs.String("json", "", "write every number to this JSON file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	var spaces []string
-	switch *space {
+	fs.StringVar(&f.checkpoint, "checkpoint", "default", "generator checkpoint to measure: a file, or \"default\" for the embedded model")
+	fs.StringVar(&f.distance, "distance", "auto", "perceptual distance: lpips (the paper's: LPIPS v0.1 on VGG16), classifier (the toyfaces classifier's conv stages, 8-64 px), or auto: lpips if --vgg16 is given or the model is over 64 px, else classifier")
+	fs.StringVar(&f.vgg16, "vgg16", "", "with lpips: "+vgg16Usage())
+	fs.StringVar(&f.lin, "lin", "", "with lpips: LPIPS linear layers (torch.save); empty: the embedded LPIPS v0.1 VGG weights")
+	fs.BoolVar(&f.crop, "crop", false, "compare NVlabs' face crop (rows 3/8-7/8, columns 2/8-6/8) instead of the whole image; default on with lpips (NVlabs crops every model), off with classifier (a toyfaces image is all face)")
+	fs.IntVar(&f.bootstrap, "bootstrap", def.Bootstrap, "resamples behind the 95% interval of the PPL")
+	fs.StringVar(&f.clf, "classifier", "judge", "with classifier: the toyfaces classifier whose conv stages give the distance: "+classifierUsage)
+	fs.StringVar(&f.space, "space", "both", "latent space walked: z (slerp of z), w (lerp of w = f(z)) or both")
+	fs.StringVar(&f.sampling, "sampling", def.Sampling, "path points: full (t uniform in [0, 1]) or end (t = 0, the end points)")
+	fs.IntVar(&f.samples, "samples", def.Samples, "path samples (image pairs) per space; the paper uses 100000")
+	fs.Float64Var(&f.eps, "epsilon", def.Epsilon, "step between the two images of a pair")
+	fs.Int64Var(&f.seed, "seed", 0, "seed of every latent, t and noise map (both spaces walk the same end points)")
+	fs.IntVar(&f.batch, "batch", def.Batch, "pairs per generator and classifier call")
+	fs.StringVar(&f.jsonOut, "json", "", "write every number to this JSON file")
+}
+
+func (f *pplFlags) check() error {
+	switch f.space {
 	case "z", "w":
-		spaces = []string{*space}
+		f.spaces = []string{f.space}
 	case "both":
-		spaces = []string{"z", "w"}
+		f.spaces = []string{"z", "w"}
 	default:
-		return usageError{fmt.Sprintf("--space %q: want z, w or both", *space)}
+		return usageError{fmt.Sprintf("--space %q: want z, w or both", f.space)}
 	}
-	if *sampling != "full" && *sampling != "end" {
-		return usageError{fmt.Sprintf("--sampling %q: want full or end", *sampling)}
+	if f.sampling != "full" && f.sampling != "end" {
+		return usageError{fmt.Sprintf("--sampling %q: want full or end", f.sampling)}
 	}
 	// The maxima keep a mistyped number from exhausting memory (the paper
 	// uses 100000 samples).
-	if err := checkCount("samples", *samples, 1, 10_000_000); err != nil {
+	if err := checkCount("samples", f.samples, 1, 10_000_000); err != nil {
 		return err
 	}
-	if err := checkCount("batch", *batch, 1, 1024); err != nil {
+	if err := checkCount("batch", f.batch, 1, 1024); err != nil {
 		return err
 	}
-	if err := checkCount("bootstrap", *bootstrap, 1, 1_000_000); err != nil {
+	if err := checkCount("bootstrap", f.bootstrap, 1, 1_000_000); err != nil {
 		return err
 	}
 	// The pair's second point is at t+epsilon of a path t in [0, 1]; a step
 	// beyond it is no longer a path length (and 1e300 overflows to NaN).
-	if !(*eps > 0 && *eps <= 1) {
-		return usageError{fmt.Sprintf("--epsilon %g: want a step in (0, 1] (the paper's 1e-4)", *eps)}
+	if !(f.eps > 0 && f.eps <= 1) {
+		return usageError{fmt.Sprintf("--epsilon %g: want a step in (0, 1] (the paper's 1e-4)", f.eps)}
 	}
-	switch *distance {
+	switch f.distance {
 	case "auto", "lpips", "classifier":
 	default:
-		return usageError{fmt.Sprintf("--distance %q: want lpips, classifier or auto", *distance)}
+		return usageError{fmt.Sprintf("--distance %q: want lpips, classifier or auto", f.distance)}
 	}
-	cropSet := false
-	fs.Visit(func(f *flag.Flag) { cropSet = cropSet || f.Name == "crop" })
-	if *jsonOut != "" {
+	if f.jsonOut != "" {
 		// Checked before the measurement, which it would otherwise waste.
-		if err := checkOutput("--json", *jsonOut); err != nil {
+		if err := checkOutput("--json", f.jsonOut); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	m, g, err := loadGenerator(*ckpt)
+func runPPL(args []string, stdout, stderr io.Writer) error {
+	var f pplFlags
+	fs := newFlags("ppl", "[--checkpoint F|default] [--distance lpips|classifier] [--vgg16 F] [--space z|w|both] [--sampling full|end] [--samples N] [flags]", stderr)
+	f.define(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	f.cropGiven = givenFlags(fs)["crop"]
+	if err := f.check(); err != nil {
+		return err
+	}
+	m, g, err := loadGenerator(f.checkpoint)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
 	res := g.Cfg.Resolution()
-	if *distance == "auto" {
-		*distance = "classifier"
-		if *vgg16 != "" || res > 64 {
-			*distance = "lpips"
-		}
+	f.settle(res)
+	out := pplOutput{Checkpoint: f.checkpoint, Provenance: m.Provenance, Distance: f.distance, Resolution: res}
+	dist, closeDist, err := f.openDistance(res, &out)
+	if err != nil {
+		return err
 	}
-	if !cropSet {
-		*crop = *distance == "lpips"
-	}
-	dres := metrics.DistanceRes(res, *crop)
-	cropNote := ""
-	if *crop {
-		cropNote = fmt.Sprintf(" (its face crop is %d px; --crop=false compares the whole image)", 4*(res/8))
-	}
-	var dist metrics.Distance
-	out := pplOutput{Checkpoint: *ckpt, Provenance: m.Provenance, Distance: *distance, Resolution: res}
-	if *distance == "classifier" {
-		if dres != 8 && dres != 16 && dres != 32 && dres != 64 {
-			return fmt.Errorf("%s: a %d px model%s; the toyfaces classifier measures 8, 16, 32 and 64 px images: use --distance lpips", *ckpt, res, cropNote)
-		}
-		net, err := loadClassifier(*clf)
-		if err != nil {
-			return err
-		}
-		dist, out.Classifier = netDistance{net}, *clf
-	} else {
-		if dres < lpips.MinSize {
-			return fmt.Errorf("%s: a %d px model%s; LPIPS on VGG16 needs images of at least %d px", *ckpt, res, cropNote, lpips.MinSize)
-		}
-		net, err := loadLPIPS(*vgg16, *lin)
-		if err != nil {
-			return err
-		}
-		defer net.Close()
-		dist, out.VGG16, out.Lin = lpipsDistance{net}, *vgg16, *lin
-		if out.VGG16 == "" {
-			out.VGG16 = vgg16Default()
-		}
-		if out.Lin == "" {
-			out.Lin = "embedded lpips_v0.1_vgg.pth"
-		}
-	}
+	defer closeDist()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	for _, s := range spaces {
-		o := metrics.PPLOptions{Space: s, Sampling: *sampling, Samples: *samples, Epsilon: *eps, Batch: *batch, Seed: *seed,
-			Crop: *crop, Bootstrap: *bootstrap}
+	for _, s := range f.spaces {
+		o := metrics.PPLOptions{Space: s, Sampling: f.sampling, Samples: f.samples, Epsilon: f.eps, Batch: f.batch, Seed: f.seed,
+			Crop: f.crop, Bootstrap: f.bootstrap}
 		p := render.NewProgress(stderr, "ppl: "+s+" (samples)", metrics.PPLWork(o))
 		o.Progress = p.Add
 		r, err := metrics.PPL(ctx, g, dist, o)
@@ -161,13 +150,64 @@ func runPPL(args []string, stdout, stderr io.Writer) error {
 		out.ZOverW = out.Reports[0].PPL / out.Reports[1].PPL
 	}
 	writePPL(stdout, &out)
-	if *jsonOut != "" {
-		if err := writeJSON(*jsonOut, &out); err != nil {
+	if f.jsonOut != "" {
+		if err := writeJSON(f.jsonOut, &out); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stderr, "ppl: done in %s\n", time.Since(start).Round(time.Second))
 	return nil
+}
+
+// settle resolves --distance auto and an unset --crop for a res px model:
+// LPIPS where the classifier cannot see (over 64 px) or VGG16 is given, and
+// NVlabs' face crop with LPIPS only (a toyfaces image is all face).
+func (f *pplFlags) settle(res int) {
+	if f.distance == "auto" {
+		f.distance = "classifier"
+		if f.vgg16 != "" || res > 64 {
+			f.distance = "lpips"
+		}
+	}
+	if !f.cropGiven {
+		f.crop = f.distance == "lpips"
+	}
+}
+
+// openDistance loads the settled distance's network for a res px model
+// and names it in out; the caller calls closeDist when done.
+func (f *pplFlags) openDistance(res int, out *pplOutput) (dist metrics.Distance, closeDist func(), err error) {
+	dres := metrics.DistanceRes(res, f.crop)
+	cropNote := ""
+	if f.crop {
+		cropNote = fmt.Sprintf(" (its face crop is %d px; --crop=false compares the whole image)", 4*(res/8))
+	}
+	if f.distance == "classifier" {
+		if dres != 8 && dres != 16 && dres != 32 && dres != 64 {
+			return nil, nil, fmt.Errorf("%s: a %d px model%s; the toyfaces classifier measures 8, 16, 32 and 64 px images: use --distance lpips", f.checkpoint, res, cropNote)
+		}
+		net, err := loadClassifier(f.clf)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Classifier = f.clf
+		return netDistance{net}, func() {}, nil
+	}
+	if dres < lpips.MinSize {
+		return nil, nil, fmt.Errorf("%s: a %d px model%s; LPIPS on VGG16 needs images of at least %d px", f.checkpoint, res, cropNote, lpips.MinSize)
+	}
+	net, err := loadLPIPS(f.vgg16, f.lin)
+	if err != nil {
+		return nil, nil, err
+	}
+	out.VGG16, out.Lin = f.vgg16, f.lin
+	if out.VGG16 == "" {
+		out.VGG16 = vgg16Default()
+	}
+	if out.Lin == "" {
+		out.Lin = "embedded lpips_v0.1_vgg.pth"
+	}
+	return lpipsDistance{net}, net.Close, nil
 }
 
 // paperSamples is the sample count of the paper's and NVlabs' PPL.
