@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -15,95 +16,166 @@ import (
 	"stylegan-tui/render"
 )
 
-func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
+// trainClassifierFlags are train-classifier's flags; check fills the
+// fields below the blank line (--init may still replace cfg and seeds).
+type trainClassifierFlags struct {
+	images               string
+	batch, heldout       int
+	features, convs      int
+	seed                 int64
+	seedsName, out       string
+	lr                   float64
+	channels, resWeights string
+	initPath             string
+
+	n       int64 // --images
+	seeds   classifier.Seeds
+	cfg     classifier.Config
+	res     []int // --res-weights
+	weights []float64
+}
+
+func (f *trainClassifierFlags) define(fs *flag.FlagSet) {
 	def := classifier.DefaultConfig()
+	fs.StringVar(&f.images, "images", "60k", "training images shown (k, M suffixes), each a fresh toyface")
+	fs.IntVar(&f.batch, "batch", 32, "images per Adam step")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the weights, the training images and the resolution augmentation (a judge run: 0..255)")
+	fs.StringVar(&f.seedsName, "seeds", "classifier", "image family: classifier (training seeds ≥ 0, held-out −1, −2, …) or judge (its own training and held-out seeds, disjoint from the classifier's and from the GAN trainer's pool); --init keeps the init net's")
+	fs.StringVar(&f.out, "out", "classifier.safetensors", "output file (written atomically)")
+	fs.IntVar(&f.heldout, "heldout", 2000, "held-out toyfaces of the image family (never trained on) for the final accuracy table")
+	fs.Float64Var(&f.lr, "lr", 2e-3, "peak Adam learning rate (warm-up, then cosine decay)")
+	fs.StringVar(&f.channels, "channels", joinInts(def.Channels), "conv stage widths from 64 px down")
+	fs.IntVar(&f.features, "features", def.Features, "feature vector length (the dense layer before the heads)")
+	fs.IntVar(&f.convs, "convs", 1, "3×3 convolutions per stage (VGG-style blocks when more than 1)")
+	fs.StringVar(&f.resWeights, "res-weights", "64:0.5,32:0.25,16:0.15,8:0.1", "resolution augmentation RES:WEIGHT,...: the share of training images shown at each resolution")
+	fs.StringVar(&f.initPath, "init", "", "continue training this classifier file (fine-tuning; its architecture and image family win over --channels, --convs, --features and --seeds)")
+}
+
+func (f *trainClassifierFlags) check() error {
+	var err error
+	if f.n, err = parseImages(f.images); err != nil {
+		return usageError{fmt.Sprintf("--images %q: %v", f.images, err)}
+	}
+	if f.n < 1 {
+		return usageError{fmt.Sprintf("--images %q: want at least one image", f.images)}
+	}
+	if !(f.lr > 0) || math.IsInf(f.lr, 0) {
+		return usageError{fmt.Sprintf("--lr %g: want a positive learning rate", f.lr)}
+	}
+	if err := checkExt("--out", f.out, ".safetensors"); err != nil {
+		return err
+	}
+	if err := checkOutput("--out", f.out); err != nil {
+		return err
+	}
+	if f.batch < 1 || int64(f.batch) > f.n {
+		return usageError{fmt.Sprintf("--batch %d: want 1..--images", f.batch)}
+	}
+	if f.heldout < 0 || f.heldout > classifier.HeldoutMax {
+		return usageError{fmt.Sprintf("--heldout %d: want 0..%d", f.heldout, classifier.HeldoutMax)}
+	}
+	if f.seeds, err = classifier.ParseSeeds(f.seedsName); err != nil {
+		return usageError{fmt.Sprintf("--seeds: %v", err)}
+	}
+	ch, err := parseInts(f.channels)
+	if err != nil {
+		return usageError{fmt.Sprintf("--channels %q: %v", f.channels, err)}
+	}
+	if slices.Max(ch) > classifier.MaxWidth {
+		return usageError{fmt.Sprintf("--channels %q: want widths 1..%d", f.channels, classifier.MaxWidth)}
+	}
+	if err := checkCount("features", f.features, 1, classifier.MaxWidth); err != nil {
+		return err
+	}
+	if err := checkCount("convs", f.convs, 1, 8); err != nil {
+		return err
+	}
+	f.cfg = classifier.Config{Channels: ch, Features: f.features, Convs: f.convs}
+	if f.res, f.weights, err = parseResWeights(f.resWeights); err != nil {
+		return usageError{fmt.Sprintf("--res-weights %q: %v", f.resWeights, err)}
+	}
+	return nil
+}
+
+func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
+	var f trainClassifierFlags
 	fs := newFlags("train-classifier", "[--seeds classifier|judge] [--images N] [--batch B] [--seed S] [--out FILE] [--heldout 2000]", stderr)
-	images := fs.String("images", "60k", "training images shown (k, M suffixes), each a fresh toyface")
-	batch := fs.Int("batch", 32, "images per Adam step")
-	seed := fs.Int64("seed", 1, "seed of the weights, the training images and the resolution augmentation (a judge run: 0..255)")
-	seedsName := fs.String("seeds", "classifier", "image family: classifier (training seeds ≥ 0, held-out −1, −2, …) or judge (its own training and held-out seeds, disjoint from the classifier's and from the GAN trainer's pool); --init keeps the init net's")
-	out := fs.String("out", "classifier.safetensors", "output file (written atomically)")
-	heldout := fs.Int("heldout", 2000, "held-out toyfaces of the image family (never trained on) for the final accuracy table")
-	lr := fs.Float64("lr", 2e-3, "peak Adam learning rate (warm-up, then cosine decay)")
-	channels := fs.String("channels", joinInts(def.Channels), "conv stage widths from 64 px down")
-	features := fs.Int("features", def.Features, "feature vector length (the dense layer before the heads)")
-	convs := fs.Int("convs", 1, "3×3 convolutions per stage (VGG-style blocks when more than 1)")
-	resWeights := fs.String("res-weights", "64:0.5,32:0.25,16:0.15,8:0.1", "resolution augmentation RES:WEIGHT,...: the share of training images shown at each resolution")
-	initPath := fs.String("init", "", "continue training this classifier file (fine-tuning; its architecture and image family win over --channels, --convs, --features and --seeds)")
+	f.define(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	n, err := parseImages(*images)
-	if err != nil {
-		return usageError{fmt.Sprintf("--images %q: %v", *images, err)}
-	}
-	if n < 1 {
-		return usageError{fmt.Sprintf("--images %q: want at least one image", *images)}
-	}
-	if !(*lr > 0) || math.IsInf(*lr, 0) {
-		return usageError{fmt.Sprintf("--lr %g: want a positive learning rate", *lr)}
-	}
-	if err := checkExt("--out", *out, ".safetensors"); err != nil {
+	if err := f.check(); err != nil {
 		return err
 	}
-	if err := checkOutput("--out", *out); err != nil {
+	initNet, err := f.loadInit()
+	if err != nil {
 		return err
 	}
-	if *batch < 1 || int64(*batch) > n {
-		return usageError{fmt.Sprintf("--batch %d: want 1..--images", *batch)}
-	}
-	if *heldout < 0 || *heldout > classifier.HeldoutMax {
-		return usageError{fmt.Sprintf("--heldout %d: want 0..%d", *heldout, classifier.HeldoutMax)}
-	}
-	seeds, err := classifier.ParseSeeds(*seedsName)
+	steps := int(f.n) / f.batch
+	fmt.Fprintf(stderr, "train-classifier: %s images, channels %v × %d convs, %d features, %d images in %d steps of %d, BLAS %s\n",
+		f.seeds, f.cfg.Channels, max(f.cfg.Convs, 1), f.cfg.Features, steps*f.batch, steps, f.batch, ops.BLASName())
+
+	start := time.Now()
+	net, err := f.train(initNet, steps, stderr)
 	if err != nil {
-		return usageError{fmt.Sprintf("--seeds: %v", err)}
-	}
-	ch, err := parseInts(*channels)
-	if err != nil {
-		return usageError{fmt.Sprintf("--channels %q: %v", *channels, err)}
-	}
-	if slices.Max(ch) > classifier.MaxWidth {
-		return usageError{fmt.Sprintf("--channels %q: want widths 1..%d", *channels, classifier.MaxWidth)}
-	}
-	if err := checkCount("features", *features, 1, classifier.MaxWidth); err != nil {
 		return err
 	}
-	if err := checkCount("convs", *convs, 1, 8); err != nil {
-		return err
-	}
-	cfg := classifier.Config{Channels: ch, Features: *features, Convs: *convs}
-	res, weights, err := parseResWeights(*resWeights)
-	if err != nil {
-		return usageError{fmt.Sprintf("--res-weights %q: %v", *resWeights, err)}
-	}
-	var initNet *classifier.Net
-	if *initPath != "" {
-		if initNet, err = classifier.Load(*initPath); err != nil {
+	wall := time.Since(start)
+	md := net.Metadata()
+	md["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
+	md["wall"] = wall.Round(time.Second).String()
+	fmt.Fprintf(stderr, "train-classifier: %d parameters, %s, %.1f images/s\n",
+		net.NumParams(), wall.Round(time.Second), float64(steps*f.batch)/wall.Seconds())
+
+	if f.heldout > 0 {
+		resList := []int{64, 32, 16, 8}
+		acc, err := classifier.Evaluate(net, f.seeds.HeldoutSeeds(0, f.heldout), resList)
+		if err != nil {
 			return err
 		}
-		cfg = initNet.Config()
-		seeds = initNet.Seeds()
+		table := accuracyTable(acc, resList, f.heldout)
+		fmt.Fprint(stdout, table)
+		md["heldout_accuracy"] = table
 	}
-	if seeds == classifier.JudgeSeeds && (*seed < 0 || *seed >= classifier.JudgeRunSeeds) {
-		return usageError{fmt.Sprintf("--seed %d: a judge run takes 0..%d", *seed, classifier.JudgeRunSeeds-1)}
+	if err := net.Save(f.out); err != nil {
+		return err
 	}
-	steps := int(n) / *batch
-	fmt.Fprintf(stderr, "train-classifier: %s images, channels %v × %d convs, %d features, %d images in %d steps of %d, BLAS %s\n",
-		seeds, cfg.Channels, max(cfg.Convs, 1), cfg.Features, steps**batch, steps, *batch, ops.BLASName())
+	fmt.Fprintf(stderr, "train-classifier: wrote %s\n", f.out)
+	return nil
+}
 
-	prog := render.NewProgress(stderr, "train-classifier", steps**batch)
+// loadInit opens --init, whose architecture and image family win over the
+// flags, then checks --seed against the image family that holds.
+func (f *trainClassifierFlags) loadInit() (*classifier.Net, error) {
+	var initNet *classifier.Net
+	if f.initPath != "" {
+		var err error
+		if initNet, err = classifier.Load(f.initPath); err != nil {
+			return nil, err
+		}
+		f.cfg = initNet.Config()
+		f.seeds = initNet.Seeds()
+	}
+	if f.seeds == classifier.JudgeSeeds && (f.seed < 0 || f.seed >= classifier.JudgeRunSeeds) {
+		return nil, usageError{fmt.Sprintf("--seed %d: a judge run takes 0..%d", f.seed, classifier.JudgeRunSeeds-1)}
+	}
+	return initNet, nil
+}
+
+// train trains the net for steps steps of --batch, with a progress bar and,
+// every tenth of the images, the mean loss since the last.
+func (f *trainClassifierFlags) train(initNet *classifier.Net, steps int, stderr io.Writer) (*classifier.Net, error) {
+	prog := render.NewProgress(stderr, "train-classifier", steps*f.batch)
 	var lossSum float64
 	var lossN, tenth int
-	start := time.Now()
 	net, err := classifier.Train(classifier.TrainOptions{
-		Config: cfg, Images: int(n), Batch: *batch, Seed: *seed, Seeds: seeds, LR: *lr, Init: initNet,
-		Res: res, ResWeight: weights,
+		Config: f.cfg, Images: int(f.n), Batch: f.batch, Seed: f.seed, Seeds: f.seeds, LR: f.lr, Init: initNet,
+		Res: f.res, ResWeight: f.weights,
 		Progress: func(done int, loss float64) {
 			prog.Set(done)
 			lossSum += loss
 			lossN++
-			if t := 10 * done / (steps * *batch); t > tenth {
+			if t := 10 * done / (steps * f.batch); t > tenth {
 				tenth = t
 				fmt.Fprintf(stderr, "\r\x1b[Ktrain-classifier: %d images, mean loss %.4f over the last %d steps\n", done, lossSum/float64(lossN), lossN)
 				lossSum, lossN = 0, 0
@@ -111,31 +183,10 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prog.Done()
-	wall := time.Since(start)
-	md := net.Metadata()
-	md["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
-	md["wall"] = wall.Round(time.Second).String()
-	fmt.Fprintf(stderr, "train-classifier: %d parameters, %s, %.1f images/s\n",
-		net.NumParams(), wall.Round(time.Second), float64(steps**batch)/wall.Seconds())
-
-	if *heldout > 0 {
-		resList := []int{64, 32, 16, 8}
-		acc, err := classifier.Evaluate(net, seeds.HeldoutSeeds(0, *heldout), resList)
-		if err != nil {
-			return err
-		}
-		table := accuracyTable(acc, resList, *heldout)
-		fmt.Fprint(stdout, table)
-		md["heldout_accuracy"] = table
-	}
-	if err := net.Save(*out); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "train-classifier: wrote %s\n", *out)
-	return nil
+	return net, nil
 }
 
 // accuracyTable formats per-factor accuracies (rows) per resolution
