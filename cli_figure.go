@@ -97,6 +97,8 @@ type baseFlags struct {
 	out                *string
 	ext                string // what -o must end in
 	verbose            *bool
+	maxSeeds           int    // > 0: the seeds the kind shows, more are refused
+	seedsWhy           string // what the kind shows, for that refusal
 }
 
 func addBaseFlags(fs *flag.FlagSet, outHelp string) baseFlags {
@@ -130,6 +132,11 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	seeds, err := parseSeeds("seeds", *b.seeds)
 	if err != nil {
 		return nil, nil, st, nil, err
+	}
+	if b.maxSeeds > 0 {
+		if err := seedsAtMost(*b.seeds, seeds, b.maxSeeds, b.seedsWhy); err != nil {
+			return nil, nil, st, nil, err
+		}
 	}
 	if *b.size < 0 || *b.size > 4096 {
 		return nil, nil, st, nil, usageError{fmt.Sprintf("--size %d: want 1..4096 px (0 for the default)", *b.size)}
@@ -173,6 +180,31 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	return m, g, st, seeds, nil
 }
 
+// onlyFor refuses a flag given to a kind that does not use it (kindOf maps
+// flag names to the one kind using them): it was silently ignored.
+func onlyFor(fs *flag.FlagSet, kind, cmd string, kindOf map[string]string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if k, ok := kindOf[f.Name]; ok && k != kind && err == nil {
+			err = usageError{fmt.Sprintf("--%s is for %s %s, not %s", f.Name, cmd, k, kind)}
+		}
+	})
+	return err
+}
+
+// seedsAtMost refuses more seeds than a kind shows (the rest were silently
+// ignored); why says what the kind shows.
+func seedsAtMost(flagVal string, seeds []int64, n int, why string) error {
+	if len(seeds) <= n {
+		return nil
+	}
+	what := "one seed (A)"
+	if n == 2 {
+		what = "two seeds (A and B)"
+	}
+	return usageError{fmt.Sprintf("--seeds %s: %s: give at most %s", flagVal, why, what)}
+}
+
 // withSeeds sets A (and B) of st from the first seeds.
 func withSeeds(st latent.State, seeds []int64) latent.State {
 	st = st.Clone()
@@ -202,6 +234,9 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	if kind == "" {
 		return usageError{"figure needs a kind first: one of " + strings.Join(figureKinds, ", ")}
 	}
+	if err := onlyFor(fs, kind, "figure", map[string]string{"seeds-b": "mixing", "draws": "noise", "steps": "interpolation"}); err != nil {
+		return err
+	}
 	if *draws < 2 || *draws > 10000 {
 		return usageError{fmt.Sprintf("--draws %d: want 2..10000", *draws)}
 	}
@@ -211,6 +246,9 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	bSeeds, err := parseSeeds("seeds-b", *seedsB)
 	if err != nil {
 		return err
+	}
+	if kind == "interpolation" {
+		b.maxSeeds, b.seedsWhy = 2, "figure interpolation goes from A to B"
 	}
 	m, g, base, seeds, err := b.setup()
 	if err != nil {

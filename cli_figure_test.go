@@ -195,7 +195,11 @@ func TestGIFCommand(t *testing.T) {
 	for _, kind := range figures.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			path := filepath.Join(dir, kind+".gif")
-			out := runCmd(t, gifCmd, kind, "--checkpoint", figFixture(t), "--seeds", "3,4", "--frames", strconv.Itoa(frames),
+			seeds := "3,4"
+			if kind == "truncation-sweep" || kind == "noise" {
+				seeds = "3" // one face
+			}
+			out := runCmd(t, gifCmd, kind, "--checkpoint", figFixture(t), "--seeds", seeds, "--frames", strconv.Itoa(frames),
 				"--fps", "20", "--size", strconv.Itoa(size), "--labels", "-v", "-o", path)
 			f, err := os.Open(path)
 			if err != nil {
@@ -296,11 +300,19 @@ func TestFigureCommandErrors(t *testing.T) {
 		{[]string{"mixing", "--checkpoint", figFixture(t), "--cutoff", "7", "-o", out}, []string{"--cutoff 7", "0..6"}},
 		{[]string{"mixing", "--checkpoint", figFixture(t), "--state", "garbage", "-o", out}, []string{"--state", "garbage"}},
 		{[]string{"mixing", "--checkpoint", figFixture(t), "--state", "sg1:a=0:b=1:s=4A:p=0.7:c=4", "-o", out}, []string{"--state", "4 style slots, model has 6"}},
+		// Flags and seeds a kind does not use were silently ignored.
+		{[]string{"truncation", "--checkpoint", figFixture(t), "--draws", "5", "-o", out}, []string{"--draws", "figure noise"}},
+		{[]string{"mixing", "--checkpoint", figFixture(t), "--steps", "3", "-o", out}, []string{"--steps", "figure interpolation"}},
+		{[]string{"noise", "--checkpoint", figFixture(t), "--seeds-b", "3", "-o", out}, []string{"--seeds-b", "figure mixing"}},
+		{[]string{"interpolation", "--checkpoint", figFixture(t), "--seeds", "1,2,3", "-o", out}, []string{"--seeds 1,2,3", "at most two seeds"}},
 	})
 	checkBadInput(t, run(gifCmd), []badInput{
 		{[]string{"walk", "--checkpoint", figFixture(t), "-o", filepath.Join(dir, "g.png")}, []string{"-o", "g.png", ".gif"}},
 		{[]string{"walk", "--checkpoint", figFixture(t), "--fps", "0.001", "-o", filepath.Join(dir, "g.gif")}, []string{"--fps 0.001", "0.01..50"}},
 		{[]string{"walk", "--checkpoint", figFixture(t), "--cutoff", "7", "-o", filepath.Join(dir, "g.gif")}, []string{"--cutoff 7", "0..6"}},
+		// Seeds a kind does not show were silently dropped.
+		{[]string{"noise", "--checkpoint", figFixture(t), "--seeds", "1,2", "-o", filepath.Join(dir, "g.gif")}, []string{"--seeds 1,2", "at most one seed"}},
+		{[]string{"mix-sweep", "--checkpoint", figFixture(t), "--seeds", "1-3", "-o", filepath.Join(dir, "g.gif")}, []string{"--seeds 1-3", "at most two seeds"}},
 	})
 }
 

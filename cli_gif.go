@@ -44,6 +44,12 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 	if !(*fps >= 0.01 && *fps <= 50) { // GIF delays: 1/100 s, 16 bits
 		return usageError{fmt.Sprintf("--fps %v: want 0.01..50", *fps)}
 	}
+	switch kind {
+	case "mix-sweep":
+		b.maxSeeds, b.seedsWhy = 2, "gif mix-sweep mixes B into A"
+	case "truncation-sweep", "noise":
+		b.maxSeeds, b.seedsWhy = 1, "gif "+kind+" shows one face"
+	}
 	m, g, base, seeds, err := b.setup()
 	if err != nil {
 		return err
