@@ -505,6 +505,7 @@ func BenchmarkGIF60x256(b *testing.B) {
 	a := Walk(g.NewState(), []latent.Source{{Seed: 1}, {Seed: 2}, {Seed: 3}}, 60)
 	for i := range a.Frames {
 		a.Frames[i].States = a.Frames[i].States[:1] // one 256² panel
+		a.Frames[i].Caption = ""                    // and nothing under it
 	}
 	frames, err := a.Render(context.Background(), g, 256, false, nil)
 	if err != nil {
