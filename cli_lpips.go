@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"image"
 	_ "image/png"
@@ -56,7 +57,7 @@ func loadLPIPS(vgg16, lin string) (*lpips.Net, error) {
 	return lpips.Load(vgg16, lin)
 }
 
-// lpipsOutput is the -o file's metadata.
+// lpipsMetadata is the -o file's metadata.
 func lpipsMetadata(vgg16, lin string, w [lpips.Taps]int) map[string]string {
 	if lin == "" {
 		lin = "embedded lpips_v0.1_vgg.pth"
@@ -70,72 +71,77 @@ func lpipsMetadata(vgg16, lin string, w [lpips.Taps]int) map[string]string {
 	}
 }
 
+// lpipsFlags are lpips's flags and file arguments.
+type lpipsFlags struct {
+	vgg16, lin, pairs, out string
+	batch                  int
+
+	pngs []string // the two PNGs, without --pairs
+}
+
+func (f *lpipsFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.vgg16, "vgg16", "", vgg16Usage())
+	fs.StringVar(&f.lin, "lin", "", "LPIPS linear layers (lin0..lin4.model.1.weight, torch.save); empty: the embedded LPIPS v0.1 VGG weights")
+	fs.StringVar(&f.pairs, "pairs", "", "safetensors file with x0, x1 [N,3,H,W] in [-1, 1]: the distance of each pair x0[i], x1[i]")
+	fs.StringVar(&f.out, "o", "", "with --pairs: write d [N] and layers [N,5] (the per-tap terms) to this safetensors file")
+	fs.IntVar(&f.batch, "batch", 8, "pairs per call")
+}
+
+func (f *lpipsFlags) check() error {
+	switch {
+	case f.pairs == "" && len(f.pngs) != 2:
+		return usageError{fmt.Sprintf("want two PNG files or --pairs, not %d file argument(s) (see --help)", len(f.pngs))}
+	case f.pairs != "" && len(f.pngs) > 0:
+		return usageError{fmt.Sprintf("unexpected argument %q: --pairs takes the images from its file", f.pngs[0])}
+	case f.pairs == "" && f.out != "":
+		return usageError{"-o goes with --pairs (two PNGs print their distance)"}
+	case f.batch < 1:
+		return usageError{fmt.Sprintf("--batch %d: want a positive count", f.batch)}
+	}
+	if f.out != "" {
+		return checkOutput("-o", f.out)
+	}
+	return nil
+}
+
 func runLPIPS(args []string, stdout, stderr io.Writer) error {
+	var f lpipsFlags
 	fs := newFlags("lpips", "[--vgg16 F] [--lin F] (A.png B.png | --pairs P.safetensors -o d.safetensors)", stderr)
-	vgg16 := fs.String("vgg16", "", vgg16Usage())
-	lin := fs.String("lin", "", "LPIPS linear layers (lin0..lin4.model.1.weight, torch.save); empty: the embedded LPIPS v0.1 VGG weights")
-	pairs := fs.String("pairs", "", "safetensors file with x0, x1 [N,3,H,W] in [-1, 1]: the distance of each pair x0[i], x1[i]")
-	out := fs.String("o", "", "with --pairs: write d [N] and layers [N,5] (the per-tap terms) to this safetensors file")
-	batch := fs.Int("batch", 8, "pairs per call")
+	f.define(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	pngs := fs.Args()
-	switch {
-	case *pairs == "" && len(pngs) != 2:
-		return usageError{fmt.Sprintf("want two PNG files or --pairs, not %d file argument(s) (see --help)", len(pngs))}
-	case *pairs != "" && len(pngs) > 0:
-		return usageError{fmt.Sprintf("unexpected argument %q: --pairs takes the images from its file", pngs[0])}
-	case *pairs == "" && *out != "":
-		return usageError{"-o goes with --pairs (two PNGs print their distance)"}
-	case *batch < 1:
-		return usageError{fmt.Sprintf("--batch %d: want a positive count", *batch)}
+	f.pngs = fs.Args()
+	if err := f.check(); err != nil {
+		return err
 	}
-	if *out != "" {
-		if err := checkOutput("-o", *out); err != nil {
-			return err
-		}
-	}
-	var x0, x1 []float32
-	var n, h, w int
+	var p imagePairs
 	var err error
-	if *pairs != "" {
-		x0, x1, n, h, w, err = readPairs(*pairs)
+	if f.pairs != "" {
+		p, err = readPairs(f.pairs)
 	} else {
-		x0, x1, h, w, err = readPNGPair(pngs[0], pngs[1])
-		n = 1
+		p, err = readPNGPair(f.pngs[0], f.pngs[1])
 	}
 	if err != nil {
 		return err
 	}
-	if h < lpips.MinSize || w < lpips.MinSize {
-		return fmt.Errorf("images of %d×%d px: LPIPS on VGG16 needs at least %d×%d (four 2×2 max-pools)", h, w, lpips.MinSize, lpips.MinSize)
+	if p.h < lpips.MinSize || p.w < lpips.MinSize {
+		return fmt.Errorf("images of %d×%d px: LPIPS on VGG16 needs at least %d×%d (four 2×2 max-pools)", p.h, p.w, lpips.MinSize, lpips.MinSize)
 	}
-	net, err := loadLPIPS(*vgg16, *lin)
+	net, err := loadLPIPS(f.vgg16, f.lin)
 	if err != nil {
 		return err
 	}
 	defer net.Close()
 
 	start := time.Now()
-	p := render.NewProgress(stderr, "lpips", n)
-	d := make([]float64, 0, n)
-	var layers [][lpips.Taps]float64
-	img := 3 * h * w
-	for i := 0; i < n; i += *batch {
-		k := min(*batch, n-i)
-		di, li, err := net.Distance(x0[i*img:(i+k)*img], x1[i*img:(i+k)*img], k, h, w)
-		if err != nil {
-			return err
-		}
-		d, layers = append(d, di...), append(layers, li...)
-		p.Add(k)
+	d, layers, err := p.distances(net, f.batch, stderr)
+	if err != nil {
+		return err
 	}
-	p.Done()
 	el := time.Since(start)
-
-	if *pairs == "" {
-		fmt.Fprintf(stdout, "lpips %s %s: %.6g\n", pngs[0], pngs[1], d[0])
+	if f.pairs == "" {
+		fmt.Fprintf(stdout, "lpips %s %s: %.6g\n", f.pngs[0], f.pngs[1], d[0])
 		for t, name := range lpips.TapNames {
 			fmt.Fprintf(stdout, "  %-8s %.6g\n", name, layers[0][t])
 		}
@@ -145,69 +151,102 @@ func runLPIPS(args []string, stdout, stderr io.Writer) error {
 	for _, v := range d {
 		mean += v
 	}
-	mean /= float64(n)
-	fmt.Fprintf(stdout, "lpips: %d pairs of %d×%d px, mean %.6g, %.1f pairs/s\n", n, h, w, mean, float64(n)/el.Seconds())
-	if *out == "" {
+	mean /= float64(p.n)
+	fmt.Fprintf(stdout, "lpips: %d pairs of %d×%d px, mean %.6g, %.1f pairs/s\n", p.n, p.h, p.w, mean, float64(p.n)/el.Seconds())
+	if f.out == "" {
 		for i, v := range d {
 			fmt.Fprintf(stdout, "%d %.6g\n", i, v)
 		}
 		return nil
 	}
+	if err := writeLPIPS(f.out, d, layers, lpipsMetadata(f.vgg16, f.lin, net.Widths())); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (d [%d], layers [%d 5])\n", f.out, p.n, p.n)
+	return nil
+}
+
+// imagePairs are n image pairs x0[i], x1[i], each [3,h,w] in [-1, 1].
+type imagePairs struct {
+	x0, x1  []float32
+	n, h, w int
+}
+
+// distances is the LPIPS distance of every pair and its per-tap terms,
+// batch pairs a call, with a progress bar.
+func (p imagePairs) distances(net *lpips.Net, batch int, stderr io.Writer) ([]float64, [][lpips.Taps]float64, error) {
+	prog := render.NewProgress(stderr, "lpips", p.n)
+	d := make([]float64, 0, p.n)
+	var layers [][lpips.Taps]float64
+	img := 3 * p.h * p.w
+	for i := 0; i < p.n; i += batch {
+		k := min(batch, p.n-i)
+		di, li, err := net.Distance(p.x0[i*img:(i+k)*img], p.x1[i*img:(i+k)*img], k, p.h, p.w)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, layers = append(d, di...), append(layers, li...)
+		prog.Add(k)
+	}
+	prog.Done()
+	return d, layers, nil
+}
+
+// writeLPIPS writes the distances d [N] and their per-tap terms layers
+// [N,5] to a safetensors file.
+func writeLPIPS(path string, d []float64, layers [][lpips.Taps]float64, md map[string]string) error {
+	n := len(d)
 	f := &safetensors.File{Tensors: map[string]*safetensors.Tensor{
 		"d":      {Shape: []int{n}, Data: make([]float32, n)},
 		"layers": {Shape: []int{n, lpips.Taps}, Data: make([]float32, n*lpips.Taps)},
-	}, Metadata: lpipsMetadata(*vgg16, *lin, net.Widths())}
+	}, Metadata: md}
 	for i := range n {
 		f.Tensors["d"].Data[i] = float32(d[i])
 		for t := range lpips.Taps {
 			f.Tensors["layers"].Data[i*lpips.Taps+t] = float32(layers[i][t])
 		}
 	}
-	if err := safetensors.WriteFile(*out, f); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s (d [%d], layers [%d 5])\n", *out, n, n)
-	return nil
+	return safetensors.WriteFile(path, f)
 }
 
 // readPairs reads x0 and x1 [N,3,H,W] from a safetensors file.
-func readPairs(path string) (x0, x1 []float32, n, h, w int, err error) {
+func readPairs(path string) (imagePairs, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return nil, nil, 0, 0, 0, fmt.Errorf("--pairs: %w", err)
+		return imagePairs{}, fmt.Errorf("--pairs: %w", err)
 	}
 	var shape []int
 	for _, name := range []string{"x0", "x1"} {
 		t := f.Tensors[name]
 		if t == nil {
-			return nil, nil, 0, 0, 0, fmt.Errorf("--pairs %s: no tensor %s (want x0 and x1 [N,3,H,W] in [-1, 1])", path, name)
+			return imagePairs{}, fmt.Errorf("--pairs %s: no tensor %s (want x0 and x1 [N,3,H,W] in [-1, 1])", path, name)
 		}
 		if len(t.Shape) != 4 || t.Shape[1] != 3 || t.Shape[0] < 1 {
-			return nil, nil, 0, 0, 0, fmt.Errorf("--pairs %s: %s has shape %v, want [N 3 H W]", path, name, t.Shape)
+			return imagePairs{}, fmt.Errorf("--pairs %s: %s has shape %v, want [N 3 H W]", path, name, t.Shape)
 		}
 		if shape != nil && fmt.Sprint(shape) != fmt.Sprint(t.Shape) {
-			return nil, nil, 0, 0, 0, fmt.Errorf("--pairs %s: x0 is %v but x1 is %v: the images of a pair must have the same size", path, shape, t.Shape)
+			return imagePairs{}, fmt.Errorf("--pairs %s: x0 is %v but x1 is %v: the images of a pair must have the same size", path, shape, t.Shape)
 		}
 		shape = t.Shape
 	}
-	return f.Tensors["x0"].Data, f.Tensors["x1"].Data, shape[0], shape[2], shape[3], nil
+	return imagePairs{f.Tensors["x0"].Data, f.Tensors["x1"].Data, shape[0], shape[2], shape[3]}, nil
 }
 
-// readPNGPair decodes two images of the same size into [1,3,H,W] each, in [-1, 1].
-func readPNGPair(a, b string) (x0, x1 []float32, h, w int, err error) {
+// readPNGPair decodes two images of the same size into one pair.
+func readPNGPair(a, b string) (imagePairs, error) {
 	ia, err := readImage(a)
 	if err != nil {
-		return nil, nil, 0, 0, err
+		return imagePairs{}, err
 	}
 	ib, err := readImage(b)
 	if err != nil {
-		return nil, nil, 0, 0, err
+		return imagePairs{}, err
 	}
 	sa, sb := ia.Bounds().Size(), ib.Bounds().Size()
 	if sa != sb {
-		return nil, nil, 0, 0, fmt.Errorf("%s is %d×%d px but %s is %d×%d: LPIPS compares images of the same size", a, sa.X, sa.Y, b, sb.X, sb.Y)
+		return imagePairs{}, fmt.Errorf("%s is %d×%d px but %s is %d×%d: LPIPS compares images of the same size", a, sa.X, sa.Y, b, sb.X, sb.Y)
 	}
-	return toTensor(ia), toTensor(ib), sa.Y, sa.X, nil
+	return imagePairs{toTensor(ia), toTensor(ib), 1, sa.Y, sa.X}, nil
 }
 
 // maxImageSide bounds the images readImage decodes: a PNG of a few KB can
