@@ -192,13 +192,18 @@ func (f *Figure) States() []string {
 	return out
 }
 
-// NoiseDraw returns st with noise draw k: every noise slot random, slot j
-// seeded k·n+j for n noise slots. Draw 0 is the default noise of
-// latent.New; the styles are untouched.
+// NoiseDraw returns st with noise draw k: every noise slot that has noise
+// (random or const) random, slot j seeded k·n+j for n noise slots; slots
+// that are off stay off, so a state with noise in some layers only (Fig. 5)
+// varies in those. Draw 0 of a state with every slot on is the default
+// noise of latent.New; the styles are untouched.
 func NoiseDraw(st latent.State, k int) latent.State {
 	c := st.Clone()
 	n := int64(len(c.Noise))
 	for j := range c.Noise {
+		if c.Noise[j].Mode == latent.NoiseOff {
+			continue
+		}
 		c.Noise[j] = latent.Noise{Mode: latent.NoiseRandom, Seed: int64(k)*n + int64(j)}
 	}
 	return c

@@ -737,3 +737,22 @@ func TestPresetCaptions(t *testing.T) {
 		t.Errorf("truncation sweep caption %q", got)
 	}
 }
+
+// Noise draws (the noise GIF, Fig. 4's draws and standard deviation) keep a
+// state's noise-off slots off: `gif noise --state ...:n=6o,4r` turned the
+// coarse noise back on.
+func TestNoiseDrawKeepsOff(t *testing.T) {
+	cfg := model.NVlabs(64)
+	base := latent.New(cfg.NumStyles(), cfg.NumNoise(), cfg.TruncPsi, cfg.TruncCutoff)
+	base = base.WithNoise(0, 5, latent.NoiseOff).WithNoise(6, 7, latent.NoiseConst)
+	for i, f := range NoiseSweep(base, 3).Frames {
+		for j, nz := range f.States[0].Noise {
+			if wantOff := j < 6; (nz.Mode == latent.NoiseOff) != wantOff || !wantOff && nz.Mode != latent.NoiseRandom {
+				t.Errorf("frame %d noise slot %d: %+v, want off: %v, else random", i, j, nz, wantOff)
+			}
+		}
+	}
+	if a, b := NoiseDraw(base, 1), NoiseDraw(base, 2); a.Noise[8] == b.Noise[8] {
+		t.Errorf("draws 1 and 2 share slot 8's noise %+v", a.Noise[8])
+	}
+}
