@@ -569,6 +569,9 @@ func (m *Model) captionOf(i int) []string {
 	if c.lines[i] == nil {
 		s := &r.l.Steps[i]
 		text := s.Caption
+		if s.Keys != "" {
+			text += "\n\n" + s.Keys
+		}
 		if s.Toyfaces {
 			text += "\n\n*(this step needs a toyfaces model)*"
 		}

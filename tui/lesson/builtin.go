@@ -44,6 +44,9 @@ func BuiltInMarkdown(cfg *model.Config) string {
 		per = "one per block of two layers, as in rosinality's port"
 	}
 	var b strings.Builder
+	// keys is a keys block: what the explorer's keys do here, which slides
+	// leave out.
+	keys := func(text string) string { return "```keys\n" + strings.TrimSpace(text) + "\n```\n" }
 	step := func(title, caption string, st latent.State, blocks ...string) {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n```state\n%s\n```\n", title, strings.TrimSpace(caption), st.Encode())
 		for _, bl := range blocks {
@@ -61,9 +64,10 @@ the **mapping network** f, turns it into *w* = f(z). The synthesis network
 starts from a learnt 4×4 constant and takes *w* as a **style** at each of
 its %d style slots (%s).
 
-Here every slot takes w_A: the result is A. Try `+"`a`"+` / `+"`b`"+` for new
-seeds and `+"`[`"+` `+"`]`"+` to step through them; `+"`n`"+` goes on.`,
-		cfg.ZDim, ns, per), base)
+Here every slot takes w_A: the result is A.`,
+		cfg.ZDim, ns, per), base, keys(`
+Try `+"`a`"+` / `+"`b`"+` for new seeds and `+"`[`"+` `+"`]`"+` to step through
+them; `+"`n`"+` goes on.`))
 
 	hole := base.Clone()
 	hole.Psi = 1
@@ -74,12 +78,13 @@ a hole. Z is a fixed Gaussian with no hole, so the mapping network has to
 *warp* Z to leave it out, while W is learnt and free to follow the data
 (the paper's Fig. 6): the paper's argument that W is less entangled.
 
-This walk goes from A to B by slerp in Z; `+"`z`"+` switches to the lerp
-in W. Watch where the beard and the hair change, and the path length under
-the strip: where a path jumps, it is long. On the embedded model seed 10 has
-short hair and a full beard and seed 58 long hair and none (the toyfaces
-classifier's labels); on another toyfaces model find such a pair with `+"`a`"+`
-and `+"`b`"+`.`, hole, "```walk\nspace=z play\n```\n\n```requires\ntoyfaces\n```\n")
+This walk goes from A to B by slerp in Z. Watch where the beard and the
+hair change. On the embedded model seed 10 has short hair and a full beard
+and seed 58 long hair and none (the toyfaces classifier's labels).`, hole,
+		"```walk\nspace=z play\n```\n\n```requires\ntoyfaces\n```\n", keys(`
+`+"`z`"+` switches to the lerp in W. The path length is under the strip:
+where a path jumps, it is long. On another toyfaces model find such a pair
+with `+"`a`"+` and `+"`b`"+`.`))
 
 	if lo, _, ok := cfg.GroupSlots("middle"); ok {
 		one := base.WithStyles(lo, lo, latent.FromB)
@@ -91,9 +96,9 @@ an affine transform of that slot's w:
 AdaIN(x_i, y) = y_s,i · (x_i − μ(x_i)) / σ(x_i) + y_b,i
 
 So a style sets the *statistics* of one resolution's features and nothing
-else. Here slot %d (%s) takes w_B, every other slot w_A. Move the cursor
-with ← → and press space to flip one slot at a time: a slot changes what
-its resolution draws, the rest stays A's.`, lo, ResRange(cfg, lo, lo)), one)
+else. Here slot %d (%s) takes w_B, every other slot w_A: a slot changes
+what its resolution draws, the rest stays A's.`, lo, ResRange(cfg, lo, lo)), one, keys(`
+Move the cursor with ← → and press space to flip one slot at a time.`))
 	}
 
 	notes := map[string]string{
@@ -116,8 +121,8 @@ its resolution draws, the rest stays A's.`, lo, ResRange(cfg, lo, lo)), one)
 The paper's Fig. 3: slots %d–%d (%s) take w_B, every other slot w_A. In
 the paper, copying the %s styles brings %s from B. toyfaces puts %s in
 this group by design; `+"`stylegan-tui eval`"+` measures how well a model
-keeps them apart. `+"`%d`"+` sets this mix from anywhere; `+"`0`"+` takes
-everything from A again.`, lo, hi, ResRange(cfg, lo, hi), g, notes[g], toyNotes[g], i+1), st)
+keeps them apart.`, lo, hi, ResRange(cfg, lo, hi), g, notes[g], toyNotes[g]), st, keys(fmt.Sprintf(`
+`+"`%d`"+` sets this mix from anywhere; `+"`0`"+` takes everything from A again.`, i+1)))
 	}
 
 	step("Noise: stochastic variation", `
@@ -126,9 +131,10 @@ scaled per channel, after its convolution. It is not a style: it draws
 what is random in a photo (hair strands, freckles, skin pores) without
 changing who it is (the paper's Fig. 4).
 
-Press `+"`R`"+` for new noise everywhere and watch only the detail move; `+"`r`"+`
-does the layer under the cursor. `+"`stylegan-tui figure noise`"+` shows the
-per-pixel standard deviation over 100 noise draws.`, base)
+`+"`stylegan-tui figure noise`"+` shows the per-pixel standard deviation
+over 100 noise draws.`, base, keys(`
+Press `+"`R`"+` for new noise everywhere and watch only the detail move;
+`+"`r`"+` does the layer under the cursor.`))
 
 	off := base.WithNoise(0, nn-1, latent.NoiseOff)
 	if nn == 0 {
@@ -137,10 +143,10 @@ per-pixel standard deviation over 100 noise draws.`, base)
 	step("Noise off", `
 The same face with **no noise** in any layer (the paper's Fig. 5b):
 without its random input the generator paints smooth, featureless
-surfaces. `+"`m`"+` cycles the layer under the cursor through random, the fixed
-stored map and off; `+"`M`"+` does every layer: noise in the coarse layers
-only gives large-scale curls, in the fine layers only the fine grain
-(Fig. 5c, d).`, off)
+surfaces. Noise in the coarse layers only gives large-scale curls, in the
+fine layers only the fine grain (Fig. 5c, d).`, off, keys(`
+`+"`m`"+` cycles the layer under the cursor through random, the fixed stored
+map and off; `+"`M`"+` does every layer.`))
 
 	tr := base.Clone()
 	tr.Psi, tr.Cutoff = 0.5, ns
@@ -151,10 +157,11 @@ w' = w_avg + ψ (w − w_avg)
 
 Here ψ = 0.5 on all %d slots. Low ψ trades variety for typical, clean
 faces: at ψ = 0 every seed gives the same average face, and a negative ψ
-goes past it to the "anti-face" (the paper's Fig. 8). `+"`+`"+` / `+"`-`"+` move ψ,
-`+"`>`"+` / `+"`<`"+` the cutoff (truncate only the first slots, as the paper does
-for the coarse ones). The cost: the faces' labels crowd into the common
-classes, which `+"`eval`"+` measures against the data at ψ = 1.`, ns), tr)
+goes past it to the "anti-face" (the paper's Fig. 8). The cost: the
+faces' labels crowd into the common classes, which `+"`eval`"+` measures
+against the data at ψ = 1.`, ns), tr, keys(`
+`+"`+`"+` / `+"`-`"+` move ψ, `+"`>`"+` / `+"`<`"+` the cutoff (truncate only the first
+slots, as the paper does for the coarse ones).`))
 
 	walk := base.Clone()
 	walk.Psi = 1
@@ -164,18 +171,18 @@ A walk from A to B in **W** lerps w; in **Z** it slerps z and maps each
 point. The paper's **perceptual path length** measures how much the
 picture changes per step: E[ d(G(t), G(t+ε)) / ε² ], d a perceptual
 distance, ε = 1e-4. A short path changes smoothly, a long one jumps.
-
+`+"`stylegan-tui ppl`"+` measures the paper's number for a toyfaces model
+(the paper finds W's paths the shorter, Table 3).`, walk,
+		"```walk\nspace=w play\n```\n", keys(`
 The sparkline under the strip shows d/Δt² between the walk's frames
 (Δt ≈ 0.02), lerp in W and slerp in Z side by side; `+"`z`"+` switches the
-walk shown. `+"`stylegan-tui ppl`"+` measures the paper's number for a
-toyfaces model (the paper finds W's paths the shorter, Table 3).`, walk,
-		"```walk\nspace=w play\n```\n")
+walk shown.`))
 
 	step("Quiz", `
 Three questions from this model: which group came from B, which face is
-ψ = 0.5, which walk is the lerp in W. Answer with the number keys; `+"`n`"+`
-goes to the next question. Everyone with this lesson gets the same ones.`,
-		base, "```quiz\nmix psi walk seed=1\n```\n")
+ψ = 0.5, which walk is the lerp in W. Everyone with this lesson gets the
+same ones.`, base, "```quiz\nmix psi walk seed=1\n```\n", keys(`
+Answer with the number keys; `+"`n`"+` goes to the next question.`))
 	return b.String()
 }
 

@@ -160,6 +160,15 @@ func TestCheckAndSlides(t *testing.T) {
 	if len(steps) != 11 || !steps["Step 11/11"] {
 		t.Errorf("steps in the built-in slides: %v, want all 11", steps)
 	}
+	// Slides have no keys to press: the keys blocks stay out of them.
+	for _, f := range frames {
+		for _, key := range []string{"switches", "cursor", "press", "Press", "goes on", "number keys"} {
+			if strings.Contains(f.Caption, key) {
+				t.Errorf("a slide's caption tells a key (%q):\n%s", key, f.Caption)
+				break
+			}
+		}
+	}
 }
 
 // BenchmarkRenderCaptions renders every caption of the built-in lesson at

@@ -34,6 +34,10 @@ type Step struct {
 	Title   string
 	Line    int    // of the heading
 	Caption string // Markdown, without the blocks below
+	// Keys is the keys block: Markdown the explorer shows after the
+	// caption ("press z to walk in W") and slides leave out, where no key
+	// does anything.
+	Keys string
 	// State is the picture the step starts from (nil: keep the explorer's).
 	State     *latent.State
 	StateLine int
@@ -129,7 +133,7 @@ type bodyLine struct {
 }
 
 // blockKinds are the info strings a lesson block may have.
-var blockKinds = []string{"state", "walk", "quiz", "requires"}
+var blockKinds = []string{"state", "walk", "quiz", "requires", "keys"}
 
 func (p *parser) fail(line int, format string, args ...any) {
 	if p.step == nil || p.step.Err != nil {
@@ -276,6 +280,12 @@ func (p *parser) closeBlock() {
 			return true
 		})
 		p.step.Quiz = q
+	case "keys":
+		text := make([]string, len(p.body))
+		for i, b := range p.body {
+			text[i] = b.text
+		}
+		p.step.Keys = strings.TrimSpace(strings.Join(text, "\n"))
 	case "requires":
 		p.words(words, func(n int, word string) bool {
 			if word != "toyfaces" {

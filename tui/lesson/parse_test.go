@@ -63,6 +63,16 @@ func TestParseGood(t *testing.T) {
 	if s2.State != nil {
 		t.Errorf("step 2 has a state")
 	}
+	// A keys block is Markdown of its own, out of the caption.
+	if s2.Keys != "Press `n` for the next question:\nthe number keys answer." {
+		t.Errorf("step 2 keys %q", s2.Keys)
+	}
+	if !strings.HasPrefix(s2.Caption, "No state block: the explorer keeps what it shows.\n\n") || !strings.HasSuffix(s2.Caption, "\n\nAfter the keys block, more caption.") || strings.Contains(s2.Caption, "Press") {
+		t.Errorf("step 2 caption %q", s2.Caption)
+	}
+	if s0.Keys != "" || s1.Keys != "" {
+		t.Errorf("keys in steps without a keys block: %q, %q", s0.Keys, s1.Keys)
+	}
 }
 
 func TestParseBadSteps(t *testing.T) {
