@@ -213,6 +213,9 @@ func TestGIFCommand(t *testing.T) {
 			if len(an.Image) != frames {
 				t.Fatalf("%d frames, want %d", len(an.Image), frames)
 			}
+			if !strings.Contains(out, fmt.Sprintf("%d frames at 5/100 s", frames)) {
+				t.Errorf("the written line lacks \"%d frames at 5/100 s\": %q", frames, out)
+			}
 			panels := 1
 			if kind == "walk" {
 				panels = 2
@@ -345,6 +348,15 @@ func TestGIFWalkFrames(t *testing.T) {
 	}
 	if want := 3 * figures.WalkLegFrames; len(an.Image) != want {
 		t.Errorf("%d frames, want %d (%d a leg, 3 legs)", len(an.Image), want, 30)
+	}
+}
+
+// A one-frame GIF says "1 frame", not "1 frames".
+func TestGIFOneFrame(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.gif")
+	out := runCmd(t, gifCmd, "noise", "--checkpoint", figFixture(t), "--seeds", "3", "--frames", "1", "--size", "8", "-o", path)
+	if !strings.Contains(out, "(8x") || !strings.Contains(out, ", 1 frame at ") {
+		t.Errorf("written line %q, want \", 1 frame at \"", out)
 	}
 }
 

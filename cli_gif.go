@@ -87,7 +87,11 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	sz := imgs[0].Bounds().Size()
-	fmt.Fprintf(stdout, "wrote %s (%dx%d, %d frames at %d/100 s, gif %s of %s)\n",
-		*b.out, sz.X, sz.Y, len(imgs), figures.Delay(*fps), kind, modelName(m))
+	count := fmt.Sprintf("%d frames", len(imgs))
+	if len(imgs) == 1 {
+		count = "1 frame"
+	}
+	fmt.Fprintf(stdout, "wrote %s (%dx%d, %s at %d/100 s, gif %s of %s)\n",
+		*b.out, sz.X, sz.Y, count, figures.Delay(*fps), kind, modelName(m))
 	return nil
 }
