@@ -650,6 +650,29 @@ func TestDelay(t *testing.T) {
 	}
 }
 
+// Noise-layers' rows have noise exactly where their labels say, even from a
+// state with some noise slots off.
+func TestNoiseLayersModes(t *testing.T) {
+	cfg := model.NVlabs(128)
+	base := latent.New(cfg.NumStyles(), cfg.NumNoise(), cfg.TruncPsi, cfg.TruncCutoff)
+	base = base.WithNoise(0, 3, latent.NoiseOff).WithNoise(4, 5, latent.NoiseConst)
+	f := NoiseLayers(cfg, base, []int64{1})
+	for r, on := range []func(res int) bool{
+		func(int) bool { return true }, func(int) bool { return false },
+		func(res int) bool { return res >= 64 }, func(res int) bool { return res <= 32 },
+	} {
+		for j, n := range f.Cells[r][0].State.Noise {
+			if got := n.Mode != latent.NoiseOff; got != on(cfg.NoiseRes(j)) {
+				t.Errorf("row %q, noise slot %d (%d px): mode %v", f.RowLabels[r], j, cfg.NoiseRes(j), n.Mode)
+			}
+		}
+	}
+	// A slot the state had const stays const where the row keeps noise.
+	if m := f.Cells[0][0].State.Noise[4].Mode; m != latent.NoiseConst {
+		t.Errorf("all layers, slot 4: %v, want const as the state had it", m)
+	}
+}
+
 // The labels of a 64 px model (the embedded default's layout: per-layer
 // slots, truncation on slots < 8 of 10): resolution ranges never read
 // "64-64 px" or "4-4px", and a figure that names psi names its cutoff too.

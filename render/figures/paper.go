@@ -211,7 +211,8 @@ func Noise(cfg *model.Config, base latent.State, seeds []int64, draws int) *Figu
 // NoiseLayers is the paper's Figure 5, one column per seed: noise in all
 // layers, in none, in the fine layers only (64 px and up) and in the coarse
 // layers only (4-32 px; the paper's split for this figure). Noise slots
-// whose group has no noise are off; the others keep base's noise.
+// whose group has no noise are off; the others keep base's noise, random
+// where base had it off (a row's label says the noise is there).
 func NoiseLayers(cfg *model.Config, base latent.State, seeds []int64) *Figure {
 	base = still(base)
 	f := &Figure{Kind: "noise-layers"}
@@ -240,8 +241,11 @@ func NoiseLayers(cfg *model.Config, base latent.State, seeds []int64) *Figure {
 		for _, s := range seeds {
 			st := fromB(base, seedSource(s), base.B, 1, 0)
 			for j := range st.Noise {
-				if !v.keep(cfg.NoiseRes(j)) {
+				switch keep := v.keep(cfg.NoiseRes(j)); {
+				case !keep:
 					st.Noise[j].Mode = latent.NoiseOff
+				case st.Noise[j].Mode == latent.NoiseOff:
+					st.Noise[j].Mode = latent.NoiseRandom
 				}
 			}
 			row = append(row, &Cell{State: st})
