@@ -24,7 +24,15 @@ import (
 	"stylegan-tui/render/figures"
 )
 
-// evalFlags are eval's flags; given is the set the command line gave.
+func runEval(args []string, stdout, stderr io.Writer) error {
+	var f evalFlags
+	if err := parseFlags(&f, newFlags("eval", "[--checkpoint F|default | --curve DIR [--table FILE]] [--classifier judge|classifier|F] [flags]", stderr), args); err != nil {
+		return err
+	}
+	return f.run(stdout, stderr)
+}
+
+// evalFlags are eval's flags.
 type evalFlags struct {
 	checkpoint, clf                                   string
 	n, pairs, noiseCases, stdLatents, stdDraws, batch int
@@ -32,8 +40,6 @@ type evalFlags struct {
 	stdImage, jsonOut, noiseOff                       string
 	perSlot                                           bool
 	curve, table                                      string
-
-	given map[string]bool
 }
 
 func (f *evalFlags) define(fs *flag.FlagSet) {
@@ -55,7 +61,7 @@ func (f *evalFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.table, "table", "", "with --curve: also write the markdown table to this file")
 }
 
-func (f *evalFlags) check() error {
+func (f *evalFlags) check(fs *flag.FlagSet) error {
 	// In flag order, so the error names the first bad count. The maxima
 	// keep a mistyped number from exhausting memory: the batch and the
 	// std draws are allocated at once, the rest grows with the count.
@@ -70,7 +76,7 @@ func (f *evalFlags) check() error {
 	if f.n < 2 {
 		return usageError{fmt.Sprintf("--n %d: a Gaussian fit needs at least 2 images", f.n)}
 	}
-	if f.curve != "" && f.given["checkpoint"] {
+	if f.curve != "" && givenFlags(fs)["checkpoint"] {
 		return usageError{"--curve and --checkpoint exclude each other"}
 	}
 	if f.table != "" && f.curve == "" {
@@ -115,17 +121,9 @@ func (f *evalFlags) jobs() ([]evalJob, error) {
 	return jobs, nil
 }
 
-func runEval(args []string, stdout, stderr io.Writer) error {
-	var f evalFlags
-	fs := newFlags("eval", "[--checkpoint F|default | --curve DIR [--table FILE]] [--classifier judge|classifier|F] [flags]", stderr)
-	f.define(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	f.given = givenFlags(fs)
-	if err := f.check(); err != nil {
-		return err
-	}
+// run measures the checkpoint, or every snapshot of the curve, and writes
+// the reports.
+func (f *evalFlags) run(stdout, stderr io.Writer) error {
 	jobs, err := f.jobs()
 	if err != nil {
 		return err
@@ -136,7 +134,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &evalRun{evalFlags: &f, ctx: ctx, c: netClassifier{net}, measured: classifierName(f.clf),
+	e := &evalRun{evalFlags: f, ctx: ctx, c: netClassifier{net}, measured: classifierName(f.clf),
 		opt: metrics.Options{N: f.n, Pairs: f.pairs, NoiseCases: f.noiseCases, StdLatents: f.stdLatents,
 			StdDraws: f.stdDraws, Batch: f.batch, Seed: f.seed, PerSlot: f.perSlot},
 		reals: map[int]*metrics.RealSet{}, stdout: stdout, stderr: stderr}

@@ -71,6 +71,14 @@ func lpipsMetadata(vgg16, lin string, w [lpips.Taps]int) map[string]string {
 	}
 }
 
+func runLPIPS(args []string, stdout, stderr io.Writer) error {
+	var f lpipsFlags
+	if err := parseFlags(&f, newFlags("lpips", "[--vgg16 F] [--lin F] (A.png B.png | --pairs P.safetensors -o d.safetensors)", stderr), args); err != nil {
+		return err
+	}
+	return f.run(stdout, stderr)
+}
+
 // lpipsFlags are lpips's flags and file arguments.
 type lpipsFlags struct {
 	vgg16, lin, pairs, out string
@@ -87,7 +95,8 @@ func (f *lpipsFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&f.batch, "batch", 8, "pairs per call")
 }
 
-func (f *lpipsFlags) check() error {
+func (f *lpipsFlags) check(fs *flag.FlagSet) error {
+	f.pngs = fs.Args()
 	switch {
 	case f.pairs == "" && len(f.pngs) != 2:
 		return usageError{fmt.Sprintf("want two PNG files or --pairs, not %d file argument(s) (see --help)", len(f.pngs))}
@@ -104,17 +113,8 @@ func (f *lpipsFlags) check() error {
 	return nil
 }
 
-func runLPIPS(args []string, stdout, stderr io.Writer) error {
-	var f lpipsFlags
-	fs := newFlags("lpips", "[--vgg16 F] [--lin F] (A.png B.png | --pairs P.safetensors -o d.safetensors)", stderr)
-	f.define(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	f.pngs = fs.Args()
-	if err := f.check(); err != nil {
-		return err
-	}
+// run measures the distance of every pair and writes it.
+func (f *lpipsFlags) run(stdout, stderr io.Writer) error {
 	var p imagePairs
 	var err error
 	if f.pairs != "" {

@@ -31,6 +31,14 @@ type pplOutput struct {
 	ZOverW float64 `json:"z_over_w,omitempty"`
 }
 
+func runPPL(args []string, stdout, stderr io.Writer) error {
+	var f pplFlags
+	if err := parseFlags(&f, newFlags("ppl", "[--checkpoint F|default] [--distance lpips|classifier] [--vgg16 F] [--space z|w|both] [--sampling full|end] [--samples N] [flags]", stderr), args); err != nil {
+		return err
+	}
+	return f.run(stdout, stderr)
+}
+
 // pplFlags are ppl's flags; check fills the fields below the blank line.
 type pplFlags struct {
 	checkpoint, distance, vgg16, lin string
@@ -64,7 +72,8 @@ func (f *pplFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.jsonOut, "json", "", "write every number to this JSON file")
 }
 
-func (f *pplFlags) check() error {
+func (f *pplFlags) check(fs *flag.FlagSet) error {
+	f.cropGiven = givenFlags(fs)["crop"]
 	switch f.space {
 	case "z", "w":
 		f.spaces = []string{f.space}
@@ -106,17 +115,8 @@ func (f *pplFlags) check() error {
 	return nil
 }
 
-func runPPL(args []string, stdout, stderr io.Writer) error {
-	var f pplFlags
-	fs := newFlags("ppl", "[--checkpoint F|default] [--distance lpips|classifier] [--vgg16 F] [--space z|w|both] [--sampling full|end] [--samples N] [flags]", stderr)
-	f.define(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	f.cropGiven = givenFlags(fs)["crop"]
-	if err := f.check(); err != nil {
-		return err
-	}
+// run measures the path length in each space and writes the report.
+func (f *pplFlags) run(stdout, stderr io.Writer) error {
 	m, g, err := loadGenerator(f.checkpoint)
 	if err != nil {
 		return err

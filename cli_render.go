@@ -77,6 +77,25 @@ func checkCount(flag string, v, lo, hi int) error {
 	return nil
 }
 
+// commandFlags is a command's flags as one value: define adds them to a
+// FlagSet; check, once they are parsed, refuses a bad value with an error
+// that names its flag and works out what the values imply (fs tells which
+// flags were given, and the positional arguments).
+type commandFlags interface {
+	define(fs *flag.FlagSet)
+	check(fs *flag.FlagSet) error
+}
+
+// parseFlags is every command's start: define f's flags on fs, parse args
+// and check them.
+func parseFlags(f commandFlags, fs *flag.FlagSet, args []string) error {
+	f.define(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return f.check(fs)
+}
+
 // givenFlags is the set of flags the command line gave, by name: where a
 // flag's default and an explicit value mean different things (a resumed
 // run's own options, ppl's --crop).
@@ -200,6 +219,14 @@ func writeJPEG(path string, img image.Image) error {
 	})
 }
 
+func runRender(args []string, stdout, stderr io.Writer) error {
+	var f renderFlags
+	if err := parseFlags(&f, newFlags("render", "--checkpoint F (--seed N | --state S | --latents L) [flags] -o out.png", stderr), args); err != nil {
+		return err
+	}
+	return f.run(stdout)
+}
+
 // renderFlags are render's flags; check fills the fields below the blank
 // line.
 type renderFlags struct {
@@ -231,7 +258,7 @@ func (f *renderFlags) define(fs *flag.FlagSet) {
 
 // check refuses what needs no model to refuse; what depends on the model's
 // style slots is checked once it is loaded.
-func (f *renderFlags) check() error {
+func (f *renderFlags) check(*flag.FlagSet) error {
 	if f.out == "" {
 		return usageError{"-o is required"}
 	}
@@ -256,22 +283,14 @@ func (f *renderFlags) check() error {
 	return err
 }
 
-func runRender(args []string, stdout, stderr io.Writer) error {
-	var f renderFlags
-	fs := newFlags("render", "--checkpoint F (--seed N | --state S | --latents L) [flags] -o out.png", stderr)
-	f.define(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := f.check(); err != nil {
-		return err
-	}
+// run renders the image the flags describe to -o.
+func (f *renderFlags) run(stdout io.Writer) error {
 	_, g, err := loadGenerator(f.checkpoint)
 	if err != nil {
 		return err
 	}
 	if f.latents != "" {
-		return renderLatents(g, &f)
+		return f.renderLatents(g)
 	}
 	st, err := f.latentState(g)
 	if err != nil {
@@ -335,7 +354,7 @@ func (f *renderFlags) latentState(g *model.Generator) (latent.State, error) {
 
 // renderLatents renders the explicit inputs of --latents to -o: a raw
 // tensor, or one image per batch item.
-func renderLatents(g *model.Generator, f *renderFlags) error {
+func (f *renderFlags) renderLatents(g *model.Generator) error {
 	c := g.Cfg
 	lo := checkpoints.LatentsOptions{Psi: 1, Cutoff: c.NumStyles(), MixFrom: 1} // explicit inputs: no truncation unless asked
 	if f.psi.set {

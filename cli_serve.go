@@ -28,6 +28,16 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	return serveMain(args, stdout, stderr, nil)
 }
 
+// serveMain is runServe with a hook that learns the listening address
+// (tests); it returns when a signal (or ctx in tests) ends the server.
+func serveMain(args []string, stdout, stderr io.Writer, ready func(addr net.Addr, stop func())) error {
+	var f serveFlags
+	if err := parseFlags(&f, newFlags("serve", "[--listen 127.0.0.1:2222] [--checkpoint F ...] [--authorized-keys FILE | --allow-anyone] [--teacher-keys FILE] [flags]", stderr), args); err != nil {
+		return err
+	}
+	return f.run(stdout, stderr, ready)
+}
+
 // serveFlags are serve's flags; check fills bps and the defaults that
 // depend on --state-dir.
 type serveFlags struct {
@@ -59,7 +69,7 @@ func (f *serveFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.graphics, "graphics", "auto", "image output: auto (sixel if the client's terminal answers DA1 with 4, else half-blocks), sixel or halfblock")
 }
 
-func (f *serveFlags) check() error {
+func (f *serveFlags) check(*flag.FlagSet) error {
 	if f.authKeys != "" && f.anyone {
 		return usageError{"--authorized-keys and --allow-anyone exclude each other"}
 	}
@@ -93,18 +103,8 @@ func (f *serveFlags) check() error {
 	return nil
 }
 
-// serveMain is runServe with a hook that learns the listening address
-// (tests); it returns when a signal (or ctx in tests) ends the server.
-func serveMain(args []string, stdout, stderr io.Writer, ready func(addr net.Addr, stop func())) error {
-	var f serveFlags
-	fs := newFlags("serve", "[--listen 127.0.0.1:2222] [--checkpoint F ...] [--authorized-keys FILE | --allow-anyone] [--teacher-keys FILE] [flags]", stderr)
-	f.define(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := f.check(); err != nil {
-		return err
-	}
+// run serves until a signal, or ready's stop, ends the server.
+func (f *serveFlags) run(stdout, stderr io.Writer, ready func(addr net.Addr, stop func())) error {
 	var models []serve.NamedModel
 	for _, c := range f.ckpts {
 		m, err := loadModel(c)

@@ -16,6 +16,14 @@ import (
 	"stylegan-tui/render"
 )
 
+func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
+	var f trainClassifierFlags
+	if err := parseFlags(&f, newFlags("train-classifier", "[--seeds classifier|judge] [--images N] [--batch B] [--seed S] [--out FILE] [--heldout 2000]", stderr), args); err != nil {
+		return err
+	}
+	return f.run(args, stdout, stderr)
+}
+
 // trainClassifierFlags are train-classifier's flags; check fills the
 // fields below the blank line (--init may still replace cfg and seeds).
 type trainClassifierFlags struct {
@@ -51,7 +59,7 @@ func (f *trainClassifierFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.initPath, "init", "", "continue training this classifier file (fine-tuning; its architecture and image family win over --channels, --convs, --features and --seeds)")
 }
 
-func (f *trainClassifierFlags) check() error {
+func (f *trainClassifierFlags) check(*flag.FlagSet) error {
 	var err error
 	if f.n, err = parseImages(f.images); err != nil {
 		return usageError{fmt.Sprintf("--images %q: %v", f.images, err)}
@@ -97,16 +105,9 @@ func (f *trainClassifierFlags) check() error {
 	return nil
 }
 
-func runTrainClassifier(args []string, stdout, stderr io.Writer) error {
-	var f trainClassifierFlags
-	fs := newFlags("train-classifier", "[--seeds classifier|judge] [--images N] [--batch B] [--seed S] [--out FILE] [--heldout 2000]", stderr)
-	f.define(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := f.check(); err != nil {
-		return err
-	}
+// run trains the classifier, measures it on held-out images and saves it;
+// args go into its metadata.
+func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) error {
 	initNet, err := f.loadInit()
 	if err != nil {
 		return err
