@@ -271,6 +271,18 @@ func (f *renderFlags) check(*flag.FlagSet) error {
 	if f.mixSeed.set && f.mixLayers == "" {
 		return usageError{"--mix-seed needs --mix-layers (the style slots taken from B)"}
 	}
+	// What needs no model is refused before the checkpoint loads.
+	if f.state == "" && f.latents == "" && !f.seed.set {
+		return usageError{"one of --seed, --state or --latents is required"}
+	}
+	if f.mixLayers != "" && !f.mixSeed.set && f.state == "" && f.latents == "" { // --latents mixes with its z2/w2
+		return usageError{"--mix-layers needs --mix-seed"}
+	}
+	if f.state != "" {
+		if _, err := latent.Decode(f.state); err != nil {
+			return usageError{fmt.Sprintf("--state: %v", err)}
+		}
+	}
 	f.tensorOut = strings.EqualFold(filepath.Ext(f.out), ".safetensors")
 	if !f.tensorOut {
 		var err error
@@ -297,7 +309,11 @@ func (f *renderFlags) run(stdout io.Writer) error {
 		return err
 	}
 	if err := st.Validate(g.Cfg.NumStyles(), g.Cfg.NumNoise()); err != nil {
-		return fmt.Errorf("state does not fit this model: %w", err)
+		name := "state"
+		if f.state != "" {
+			name = "--state"
+		}
+		return fmt.Errorf("%s does not fit this model: %w", name, err)
 	}
 	if f.tensorOut {
 		in, err := g.Inputs(st)
@@ -325,10 +341,7 @@ func (f *renderFlags) run(stdout io.Writer) error {
 // noise flags and the mix flags) describes for g.
 func (f *renderFlags) latentState(g *model.Generator) (latent.State, error) {
 	if f.state != "" {
-		return latent.Decode(f.state)
-	}
-	if !f.seed.set {
-		return latent.State{}, usageError{"one of --seed, --state or --latents is required"}
+		return latent.Decode(f.state) // check decoded it once already
 	}
 	st := withNoise(g.NewState(), f.noiseMode, f.noiseSeed)
 	st.A = latent.Source{Seed: f.seed.v}
@@ -336,12 +349,12 @@ func (f *renderFlags) latentState(g *model.Generator) (latent.State, error) {
 		st.Psi = f.psi.v
 	}
 	if f.cutoff.set {
+		if n := g.Cfg.NumStyles(); f.cutoff.v > int64(n) {
+			return latent.State{}, usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", f.cutoff.v, n)}
+		}
 		st.Cutoff = int(f.cutoff.v)
 	}
 	if f.mixLayers != "" {
-		if !f.mixSeed.set {
-			return latent.State{}, usageError{"--mix-layers needs --mix-seed"}
-		}
 		lo, hi, err := parseRange("mix-layers", "style slots", f.mixLayers, g.Cfg.NumStyles())
 		if err != nil {
 			return latent.State{}, err

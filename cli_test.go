@@ -400,6 +400,12 @@ func TestBadInputNamed(t *testing.T) {
 		{render("--seed", "1", "--psi", "1e300", "-o", out), []string{"--psi 1e+300", "-1e+06..1e+06"}},
 		{render("--latents", z1, "--psi", "1e300", "-o", out), []string{"--psi 1e+300"}},
 		{render("--latents", z1, "--cutoff", "99", "-o", out), []string{"--cutoff 99", "0..4"}},
+		{render("--seed", "1", "--cutoff", "99", "-o", out), []string{"--cutoff 99", "0..4"}},
+		{render("--state", "garbage", "-o", out), []string{"--state: ", `"garbage"`}},
+		{render("--state", "sg1:a=1:s=18A", "-o", out), []string{"--state does not fit this model", "18 style slots"}},
+		// Refused before the checkpoint (here a missing file) is read.
+		{[]string{"--checkpoint", missing, "-o", out}, []string{"one of --seed, --state or --latents"}},
+		{[]string{"--checkpoint", missing, "--seed", "1", "--mix-layers", "0-1", "-o", out}, []string{"--mix-layers needs --mix-seed"}},
 		{render("--latents", z0, "-o", out), []string{"--latents", z0, "z has shape [0 16]"}},
 		{render("--latents", ckpt, "-o", out), []string{"--latents", ckpt, "unexpected tensor"}},
 		{[]string{"--checkpoint", sub, "--seed", "1", "-o", out}, []string{sub, "is a directory"}},
