@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -157,13 +158,7 @@ func serveUntilStopped(srv *serve.Server, addr net.Addr, stderr io.Writer, ready
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	stopCh := make(chan struct{})
-	var once bool
-	stop := func() {
-		if !once {
-			once = true
-			close(stopCh)
-		}
-	}
+	stop := sync.OnceFunc(func() { close(stopCh) }) // safe from any goroutine
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	if ready != nil {
