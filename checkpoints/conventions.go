@@ -131,6 +131,7 @@ func estimateWAvg(cfg *model.Config, w *model.Weights) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer g.Close() // a throwaway generator: its frozen weights stay alive until closed
 	return g.EstimateWAvg(4096, 0x5741)
 }
 

@@ -26,6 +26,10 @@ type Generator struct {
 	mu     sync.Mutex
 	params *paramTensors
 	nets   map[int]*net
+	// maps holds mapping-only graphs per batch size: Mapping alone (as
+	// EstimateWAvg runs it at batch 256) must not build a synthesis net
+	// for that batch, tens of GB at 256-1024 px.
+	maps map[int]*stage
 
 	wmu    sync.Mutex
 	wcache []wEntry          // recent z -> w mappings, newest first
@@ -37,7 +41,7 @@ func New(cfg *Config, w *Weights) (*Generator, error) {
 	if err := w.Check(cfg); err != nil {
 		return nil, err
 	}
-	return &Generator{Cfg: cfg, W: w, nets: map[int]*net{}}, nil
+	return &Generator{Cfg: cfg, W: w, nets: map[int]*net{}, maps: map[int]*stage{}}, nil
 }
 
 // paramTensors wrap the weights once; every graph shares their backing.
@@ -104,7 +108,7 @@ func (g *Generator) Close() {
 			ops.ThawWeights(g.params.layers[sl.Index].conv)
 		}
 	}
-	g.params, g.nets = nil, map[int]*net{}
+	g.params, g.nets, g.maps = nil, map[int]*net{}, map[int]*stage{}
 }
 
 // stage is one small graph with its machine, input tensors and output.
@@ -182,21 +186,11 @@ func (g *Generator) net(B int) (*net, error) {
 	if n := g.nets[B]; n != nil {
 		return n, nil
 	}
-	c, p := g.Cfg, g.paramTensors()
+	c := g.Cfg
 	n := &net{B: B, blocks: c.Blocks(), layers: c.Layers()}
-	{ // mapping
-		gr := G.NewGraph()
-		z, zt := input(gr, "z", B, c.ZDim)
-		var ds []DenseNodes
-		for i, d := range p.mapping {
-			// gorgonia hash-conses nodes: equal names and shapes would merge.
-			ds = append(ds, DenseNodes{W: node(gr, d.w, fmt.Sprintf("mapping%d.w", i)), B: node(gr, d.b, fmt.Sprintf("mapping%d.b", i))})
-		}
-		out, err := Mapping(z, ds)
-		if err != nil {
-			return nil, err
-		}
-		n.mapping = &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{zt}, inNodes: []*G.Node{z}, out: out}
+	var err error
+	if n.mapping, err = g.mappingStage(B); err != nil {
+		return nil, err
 	}
 	// g, Figure 1(b): per block, two layers (conv part, then epilogue)
 	// and a ToRGB.
@@ -223,6 +217,29 @@ func (g *Generator) net(B int) (*net, error) {
 	n.w, n.noise = make([][]float32, L), make([][]float32, L)
 	g.nets[B] = n
 	return n, nil
+}
+
+// mappingStage is the mapping network's graph for batch B, shared by
+// Mapping and the synthesis net of that batch.
+func (g *Generator) mappingStage(B int) (*stage, error) {
+	if m := g.maps[B]; m != nil {
+		return m, nil
+	}
+	c, p := g.Cfg, g.paramTensors()
+	gr := G.NewGraph()
+	z, zt := input(gr, "z", B, c.ZDim)
+	var ds []DenseNodes
+	for i, d := range p.mapping {
+		// gorgonia hash-conses nodes: equal names and shapes would merge.
+		ds = append(ds, DenseNodes{W: node(gr, d.w, fmt.Sprintf("mapping%d.w", i)), B: node(gr, d.b, fmt.Sprintf("mapping%d.b", i))})
+	}
+	out, err := Mapping(z, ds)
+	if err != nil {
+		return nil, err
+	}
+	m := &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{zt}, inNodes: []*G.Node{z}, out: out}
+	g.maps[B] = m
+	return m, nil
 }
 
 // convStage is the graph of a layer's conv part. Its input is the
@@ -286,12 +303,12 @@ func (g *Generator) Mapping(z []float32, B int) ([]float32, error) {
 	if len(z) != B*g.Cfg.ZDim {
 		return nil, fmt.Errorf("model: mapping: got %d values for %d z of size %d", len(z), B, g.Cfg.ZDim)
 	}
-	n, err := g.net(B)
+	m, err := g.mappingStage(B)
 	if err != nil {
 		return nil, err
 	}
-	copy(n.mapping.in[0].Data().([]float32), z)
-	out, err := n.mapping.run()
+	copy(m.in[0].Data().([]float32), z)
+	out, err := m.run()
 	if err != nil {
 		return nil, fmt.Errorf("model: mapping: %w", err)
 	}

@@ -356,3 +356,41 @@ func TestConfigTruncPsiFusedFrom(t *testing.T) {
 		}
 	}
 }
+
+// Mapping alone builds no synthesis net: EstimateWAvg maps batches of 256,
+// and a synthesis net of that batch reserved 35 GB at 256 px (and ran out of
+// memory at 1024 px). The w it gives equals the w a synthesis net's
+// mapping gives, which shares the graph.
+func TestMappingAloneBuildsNoSynthesis(t *testing.T) {
+	g := newSmall(t, false)
+	defer g.Close()
+	z := make([]float32, 3*g.Cfg.ZDim)
+	for i := range z {
+		z[i] = float32(i%5) - 2
+	}
+	w, err := g.Mapping(z, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.EstimateWAvg(600, 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.nets) != 0 {
+		t.Errorf("Mapping and EstimateWAvg built %d synthesis nets, want none", len(g.nets))
+	}
+	n, err := g.net(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.mapping != g.maps[3] {
+		t.Error("the batch-3 net does not share Mapping's graph")
+	}
+	again, err := g.Mapping(z, 3)
+	if err != nil || !slices.Equal(again, w) {
+		t.Errorf("Mapping after the net was built: %v, %v; want %v", again, err, w)
+	}
+	g.Close()
+	if len(g.maps) != 0 || len(g.nets) != 0 {
+		t.Error("Close kept graphs")
+	}
+}
