@@ -154,6 +154,14 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	if err != nil {
 		return nil, nil, st, nil, err
 	}
+	// A generator keeps its frozen weights until closed: close it on the
+	// errors below, where the caller never gets it.
+	ok := false
+	defer func() {
+		if !ok {
+			g.Close()
+		}
+	}()
 	nStyles := g.Cfg.NumStyles()
 	st = g.NewState()
 	if *b.state != "" {
@@ -177,6 +185,7 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	if *b.size == 0 {
 		*b.size = min(max(g.Cfg.Resolution(), 128), 256)
 	}
+	ok = true
 	return m, g, st, seeds, nil
 }
 
@@ -254,6 +263,7 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer g.Close()
 	paper := m.Format == "nvlabs" && g.Cfg.Resolution() == 1024
 	f := buildFigure(kind, g.Cfg, base, figureArgs{seeds: seeds, seedsB: bSeeds, draws: *draws, steps: *steps,
 		paper: paper, stateGiven: *b.state != "", psiGiven: b.psi.set})

@@ -54,6 +54,7 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer g.Close()
 	var a *figures.Animation
 	if kind == "walk" && len(seeds) > 1 {
 		srcs := make([]latent.Source, len(seeds))

@@ -301,6 +301,7 @@ func (f *renderFlags) run(stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer g.Close() // frees its frozen weights (ops.FreezeWeights keeps them alive)
 	if f.latents != "" {
 		return f.renderLatents(g)
 	}
