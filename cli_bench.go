@@ -45,6 +45,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer g.Close()
 	res := cfg.Resolution()
 	fmt.Fprintf(stdout, "%s: %d parameters, BLAS %s\n", cfg.Name, g.W.NumParams(), ops.BLASName())
 	st := g.NewState()
