@@ -201,6 +201,18 @@ func onlyFor(fs *flag.FlagSet, kind, cmd string, kindOf map[string]string) error
 	return err
 }
 
+// unusedBy refuses the named flags for a kind that sets their value itself
+// (why says how): they were silently ignored.
+func unusedBy(fs *flag.FlagSet, cmd, kind, why string, names ...string) error {
+	given := givenFlags(fs)
+	for _, n := range names {
+		if given[n] {
+			return usageError{fmt.Sprintf("--%s is not for %s %s, which %s", n, cmd, kind, why)}
+		}
+	}
+	return nil
+}
+
 // seedsAtMost refuses more seeds than a kind shows (the rest were silently
 // ignored); why says what the kind shows.
 func seedsAtMost(flagVal string, seeds []int64, n int, why string) error {
@@ -245,6 +257,11 @@ func runFigure(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := onlyFor(fs, kind, "figure", map[string]string{"seeds-b": "mixing", "draws": "noise", "steps": "interpolation"}); err != nil {
 		return err
+	}
+	if kind == "truncation" {
+		if err := unusedBy(fs, "figure", kind, "sets psi per column, on every slot", "psi", "cutoff"); err != nil {
+			return err
+		}
 	}
 	if *draws < 2 || *draws > 10000 {
 		return usageError{fmt.Sprintf("--draws %d: want 2..10000", *draws)}

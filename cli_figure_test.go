@@ -308,6 +308,8 @@ func TestFigureCommandErrors(t *testing.T) {
 		{[]string{"mixing", "--checkpoint", figFixture(t), "--steps", "3", "-o", out}, []string{"--steps", "figure interpolation"}},
 		{[]string{"noise", "--checkpoint", figFixture(t), "--seeds-b", "3", "-o", out}, []string{"--seeds-b", "figure mixing"}},
 		{[]string{"interpolation", "--checkpoint", figFixture(t), "--seeds", "1,2,3", "-o", out}, []string{"--seeds 1,2,3", "at most two seeds"}},
+		{[]string{"truncation", "--checkpoint", figFixture(t), "--psi", "0.3", "-o", out}, []string{"--psi is not for figure truncation", "sets psi per column"}},
+		{[]string{"truncation", "--checkpoint", figFixture(t), "--cutoff", "2", "-o", out}, []string{"--cutoff is not for figure truncation"}},
 	})
 	checkBadInput(t, run(gifCmd), []badInput{
 		{[]string{"walk", "--checkpoint", figFixture(t), "-o", filepath.Join(dir, "g.png")}, []string{"-o", "g.png", ".gif"}},
@@ -316,6 +318,9 @@ func TestFigureCommandErrors(t *testing.T) {
 		// Seeds a kind does not show were silently dropped.
 		{[]string{"noise", "--checkpoint", figFixture(t), "--seeds", "1,2", "-o", filepath.Join(dir, "g.gif")}, []string{"--seeds 1,2", "at most one seed"}},
 		{[]string{"mix-sweep", "--checkpoint", figFixture(t), "--seeds", "1-3", "-o", filepath.Join(dir, "g.gif")}, []string{"--seeds 1-3", "at most two seeds"}},
+		{[]string{"truncation-sweep", "--checkpoint", figFixture(t), "--psi", "0.3", "-o", filepath.Join(dir, "g.gif")}, []string{"--psi is not for gif truncation-sweep", "sweeps psi"}},
+		// The default 30 frames a leg may not pass the cap --frames has.
+		{[]string{"walk", "--checkpoint", figFixture(t), "--seeds", "0-400", "--size", "8", "-o", filepath.Join(dir, "g.gif")}, []string{"--seeds", "401 seeds make 12030 frames", "over 10000"}},
 	})
 }
 

@@ -12,6 +12,9 @@ import (
 	"stylegan-tui/render/figures"
 )
 
+// maxGIFFrames bounds a GIF's frames, given or made by default.
+const maxGIFFrames = 10000
+
 func runGIF(args []string, stdout, stderr io.Writer) error {
 	kind, args, err := kindArg(args, append(figures.Kinds[:len(figures.Kinds):len(figures.Kinds)], "lesson"), "gif")
 	if err != nil {
@@ -35,14 +38,19 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 	if kind == "" {
 		return usageError{"gif needs a kind first: one of " + strings.Join(figures.Kinds, ", ") + ", lesson"}
 	}
-	if *frames < 0 || *frames > 10000 {
-		return usageError{fmt.Sprintf("--frames %d: want 1..10000 (0 for the default)", *frames)}
+	if *frames < 0 || *frames > maxGIFFrames {
+		return usageError{fmt.Sprintf("--frames %d: want 1..%d (0 for the default)", *frames, maxGIFFrames)}
 	}
 	if *fps == 0 {
 		*fps = figures.DefaultFPS(kind)
 	}
 	if !(*fps >= 0.01 && *fps <= 50) { // GIF delays: 1/100 s, 16 bits
 		return usageError{fmt.Sprintf("--fps %v: want 0.01..50", *fps)}
+	}
+	if kind == "truncation-sweep" {
+		if err := unusedBy(fs, "gif", kind, "sweeps psi itself (on the cutoff's slots)", "psi"); err != nil {
+			return err
+		}
 	}
 	switch kind {
 	case "mix-sweep":
@@ -64,6 +72,9 @@ func runGIF(args []string, stdout, stderr io.Writer) error {
 		n := *frames
 		if n == 0 {
 			n = figures.WalkLegFrames * len(seeds) // one leg per seed: A -> B -> ... -> A
+			if n > maxGIFFrames {
+				return usageError{fmt.Sprintf("--seeds: %d seeds make %d frames (%d a leg), over %d: give fewer seeds or --frames", len(seeds), n, figures.WalkLegFrames, maxGIFFrames)}
+			}
 		}
 		a = figures.Walk(base, srcs, n)
 	} else if a, err = figures.Preset(kind, g.Cfg, withSeeds(base, seeds), *frames); err != nil {
