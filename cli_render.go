@@ -86,8 +86,9 @@ type commandFlags interface {
 	check(fs *flag.FlagSet) error
 }
 
-// parseFlags is every command's start: define f's flags on fs, parse args
-// and check them.
+// parseFlags starts the commands whose flags are a commandFlags (render,
+// eval, ppl, lpips, serve, train, train-classifier): define f's flags on
+// fs, parse args and check them.
 func parseFlags(f commandFlags, fs *flag.FlagSet, args []string) error {
 	f.define(fs)
 	if err := parse(fs, args); err != nil {
@@ -261,6 +262,9 @@ func (f *renderFlags) define(fs *flag.FlagSet) {
 func (f *renderFlags) check(*flag.FlagSet) error {
 	if f.out == "" {
 		return usageError{"-o is required"}
+	}
+	if err := checkOutput("-o", f.out); err != nil {
+		return err
 	}
 	if f.state != "" && f.latents != "" {
 		return usageError{"--state and --latents exclude each other"}

@@ -406,6 +406,7 @@ func TestBadInputNamed(t *testing.T) {
 		// Refused before the checkpoint (here a missing file) is read.
 		{[]string{"--checkpoint", missing, "-o", out}, []string{"one of --seed, --state or --latents"}},
 		{[]string{"--checkpoint", missing, "--seed", "1", "--mix-layers", "0-1", "-o", out}, []string{"--mix-layers needs --mix-seed"}},
+		{[]string{"--checkpoint", missing, "--seed", "1", "-o", filepath.Join(missing, "x.png")}, []string{"-o", "no directory"}},
 		{render("--latents", z0, "-o", out), []string{"--latents", z0, "z has shape [0 16]"}},
 		{render("--latents", ckpt, "-o", out), []string{"--latents", ckpt, "unexpected tensor"}},
 		{[]string{"--checkpoint", sub, "--seed", "1", "-o", out}, []string{sub, "is a directory"}},

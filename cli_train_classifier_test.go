@@ -16,7 +16,7 @@ func TestTrainClassifierFlags(t *testing.T) {
 		{[]string{"--images", "x"}, "--images"},
 		{[]string{"--batch", "0"}, "--batch"},
 		{[]string{"--heldout", "-1"}, "--heldout"},
-		{[]string{"--heldout", "2000000"}, "--heldout 2000000: want 0..1000000"},
+		{[]string{"--heldout", "200000"}, "--heldout 200000: want 0..100000"},
 		{[]string{"--channels", "4,0"}, "--channels"},
 		{[]string{"--res-weights", "12:1"}, "--res-weights"},
 		{[]string{"--init", "/nonexistent.safetensors"}, "nonexistent"},
