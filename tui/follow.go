@@ -280,9 +280,8 @@ func (m *Model) followKey() tea.Cmd {
 		}
 		return nil
 	}
+	// A student's F and B are on only while the teacher broadcasts.
 	switch {
-	case !c.news.Broadcasting:
-		m.explain = "the teacher is not broadcasting: the explorer is yours"
 	case c.following:
 		m.explain = "already following the teacher (B explores on your own)"
 	default:
@@ -298,8 +297,6 @@ func (m *Model) followKey() tea.Cmd {
 func (m *Model) branch() {
 	c := &m.class
 	switch {
-	case !c.news.Broadcasting:
-		m.explain = "the teacher is not broadcasting: the explorer is yours already"
 	case !c.following:
 		m.explain = "on your own already (F follows the teacher again)"
 	default:

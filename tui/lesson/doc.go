@@ -21,9 +21,10 @@
 //	```
 //
 // Every "##" heading starts a step; its text is the caption. Fenced blocks
-// whose info string is one of the words below set what the step shows; a
-// fence with no info string is a code block of the caption; any other info
-// string is an error (a typo would otherwise show as code).
+// whose info string is one of the words below set what the step shows (or,
+// for keys, what its keys do); a fence with no info string is a code block
+// of the caption; any other info string is an error (a typo would otherwise
+// show as code).
 //
 //	state     one state string, as the explorer's c key copies it (see
 //	          package latent): the picture the step starts from. Without
@@ -35,6 +36,9 @@
 //	          each kind without it) and seed=N (the default 1).
 //	requires  toyfaces: the step needs a model trained on toyfaces; it is
 //	          skipped on other models.
+//	keys      Markdown about the explorer's keys ("z walks in W instead"):
+//	          the explorer shows it after the caption; slides (Slides), where
+//	          no key does anything, leave it out.
 //
 // A step has at most one block of each kind. Errors name the file and line
 // and say what was expected there (Error). A step that is broken keeps its
