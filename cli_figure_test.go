@@ -43,6 +43,21 @@ func figGenerator(t *testing.T) *model.Generator {
 	return g
 }
 
+// readGIF decodes the GIF at path, every frame.
+func readGIF(t *testing.T, path string) *gif.GIF {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	an, err := gif.DecodeAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return an
+}
+
 func runCmd(t *testing.T, fn func([]string, *bytes.Buffer, *bytes.Buffer) error, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -201,15 +216,7 @@ func TestGIFCommand(t *testing.T) {
 			}
 			out := runCmd(t, gifCmd, kind, "--checkpoint", figFixture(t), "--seeds", seeds, "--frames", strconv.Itoa(frames),
 				"--fps", "20", "--size", strconv.Itoa(size), "--labels", "-v", "-o", path)
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			an, err := gif.DecodeAll(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			an := readGIF(t, path)
 			if len(an.Image) != frames {
 				t.Fatalf("%d frames, want %d", len(an.Image), frames)
 			}
@@ -342,15 +349,7 @@ func TestGIFHelpKinds(t *testing.T) {
 func TestGIFWalkFrames(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "w.gif")
 	runCmd(t, gifCmd, "walk", "--checkpoint", figFixture(t), "--seeds", "3,4,5", "--size", "8", "-o", path)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	an, err := gif.DecodeAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	an := readGIF(t, path)
 	if want := 3 * figures.WalkLegFrames; len(an.Image) != want {
 		t.Errorf("%d frames, want %d (%d a leg, 3 legs)", len(an.Image), want, 30)
 	}

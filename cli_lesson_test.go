@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"image/gif"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,15 +54,7 @@ func TestGIFLesson(t *testing.T) {
 	if !strings.Contains(out, "wrote "+path) || !strings.Contains(out, "28 frames") {
 		t.Errorf("output %q", out)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	an, err := gif.DecodeAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	an := readGIF(t, path)
 	// Step 1, the walk's step and 23 more frames of it, the quiz's step,
 	// its question and its answer.
 	if len(an.Image) != 1+24+1+2 {
