@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"stylegan-tui/model/classifier"
@@ -122,8 +127,20 @@ func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "train-classifier: %s images, channels %v × %d convs, %d features, %d images in %d steps of %d, BLAS %s\n",
 		f.seeds, f.cfg.Channels, max(f.cfg.Convs, 1), f.cfg.Features, steps*f.batch, steps, f.batch, ops.BLASName())
 
+	// Ctrl-C or SIGTERM stops training after the step under way; the net
+	// so far is saved (fine-tune on with --init), not lost.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
-	net, err := f.train(initNet, steps, stderr)
+	net, err := f.train(ctx, initNet, steps, stderr)
+	if errors.Is(err, context.Canceled) && net != nil {
+		net.Metadata()["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
+		if serr := net.Save(f.out); serr != nil {
+			return fmt.Errorf("%w (and saving the net so far: %v)", err, serr)
+		}
+		fmt.Fprintf(stderr, "train-classifier: stopped after %s images: wrote %s (go on with --init %s)\n", net.Metadata()["images"], f.out, f.out)
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -136,8 +153,18 @@ func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) erro
 
 	if f.heldout > 0 {
 		resList := []int{64, 32, 16, 8}
-		acc, err := classifier.Evaluate(net, f.seeds.HeldoutSeeds(0, f.heldout), resList)
-		if err != nil {
+		prog := render.NewProgress(stderr, "held-out accuracy", f.heldout)
+		acc, err := classifier.Evaluate(ctx, net, f.seeds.HeldoutSeeds(0, f.heldout), resList, prog.Set)
+		prog.Done()
+		switch {
+		case errors.Is(err, context.Canceled):
+			// The net is trained: keep it, without the table.
+			if serr := net.Save(f.out); serr != nil {
+				return fmt.Errorf("%w (and saving the net: %v)", err, serr)
+			}
+			fmt.Fprintf(stderr, "train-classifier: held-out accuracy stopped: wrote %s without it\n", f.out)
+			return err
+		case err != nil:
 			return err
 		}
 		table := accuracyTable(acc, resList, f.heldout)
@@ -171,13 +198,13 @@ func (f *trainClassifierFlags) loadInit() (*classifier.Net, error) {
 
 // train trains the net for steps steps of --batch, with a progress bar and,
 // every tenth of the images, the mean loss since the last.
-func (f *trainClassifierFlags) train(initNet *classifier.Net, steps int, stderr io.Writer) (*classifier.Net, error) {
+func (f *trainClassifierFlags) train(ctx context.Context, initNet *classifier.Net, steps int, stderr io.Writer) (*classifier.Net, error) {
 	prog := render.NewProgress(stderr, "train-classifier", steps*f.batch)
 	var lossSum float64
 	var lossN, tenth int
 	net, err := classifier.Train(classifier.TrainOptions{
 		Config: f.cfg, Images: int(f.n), Batch: f.batch, Seed: f.seed, Seeds: f.seeds, LR: f.lr, Init: initNet,
-		Res: f.res, ResWeight: f.weights,
+		Res: f.res, ResWeight: f.weights, Context: ctx,
 		Progress: func(done int, loss float64) {
 			prog.Set(done)
 			lossSum += loss
@@ -189,11 +216,8 @@ func (f *trainClassifierFlags) train(initNet *classifier.Net, steps int, stderr 
 			}
 		},
 	})
-	if err != nil {
-		return nil, err
-	}
 	prog.Done()
-	return net, nil
+	return net, err // on a stop, the net so far with the context's error
 }
 
 // accuracyTable formats per-factor accuracies (rows) per resolution

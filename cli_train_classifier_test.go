@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestTrainClassifierJudgeTiny(t *testing.T) {
 		t.Errorf("seeds %v, config %+v", n.Seeds(), n.Config())
 	}
 	// The table is the judge's accuracy on its first 20 held-out faces.
-	acc, err := classifier.Evaluate(n, classifier.JudgeSeeds.HeldoutSeeds(0, 20), []int{64, 32, 16, 8})
+	acc, err := classifier.Evaluate(context.Background(), n, classifier.JudgeSeeds.HeldoutSeeds(0, 20), []int{64, 32, 16, 8}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -38,6 +39,11 @@ type TrainOptions struct {
 	// Progress, if set, is called after every step with the images seen
 	// and the step's loss (summed over the factors, averaged over the batch).
 	Progress func(images int, loss float64)
+	// Context, if set, stops training after the step under way when it is
+	// done: Train then returns the net so far (its "images" metadata says
+	// how far) with an error wrapping the context's, so that a Ctrl-C
+	// keeps the minutes already trained.
+	Context context.Context
 }
 
 // DefaultRes and DefaultResWeight are the default resolution augmentation.
@@ -343,7 +349,12 @@ func Train(opt TrainOptions) (*Net, error) {
 	adam := newAdam(n)
 	xd := tg.x.Data().([]float32)
 	warm := max(steps/50, 1)
+	done := steps
 	for k := 0; k < steps; k++ {
+		if opt.Context != nil && opt.Context.Err() != nil {
+			done = k
+			break
+		}
 		b := <-queues[k%workers]
 		copy(xd, b.x)
 		setOneHot(tg.y, b.labels)
@@ -373,12 +384,15 @@ func Train(opt TrainOptions) (*Net, error) {
 			opt.Progress((k+1)*opt.Batch, loss)
 		}
 	}
-	n.meta["images"] = fmt.Sprint(steps * opt.Batch)
+	n.meta["images"] = fmt.Sprint(done * opt.Batch)
 	n.meta["batch"] = fmt.Sprint(opt.Batch)
 	n.meta["seed"] = fmt.Sprint(opt.Seed)
 	delete(n.meta, "seeds")
 	if opt.Seeds == JudgeSeeds {
 		n.meta["seeds"] = opt.Seeds.String()
+	}
+	if done < steps {
+		return n, fmt.Errorf("classifier: Train: stopped after %d of %d images: %w", done*opt.Batch, steps*opt.Batch, context.Cause(opt.Context))
 	}
 	return n, nil
 }
