@@ -112,7 +112,8 @@ func (g *Generator) Close() {
 }
 
 // stage is one small graph with its machine, input tensors and output.
-// inNodes[k] is the node that in[k] is bound to.
+// inNodes[k] is the node that in[k] is bound to; in[k] is nil for an input
+// that each run binds to an activation (a slot).
 type stage struct {
 	m       G.VM
 	in      []*tensor.Dense
@@ -151,6 +152,13 @@ func node(g *G.ExprGraph, t *tensor.Dense, name string) *G.Node {
 func input(g *G.ExprGraph, name string, shape ...int) (*G.Node, *tensor.Dense) {
 	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	return node(g, t, name), t
+}
+
+// slot is an input that every run binds to an activation held elsewhere
+// (stage.bind), so it gets no tensor of its own: one would be a whole
+// activation of the batch left unused (0.57 GB of 1.6 at 1024 px, batch 1).
+func slot(g *G.ExprGraph, name string, shape ...int) *G.Node {
+	return G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name))
 }
 
 // net holds the graphs and the activation cache for one batch size.
@@ -254,7 +262,7 @@ func (g *Generator) convStage(B int, l SynthesisLayer) (*stage, error) {
 			xt.Data().([]float32)[k] = 1
 		}
 	} else {
-		x, xt = input(gr, "x", B, l.In, l.InRes(), l.InRes())
+		x = slot(gr, "x", B, l.In, l.InRes(), l.InRes())
 	}
 	out, err := l.Conv(x, g.layerNodes(gr, l))
 	if err != nil {
@@ -268,7 +276,7 @@ func (g *Generator) convStage(B int, l SynthesisLayer) (*stage, error) {
 // conv part's output, the noise map and w.
 func (g *Generator) epilogueStage(B int, l SynthesisLayer) (*stage, error) {
 	gr := G.NewGraph()
-	x, xt := input(gr, "pre", B, l.Out, l.Res, l.Res)
+	x := slot(gr, "pre", B, l.Out, l.Res, l.Res)
 	nz, nt := input(gr, "noise", B, 1, l.Res, l.Res)
 	w, wt := input(gr, "w", B, g.Cfg.WDim)
 	out, err := l.Epilogue(x, nz, w, g.layerNodes(gr, l))
@@ -276,7 +284,7 @@ func (g *Generator) epilogueStage(B int, l SynthesisLayer) (*stage, error) {
 		return nil, err
 	}
 	ops.ReuseOutputs(gr)
-	return &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt, nt, wt}, inNodes: []*G.Node{x, nz, w}, out: out}, nil
+	return &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{nil, nt, wt}, inNodes: []*G.Node{x, nz, w}, out: out}, nil
 }
 
 // rgbStage is the graph of a block's ToRGB, or nil when the weights have
@@ -287,12 +295,12 @@ func (g *Generator) rgbStage(B int, blk SynthesisBlock) (*stage, error) {
 		return nil, nil
 	}
 	gr := G.NewGraph()
-	x, xt := input(gr, "x", B, blk.Channels, blk.Res, blk.Res)
+	x := slot(gr, "x", B, blk.Channels, blk.Res, blk.Res)
 	out, err := RGB(x, RGBNodes{W: node(gr, pt.w, fmt.Sprintf("torgb%d.w", blk.Index)), B: node(gr, pt.b, fmt.Sprintf("torgb%d.b", blk.Index))})
 	if err != nil {
 		return nil, err
 	}
-	return &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{xt}, inNodes: []*G.Node{x}, out: out}, nil
+	return &stage{m: G.NewTapeMachine(gr), in: []*tensor.Dense{nil}, inNodes: []*G.Node{x}, out: out}, nil
 }
 
 // Mapping runs the mapping network on a batch of z (B·ZDim values) and
