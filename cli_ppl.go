@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"stylegan-tui/model"
 	"stylegan-tui/model/classifier"
 	"stylegan-tui/model/lpips"
 	"stylegan-tui/model/metrics"
@@ -68,7 +69,7 @@ func (f *pplFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&f.samples, "samples", def.Samples, "path samples (image pairs) per space; the paper uses 100000")
 	fs.Float64Var(&f.eps, "epsilon", def.Epsilon, "step between the two images of a pair")
 	fs.Int64Var(&f.seed, "seed", 0, "seed of every latent, t and noise map (both spaces walk the same end points)")
-	fs.IntVar(&f.batch, "batch", def.Batch, "pairs per generator and classifier call")
+	fs.IntVar(&f.batch, "batch", 0, fmt.Sprintf("pairs per generator and classifier call; 0: %d, fewer where a batch's activations would pass %d GB (1 at 1024 px)", def.Batch, model.BatchBudget>>30))
 	fs.StringVar(&f.jsonOut, "json", "", "write every number to this JSON file")
 }
 
@@ -90,7 +91,7 @@ func (f *pplFlags) check(fs *flag.FlagSet) error {
 	if err := checkCount("samples", f.samples, 1, 10_000_000); err != nil {
 		return err
 	}
-	if err := checkCount("batch", f.batch, 1, 1024); err != nil {
+	if err := checkCount("batch", f.batch, 0, 1024); err != nil {
 		return err
 	}
 	if err := checkCount("bootstrap", f.bootstrap, 1, 1_000_000); err != nil {
@@ -124,6 +125,7 @@ func (f *pplFlags) run(stdout, stderr io.Writer) error {
 	defer g.Close()
 	res := g.Cfg.Resolution()
 	f.settle(res)
+	f.settleBatch(g.Cfg, stderr)
 	out := pplOutput{Checkpoint: f.checkpoint, Provenance: m.Provenance, Distance: f.distance, Resolution: res}
 	dist, closeDist, err := f.openDistance(res, &out)
 	if err != nil {
@@ -171,6 +173,20 @@ func (f *pplFlags) settle(res int) {
 	}
 	if !f.cropGiven {
 		f.crop = f.distance == "lpips"
+	}
+}
+
+// settleBatch picks --batch 0's batch for cfg: the default, or fewer
+// pairs where their activations would pass model.BatchBudget (a 1024 px
+// pair holds about 2 GB). A larger batch asked for is kept, with a note.
+func (f *pplFlags) settleBatch(cfg *model.Config, stderr io.Writer) {
+	fits := cfg.BatchWithin(metrics.DefaultPPLOptions.Batch, 2, model.BatchBudget)
+	switch {
+	case f.batch == 0:
+		f.batch = fits
+	case f.batch > fits:
+		fmt.Fprintf(stderr, "ppl: --batch %d holds about %.1f GB of activations at %d px (--batch %d stays near %d GB)\n",
+			f.batch, float64(2*int64(f.batch)*cfg.ActivationBytes())/(1<<30), cfg.Resolution(), fits, model.BatchBudget>>30)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"stylegan-tui/internal/testfix"
+	"stylegan-tui/model"
+	"stylegan-tui/model/metrics"
 )
 
 func pplCmd(args []string, out, errb *bytes.Buffer) error { return runPPL(args, out, errb) }
@@ -154,7 +156,7 @@ func TestPPLBadInput(t *testing.T) {
 		{[]string{"--epsilon", "-1e-4"}, []string{"--epsilon -0.0001"}},
 		{[]string{"--epsilon", "NaN"}, []string{"--epsilon NaN"}},
 		{[]string{"--epsilon", "1e300"}, []string{"--epsilon 1e+300", "(0, 1]"}},
-		{[]string{"--batch", "0"}, []string{"--batch 0"}},
+		{[]string{"--batch", "-1"}, []string{"--batch -1"}},
 		{[]string{"--bogus"}, []string{"bogus"}},
 		{[]string{"--checkpoint", text}, []string{text}},
 		{[]string{"--checkpoint", missing}, []string{missing}},
@@ -164,7 +166,7 @@ func TestPPLBadInput(t *testing.T) {
 		{[]string{"--json", filepath.Join(dir, "no", "such", "dir.json")}, []string{filepath.Join(dir, "no", "such")}},
 		{[]string{"--json", dir}, []string{"--json", dir, "is a directory"}},
 		// Huge counts: out of memory before.
-		{[]string{"--batch", "99999999999"}, []string{"--batch 99999999999", "1..1024"}},
+		{[]string{"--batch", "99999999999"}, []string{"--batch 99999999999", "0..1024"}},
 		{[]string{"--bootstrap", "99999999999"}, []string{"--bootstrap 99999999999"}},
 		{[]string{"--samples", "99999999999"}, []string{"--samples 99999999999"}},
 	}
@@ -229,4 +231,26 @@ func TestPPLLPIPS(t *testing.T) {
 	def := runCmd(t, pplCmd, pplArgs(append(tiny, "--space", "w", "--crop=false")...)...)
 	match(t, def, `(?m)^distance: LPIPS v0.1 on VGG16`)
 	match(t, def, `(?m)whole image at 64 px$`)
+}
+
+// --batch 0 keeps a batch's activations near model.BatchBudget: one pair at
+// 1024 px (the old default 32 would have held about 65 GB), the default 32
+// on a small model; a larger batch asked for is kept, with a note.
+func TestPPLBatchSettles(t *testing.T) {
+	var errb bytes.Buffer
+	f := pplFlags{}
+	f.settleBatch(model.Rosinality(1024), &errb)
+	if f.batch != 1 || errb.Len() != 0 {
+		t.Errorf("1024 px, --batch 0: batch %d, note %q; want 1 and none", f.batch, errb.String())
+	}
+	f.batch = 8
+	f.settleBatch(model.Rosinality(1024), &errb)
+	if f.batch != 8 || !strings.Contains(errb.String(), "--batch 8 holds about") {
+		t.Errorf("1024 px, --batch 8: batch %d, note %q", f.batch, errb.String())
+	}
+	f.batch = 0
+	f.settleBatch(model.NVlabs(32), &errb)
+	if f.batch != metrics.DefaultPPLOptions.Batch {
+		t.Errorf("32 px, --batch 0: batch %d, want the default %d", f.batch, metrics.DefaultPPLOptions.Batch)
+	}
 }

@@ -400,12 +400,18 @@ func (f *renderFlags) renderLatents(g *model.Generator) error {
 	if err != nil {
 		return fmt.Errorf("--latents: %w", err)
 	}
-	B := in.B
-	raw, _, err := g.Synthesis(in, model.Options{Step: -1, Alpha: -1})
-	if err != nil {
-		return err
+	// In parts that keep a net's activations near model.BatchBudget: the
+	// whole file at once was about 0.85 GB a row at 1024 px.
+	B, res := in.B, c.Resolution()
+	part := c.BatchWithin(B, 1, model.BatchBudget)
+	raw := make([]float32, 0, B*3*res*res)
+	for lo := 0; lo < B; lo += part {
+		out, _, err := g.Synthesis(in.Rows(c, lo, min(lo+part, B)), model.Options{Step: -1, Alpha: -1})
+		if err != nil {
+			return err
+		}
+		raw = append(raw, out...)
 	}
-	res := c.Resolution()
 	if f.tensorOut {
 		return writeImageTensor(f.out, raw, B, res)
 	}
