@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,12 +135,7 @@ func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) erro
 	start := time.Now()
 	net, err := f.train(ctx, initNet, steps, stderr)
 	if errors.Is(err, context.Canceled) && net != nil {
-		net.Metadata()["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
-		if serr := net.Save(f.out); serr != nil {
-			return fmt.Errorf("%w (and saving the net so far: %v)", err, serr)
-		}
-		fmt.Fprintf(stderr, "train-classifier: stopped after %s images: wrote %s (go on with --init %s)\n", net.Metadata()["images"], f.out, f.out)
-		return err
+		return f.savePartial(net, args, err, stderr)
 	}
 	if err != nil {
 		return err
@@ -162,7 +158,7 @@ func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) erro
 			if serr := net.Save(f.out); serr != nil {
 				return fmt.Errorf("%w (and saving the net: %v)", err, serr)
 			}
-			fmt.Fprintf(stderr, "train-classifier: held-out accuracy stopped: wrote %s without it\n", f.out)
+			fmt.Fprintf(stderr, "train-classifier: held-out accuracy stopped: wrote %s without the table\n", f.out)
 			return err
 		case err != nil:
 			return err
@@ -176,6 +172,31 @@ func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stderr, "train-classifier: wrote %s\n", f.out)
 	return nil
+}
+
+// savePartial keeps the net a stopped run trained so far (err is the stop)
+// in a side file, never over --out, which may hold a finished net; nothing
+// is written if no step finished.
+func (f *trainClassifierFlags) savePartial(net *classifier.Net, args []string, stop error, stderr io.Writer) error {
+	md := net.Metadata()
+	if md["images"] == "0" {
+		fmt.Fprintf(stderr, "train-classifier: stopped before the first step: nothing written\n")
+		return stop
+	}
+	md["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
+	md["stopped"] = fmt.Sprintf("after %s of %d images", md["images"], f.n)
+	path := partialPath(f.out)
+	if err := net.Save(path); err != nil {
+		return fmt.Errorf("%w (and saving the net so far: %v)", stop, err)
+	}
+	fmt.Fprintf(stderr, "train-classifier: stopped after %s images: wrote %s (fine-tune from it with --init, with another --seed for images it has not seen)\n", md["images"], path)
+	return stop
+}
+
+// partialPath is where a stopped run keeps its net: out.partial.safetensors.
+func partialPath(out string) string {
+	ext := filepath.Ext(out)
+	return strings.TrimSuffix(out, ext) + ".partial" + ext
 }
 
 // loadInit opens --init, whose architecture and image family win over the

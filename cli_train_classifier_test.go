@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,5 +89,52 @@ func TestTrainClassifierJudgeTiny(t *testing.T) {
 	}
 	if want := accuracyTable(acc, []int{64, 32, 16, 8}, 20); n.Metadata()["heldout_accuracy"] != want {
 		t.Errorf("table in the file:\n%s\nwant:\n%s", n.Metadata()["heldout_accuracy"], want)
+	}
+}
+
+// A stopped run keeps its net in out.partial.safetensors, never over --out
+// (which may hold a finished net), and writes nothing before its first step.
+func TestTrainClassifierStopKeepsOut(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "c.safetensors")
+	os.WriteFile(out, []byte("a finished net"), 0o644)
+	f := trainClassifierFlags{out: out, n: 64}
+	stopped := func(after int) *classifier.Net {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if after == 0 {
+			cancel()
+		}
+		n, err := classifier.Train(classifier.TrainOptions{Config: classifier.Config{Channels: []int{4, 4, 4, 4, 4}, Features: 8},
+			Images: 64, Batch: 16, Seed: 1, Context: ctx, Progress: func(done int, _ float64) {
+				if done >= after {
+					cancel()
+				}
+			}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Train: %v, want a stop", err)
+		}
+		return n
+	}
+	var errb bytes.Buffer
+	stop := context.Canceled
+	if err := f.savePartial(stopped(0), nil, stop, &errb); err != stop || !strings.Contains(errb.String(), "nothing written") {
+		t.Errorf("stopped before a step: %v, %q", err, errb.String())
+	}
+	if _, err := os.Stat(partialPath(out)); err == nil {
+		t.Error("a net of 0 images was written")
+	}
+	if err := f.savePartial(stopped(16), []string{"--images", "64"}, stop, &errb); err != stop {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "a finished net" {
+		t.Errorf("--out was overwritten: %q", b)
+	}
+	n, err := classifier.Load(filepath.Join(dir, "c.partial.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := n.Metadata(); md["images"] != "16" || md["stopped"] != "after 16 of 64 images" {
+		t.Errorf("partial net's metadata: images %q, stopped %q", md["images"], md["stopped"])
 	}
 }
