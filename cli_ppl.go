@@ -180,12 +180,12 @@ func (f *pplFlags) settle(res int) {
 // pairs where their activations would pass model.BatchBudget (a 1024 px
 // pair holds about 2 GB). A larger batch asked for is kept, with a note.
 func (f *pplFlags) settleBatch(cfg *model.Config, stderr io.Writer) {
-	fits := cfg.BatchWithin(metrics.DefaultPPLOptions.Batch, 2, model.BatchBudget)
-	switch {
-	case f.batch == 0:
-		f.batch = fits
-	case f.batch > fits:
-		fmt.Fprintf(stderr, "ppl: --batch %d holds about %.1f GB of activations at %d px (--batch %d stays near %d GB)\n",
+	if f.batch == 0 {
+		f.batch = cfg.BatchWithin(metrics.DefaultPPLOptions.Batch, 2, model.BatchBudget)
+		return
+	}
+	if fits := cfg.BatchWithin(f.batch, 2, model.BatchBudget); f.batch > fits {
+		fmt.Fprintf(stderr, "ppl: --batch %d holds about %.1f GB of activations at %d px (--batch %d stays within %d GB)\n",
 			f.batch, float64(2*int64(f.batch)*cfg.ActivationBytes())/(1<<30), cfg.Resolution(), fits, model.BatchBudget>>30)
 	}
 }

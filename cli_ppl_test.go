@@ -234,7 +234,7 @@ func TestPPLLPIPS(t *testing.T) {
 }
 
 // --batch 0 keeps a batch's activations near model.BatchBudget: one pair at
-// 1024 px (the old default 32 would have held about 65 GB), the default 32
+// 1024 px (the old default 32 would have held about 55-65 GB), the default 32
 // on a small model; a larger batch asked for is kept, with a note.
 func TestPPLBatchSettles(t *testing.T) {
 	var errb bytes.Buffer
@@ -252,5 +252,12 @@ func TestPPLBatchSettles(t *testing.T) {
 	f.settleBatch(model.NVlabs(32), &errb)
 	if f.batch != metrics.DefaultPPLOptions.Batch {
 		t.Errorf("32 px, --batch 0: batch %d, want the default %d", f.batch, metrics.DefaultPPLOptions.Batch)
+	}
+	// A batch over the default but within the budget gets no note.
+	errb.Reset()
+	f.batch = 40 // 48 pairs fit at 32 px
+	f.settleBatch(model.NVlabs(32), &errb)
+	if f.batch != 40 || errb.Len() != 0 {
+		t.Errorf("32 px, --batch 40: batch %d, note %q; want 40 and none", f.batch, errb.String())
 	}
 }

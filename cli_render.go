@@ -406,11 +406,14 @@ func (f *renderFlags) renderLatents(g *model.Generator) error {
 	part := c.BatchWithin(B, 1, model.BatchBudget)
 	raw := make([]float32, 0, B*3*res*res)
 	for lo := 0; lo < B; lo += part {
-		out, _, err := g.Synthesis(in.Rows(c, lo, min(lo+part, B)), model.Options{Step: -1, Alpha: -1})
+		hi := min(lo+part, B)
+		// A short last part is padded: a net of its own size would come
+		// on top of the parts' net.
+		out, _, err := g.Synthesis(in.Rows(c, lo, hi).Padded(c, min(part, B)), model.Options{Step: -1, Alpha: -1})
 		if err != nil {
 			return err
 		}
-		raw = append(raw, out...)
+		raw = append(raw, out[:(hi-lo)*3*res*res]...)
 	}
 	if f.tensorOut {
 		return writeImageTensor(f.out, raw, B, res)

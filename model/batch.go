@@ -50,3 +50,34 @@ func (in SynthesisInput) Rows(c *Config, lo, hi int) SynthesisInput {
 	}
 	return out
 }
+
+// Padded is in with its last batch item repeated up to n items: the last
+// part of a batch run in parts, padded, reuses the net of the parts before
+// it instead of building a second one (Generator keeps a net per batch
+// size). The caller drops the padding's outputs.
+func (in SynthesisInput) Padded(c *Config, n int) SynthesisInput {
+	if in.B >= n {
+		return in
+	}
+	out := SynthesisInput{B: n, W: make([][]float32, len(in.W)), Noise: make([][]float32, len(in.Noise))}
+	pad := func(m []float32, per int) []float32 {
+		p := make([]float32, 0, n*per)
+		p = append(p, m...)
+		last := m[len(m)-per:]
+		for range n - in.B {
+			p = append(p, last...)
+		}
+		return p
+	}
+	for s, w := range in.W {
+		out.W[s] = pad(w, c.WDim)
+	}
+	for j, m := range in.Noise {
+		r := c.NoiseRes(j)
+		if len(m) == in.B*r*r && in.B > 1 {
+			m = pad(m, r*r)
+		}
+		out.Noise[j] = m
+	}
+	return out
+}

@@ -52,6 +52,23 @@ func TestRowsMatchWholeBatch(t *testing.T) {
 			t.Errorf("rows %d..%d differ from the whole batch's", cut[0], cut[1]-1)
 		}
 	}
+	// The last part padded to the parts' batch: its own rows come first,
+	// unchanged, and no net of its size is built.
+	nets := len(g.nets)
+	padded := in.Rows(c, 3, 5).Padded(c, 3)
+	if padded.B != 3 {
+		t.Fatalf("padded batch %d, want 3", padded.B)
+	}
+	part, _, err := g.Synthesis(padded, Options{Step: -1, Alpha: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(part[:2*px], whole[3*px:]) || !slices.Equal(part[2*px:], whole[4*px:]) {
+		t.Error("padded rows 3..4 differ from the whole batch's (or the padding from the last row)")
+	}
+	if len(g.nets) != nets {
+		t.Errorf("%d nets after the padded part, want %d (the batch-3 net reused)", len(g.nets), nets)
+	}
 }
 
 // BatchWithin keeps a batch's activations within the budget, never below
