@@ -87,12 +87,7 @@ func (f *evalFlags) check(fs *flag.FlagSet) error {
 		if o.path == "" {
 			continue
 		}
-		if o.ext != "" {
-			if err := checkExt(o.flag, o.path, o.ext); err != nil {
-				return err
-			}
-		}
-		if err := checkOutput(o.flag, o.path); err != nil {
+		if err := checkOutput(o.flag, o.path, o.ext); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -123,10 +122,7 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	if *b.out == "" {
 		return nil, nil, st, nil, usageError{"-o is required"}
 	}
-	if err := checkExt("-o", *b.out, b.ext); err != nil {
-		return nil, nil, st, nil, err
-	}
-	if err := checkOutput("-o", *b.out); err != nil {
+	if err := checkOutput("-o", *b.out, b.ext); err != nil {
 		return nil, nil, st, nil, err
 	}
 	seeds, err := parseSeeds("seeds", *b.seeds)
@@ -141,8 +137,8 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	if *b.size < 0 || *b.size > 4096 {
 		return nil, nil, st, nil, usageError{fmt.Sprintf("--size %d: want 1..4096 px (0 for the default)", *b.size)}
 	}
-	if b.psi.set && math.Abs(b.psi.v) > latent.MaxPsi {
-		return nil, nil, st, nil, usageError{fmt.Sprintf("--psi %g: want -%g..%g", b.psi.v, latent.MaxPsi, latent.MaxPsi)}
+	if err := checkPsi(*b.psi); err != nil {
+		return nil, nil, st, nil, err
 	}
 	if *b.state != "" {
 		// Decoded before the model loads: a mistyped state fails at once.
@@ -173,10 +169,10 @@ func (b baseFlags) setup() (*checkpoints.Checkpoint, *model.Generator, latent.St
 	if b.psi.set {
 		st.Psi = b.psi.v
 	}
+	if err := checkCutoff(*b.cutoff, nStyles); err != nil {
+		return nil, nil, st, nil, err
+	}
 	if b.cutoff.set {
-		if b.cutoff.v > int64(nStyles) {
-			return nil, nil, st, nil, usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", b.cutoff.v, nStyles)}
-		}
 		st.Cutoff = int(b.cutoff.v)
 	}
 	if err := st.Validate(nStyles, g.Cfg.NumNoise()); err != nil {

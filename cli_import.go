@@ -40,7 +40,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 			return usageError{fmt.Sprintf("output %s is the input file: give another name", paths[1])}
 		}
 	}
-	if err := checkOutput("output", paths[1]); err != nil {
+	if err := checkOutput("output", paths[1], ""); err != nil {
 		return err
 	}
 	m, err := loadModel(paths[0])

@@ -114,10 +114,7 @@ func runGIFLesson(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError{"-o is required"}
 	}
-	if err := checkExt("-o", *out, ".gif"); err != nil {
-		return err
-	}
-	if err := checkOutput("-o", *out); err != nil {
+	if err := checkOutput("-o", *out, ".gif"); err != nil {
 		return err
 	}
 	if *size < 0 || *size > 4096 {

@@ -108,7 +108,7 @@ func (f *lpipsFlags) check(fs *flag.FlagSet) error {
 		return usageError{fmt.Sprintf("--batch %d: want a positive count", f.batch)}
 	}
 	if f.out != "" {
-		return checkOutput("-o", f.out)
+		return checkOutput("-o", f.out, "")
 	}
 	return nil
 }

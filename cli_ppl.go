@@ -109,7 +109,7 @@ func (f *pplFlags) check(fs *flag.FlagSet) error {
 	}
 	if f.jsonOut != "" {
 		// Checked before the measurement, which it would otherwise waste.
-		if err := checkOutput("--json", f.jsonOut); err != nil {
+		if err := checkOutput("--json", f.jsonOut, ""); err != nil {
 			return err
 		}
 	}

@@ -46,9 +46,15 @@ func loadGenerator(path string) (*checkpoints.Checkpoint, *model.Generator, erro
 }
 
 // checkOutput checks, before any work is done, that path (given with flag)
-// can be written: its directory exists and it is not itself a directory.
-// A failure after minutes of rendering or measuring would lose them.
-func checkOutput(flag, path string) error {
+// can be written: it ends in ext (any case; "" takes any name), its
+// directory exists and it is not itself a directory. A failure after
+// minutes of rendering or measuring would lose them.
+func checkOutput(flag, path, ext string) error {
+	if ext != "" {
+		if err := checkExt(flag, path, ext); err != nil {
+			return err
+		}
+	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s %s: no directory %s to write it in", flag, path, dir)
@@ -64,6 +70,32 @@ func checkOutput(flag, path string) error {
 func checkExt(flag, path, ext string) error {
 	if !strings.EqualFold(filepath.Ext(path), ext) {
 		return usageError{fmt.Sprintf("%s %s: want a %s file name", flag, path, ext)}
+	}
+	return nil
+}
+
+// checkPsi bounds --psi (given or not): past latent.MaxPsi the image is
+// all NaN.
+func checkPsi(psi optFloat) error {
+	if psi.set && math.Abs(psi.v) > latent.MaxPsi {
+		return usageError{fmt.Sprintf("--psi %g: want -%g..%g", psi.v, latent.MaxPsi, latent.MaxPsi)}
+	}
+	return nil
+}
+
+// checkCutoff bounds --cutoff (given or not) by a model's n style slots.
+func checkCutoff(cutoff optInt, n int) error {
+	if cutoff.set && cutoff.v > int64(n) {
+		return usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", cutoff.v, n)}
+	}
+	return nil
+}
+
+// checkLR refuses a learning rate that would not train (train and
+// train-classifier).
+func checkLR(lr float64) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return usageError{fmt.Sprintf("--lr %g: want a positive learning rate", lr)}
 	}
 	return nil
 }
@@ -263,14 +295,14 @@ func (f *renderFlags) check(*flag.FlagSet) error {
 	if f.out == "" {
 		return usageError{"-o is required"}
 	}
-	if err := checkOutput("-o", f.out); err != nil {
+	if err := checkOutput("-o", f.out, ""); err != nil {
 		return err
 	}
 	if f.state != "" && f.latents != "" {
 		return usageError{"--state and --latents exclude each other"}
 	}
-	if f.psi.set && math.Abs(f.psi.v) > latent.MaxPsi {
-		return usageError{fmt.Sprintf("--psi %g: want -%g..%g", f.psi.v, latent.MaxPsi, latent.MaxPsi)}
+	if err := checkPsi(f.psi); err != nil {
+		return err
 	}
 	if f.mixSeed.set && f.mixLayers == "" {
 		return usageError{"--mix-seed needs --mix-layers (the style slots taken from B)"}
@@ -353,10 +385,10 @@ func (f *renderFlags) latentState(g *model.Generator) (latent.State, error) {
 	if f.psi.set {
 		st.Psi = f.psi.v
 	}
+	if err := checkCutoff(f.cutoff, g.Cfg.NumStyles()); err != nil {
+		return latent.State{}, err
+	}
 	if f.cutoff.set {
-		if n := g.Cfg.NumStyles(); f.cutoff.v > int64(n) {
-			return latent.State{}, usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", f.cutoff.v, n)}
-		}
 		st.Cutoff = int(f.cutoff.v)
 	}
 	if f.mixLayers != "" {
@@ -374,19 +406,19 @@ func (f *renderFlags) latentState(g *model.Generator) (latent.State, error) {
 // tensor, or one image per batch item.
 func (f *renderFlags) renderLatents(g *model.Generator) error {
 	c := g.Cfg
-	lo := checkpoints.LatentsOptions{Psi: 1, Cutoff: c.NumStyles(), MixFrom: 1} // explicit inputs: no truncation unless asked
+	opts := checkpoints.LatentsOptions{Psi: 1, Cutoff: c.NumStyles(), MixFrom: 1} // explicit inputs: no truncation unless asked
 	if f.psi.set {
-		lo.Psi = f.psi.v
+		opts.Psi = f.psi.v
+	}
+	if err := checkCutoff(f.cutoff, c.NumStyles()); err != nil {
+		return err
 	}
 	if f.cutoff.set {
-		if f.cutoff.v > int64(c.NumStyles()) {
-			return usageError{fmt.Sprintf("--cutoff %d: want 0..%d (the model's style slots)", f.cutoff.v, c.NumStyles())}
-		}
-		lo.Cutoff = int(f.cutoff.v)
+		opts.Cutoff = int(f.cutoff.v)
 	}
 	if f.mixLayers != "" {
 		var err error
-		if lo.MixFrom, lo.MixTo, err = parseRange("mix-layers", "style slots", f.mixLayers, c.NumStyles()); err != nil {
+		if opts.MixFrom, opts.MixTo, err = parseRange("mix-layers", "style slots", f.mixLayers, c.NumStyles()); err != nil {
 			return err
 		}
 	}
@@ -395,8 +427,8 @@ func (f *renderFlags) renderLatents(g *model.Generator) error {
 	if err != nil {
 		return err
 	}
-	lo.Noise = fallback.Noise
-	in, err := checkpoints.ReadLatents(f.latents, g, lo)
+	opts.Noise = fallback.Noise
+	in, err := checkpoints.ReadLatents(f.latents, g, opts)
 	if err != nil {
 		return fmt.Errorf("--latents: %w", err)
 	}
@@ -409,7 +441,7 @@ func (f *renderFlags) renderLatents(g *model.Generator) error {
 		hi := min(lo+part, B)
 		// A short last part is padded: a net of its own size would come
 		// on top of the parts' net.
-		out, _, err := g.Synthesis(in.Rows(c, lo, hi).Padded(c, min(part, B)), model.Options{Step: -1, Alpha: -1})
+		out, _, err := g.Synthesis(in.Rows(c, lo, hi).Padded(c, part), model.Options{Step: -1, Alpha: -1})
 		if err != nil {
 			return err
 		}

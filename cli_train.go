@@ -104,8 +104,8 @@ func (f *trainFlags) check(fs *flag.FlagSet) error {
 		}
 		f.images[c.name] = v
 	}
-	if !(f.lr > 0) || math.IsInf(f.lr, 0) {
-		return usageError{fmt.Sprintf("--lr %g: want a positive learning rate", f.lr)}
+	if err := checkLR(f.lr); err != nil {
+		return err
 	}
 	if f.noiseDecay < 0 || f.noiseDecay*f.lr >= 1 {
 		return usageError{fmt.Sprintf("--noise-decay %g: want 0 (off) or a positive decay with lr*decay < 1", f.noiseDecay)}

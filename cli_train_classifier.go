@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -76,23 +75,20 @@ func (f *trainClassifierFlags) check(*flag.FlagSet) error {
 	if f.n < 1 {
 		return usageError{fmt.Sprintf("--images %q: want at least one image", f.images)}
 	}
-	if !(f.lr > 0) || math.IsInf(f.lr, 0) {
-		return usageError{fmt.Sprintf("--lr %g: want a positive learning rate", f.lr)}
-	}
-	if err := checkExt("--out", f.out, ".safetensors"); err != nil {
+	if err := checkLR(f.lr); err != nil {
 		return err
 	}
-	if err := checkOutput("--out", f.out); err != nil {
+	if err := checkOutput("--out", f.out, ".safetensors"); err != nil {
 		return err
 	}
 	if f.batch < 1 || int64(f.batch) > f.n {
 		return usageError{fmt.Sprintf("--batch %d: want 1..--images", f.batch)}
 	}
 	// The seed space holds 1e9 held-out images, but the table takes about
-	// 5 ms an image on 2 cores, with no progress shown: 100k is 8 minutes
-	// (and 2000 already gives ±1%).
-	if f.heldout < 0 || f.heldout > maxHeldout {
-		return usageError{fmt.Sprintf("--heldout %d: want 0..%d", f.heldout, maxHeldout)}
+	// 5 ms an image on 2 cores: 100k is 8 minutes (and 2000 already gives
+	// ±1%).
+	if err := checkCount("heldout", f.heldout, 0, maxHeldout); err != nil {
+		return err
 	}
 	if f.seeds, err = classifier.ParseSeeds(f.seedsName); err != nil {
 		return usageError{fmt.Sprintf("--seeds: %v", err)}
@@ -129,20 +125,22 @@ func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) erro
 		f.seeds, f.cfg.Channels, max(f.cfg.Convs, 1), f.cfg.Features, steps*f.batch, steps, f.batch, ops.BLASName())
 
 	// Ctrl-C or SIGTERM stops training after the step under way; the net
-	// so far is saved (fine-tune on with --init), not lost.
+	// so far is saved beside --out (savePartial), not lost.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
 	net, err := f.train(ctx, initNet, steps, stderr)
+	if net != nil {
+		net.Metadata()["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
+	}
 	if errors.Is(err, context.Canceled) && net != nil {
-		return f.savePartial(net, args, err, stderr)
+		return f.savePartial(net, err, stderr)
 	}
 	if err != nil {
 		return err
 	}
 	wall := time.Since(start)
 	md := net.Metadata()
-	md["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
 	md["wall"] = wall.Round(time.Second).String()
 	fmt.Fprintf(stderr, "train-classifier: %d parameters, %s, %.1f images/s\n",
 		net.NumParams(), wall.Round(time.Second), float64(steps*f.batch)/wall.Seconds())
@@ -177,13 +175,12 @@ func (f *trainClassifierFlags) run(args []string, stdout, stderr io.Writer) erro
 // savePartial keeps the net a stopped run trained so far (err is the stop)
 // in a side file, never over --out, which may hold a finished net; nothing
 // is written if no step finished.
-func (f *trainClassifierFlags) savePartial(net *classifier.Net, args []string, stop error, stderr io.Writer) error {
+func (f *trainClassifierFlags) savePartial(net *classifier.Net, stop error, stderr io.Writer) error {
 	md := net.Metadata()
 	if md["images"] == "0" {
 		fmt.Fprintf(stderr, "train-classifier: stopped before the first step: nothing written\n")
 		return stop
 	}
-	md["command"] = "stylegan-tui train-classifier " + strings.Join(args, " ")
 	md["stopped"] = fmt.Sprintf("after %s of %d images", md["images"], f.n)
 	path := partialPath(f.out)
 	if err := net.Save(path); err != nil {

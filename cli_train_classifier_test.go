@@ -118,13 +118,13 @@ func TestTrainClassifierStopKeepsOut(t *testing.T) {
 	}
 	var errb bytes.Buffer
 	stop := context.Canceled
-	if err := f.savePartial(stopped(0), nil, stop, &errb); err != stop || !strings.Contains(errb.String(), "nothing written") {
+	if err := f.savePartial(stopped(0), stop, &errb); err != stop || !strings.Contains(errb.String(), "nothing written") {
 		t.Errorf("stopped before a step: %v, %q", err, errb.String())
 	}
 	if _, err := os.Stat(partialPath(out)); err == nil {
 		t.Error("a net of 0 images was written")
 	}
-	if err := f.savePartial(stopped(16), []string{"--images", "64"}, stop, &errb); err != stop {
+	if err := f.savePartial(stopped(16), stop, &errb); err != stop {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(out); string(b) != "a finished net" {
