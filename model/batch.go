@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // Memory of a synthesis batch. A Generator keeps every layer's conv output
 // and output for incremental edits, and its ops keep their intermediates,
 // so a batch's memory grows with its images: at 1024 px about 0.85 GB an
@@ -37,18 +39,7 @@ const BatchBudget int64 = 2 << 30
 // for one synthesis net runs in parts (a noise map shared by the whole
 // batch stays shared).
 func (in SynthesisInput) Rows(c *Config, lo, hi int) SynthesisInput {
-	out := SynthesisInput{B: hi - lo, W: make([][]float32, len(in.W)), Noise: make([][]float32, len(in.Noise))}
-	for s, w := range in.W {
-		out.W[s] = w[lo*c.WDim : hi*c.WDim]
-	}
-	for j, m := range in.Noise {
-		r := c.NoiseRes(j)
-		if len(m) == in.B*r*r && in.B > 1 {
-			m = m[lo*r*r : hi*r*r]
-		}
-		out.Noise[j] = m
-	}
-	return out
+	return in.perItem(c, hi-lo, func(m []float32, per int) []float32 { return m[lo*per : hi*per] })
 }
 
 // Padded is in with its last batch item repeated up to n items: the last
@@ -59,23 +50,26 @@ func (in SynthesisInput) Padded(c *Config, n int) SynthesisInput {
 	if in.B >= n {
 		return in
 	}
-	out := SynthesisInput{B: n, W: make([][]float32, len(in.W)), Noise: make([][]float32, len(in.Noise))}
-	pad := func(m []float32, per int) []float32 {
-		p := make([]float32, 0, n*per)
-		p = append(p, m...)
-		last := m[len(m)-per:]
-		for range n - in.B {
+	return in.perItem(c, n, func(m []float32, per int) []float32 {
+		p := slices.Grow(slices.Clone(m), (n-in.B)*per)
+		for last := m[len(m)-per:]; len(p) < n*per; {
 			p = append(p, last...)
 		}
 		return p
-	}
+	})
+}
+
+// perItem is in as a batch of B items: each w slot and each noise map of
+// one map per item goes through fn (per: the values an item has there); a
+// noise map shared by the batch stays as it is.
+func (in SynthesisInput) perItem(c *Config, B int, fn func(m []float32, per int) []float32) SynthesisInput {
+	out := SynthesisInput{B: B, W: make([][]float32, len(in.W)), Noise: make([][]float32, len(in.Noise))}
 	for s, w := range in.W {
-		out.W[s] = pad(w, c.WDim)
+		out.W[s] = fn(w, c.WDim)
 	}
 	for j, m := range in.Noise {
-		r := c.NoiseRes(j)
-		if len(m) == in.B*r*r && in.B > 1 {
-			m = pad(m, r*r)
+		if r := c.NoiseRes(j); len(m) == in.B*r*r && in.B > 1 {
+			m = fn(m, r*r)
 		}
 		out.Noise[j] = m
 	}
